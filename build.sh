@@ -1,0 +1,189 @@
+#!/usr/bin/env bash
+# attnplay build driver: the only entry point for people and CI (see README.md, ../shared/SPEC.md §1).
+#
+#   ./build.sh serve     install what is missing, build the web app, serve build/web/ on 127.0.0.1:${PORT:-8080}
+#   ./build.sh test      install what is missing, build native + web, run every test suite (exit 0 iff all pass)
+#   ./build.sh native    build build/native/attnplay (CLI; desktop app)
+#   ./build.sh web       build build/web/ (pages, app, attnplay-core.mjs + .wasm)
+#   ./build.sh desktop   build and start the native desktop app
+#   ./build.sh bench     run the benchmarks and print their tables
+#   ./build.sh deps      only install packages and fetch/build third-party parts
+#   ./build.sh fixtures  regenerate tests/fixtures with Debian's python3-torch
+#
+# Third-party parts (Debian source packages, SDL2 built for WASM) are cached outside the checkout in
+# $ATTNPLAY_CACHE (default ~/.cache/attnplay), one folder per version, so a second run rebuilds nothing.
+# Nothing is downloaded from anywhere but Debian's archive (apt) and the npm registry (npm).
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+CACHE=${ATTNPLAY_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/attnplay}
+IMGUI_VERSION=1.86
+SDL2_VERSION=2.26.5
+JOBS=$(nproc 2>/dev/null || echo 2)
+BUILD_TYPE=${BUILD_TYPE:-Release}
+
+# emscripten 3.1.6 from Debian: its JS optimizer finds acorn only through NODE_PATH.
+export NODE_PATH=/usr/share/nodejs
+
+log() { printf '\033[1m[build.sh]\033[0m %s\n' "$*" >&2; }
+die() { printf '[build.sh] error: %s\n' "$*" >&2; exit 1; }
+
+# ---------------------------------------------------------------------------------------------------------
+# Packages
+# ---------------------------------------------------------------------------------------------------------
+PKGS_NATIVE=(g++ cmake ninja-build pkg-config libeigen3-dev nlohmann-json3-dev libgtest-dev libbenchmark-dev
+             libsdl2-dev libgl-dev dpkg-dev)
+PKGS_WEB=(emscripten nodejs)
+PKGS_TEST=()
+PKGS_FIXTURES=(python3-torch python3-numpy)
+
+apt_updated=0
+ensure_packages() {
+  local missing=() p
+  for p in "$@"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+  done
+  [ ${#missing[@]} -eq 0 ] && return 0
+  if [ "$(id -u)" != 0 ]; then
+    die "missing Debian packages: ${missing[*]} (run: sudo apt-get install ${missing[*]})"
+  fi
+  log "installing Debian packages: ${missing[*]}"
+  if [ $apt_updated = 0 ]; then apt-get update -q >/dev/null; apt_updated=1; fi
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${missing[@]}" >/dev/null
+}
+
+# ---------------------------------------------------------------------------------------------------------
+# Debian source packages through a private apt configuration (the system's apt setup is never touched)
+# ---------------------------------------------------------------------------------------------------------
+apt_private_dir="$CACHE/apt"
+apt_private() {
+  local d=$apt_private_dir
+  mkdir -p "$d/lists/partial" "$d/cache/archives/partial"
+  if [ ! -s "$d/deb-src.sources" ]; then
+    : > "$d/deb-src.sources.tmp"
+    local f
+    for f in /etc/apt/sources.list.d/*.sources; do
+      [ -f "$f" ] && sed -e 's/^Types:.*/Types: deb-src/' "$f" >> "$d/deb-src.sources.tmp" && echo >> "$d/deb-src.sources.tmp"
+    done
+    if [ -f /etc/apt/sources.list ]; then
+      grep -E '^[[:space:]]*deb[[:space:]]' /etc/apt/sources.list | sed -e 's/^\([[:space:]]*\)deb[[:space:]]/\1deb-src /' \
+        > "$d/deb-src-extra.list" || true
+    fi
+    mv "$d/deb-src.sources.tmp" "$d/deb-src.sources"
+  fi
+  local extra=()
+  [ -s "$d/deb-src-extra.list" ] && extra=(-o "Dir::Etc::SourceParts=$d/parts")
+  mkdir -p "$d/parts"
+  [ -s "$d/deb-src-extra.list" ] && cp "$d/deb-src-extra.list" "$d/parts/extra.list"
+  local tool=$1; shift
+  "$tool" -q -o "Dir::Etc::SourceList=$d/deb-src.sources" -o "Dir::Etc::SourceParts=$d/parts" \
+    -o "Dir::State::Lists=$d/lists" -o "Dir::Cache=$d/cache" "$@"
+}
+
+# fetch_source PKG VERSION_PREFIX DEST: unpack Debian's source package PKG (upstream version VERSION_PREFIX*) into DEST.
+fetch_source() {
+  local pkg=$1 ver=$2 dest=$3
+  [ -f "$dest/.attnplay-ok" ] && return 0
+  log "fetching Debian source package $pkg $ver"
+  local work="$CACHE/src-download/$pkg"
+  rm -rf "$work" "$dest"; mkdir -p "$work"
+  apt_private apt-get update >/dev/null 2>"$work/update.log" || { cat "$work/update.log" >&2; die "apt-get update (deb-src) failed"; }
+  local full
+  full=$(apt_private apt-cache showsrc "$pkg" 2>/dev/null | awk '/^Version:/{print $2}' | grep -E "^([0-9]+:)?${ver//./\\.}([^0-9]|$)" | head -n1)
+  [ -n "$full" ] || die "Debian has no source package $pkg $ver"
+  (cd "$work" && apt_private apt-get source --download-only "$pkg=$full" >"$work/source.log" 2>&1) \
+    || { cat "$work/source.log" >&2; die "apt-get source $pkg=$full failed"; }
+  (cd "$work" && dpkg-source --no-check -x ./*.dsc unpacked >/dev/null) || die "dpkg-source -x $pkg failed"
+  mv "$work/unpacked" "$dest"
+  echo "$pkg $full" > "$dest/.attnplay-ok"
+}
+
+third_party_sources() {
+  ensure_packages dpkg-dev
+  fetch_source imgui "$IMGUI_VERSION" "$CACHE/imgui-$IMGUI_VERSION"
+  fetch_source libsdl2 "$SDL2_VERSION" "$CACHE/sdl2-src-$SDL2_VERSION"
+}
+
+# SDL2 for WebAssembly, from Debian's source (emscripten's -sUSE_SDL=2 port would download).
+SDL2_WASM="$CACHE/sdl2-wasm-$SDL2_VERSION"
+build_sdl2_wasm() {
+  [ -f "$SDL2_WASM/.attnplay-ok" ] && return 0
+  log "building SDL2 $SDL2_VERSION for WebAssembly (once; cached in $SDL2_WASM)"
+  local b="$CACHE/sdl2-wasm-build-$SDL2_VERSION"
+  rm -rf "$b" "$SDL2_WASM"
+  emcmake cmake -S "$CACHE/sdl2-src-$SDL2_VERSION" -B "$b" -G Ninja -DCMAKE_BUILD_TYPE=Release \
+    -DSDL_SHARED=OFF -DSDL_STATIC=ON -DSDL_TEST=OFF -DCMAKE_INSTALL_PREFIX="$SDL2_WASM" >"$CACHE/sdl2-wasm.log" 2>&1 \
+    || { tail -n 30 "$CACHE/sdl2-wasm.log" >&2; die "SDL2 (wasm) configure failed"; }
+  cmake --build "$b" -j "$JOBS" >>"$CACHE/sdl2-wasm.log" 2>&1 && cmake --install "$b" >>"$CACHE/sdl2-wasm.log" 2>&1 \
+    || { tail -n 30 "$CACHE/sdl2-wasm.log" >&2; die "SDL2 (wasm) build failed"; }
+  rm -rf "$b"
+  touch "$SDL2_WASM/.attnplay-ok"
+}
+
+deps_native() { ensure_packages "${PKGS_NATIVE[@]}"; third_party_sources; }
+deps_web() {
+  ensure_packages "${PKGS_WEB[@]}"
+  third_party_sources
+  build_sdl2_wasm
+}
+
+# ---------------------------------------------------------------------------------------------------------
+# Builds
+# ---------------------------------------------------------------------------------------------------------
+cmake_common=(-G Ninja "-DCMAKE_BUILD_TYPE=$BUILD_TYPE" "-DATTNPLAY_IMGUI_DIR=$CACHE/imgui-$IMGUI_VERSION")
+
+build_native() {
+  deps_native
+  log "building native ($BUILD_TYPE) -> build/native"
+  cmake -S "$ROOT" -B "$ROOT/build/native" "${cmake_common[@]}" >/dev/null
+  cmake --build "$ROOT/build/native" -j "$JOBS"
+}
+
+build_web() {
+  deps_web
+  log "building web ($BUILD_TYPE) -> build/web"
+  emcmake cmake -S "$ROOT" -B "$ROOT/build/wasm" "${cmake_common[@]}" "-DATTNPLAY_SDL2_WASM_DIR=$SDL2_WASM" >/dev/null
+  cmake --build "$ROOT/build/wasm" -j "$JOBS"
+  cmake --install "$ROOT/build/wasm" --prefix "$ROOT/build/web" >/dev/null
+}
+
+# ---------------------------------------------------------------------------------------------------------
+# Tests
+# ---------------------------------------------------------------------------------------------------------
+run_tests() {
+  ensure_packages "${PKGS_TEST[@]}"
+  local failed=0
+  log "native unit tests (ctest)"
+  (cd "$ROOT/build/native" && ctest --output-on-failure -j "$JOBS") || failed=1
+  log "WASM unit tests under Node (ctest)"
+  (cd "$ROOT/build/wasm" && ctest --output-on-failure -j "$JOBS") || failed=1
+  log "CLI and attnplay-core.mjs tests (node --test)"
+  ATTNPLAY_BIN="$ROOT/build/native/attnplay" ATTNPLAY_WEB="$ROOT/build/web" \
+    node --test "$ROOT"/tests/node/*.test.mjs || failed=1
+  if [ $failed = 0 ]; then log "all test suites passed"; else log "some test suites FAILED"; fi
+  return $failed
+}
+
+cmd=${1:-}
+case "$cmd" in
+  deps)     deps_native; deps_web ;;
+  native)   build_native ;;
+  web)      build_web ;;
+  test)     build_native; build_web; run_tests ;;
+  serve)
+    build_web
+    port=${PORT:-8080}
+    log "serving build/web on http://127.0.0.1:$port/ (Ctrl+C stops)"
+    cd "$ROOT/build/web" && exec python3 -m http.server --bind 127.0.0.1 "$port" ;;
+  desktop)
+    build_native
+    exec "$ROOT/build/native/attnplay" ;;
+  bench)
+    build_native; build_web
+    "$ROOT/build/native/attnplay_bench"
+    node "$ROOT/bench/bench_core.mjs" "$ROOT/build/web" ;;
+  fixtures)
+    ensure_packages "${PKGS_FIXTURES[@]}"
+    /usr/bin/python3 "$ROOT/tests/fixtures/make_fixtures.py" "$ROOT/tests/fixtures" ;;
+  *) sed -n '2,15p' "$0" | sed 's/^# \{0,1\}//'; [ -z "$cmd" ] || exit 2 ;;
+esac

@@ -1,0 +1,97 @@
+// attnplay core: attention kernels (Eigen only; no UI, GL or emscripten includes).
+//
+// Dimension glossary (used in every shape comment of src/core):
+//   n_q      number of query rows          n_k      number of key/value rows (n_q != n_k: cross-attention)
+//   d_model  width of the token vectors    heads    number of attention heads
+//   d_k      query/key width of one head   d_v      value width of one head
+//   d_a      hidden width of additive (Bahdanau) attention
+//
+// Index
+//   [Types]     Mat / Vec / MaskMat and the enums
+//   [Masks]     mask_build: causal, local window, key padding, single cells, combined
+//   [Softmax]   softmax_rows_masked: max-subtracted, masked = -inf, fully masked rows = 0
+//   [Attention] attention_forward (fast, Eigen) and attention_forward_reference (plain loops, double)
+//   [Batched]   attention_batched: raw row-major float buffers, the JS fast path
+//
+// Every kernel returns its intermediates (scores, weights, context) through an output struct: the UI,
+// the CLI and the tests read the same buffers.
+#pragma once
+
+#include <Eigen/Core>
+
+#include <cstdint>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace attnplay {
+
+// [Types] -------------------------------------------------------------------------------------------------
+using Mat     = Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;  // row-major, as JSON/JS
+using Vec     = Eigen::VectorXf;
+using MatD    = Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
+using MaskMat = Eigen::Array<uint8_t, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;   // 1 = query may NOT see key
+
+enum AttentionKind {
+  ATTENTION_KIND_SCALED_DOT,  // q·k / divisor                       (divisor from the config's "scale")
+  ATTENTION_KIND_DOT,         // q·k                                  (never scaled)
+  ATTENTION_KIND_GENERAL,     // qᵀ W k / divisor                    (Luong "general"; W [d_k, d_k])
+  ATTENTION_KIND_ADDITIVE,    // v_aᵀ tanh(W q + U k)                 (Bahdanau; W, U [d_a, d_k], v_a [d_a]; never scaled)
+};
+
+// [Masks] -------------------------------------------------------------------------------------------------
+struct MaskSpec {
+  bool causal = false;                       // query i sees keys j <= i (top-left aligned, as torch.tril)
+  int window = -1;                           // >= 0: query i sees keys with |i - j| <= window; -1: no window
+  std::vector<int> padding;                  // key indices no query may see (key_padding_mask)
+  std::vector<std::pair<int, int>> cells;    // (i, j): query i may not see key j
+};
+
+bool    mask_spec_is_empty(const MaskSpec& spec);                  // true when the spec masks nothing
+MaskMat mask_build(const MaskSpec& spec, int n_q, int n_k);          // -> [n_q, n_k]; indices must be in range (validated upstream)
+
+// [Softmax] -----------------------------------------------------------------------------------------------
+// Row-wise softmax of scores [n_q, n_k] -> weights [n_q, n_k]. Masked cells (mask != nullptr and mask=1) and
+// -inf scores get weight 0. A row with +inf scores splits its weight equally among them (the limit of softmax);
+// a row whose visible scores are all -inf (overflow) is uniform over its visible keys; a row with no visible key
+// is all 0 and flagged in fully_masked[i]. Never produces NaN for non-NaN input.
+void softmax_rows_masked(const Mat& scores, const MaskMat* mask, Mat* weights, std::vector<uint8_t>* fully_masked);
+
+// [Attention] ---------------------------------------------------------------------------------------------
+struct AttentionParams {
+  AttentionKind kind = ATTENTION_KIND_SCALED_DOT;
+  float scale_divisor = 1.0f;         // divides scaled_dot/general scores (√d_k, d_k, 1 or a number); ignored by dot/additive
+  float temperature = 1.0f;           // divides every kind's scores (> 0)
+  const Mat* w_general = nullptr;     // [d_k, d_k]   required by ATTENTION_KIND_GENERAL
+  const Mat* w_additive = nullptr;    // [d_a, d_k]   applied to q; required by ATTENTION_KIND_ADDITIVE
+  const Mat* u_additive = nullptr;    // [d_a, d_k]   applied to k
+  const Vec* v_additive = nullptr;    // [d_a]
+};
+
+struct AttentionOutput {
+  Mat scores;                         // [n_q, n_k] after scale, temperature and mask; masked cells = -inf
+  Mat weights;                        // [n_q, n_k] softmax rows (sum 1, or all 0 for a fully masked row)
+  Mat context;                        // [n_q, d_v] weights · v
+  std::vector<uint8_t> fully_masked;  // [n_q] 1 where the row has no visible key
+  bool overflowed = false;            // float32 scores overflowed: recomputed in double, scores saturate at ±FLT_MAX
+};
+
+// q [n_q, d_k], k [n_k, d_k], v [n_k, d_v], mask [n_q, n_k] or nullptr -> out (all fields resized).
+void attention_forward(const Mat& q, const Mat& k, const Mat& v, const AttentionParams& params, const MaskMat* mask,
+                       AttentionOutput* out);
+// Same contract, plain loops with double accumulation: the reference the fast path is tested against.
+void attention_forward_reference(const Mat& q, const Mat& k, const Mat& v, const AttentionParams& params,
+                                 const MaskMat* mask, AttentionOutput* out);
+
+// [Batched] -----------------------------------------------------------------------------------------------
+// Scaled dot-product attention over raw row-major buffers, as PyTorch's scaled_dot_product_attention:
+// q [heads, n_q, d_k], k [heads, n_k, d_k], v [heads, n_k, d_v] -> context [heads, n_q, d_v] and, when
+// weights != nullptr, weights [heads, n_q, n_k]. scores = scale · q·kᵀ (scale multiplies); causal masks j > i.
+void attention_batched(const float* q, const float* k, const float* v, int heads, int n_q, int n_k, int d_k, int d_v,
+                       bool causal, float scale, float* context, float* weights);
+
+// Human-readable description of the build's vector units, e.g. "SSE, SSE2, ... AVX2, FMA" or "WASM SIMD128".
+std::string core_simd_instruction_sets();
+bool        core_simd_enabled();       // true when Eigen vectorises (SSE/AVX natively, SIMD128 on WASM)
+
+}  // namespace attnplay

@@ -1,0 +1,82 @@
+// attnplay core: Transformer layers. Glossary and contracts: layers.h.
+#include "core/layers.h"
+
+#include <cmath>
+
+namespace attnplay {
+
+void linear_forward(const Mat& x, const Mat& w, const Vec& b, Mat* y) {
+  y->noalias() = x * w.transpose();
+  if (b.size() > 0) y->rowwise() += b.transpose();
+}
+
+void layer_norm_forward(const Mat& x, const Vec& gamma, const Vec& beta, float eps, Mat* y) {
+  const int n = int(x.rows()), d = int(x.cols());
+  y->resize(n, d);
+  for (int i = 0; i < n; ++i) {
+    double mean = 0;
+    for (int c = 0; c < d; ++c) mean += x(i, c);
+    mean /= d;
+    double var = 0;
+    for (int c = 0; c < d; ++c) var += (x(i, c) - mean) * (x(i, c) - mean);
+    var /= d;  // biased, as nn.LayerNorm
+    const double inv = 1.0 / std::sqrt(var + double(eps));
+    for (int c = 0; c < d; ++c) (*y)(i, c) = float((x(i, c) - mean) * inv) * gamma[c] + beta[c];
+  }
+}
+
+void activation_forward(ActivationKind kind, Mat* x) {
+  float* p = x->data();
+  const size_t n = size_t(x->size());
+  if (kind == ACTIVATION_KIND_RELU) {
+    for (size_t i = 0; i < n; ++i) p[i] = p[i] > 0.0f ? p[i] : 0.0f;
+  } else {
+    for (size_t i = 0; i < n; ++i) p[i] = 0.5f * p[i] * (1.0f + std::erf(p[i] * 0.70710678118654752f));
+  }
+}
+
+void mha_forward(const Mat& x_q, const Mat& x_kv, const MhaWeights& w, const AttentionParams& params,
+                 const MaskMat* mask, std::vector<HeadTrace>* heads, Mat* concat, Mat* output) {
+  const int H = w.heads, d_k = w.d_k, d_v = w.d_v, n_q = int(x_q.rows());
+  const int qk_rows = H * d_k;
+  // Projections for all heads at once: Q = x_q·W_qᵀ + b_q, K = x_kv·W_kᵀ + b_k, V = x_kv·W_vᵀ + b_v.
+  const Mat q = (x_q * w.in_proj_w.topRows(qk_rows).transpose()).rowwise() + w.in_proj_b.head(qk_rows).transpose();
+  const Mat k = (x_kv * w.in_proj_w.middleRows(qk_rows, qk_rows).transpose()).rowwise() +
+                w.in_proj_b.segment(qk_rows, qk_rows).transpose();
+  const Mat v = (x_kv * w.in_proj_w.bottomRows(H * d_v).transpose()).rowwise() + w.in_proj_b.tail(H * d_v).transpose();
+  heads->resize(size_t(H));
+  concat->resize(n_q, H * d_v);
+  for (int h = 0; h < H; ++h) {
+    HeadTrace& t = (*heads)[size_t(h)];
+    t.q = q.middleCols(h * d_k, d_k);
+    t.k = k.middleCols(h * d_k, d_k);
+    t.v = v.middleCols(h * d_v, d_v);
+    attention_forward(t.q, t.k, t.v, params, mask, &t.attn);
+    concat->middleCols(h * d_v, d_v) = t.attn.context;
+  }
+  linear_forward(*concat, w.out_proj_w, w.out_proj_b, output);
+}
+
+void mha_batched(const float* x, const float* wq, const float* wk, const float* wv, const float* wo, int n,
+                 int d_model, int heads, bool causal, float* output, float* weights) {
+  using CMap = Eigen::Map<const Mat>;
+  const int d_k = d_model / heads;
+  CMap X(x, n, d_model);
+  const Mat q = X * CMap(wq, d_model, d_model);  // [n, d_model]
+  const Mat k = X * CMap(wk, d_model, d_model);
+  const Mat v = X * CMap(wv, d_model, d_model);
+  // Regroup [n, heads·d_k] into [heads, n, d_k] for the batched kernel.
+  Mat qh(heads * n, d_k), kh(heads * n, d_k), vh(heads * n, d_k), ch(heads * n, d_k);
+  for (int h = 0; h < heads; ++h) {
+    qh.middleRows(h * n, n) = q.middleCols(h * d_k, d_k);
+    kh.middleRows(h * n, n) = k.middleCols(h * d_k, d_k);
+    vh.middleRows(h * n, n) = v.middleCols(h * d_k, d_k);
+  }
+  attention_batched(qh.data(), kh.data(), vh.data(), heads, n, n, d_k, d_k, causal, 1.0f / std::sqrt(float(d_k)),
+                    ch.data(), weights);
+  Mat concat(n, d_model);
+  for (int h = 0; h < heads; ++h) concat.middleCols(h * d_k, d_k) = ch.middleRows(h * n, n);
+  Eigen::Map<Mat>(output, n, d_model).noalias() = concat * CMap(wo, d_model, d_model);
+}
+
+}  // namespace attnplay

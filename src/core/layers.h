@@ -1,0 +1,59 @@
+// attnplay core: the layers of the tiny Transformer (Eigen only).
+//
+// Dimension glossary: n (tokens), n_q / n_k (query / key rows), d_model, heads, d_k, d_v, d_ff (FFN width).
+//
+// Index
+//   [Linear]     linear_forward            y = x·Wᵀ + b (PyTorch nn.Linear layout)
+//   [Norm]       layer_norm_forward        nn.LayerNorm over the last dimension
+//   [Activation] activation_forward        relu, gelu (exact, erf)
+//   [MHA]        mha_forward               nn.MultiheadAttention with its trace (q, k, v and every head's attention)
+//   [Batched]    mha_batched               x·W projections over raw buffers, the JS fast path
+#pragma once
+
+#include "core/attention.h"
+
+#include <vector>
+
+namespace attnplay {
+
+enum ActivationKind {
+  ACTIVATION_KIND_RELU,
+  ACTIVATION_KIND_GELU,  // 0.5·x·(1 + erf(x/√2)), PyTorch's default (approximate="none")
+};
+
+// [Linear] x [n, d_in], w [d_out, d_in], b [d_out] (size 0: no bias) -> y [n, d_out].
+void linear_forward(const Mat& x, const Mat& w, const Vec& b, Mat* y);
+
+// [Norm] x [n, d], gamma [d], beta [d] -> y [n, d]; statistics in double (inputs near ±1e30 stay finite).
+void layer_norm_forward(const Mat& x, const Vec& gamma, const Vec& beta, float eps, Mat* y);
+
+// [Activation] in place on x [any shape].
+void activation_forward(ActivationKind kind, Mat* x);
+
+// [MHA] ---------------------------------------------------------------------------------------------------
+struct MhaWeights {
+  int heads = 1, d_k = 0, d_v = 0;
+  Mat in_proj_w;    // [heads·(2·d_k + d_v), d_model]  rows: W_q, then W_k, then W_v (PyTorch's packed layout)
+  Vec in_proj_b;    // [heads·(2·d_k + d_v)]
+  Mat out_proj_w;   // [d_model, heads·d_v]
+  Vec out_proj_b;   // [d_model]
+};
+
+struct HeadTrace {
+  Mat q;                  // [n_q, d_k] this head's queries (after projection)
+  Mat k;                  // [n_k, d_k]
+  Mat v;                  // [n_k, d_v]
+  AttentionOutput attn;   // scores, weights, context of this head
+};
+
+// x_q [n_q, d_model], x_kv [n_k, d_model] -> heads (resized to w.heads), concat [n_q, heads·d_v] (contexts side
+// by side), output [n_q, d_model] = concat·out_projᵀ + b. Self-attention passes the same matrix twice.
+void mha_forward(const Mat& x_q, const Mat& x_kv, const MhaWeights& w, const AttentionParams& params,
+                 const MaskMat* mask, std::vector<HeadTrace>* heads, Mat* concat, Mat* output);
+
+// [Batched] x [n, d_model], wq/wk/wv/wo [d_model, d_model] applied as x·W (no bias), scaled dot product with
+// 1/√d_k, optional causal mask -> output [n, d_model] and, when weights != nullptr, weights [heads, n, n].
+void mha_batched(const float* x, const float* wq, const float* wk, const float* wv, const float* wo, int n,
+                 int d_model, int heads, bool causal, float* output, float* weights);
+
+}  // namespace attnplay

@@ -1,0 +1,507 @@
+// attnplay model: config parsing and validation. Contracts: config.h; the fields: ../shared/SPEC.md §2.
+#include "model/config.h"
+
+#include <nlohmann/json.hpp>
+
+#include <algorithm>
+#include <cfloat>
+#include <climits>
+#include <cmath>
+#include <cstdio>
+#include <initializer_list>
+#include <set>
+
+namespace attnplay {
+
+using json = nlohmann::json;
+
+namespace {
+
+struct ConfigError {
+  std::string message;
+};
+
+[[noreturn]] void fail(std::string message) { throw ConfigError{std::move(message)}; }
+
+// A value as the user wrote it, cut short for messages.
+std::string shown(const json& v) {
+  std::string s = v.dump(-1, ' ', false, json::error_handler_t::replace);
+  if (s.size() > 40) s = s.substr(0, 37) + "...";
+  return s;
+}
+
+std::string got(const json& v) { return " (got " + std::string(v.type_name()) + " " + shown(v) + ")"; }
+
+void check_keys(const json& obj, const std::string& path, std::initializer_list<const char*> known) {
+  if (!obj.is_object()) fail((path.empty() ? "config" : path) + " must be an object" + got(obj));
+  for (auto it = obj.begin(); it != obj.end(); ++it) {
+    bool ok = false;
+    for (const char* k : known) ok = ok || it.key() == k;
+    if (!ok) {
+      std::string list;
+      for (const char* k : known) list += (list.empty() ? "" : ", ") + std::string(k);
+      fail("unknown field '" + (path.empty() ? "" : path + ".") + it.key() + "' (known here: " + list + ")");
+    }
+  }
+}
+
+std::string join(const std::string& path, const char* key) { return path.empty() ? key : path + "." + key; }
+
+const json* field(const json& obj, const char* key) {
+  auto it = obj.find(key);
+  if (it == obj.end() || it->is_null()) return nullptr;
+  return &*it;
+}
+
+bool is_integral(const json& v) {
+  if (v.is_number_integer()) return true;
+  if (!v.is_number_float()) return false;
+  const double d = v.get<double>();
+  return std::isfinite(d) && std::floor(d) == d && std::fabs(d) < 9007199254740992.0;
+}
+
+long long as_int(const json& v, const std::string& path, long long lo, long long hi) {
+  if (!is_integral(v)) fail(path + " must be an integer" + got(v));
+  long long x;
+  if (v.is_number_unsigned()) {
+    const auto u = v.get<unsigned long long>();
+    x = u > 9007199254740991ull ? 9007199254740992ll : (long long)u;
+  } else {
+    x = v.is_number_integer() ? v.get<long long>() : (long long)v.get<double>();
+  }
+  if (x < lo || x > hi)
+    fail(path + " must be from " + std::to_string(lo) + " to " + std::to_string(hi) + " (got " + shown(v) + ")");
+  return x;
+}
+
+int get_int(const json& obj, const std::string& path, const char* key, int lo, int hi, int def) {
+  const json* v = field(obj, key);
+  return v ? int(as_int(*v, join(path, key), lo, hi)) : def;
+}
+
+bool get_bool(const json& obj, const std::string& path, const char* key, bool def) {
+  const json* v = field(obj, key);
+  if (!v) return def;
+  if (!v->is_boolean()) fail(join(path, key) + " must be true or false" + got(*v));
+  return v->get<bool>();
+}
+
+template <typename Enum>
+Enum get_enum(const json& obj, const std::string& path, const char* key, Enum def,
+              std::initializer_list<std::pair<const char*, Enum>> names) {
+  const json* v = field(obj, key);
+  if (!v) return def;
+  std::string list;
+  for (const auto& n : names) list += (list.empty() ? "\"" : ", \"") + std::string(n.first) + "\"";
+  if (v->is_string())
+    for (const auto& n : names)
+      if (v->get<std::string>() == n.first) return n.second;
+  fail(join(path, key) + " must be one of " + list + got(*v));
+}
+
+// A positive, finite number (temperature, numeric scale).
+float positive_number(const json& v, const std::string& path) {
+  if (!v.is_number()) fail(path + " must be a number" + got(v));
+  const double d = v.get<double>();
+  if (!std::isfinite(d) || d <= 0) fail(path + " must be a positive finite number (got " + shown(v) + ")");
+  if (d > double(FLT_MAX) || d < double(FLT_MIN)) fail(path + " is outside the float32 range (got " + shown(v) + ")");
+  return float(d);
+}
+
+// A nested array of numbers of rank 1..3 -> shape and row-major float data.
+struct Tensor {
+  std::vector<int> shape;
+  std::vector<float> data;
+};
+
+void tensor_walk(const json& v, const std::string& path, size_t depth, Tensor* t) {
+  if (v.is_array()) {
+    if (v.empty()) fail(path + " must not be empty");
+    if (depth == t->shape.size()) {
+      if (depth >= 3) fail(path + " is nested too deeply (at most 3 dimensions)");
+      if (!t->data.empty()) fail(path + " must be a number" + got(v));
+      t->shape.push_back(int(v.size()));
+    } else if (size_t(t->shape[depth]) != v.size()) {
+      fail(path + " has " + std::to_string(v.size()) + " entries, expected " + std::to_string(t->shape[depth]) +
+           " (rows must all have the same length)");
+    }
+    for (size_t i = 0; i < v.size(); ++i) tensor_walk(v[i], path + "[" + std::to_string(i) + "]", depth + 1, t);
+    return;
+  }
+  if (depth != t->shape.size()) fail(path + " must be an array" + got(v));
+  if (!v.is_number()) fail(path + " must be a number" + got(v));
+  const double d = v.get<double>();
+  if (!std::isfinite(d) || std::fabs(d) > double(FLT_MAX)) fail(path + " is outside the float32 range (got " + shown(v) + ")");
+  t->data.push_back(float(d));
+}
+
+Tensor parse_tensor(const json& v, const std::string& path, int min_rank, int max_rank) {
+  if (!v.is_array()) fail(path + " must be an array" + got(v));
+  Tensor t;
+  tensor_walk(v, path, 0, &t);
+  const int rank = int(t.shape.size());
+  if (rank < min_rank || rank > max_rank)
+    fail(path + " must have " + (min_rank == max_rank ? std::to_string(min_rank) : std::to_string(min_rank) + " or " + std::to_string(max_rank)) +
+         " dimensions (got " + std::to_string(rank) + ")");
+  return t;
+}
+
+std::string shape_str(const std::vector<int>& s) {
+  std::string r = "[";
+  for (size_t i = 0; i < s.size(); ++i) r += (i ? ", " : "") + std::to_string(s[i]);
+  return r + "]";
+}
+
+// [heads, n, d] or [n, d] -> one matrix per head.
+std::vector<Mat> tensor_heads(const Tensor& t) {
+  const bool r3 = t.shape.size() == 3;
+  const int H = r3 ? t.shape[0] : 1, n = t.shape[r3 ? 1 : 0], d = t.shape[r3 ? 2 : 1];
+  std::vector<Mat> out;
+  for (int h = 0; h < H; ++h) out.push_back(Eigen::Map<const Mat>(t.data.data() + size_t(h) * n * d, n, d));
+  return out;
+}
+
+std::vector<std::string> parse_tokens(const json& v, const std::string& path) {
+  if (!v.is_array()) fail(path + " must be an array of strings" + got(v));
+  if (v.size() > size_t(config_limits().max_tokens))
+    fail(path + " has " + std::to_string(v.size()) + " tokens (at most " + std::to_string(config_limits().max_tokens) + ")");
+  std::vector<std::string> out;
+  size_t bytes = 0;
+  for (size_t i = 0; i < v.size(); ++i) {
+    const std::string p = path + "[" + std::to_string(i) + "]";
+    if (!v[i].is_string()) fail(p + " must be a string" + got(v[i]));
+    out.push_back(v[i].get<std::string>());
+    if (out.back().empty()) fail(p + " must not be empty");
+    bytes += out.back().size();
+  }
+  if (bytes > config_limits().max_text_bytes) fail(path + " is too long (at most 1 MiB of text)");
+  return out;
+}
+
+std::vector<std::string> tokenize_field(const json& obj, const char* key, TokenizerKind kind) {
+  const json& v = obj.at(key);
+  if (!v.is_string()) fail(std::string(key) + " must be a string" + got(v));
+  const std::string s = v.get<std::string>();
+  if (s.size() > config_limits().max_text_bytes) fail(std::string(key) + " is too long (" + std::to_string(s.size()) + " bytes, at most 1 MiB)");
+  std::vector<std::string> t = tokenizer_split(kind, s);
+  if (t.size() > size_t(config_limits().max_tokens))
+    fail(std::string(key) + " has " + std::to_string(t.size()) + " tokens (at most " + std::to_string(config_limits().max_tokens) + ")");
+  return t;
+}
+
+std::vector<std::string> row_labels(const char* prefix, int n) {
+  std::vector<std::string> out;
+  for (int i = 0; i < n; ++i) out.push_back(prefix + std::to_string(i));
+  return out;
+}
+
+void parse_mask(const json& m, const std::string& path, Config* c) {
+  check_keys(m, path, {"causal", "window", "padding", "cells"});
+  const int n_q = c->n_q(), n_k = c->n_k();
+  c->mask.causal = get_bool(m, path, "causal", false);
+  c->mask.window = get_int(m, path, "window", 0, config_limits().max_tokens, -1);
+  if (const json* p = field(m, "padding")) {
+    const std::string pp = join(path, "padding");
+    if (!p->is_array()) fail(pp + " must be an array of key indices" + got(*p));
+    for (size_t i = 0; i < p->size(); ++i) {
+      const std::string ip = pp + "[" + std::to_string(i) + "]";
+      const long long j = as_int((*p)[i], ip, LLONG_MIN / 2, LLONG_MAX / 2);
+      if (j < 0 || j >= n_k) fail(ip + ": key index " + std::to_string(j) + " is out of range (n_k=" + std::to_string(n_k) + ")");
+      c->mask.padding.push_back(int(j));
+    }
+  }
+  if (const json* cells = field(m, "cells")) {
+    const std::string cp = join(path, "cells");
+    if (!cells->is_array()) fail(cp + " must be an array of [query, key] pairs" + got(*cells));
+    if (cells->size() > size_t(n_q) * size_t(n_k)) fail(cp + " has more entries than the grid has cells");
+    for (size_t i = 0; i < cells->size(); ++i) {
+      const std::string ip = cp + "[" + std::to_string(i) + "]";
+      const json& e = (*cells)[i];
+      if (!e.is_array() || e.size() != 2) fail(ip + " must be a [query, key] pair" + got(e));
+      const long long qi = as_int(e[0], ip + "[0]", LLONG_MIN / 2, LLONG_MAX / 2);
+      const long long kj = as_int(e[1], ip + "[1]", LLONG_MIN / 2, LLONG_MAX / 2);
+      if (qi < 0 || qi >= n_q) fail(ip + ": query index " + std::to_string(qi) + " is out of range (n_q=" + std::to_string(n_q) + ")");
+      if (kj < 0 || kj >= n_k) fail(ip + ": key index " + std::to_string(kj) + " is out of range (n_k=" + std::to_string(n_k) + ")");
+      c->mask.cells.emplace_back(int(qi), int(kj));
+    }
+  }
+}
+
+void parse_inputs(const json& in, Config* c, bool heads_given, bool dk_given, bool dv_given) {
+  check_keys(in, "inputs", {"q", "k", "v", "W", "U", "v_a"});
+  for (const char* k : {"q", "k", "v"})
+    if (!field(in, k)) fail(std::string("inputs.") + k + " is required when inputs is given (q, k and v go together)");
+  const Tensor q = parse_tensor(in["q"], "inputs.q", 2, 3);
+  const Tensor k = parse_tensor(in["k"], "inputs.k", 2, 3);
+  const Tensor v = parse_tensor(in["v"], "inputs.v", 2, 3);
+  if (q.shape.size() != k.shape.size() || q.shape.size() != v.shape.size())
+    fail("inputs.q, inputs.k and inputs.v must have the same number of dimensions (got " + shape_str(q.shape) + ", " +
+         shape_str(k.shape) + ", " + shape_str(v.shape) + ")");
+  const bool r3 = q.shape.size() == 3;
+  const int H = r3 ? q.shape[0] : 1;
+  if (r3 && (k.shape[0] != H || v.shape[0] != H))
+    fail("inputs.k and inputs.v must have as many heads as inputs.q (got " + shape_str(q.shape) + ", " + shape_str(k.shape) +
+         ", " + shape_str(v.shape) + ")");
+  const int o = r3 ? 1 : 0;
+  const int n_q = q.shape[o], n_k = k.shape[o], d_k = q.shape[o + 1], d_v = v.shape[o + 1];
+  if (k.shape[o + 1] != d_k) fail("inputs.k must have the width of inputs.q (d_k): got " + shape_str(k.shape) + " vs " + shape_str(q.shape));
+  if (v.shape[o] != n_k) fail("inputs.v must have as many rows as inputs.k (n_k): got " + shape_str(v.shape) + " vs " + shape_str(k.shape));
+  const ConfigLimits& L = config_limits();
+  if (H > L.max_heads) fail("inputs.q has " + std::to_string(H) + " heads (at most " + std::to_string(L.max_heads) + ")");
+  if (n_q > L.max_tokens || n_k > L.max_tokens) fail("inputs: at most " + std::to_string(L.max_tokens) + " rows in q and k");
+  if (d_k > L.max_head_dim || d_v > L.max_head_dim) fail("inputs: d_k and d_v must be at most " + std::to_string(L.max_head_dim));
+  if (heads_given && c->heads != H)
+    fail("heads (" + std::to_string(c->heads) + ") does not match the " + std::to_string(H) + " head(s) of inputs.q " + shape_str(q.shape));
+  if (dk_given && c->d_k != d_k) fail("d_k (" + std::to_string(c->d_k) + ") does not match inputs.q's width " + std::to_string(d_k));
+  if (dv_given && c->d_v != d_v) fail("d_v (" + std::to_string(c->d_v) + ") does not match inputs.v's width " + std::to_string(d_v));
+  c->heads = H;
+  c->d_k = d_k;
+  c->d_v = d_v;
+  c->inputs.present = true;
+  c->inputs.q = tensor_heads(q);
+  c->inputs.k = tensor_heads(k);
+  c->inputs.v = tensor_heads(v);
+  // Labels: "tokens" label query rows and "key_tokens" key rows when their lengths fit; q0…/k0… otherwise.
+  if (int(c->tokens.size()) != n_q) c->tokens = row_labels("q", n_q);
+  c->cross = true;  // keys are their own rows (even when n_q == n_k, k need not equal q)
+  if (int(c->key_tokens.size()) != n_k) c->key_tokens = row_labels("k", n_k);
+
+  const bool uses_w = c->kind == ATTENTION_KIND_GENERAL || c->kind == ATTENTION_KIND_ADDITIVE;
+  if (const json* w = field(in, "W")) {
+    const Tensor t = parse_tensor(*w, "inputs.W", 2, 2);
+    if (c->kind == ATTENTION_KIND_GENERAL && (t.shape[0] != d_k || t.shape[1] != d_k))
+      fail("inputs.W must be [d_k, d_k] = [" + std::to_string(d_k) + ", " + std::to_string(d_k) + "] for kind general (got " + shape_str(t.shape) + ")");
+    if (c->kind == ATTENTION_KIND_ADDITIVE && t.shape[1] != d_k)
+      fail("inputs.W must be [d_a, d_k] with d_k=" + std::to_string(d_k) + " for kind additive (got " + shape_str(t.shape) + ")");
+    c->inputs.has_w = true;
+    c->inputs.w = Eigen::Map<const Mat>(t.data.data(), t.shape[0], t.shape[1]);
+    if (!uses_w) c->warnings.push_back("inputs.W is not used by kind " + std::string(attention_kind_name(c->kind)));
+  }
+  if (const json* u = field(in, "U")) {
+    const Tensor t = parse_tensor(*u, "inputs.U", 2, 2);
+    if (c->kind == ATTENTION_KIND_ADDITIVE && t.shape[1] != d_k)
+      fail("inputs.U must be [d_a, d_k] with d_k=" + std::to_string(d_k) + " (got " + shape_str(t.shape) + ")");
+    c->inputs.has_u = true;
+    c->inputs.u = Eigen::Map<const Mat>(t.data.data(), t.shape[0], t.shape[1]);
+    if (c->kind != ATTENTION_KIND_ADDITIVE) c->warnings.push_back("inputs.U is only used by kind additive");
+  }
+  if (const json* va = field(in, "v_a")) {
+    const Tensor t = parse_tensor(*va, "inputs.v_a", 1, 1);
+    c->inputs.has_v_a = true;
+    c->inputs.v_a = Eigen::Map<const Vec>(t.data.data(), t.shape[0]);
+    if (c->kind != ATTENTION_KIND_ADDITIVE) c->warnings.push_back("inputs.v_a is only used by kind additive");
+  }
+  if (c->kind == ATTENTION_KIND_ADDITIVE) {
+    // d_a comes from whichever of W, U, v_a is given; all given ones must agree.
+    int d_a = -1;
+    std::string from;
+    auto agree = [&](bool has, int rows, const char* name) {
+      if (!has) return;
+      if (d_a >= 0 && rows != d_a)
+        fail(std::string("inputs.") + name + " has " + std::to_string(rows) + " rows but " + from + " has " + std::to_string(d_a) + " (d_a must agree)");
+      if (d_a < 0) { d_a = rows; from = std::string("inputs.") + name; }
+    };
+    agree(c->inputs.has_w, int(c->inputs.w.rows()), "W");
+    agree(c->inputs.has_u, int(c->inputs.u.rows()), "U");
+    agree(c->inputs.has_v_a, int(c->inputs.v_a.size()), "v_a");
+    if (d_a > L.max_head_dim) fail("inputs: d_a must be at most " + std::to_string(L.max_head_dim));
+    if (d_a >= 0) c->d_a = d_a;
+  }
+}
+
+}  // namespace
+
+const ConfigLimits& config_limits() {
+  static const ConfigLimits limits;
+  return limits;
+}
+
+const char* attention_kind_name(AttentionKind kind) {
+  switch (kind) {
+    case ATTENTION_KIND_SCALED_DOT: return "scaled_dot";
+    case ATTENTION_KIND_DOT: return "dot";
+    case ATTENTION_KIND_GENERAL: return "general";
+    case ATTENTION_KIND_ADDITIVE: return "additive";
+  }
+  return "?";
+}
+
+float Config::scale_divisor() const {
+  switch (scale_kind) {
+    case SCALE_KIND_SQRT_DK: return std::sqrt(float(d_k));
+    case SCALE_KIND_DK: return float(d_k);
+    case SCALE_KIND_NONE: return 1.0f;
+    case SCALE_KIND_NUMBER: return scale_value;
+  }
+  return 1.0f;
+}
+
+static void config_parse_or_throw(const json& j, Config* c) {
+  const ConfigLimits& L = config_limits();
+  check_keys(j, "", {"text", "tokens", "key_text", "key_tokens", "tokenizer", "seed", "mode", "d_model", "heads",
+                           "d_k", "d_v", "attention", "transformer", "inputs"});
+  c->tokenizer = get_enum(j, "", "tokenizer", TOKENIZER_KIND_WORDS,
+                          {{"words", TOKENIZER_KIND_WORDS}, {"whitespace", TOKENIZER_KIND_WHITESPACE}, {"chars", TOKENIZER_KIND_CHARS}});
+  if (const json* s = field(j, "seed")) c->seed = uint64_t(as_int(*s, "seed", 0, 9007199254740991ll));
+  c->mode = get_enum(j, "", "mode", MODEL_MODE_ATTENTION,
+                     {{"attention", MODEL_MODE_ATTENTION}, {"transformer", MODEL_MODE_TRANSFORMER}});
+  c->d_model = get_int(j, "", "d_model", 1, L.max_d_model, 16);
+  const bool heads_given = field(j, "heads") != nullptr;
+  c->heads = get_int(j, "", "heads", 1, L.max_heads, 2);
+  const bool dk_given = field(j, "d_k") != nullptr, dv_given = field(j, "d_v") != nullptr;
+  c->d_k = get_int(j, "", "d_k", 1, L.max_head_dim, 0);
+  c->d_v = get_int(j, "", "d_v", 1, L.max_head_dim, 0);
+
+  // attention.*
+  const json empty = json::object();
+  const json* att = field(j, "attention");
+  const json& a = att ? *att : empty;
+  check_keys(a, "attention", {"kind", "scale", "temperature", "mask", "d_a"});
+  c->kind = get_enum(a, "attention", "kind", ATTENTION_KIND_SCALED_DOT,
+                     {{"scaled_dot", ATTENTION_KIND_SCALED_DOT}, {"dot", ATTENTION_KIND_DOT},
+                      {"general", ATTENTION_KIND_GENERAL}, {"additive", ATTENTION_KIND_ADDITIVE}});
+  if (const json* s = field(a, "scale")) {
+    if (s->is_number()) {
+      c->scale_kind = SCALE_KIND_NUMBER;
+      c->scale_value = positive_number(*s, "attention.scale");
+    } else {
+      c->scale_kind = get_enum(a, "attention", "scale", SCALE_KIND_SQRT_DK,
+                               {{"sqrt_dk", SCALE_KIND_SQRT_DK}, {"dk", SCALE_KIND_DK}, {"none", SCALE_KIND_NONE}});
+    }
+  }
+  if (const json* t = field(a, "temperature")) c->temperature = positive_number(*t, "attention.temperature");
+
+  // transformer.*
+  const json* tr = field(j, "transformer");
+  const json& t = tr ? *tr : empty;
+  check_keys(t, "transformer", {"layers", "d_ff", "activation", "norm_first", "positional"});
+  c->layers = get_int(t, "transformer", "layers", 1, L.max_layers, 2);
+  c->d_ff = get_int(t, "transformer", "d_ff", 1, L.max_d_ff, 64);
+  c->activation = get_enum(t, "transformer", "activation", ACTIVATION_KIND_RELU,
+                           {{"relu", ACTIVATION_KIND_RELU}, {"gelu", ACTIVATION_KIND_GELU}});
+  c->norm_first = get_bool(t, "transformer", "norm_first", false);
+  c->positional = get_enum(t, "transformer", "positional", POSITIONAL_KIND_SINUSOIDAL,
+                           {{"sinusoidal", POSITIONAL_KIND_SINUSOIDAL}, {"learned", POSITIONAL_KIND_LEARNED},
+                            {"none", POSITIONAL_KIND_NONE}});
+
+  // Tokens.
+  if (const json* tk = field(j, "tokens")) {
+    c->tokens = parse_tokens(*tk, "tokens");
+  } else if (field(j, "text")) {
+    c->text = j["text"].is_string() ? j["text"].get<std::string>() : c->text;
+    c->tokens = tokenize_field(j, "text", c->tokenizer);
+  } else if (!field(j, "inputs")) {
+    c->tokens = tokenizer_split(c->tokenizer, c->text);
+  }
+  if (const json* kt = field(j, "key_tokens")) {
+    c->key_tokens = parse_tokens(*kt, "key_tokens");
+    c->cross = true;
+  } else if (field(j, "key_text")) {
+    c->key_tokens = tokenize_field(j, "key_text", c->tokenizer);
+    c->cross = true;
+  }
+
+  // Dimensions.
+  if (const json* in = field(j, "inputs")) {
+    if (c->mode != MODEL_MODE_ATTENTION) fail("inputs: only mode \"attention\" takes explicit inputs (got mode \"transformer\")");
+    if (field(j, "key_text") && !field(j, "key_tokens")) fail("key_text cannot be used with inputs (label key rows with key_tokens)");
+    parse_inputs(*in, c, heads_given, dk_given, dv_given);
+  } else {
+    if (c->tokens.empty()) fail(field(j, "tokens") ? "tokens must not be empty" : "text has no tokens (it is empty or only white space)");
+    if (c->cross && c->key_tokens.empty()) fail(field(j, "key_tokens") ? "key_tokens must not be empty" : "key_text has no tokens");
+    if (c->cross && c->mode == MODEL_MODE_TRANSFORMER)
+      fail("key_text/key_tokens (cross-attention) need mode \"attention\": the Transformer encoder is self-attention only");
+    const bool divides = c->d_model % c->heads == 0;
+    if ((!dk_given || !dv_given) && !divides)
+      fail("heads must divide d_model (got d_model=" + std::to_string(c->d_model) + ", heads=" + std::to_string(c->heads) + ")");
+    if (!dk_given) c->d_k = c->d_model / c->heads;
+    if (!dv_given) c->d_v = c->d_model / c->heads;
+    if (c->mode == MODEL_MODE_TRANSFORMER) {
+      if (!divides)
+        fail("heads must divide d_model (got d_model=" + std::to_string(c->d_model) + ", heads=" + std::to_string(c->heads) + ")");
+      if (c->d_k != c->d_model / c->heads || c->d_v != c->d_model / c->heads)
+        fail("d_k and d_v must equal d_model / heads in mode \"transformer\" (got d_k=" + std::to_string(c->d_k) + ", d_v=" +
+             std::to_string(c->d_v) + ", d_model / heads=" + std::to_string(c->d_model / c->heads) + ")");
+    }
+  }
+  c->d_a = get_int(a, "attention", "d_a", 1, L.max_head_dim, c->inputs.present && c->kind == ATTENTION_KIND_ADDITIVE &&
+                                                                   (c->inputs.has_w || c->inputs.has_u || c->inputs.has_v_a)
+                                                               ? c->d_a : c->d_k);
+  if (c->inputs.present && c->kind == ATTENTION_KIND_ADDITIVE && field(a, "d_a") &&
+      (c->inputs.has_w || c->inputs.has_u || c->inputs.has_v_a)) {
+    const int from_inputs = c->inputs.has_w ? int(c->inputs.w.rows()) : c->inputs.has_u ? int(c->inputs.u.rows()) : int(c->inputs.v_a.size());
+    if (from_inputs != c->d_a)
+      fail("attention.d_a (" + std::to_string(c->d_a) + ") does not match the inputs' d_a (" + std::to_string(from_inputs) + ")");
+  }
+
+  // Masks (indices are checked against the resolved n_q and n_k).
+  if (const json* m = field(a, "mask")) parse_mask(*m, "attention.mask", c);
+
+  // Memory: every head's scores and weights are kept for the UI and the result.
+  const int used_layers = c->mode == MODEL_MODE_TRANSFORMER ? c->layers : 1;
+  const double bytes = double(used_layers) * c->heads * double(c->n_q()) * double(c->n_k()) * 4.0 * 2.0;
+  if (bytes > L.max_trace_bytes) {
+    char buf[200];
+    std::snprintf(buf, sizeof buf, "config too large: %d layer(s) x %d head(s) x %d x %d attention matrices need %.0f MB (at most %.0f MB)",
+                  used_layers, c->heads, c->n_q(), c->n_k(), bytes / 1048576.0, L.max_trace_bytes / 1048576.0);
+    fail(buf);
+  }
+}
+
+bool config_parse(const json& j, Config* out, std::string* error) {
+  Config c;
+  try {
+    config_parse_or_throw(j, &c);
+  } catch (const ConfigError& e) {
+    if (error) *error = e.message;
+    return false;
+  } catch (const json::exception& e) {  // defensive: a type mismatch missed above still names nothing worse than JSON
+    if (error) *error = std::string("config: ") + e.what();
+    return false;
+  }
+  *out = std::move(c);
+  return true;
+}
+
+// Deepest bracket nesting of JSON text, outside strings: refused before parsing so recursion stays bounded.
+static int json_nesting_depth(const std::string& text) {
+  int depth = 0, max_depth = 0;
+  bool in_str = false, esc = false;
+  for (char ch : text) {
+    if (in_str) {
+      if (esc) esc = false;
+      else if (ch == '\\') esc = true;
+      else if (ch == '"') in_str = false;
+    } else if (ch == '"') {
+      in_str = true;
+    } else if (ch == '[' || ch == '{') {
+      max_depth = std::max(max_depth, ++depth);
+    } else if (ch == ']' || ch == '}') {
+      --depth;
+    }
+  }
+  return max_depth;
+}
+
+bool config_parse_text(const std::string& text, Config* out, std::string* error) {
+  if (json_nesting_depth(text) > 32) {
+    if (error) *error = "config: JSON is nested too deeply (at most 32 levels)";
+    return false;
+  }
+  json j;
+  try {
+    j = json::parse(text);
+  } catch (const json::parse_error& e) {
+    std::string what = e.what();
+    const size_t p = what.find("] ");
+    if (error) *error = "config: invalid JSON: " + (p == std::string::npos ? what : what.substr(p + 2));
+    return false;
+  }
+  if (!j.is_object()) {
+    if (error) *error = std::string("config must be a JSON object (got ") + j.type_name() + ")";
+    return false;
+  }
+  return config_parse(j, out, error);
+}
+
+}  // namespace attnplay

@@ -1,0 +1,109 @@
+// attnplay model: the config JSON of ../shared/SPEC.md §2, parsed and validated into one struct.
+//
+// Every bad value is refused with one line naming the field and the reason, e.g.
+//   heads must divide d_model (got d_model=10, heads=3)
+//   attention.mask.padding[1]: key index 9 is out of range (n_k=6)
+// Unknown fields are refused too (a typo must not be silently ignored). Limits are checked here, before any
+// allocation, so a huge config is a message and never an out-of-memory abort.
+//
+// Index
+//   [Limits]  config_limits            the caps, documented in the README
+//   [Config]  Config                   resolved values: tokens are tokenized, d_k/d_v derived, scale resolved
+//   [Parse]   config_parse             JSON -> Config, or false and the message
+#pragma once
+
+#include "core/attention.h"
+#include "core/layers.h"
+#include "model/tokenizer.h"
+
+#include <nlohmann/json_fwd.hpp>
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace attnplay {
+
+// [Limits] ------------------------------------------------------------------------------------------------
+struct ConfigLimits {
+  int    max_tokens = 4096;              // n_q and n_k
+  int    max_d_model = 1024;
+  int    max_heads = 64;
+  int    max_head_dim = 1024;            // d_k, d_v, d_a
+  int    max_layers = 12;
+  int    max_d_ff = 8192;
+  size_t max_text_bytes = 1 << 20;       // "text", and the sum of "tokens"
+  double max_trace_bytes = 1536.0 * (1 << 20);  // scores + weights of every head of every layer, kept for the UI
+};
+const ConfigLimits& config_limits();
+
+enum ModelMode {
+  MODEL_MODE_ATTENTION,     // one attention block
+  MODEL_MODE_TRANSFORMER,   // the tiny Transformer encoder with logits
+};
+
+enum ScaleKind {
+  SCALE_KIND_SQRT_DK,
+  SCALE_KIND_DK,
+  SCALE_KIND_NONE,
+  SCALE_KIND_NUMBER,
+};
+
+enum PositionalKind {
+  POSITIONAL_KIND_SINUSOIDAL,
+  POSITIONAL_KIND_LEARNED,
+  POSITIONAL_KIND_NONE,
+};
+
+// [Config] ------------------------------------------------------------------------------------------------
+struct ConfigInputs {
+  bool present = false;
+  std::vector<Mat> q, k, v;              // one matrix per head: q [n_q, d_k], k [n_k, d_k], v [n_k, d_v]
+  bool has_w = false, has_u = false, has_v_a = false;
+  Mat w;                                 // general: [d_k, d_k]; additive: [d_a, d_k]
+  Mat u;                                 // additive: [d_a, d_k]
+  Vec v_a;                               // additive: [d_a]
+};
+
+struct Config {
+  // Tokens (resolved): "tokens" if given, else "text" through the tokenizer. key_tokens: cross-attention keys.
+  std::string text = "The cat sat on the mat.";
+  TokenizerKind tokenizer = TOKENIZER_KIND_WORDS;
+  std::vector<std::string> tokens;       // query rows
+  std::vector<std::string> key_tokens;   // key rows; empty for self-attention
+  bool cross = false;                    // keys differ from queries (key_text/key_tokens, or inputs with n_q != n_k or distinct k)
+
+  uint64_t seed = 1;
+  ModelMode mode = MODEL_MODE_ATTENTION;
+  int d_model = 16;
+  int heads = 2;
+  int d_k = 8, d_v = 8;                  // default d_model / heads
+  int d_a = 8;                           // additive hidden width (attention.d_a), default d_k
+
+  AttentionKind kind = ATTENTION_KIND_SCALED_DOT;
+  ScaleKind scale_kind = SCALE_KIND_SQRT_DK;
+  float scale_value = 0;                 // SCALE_KIND_NUMBER: the divisor given
+  float temperature = 1.0f;
+  MaskSpec mask;
+
+  int layers = 2;
+  int d_ff = 64;
+  ActivationKind activation = ACTIVATION_KIND_RELU;
+  bool norm_first = false;
+  PositionalKind positional = POSITIONAL_KIND_SINUSOIDAL;
+
+  ConfigInputs inputs;
+  std::vector<std::string> warnings;     // accepted but worth saying (unused fields)
+
+  int n_q() const { return int(tokens.size()); }
+  int n_k() const { return cross ? int(key_tokens.size()) : int(tokens.size()); }
+  float scale_divisor() const;           // √d_k, d_k, 1 or the number given
+};
+
+// [Parse] -------------------------------------------------------------------------------------------------
+bool config_parse(const nlohmann::json& j, Config* out, std::string* error);           // validated, tokens resolved
+bool config_parse_text(const std::string& text, Config* out, std::string* error);      // JSON text -> config
+
+const char* attention_kind_name(AttentionKind kind);    // "scaled_dot", ... (the config's spelling)
+
+}  // namespace attnplay

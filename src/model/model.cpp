@@ -1,0 +1,277 @@
+// attnplay model: forward pass and result JSON. Contracts: model.h; semantics: ../shared/SPEC.md §7.
+#include "model/model.h"
+
+#include <nlohmann/json.hpp>
+
+#include <cfloat>
+#include <charconv>
+#include <cmath>
+#include <cstdio>
+
+namespace attnplay {
+
+Mat model_positions(int n, int d_model) {
+  Mat pe(n, d_model);
+  for (int p = 0; p < n; ++p)
+    for (int c = 0; c < d_model; ++c) {
+      const int i2 = c - (c % 2);  // 2i
+      const double angle = double(p) / std::pow(10000.0, double(i2) / double(d_model));
+      pe(p, c) = float(c % 2 == 0 ? std::sin(angle) : std::cos(angle));
+    }
+  return pe;
+}
+
+ModelWeights model_weights_for(const Config& c) { return weights_seeded(c); }
+
+// Token vectors: embedding rows plus positions. ids [n] -> [n, d_model].
+static Mat embed(const Config& c, const ModelWeights& w, const std::vector<int>& ids) {
+  const int n = int(ids.size());
+  Mat x(n, c.d_model);
+  for (int i = 0; i < n; ++i) x.row(i) = w.embedding.row(ids[size_t(i)]);
+  if (c.positional == POSITIONAL_KIND_SINUSOIDAL) x += model_positions(n, c.d_model);
+  if (c.positional == POSITIONAL_KIND_LEARNED) x += w.pos_embedding.topRows(n);
+  return x;
+}
+
+static AttentionParams params_for(const Config& c, const ModelWeights& w) {
+  AttentionParams p;
+  p.kind = c.kind;
+  p.scale_divisor = c.scale_divisor();
+  p.temperature = c.temperature;
+  p.w_general = &w.general_w;
+  p.w_additive = &w.additive_w;
+  p.u_additive = &w.additive_u;
+  p.v_additive = &w.additive_v;
+  return p;
+}
+
+static void note_overflow(const LayerTrace& lt, int layer, std::vector<std::string>* warnings) {
+  for (size_t h = 0; h < lt.heads.size(); ++h)
+    if (lt.heads[h].attn.overflowed)
+      warnings->push_back("layer " + std::to_string(layer) + " head " + std::to_string(h) +
+                          ": scores overflowed float32 and were computed in double; they are shown saturated at ±3.4e38");
+}
+
+bool model_compute(const Config& c, const ModelWeights* loaded, Trace* out, std::string* error) {
+  Trace t;
+  t.tokens = c.tokens;
+  t.cross = c.cross;
+  t.key_tokens = c.cross ? c.key_tokens : c.tokens;
+  t.warnings = c.warnings;
+  const bool has_mask = !mask_spec_is_empty(c.mask);
+  const MaskMat mask = has_mask ? mask_build(c.mask, c.n_q(), c.n_k()) : MaskMat();
+  const MaskMat* mp = has_mask ? &mask : nullptr;
+
+  if (c.inputs.present) {
+    // Explicit matrices: the heads' contexts side by side, no projections.
+    ModelWeights extra;
+    weights_seed_extra(c, &extra);
+    if (c.inputs.has_w) (c.kind == ATTENTION_KIND_GENERAL ? extra.general_w : extra.additive_w) = c.inputs.w;
+    if (c.inputs.has_u) extra.additive_u = c.inputs.u;
+    if (c.inputs.has_v_a) extra.additive_v = c.inputs.v_a;
+    const AttentionParams p = params_for(c, extra);
+    LayerTrace lt;
+    lt.heads.resize(size_t(c.heads));
+    lt.concat.resize(c.n_q(), c.heads * c.d_v);
+    for (int h = 0; h < c.heads; ++h) {
+      HeadTrace& ht = lt.heads[size_t(h)];
+      ht.q = c.inputs.q[size_t(h)];
+      ht.k = c.inputs.k[size_t(h)];
+      ht.v = c.inputs.v[size_t(h)];
+      attention_forward(ht.q, ht.k, ht.v, p, mp, &ht.attn);
+      lt.concat.middleCols(h * c.d_v, c.d_v) = ht.attn.context;
+    }
+    lt.output = lt.concat;
+    note_overflow(lt, 0, &t.warnings);
+    t.layers.push_back(std::move(lt));
+  } else {
+    ModelWeights seeded;
+    if (!loaded) seeded = weights_seeded(c);
+    const ModelWeights& w = loaded ? *loaded : seeded;
+    t.vocab = w.vocab;
+    std::vector<int> ids, key_ids;
+    if (!weights_token_ids(w, c.tokens, &ids, error)) return false;
+    if (c.cross && !weights_token_ids(w, c.key_tokens, &key_ids, error)) return false;
+    if (c.positional == POSITIONAL_KIND_LEARNED) {
+      const int need = std::max(c.n_q(), c.n_k());
+      if (w.pos_embedding.rows() < need) {
+        if (error) *error = "weights: pos_embedding.weight has " + std::to_string(w.pos_embedding.rows()) +
+                            " positions but the input has " + std::to_string(need) + " tokens";
+        return false;
+      }
+    }
+    const AttentionParams p = params_for(c, w);
+    Mat x = embed(c, w, ids);
+    t.x = x;
+    if (c.mode == MODEL_MODE_ATTENTION) {
+      const Mat x_kv = c.cross ? embed(c, w, key_ids) : Mat();
+      LayerTrace lt;
+      mha_forward(x, c.cross ? x_kv : x, w.layers[0].self_attn, p, mp, &lt.heads, &lt.concat, &lt.output);
+      note_overflow(lt, 0, &t.warnings);
+      t.layers.push_back(std::move(lt));
+    } else {
+      constexpr float eps = 1e-5f;
+      for (int l = 0; l < c.layers; ++l) {
+        const LayerWeights& lw = w.layers[size_t(l)];
+        LayerTrace lt;
+        Mat h, sa, ff;
+        if (c.norm_first) {  // x = x + SA(LN1(x)); x = x + FF(LN2(x))
+          layer_norm_forward(x, lw.norm1_w, lw.norm1_b, eps, &h);
+          mha_forward(h, h, lw.self_attn, p, mp, &lt.heads, &lt.concat, &sa);
+          x += sa;
+          layer_norm_forward(x, lw.norm2_w, lw.norm2_b, eps, &h);
+          linear_forward(h, lw.linear1_w, lw.linear1_b, &ff);
+          activation_forward(c.activation, &ff);
+          linear_forward(ff, lw.linear2_w, lw.linear2_b, &h);
+          x += h;
+        } else {  // x = LN1(x + SA(x)); x = LN2(x + FF(x))
+          mha_forward(x, x, lw.self_attn, p, mp, &lt.heads, &lt.concat, &sa);
+          layer_norm_forward(x + sa, lw.norm1_w, lw.norm1_b, eps, &x);
+          linear_forward(x, lw.linear1_w, lw.linear1_b, &ff);
+          activation_forward(c.activation, &ff);
+          linear_forward(ff, lw.linear2_w, lw.linear2_b, &h);
+          layer_norm_forward(x + h, lw.norm2_w, lw.norm2_b, eps, &x);
+        }
+        lt.output = x;
+        note_overflow(lt, l, &t.warnings);
+        t.layers.push_back(std::move(lt));
+      }
+      linear_forward(x, w.fc_out_w, w.fc_out_b, &t.logits);
+    }
+  }
+  const std::vector<uint8_t>& fm = t.layers[0].heads[0].attn.fully_masked;
+  for (size_t i = 0; i < fm.size(); ++i)
+    if (fm[i]) t.fully_masked_rows.push_back(int(i));
+  if (!t.fully_masked_rows.empty())
+    t.warnings.push_back(std::to_string(t.fully_masked_rows.size()) +
+                         " query row(s) see no key: their weights and context are 0 (PyTorch would give NaN)");
+  *out = std::move(t);
+  return true;
+}
+
+// [Result] ------------------------------------------------------------------------------------------------
+namespace {
+
+// Shortest text that reads back as the same float32; non-finite values saturate (JSON has no inf/NaN).
+void put_float(std::string* s, float v, bool* saturated) {
+  if (!std::isfinite(v)) {
+    *saturated = true;
+    v = std::isnan(v) ? 0.0f : (v > 0 ? FLT_MAX : -FLT_MAX);
+  }
+  char buf[32];
+#if defined(__cpp_lib_to_chars) || (defined(_GLIBCXX_RELEASE) && _GLIBCXX_RELEASE >= 11)
+  auto r = std::to_chars(buf, buf + sizeof buf, v);
+  s->append(buf, r.ptr);
+#else
+  int len = std::snprintf(buf, sizeof buf, "%.9g", double(v));
+  s->append(buf, size_t(len));
+#endif
+}
+
+void put_matrix(std::string* s, const Mat& m, const MaskMat* null_mask, bool* saturated) {
+  s->push_back('[');
+  for (int i = 0; i < m.rows(); ++i) {
+    if (i) s->push_back(',');
+    s->push_back('[');
+    for (int j = 0; j < m.cols(); ++j) {
+      if (j) s->push_back(',');
+      if (null_mask && (*null_mask)(i, j)) s->append("null");
+      else put_float(s, m(i, j), saturated);
+    }
+    s->push_back(']');
+  }
+  s->push_back(']');
+}
+
+void put_strings(std::string* s, const std::vector<std::string>& v) {
+  s->append(nlohmann::json(v).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
+}
+
+}  // namespace
+
+std::string model_result_json(const Trace& t) {
+  std::string s;
+  bool saturated = false;
+  s.append("{\"tokens\":");
+  put_strings(&s, t.tokens);
+  if (t.cross) {
+    s.append(",\"key_tokens\":");
+    put_strings(&s, t.key_tokens);
+  }
+  s.append(",\"layers\":[");
+  for (size_t l = 0; l < t.layers.size(); ++l) {
+    if (l) s.push_back(',');
+    s.append("{\"heads\":[");
+    for (size_t h = 0; h < t.layers[l].heads.size(); ++h) {
+      const AttentionOutput& a = t.layers[l].heads[h].attn;
+      // Masked scores are -inf in the trace and null in JSON.
+      MaskMat masked = (a.scores.array() == -std::numeric_limits<float>::infinity()).cast<uint8_t>();
+      if (h) s.push_back(',');
+      s.append("{\"scores\":");
+      put_matrix(&s, a.scores, &masked, &saturated);
+      s.append(",\"weights\":");
+      put_matrix(&s, a.weights, nullptr, &saturated);
+      s.append(",\"context\":");
+      put_matrix(&s, a.context, nullptr, &saturated);
+      s.push_back('}');
+    }
+    s.append("],\"output\":");
+    put_matrix(&s, t.layers[l].output, nullptr, &saturated);
+    s.push_back('}');
+  }
+  s.push_back(']');
+  if (t.logits.size() > 0) {
+    s.append(",\"logits\":");
+    put_matrix(&s, t.logits, nullptr, &saturated);
+    s.append(",\"vocab\":");
+    put_strings(&s, t.vocab);
+  }
+  s.append(",\"fully_masked_rows\":[");
+  for (size_t i = 0; i < t.fully_masked_rows.size(); ++i) {
+    if (i) s.push_back(',');
+    s.append(std::to_string(t.fully_masked_rows[i]));
+  }
+  std::vector<std::string> warnings = t.warnings;
+  if (saturated) warnings.push_back("some values were beyond float32 and are shown saturated at ±3.4e38");
+  s.append("],\"warnings\":");
+  put_strings(&s, warnings);
+  s.push_back('}');
+  return s;
+}
+
+}  // namespace attnplay
+
+namespace attnplay {
+
+bool model_compute_json(const std::string& config_text, const uint8_t* weights, size_t weights_size,
+                        std::string* result, std::string* error) {
+  Config c;
+  if (!config_parse_text(config_text, &c, error)) return false;
+  ModelWeights loaded;
+  if (weights) {
+    if (c.inputs.present) {
+      if (error) *error = "inputs: explicit q/k/v matrices cannot be combined with a weights file";
+      return false;
+    }
+    SafeTensorsFile f;
+    if (!safetensors_read(weights, weights_size, &f, error)) return false;
+    if (!weights_from_safetensors(f, c, &loaded, error)) return false;
+  }
+  Trace t;
+  if (!model_compute(c, weights ? &loaded : nullptr, &t, error)) return false;
+  *result = model_result_json(t);
+  return true;
+}
+
+bool model_weights_json(const std::string& config_text, std::vector<uint8_t>* file, std::string* error) {
+  Config c;
+  if (!config_parse_text(config_text, &c, error)) return false;
+  if (c.inputs.present) {
+    if (error) *error = "inputs: a config with explicit q/k/v matrices has no model weights to write";
+    return false;
+  }
+  *file = safetensors_write(weights_to_safetensors(weights_seeded(c)));
+  return true;
+}
+
+}  // namespace attnplay

@@ -1,0 +1,64 @@
+// attnplay model: the tiny Transformer's parameters, seeded or loaded, in PyTorch's names (../shared/SPEC.md §5).
+//
+// Dimension glossary: vocab (distinct tokens), d_model, heads, d_k = d_v = d_model / heads (PyTorch layout),
+// d_ff (FFN width), layers, max_len (rows of a learned position table).
+//
+// Seeded weights follow PyTorch's default initialisation, drawn from our own RNG (rng.h), one stream per
+// tensor, and one per row for the token-indexed tables (embedding, fc_out) and positions: editing the text never
+// changes the vectors of the tokens that stay, and a seed means the same numbers native and in WASM.
+//   embedding / pos_embedding   ≈ N(0, 1)                                  (nn.Embedding)
+//   in_proj_weight              U(±√(6 / (d_model + 3·d_model)))          (xavier_uniform_), in_proj_bias = 0
+//   out_proj.weight             U(±1/√fan_in), out_proj.bias = 0          (nn.MultiheadAttention)
+//   linear1/linear2/fc_out      U(±1/√fan_in) for weight and bias          (nn.Linear)
+//   norm1/norm2                 weight 1, bias 0                           (nn.LayerNorm)
+//   general W, additive W/U/v_a U(±1/√fan_in); never in the file: always from the seed (or the config's inputs)
+//
+// Index
+//   ModelWeights / LayerWeights      the parameters
+//   weights_seeded                   from the config's seed and the vocabulary
+//   weights_to_safetensors           -> file contents (with "vocab" in __metadata__)
+//   weights_from_safetensors         <- file contents, checked against the config: missing, misshapen or extra
+//                                       tensors are refused by name
+//   weights_token_ids                tokens -> vocabulary ids ("<unk>" fallback, else refused by name)
+#pragma once
+
+#include "core/layers.h"
+#include "model/config.h"
+#include "model/safetensors.h"
+
+#include <string>
+#include <vector>
+
+namespace attnplay {
+
+struct LayerWeights {
+  MhaWeights self_attn;               // in_proj [3·d_model, d_model] (generalised to heads·(2·d_k + d_v) rows), out_proj
+  Mat linear1_w; Vec linear1_b;       // [d_ff, d_model], [d_ff]
+  Mat linear2_w; Vec linear2_b;       // [d_model, d_ff], [d_model]
+  Vec norm1_w, norm1_b;               // [d_model]
+  Vec norm2_w, norm2_b;               // [d_model]
+};
+
+struct ModelWeights {
+  std::vector<std::string> vocab;     // [vocab]
+  Mat embedding;                      // [vocab, d_model]
+  Mat pos_embedding;                  // [max_len, d_model] when positional is "learned", else empty
+  std::vector<LayerWeights> layers;   // [layers]
+  Mat fc_out_w; Vec fc_out_b;         // [vocab, d_model], [vocab]
+  // Not part of the file (SPEC §5 names only PyTorch's tensors): the extra parameters of kinds general/additive.
+  Mat general_w;                      // [d_k, d_k]
+  Mat additive_w, additive_u;         // [d_a, d_k]
+  Vec additive_v;                     // [d_a]
+};
+
+std::vector<std::string> weights_seeded_vocab(const Config& c);                       // distinct tokens, first appearance
+int                      weights_seeded_max_len(const Config& c);                     // max(64, n) rows of learned positions
+ModelWeights             weights_seeded(const Config& c);                             // every tensor from c.seed
+void                     weights_seed_extra(const Config& c, ModelWeights* w);        // general/additive params from c.seed
+SafeTensorsFile          weights_to_safetensors(const ModelWeights& w);
+bool                     weights_from_safetensors(const SafeTensorsFile& f, const Config& c, ModelWeights* out,
+                                                  std::string* error);
+bool                     weights_token_ids(const ModelWeights& w, const std::vector<std::string>& tokens,
+                                           std::vector<int>* ids, std::string* error);
+
+}  // namespace attnplay

@@ -1,0 +1,158 @@
+// attnplay platform: command line. Contracts: cli.h.
+#include "platform/cli.h"
+
+#include "core/build_info.h"
+#include "model/model.h"
+
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <fstream>
+#include <iostream>
+#include <iterator>
+#include <sstream>
+#include <string>
+#include <unistd.h>
+#include <vector>
+
+namespace attnplay {
+
+namespace {
+
+constexpr size_t kMaxConfigBytes = 64u << 20;
+constexpr size_t kMaxWeightsBytes = 1024u << 20;
+
+const char* kUsage =
+    "usage: attnplay compute CONFIG.json|- [--weights MODEL.safetensors] [-o OUT.json]\n"
+    "       attnplay weights CONFIG.json|- -o MODEL.safetensors\n"
+    "       attnplay --version\n";
+
+int fail(const std::string& message) {
+  std::string line = message;
+  for (char& ch : line)
+    if (ch == '\n' || ch == '\r') ch = ' ';
+  std::fprintf(stderr, "attnplay: %s\n", line.c_str());
+  return 2;
+}
+
+bool read_all(const std::string& path, size_t cap, std::string* out, std::string* error) {
+  if (path == "-") {
+    std::string s;
+    char buf[1 << 16];
+    size_t n;
+    while ((n = std::fread(buf, 1, sizeof buf, stdin)) > 0) {
+      s.append(buf, n);
+      if (s.size() > cap) { *error = "standard input: larger than " + std::to_string(cap >> 20) + " MiB"; return false; }
+    }
+    *out = std::move(s);
+    return true;
+  }
+  std::ifstream f(path, std::ios::binary);
+  if (!f) { *error = path + ": cannot open (" + std::strerror(errno) + ")"; return false; }
+  f.seekg(0, std::ios::end);
+  const std::streamoff size = f.tellg();
+  if (size < 0) { *error = path + ": cannot read"; return false; }
+  if (size_t(size) > cap) { *error = path + ": larger than " + std::to_string(cap >> 20) + " MiB"; return false; }
+  f.seekg(0);
+  out->resize(size_t(size));
+  if (size > 0 && !f.read(&(*out)[0], size)) { *error = path + ": cannot read"; return false; }
+  return true;
+}
+
+// Writes data to path through a temporary file in the same folder, renamed into place when complete.
+bool write_atomic(const std::string& path, const void* data, size_t size, std::string* error) {
+  const std::string tmp = path + ".tmp-" + std::to_string(getpid());
+  FILE* f = std::fopen(tmp.c_str(), "wb");
+  if (!f) { *error = path + ": cannot write (" + std::strerror(errno) + ")"; return false; }
+  const bool ok = std::fwrite(data, 1, size, f) == size;
+  const bool closed = std::fclose(f) == 0;
+  if (!ok || !closed || std::rename(tmp.c_str(), path.c_str()) != 0) {
+    *error = path + ": cannot write (" + std::strerror(errno) + ")";
+    std::remove(tmp.c_str());
+    return false;
+  }
+  return true;
+}
+
+struct Args {
+  std::string config, weights, out;
+  bool has_weights = false, has_out = false;
+};
+
+bool parse_args(int argc, char** argv, bool allow_weights, Args* a, std::string* error) {
+  for (int i = 2; i < argc; ++i) {
+    const std::string s = argv[i];
+    auto value = [&](std::string* dst, bool* flag) {
+      if (i + 1 >= argc) { *error = s + " needs a file name"; return false; }
+      if (*flag) { *error = s + " given twice"; return false; }
+      *dst = argv[++i];
+      *flag = true;
+      return true;
+    };
+    if (s == "--weights" && allow_weights) {
+      if (!value(&a->weights, &a->has_weights)) return false;
+    } else if (s == "-o" || s == "--output") {
+      if (!value(&a->out, &a->has_out)) return false;
+    } else if (s.size() > 1 && s[0] == '-') {
+      *error = "unknown option " + s;
+      return false;
+    } else if (a->config.empty()) {
+      a->config = s;
+    } else {
+      *error = "unexpected argument " + s;
+      return false;
+    }
+  }
+  if (a->config.empty()) { *error = "missing CONFIG.json (or - for standard input)"; return false; }
+  return true;
+}
+
+int cmd_compute(int argc, char** argv) {
+  Args a;
+  std::string error, config, weights, result;
+  if (!parse_args(argc, argv, true, &a, &error)) return fail(error);
+  if (!read_all(a.config, kMaxConfigBytes, &config, &error)) return fail(error);
+  if (a.has_weights && !read_all(a.weights, kMaxWeightsBytes, &weights, &error)) return fail(error);
+  const uint8_t* wp = a.has_weights ? reinterpret_cast<const uint8_t*>(weights.data()) : nullptr;
+  if (!model_compute_json(config, wp, weights.size(), &result, &error)) return fail(error);
+  result.push_back('\n');
+  if (a.has_out) {
+    if (!write_atomic(a.out, result.data(), result.size(), &error)) return fail(error);
+  } else {
+    std::fwrite(result.data(), 1, result.size(), stdout);
+    std::fflush(stdout);
+  }
+  return 0;
+}
+
+int cmd_weights(int argc, char** argv) {
+  Args a;
+  std::string error, config;
+  if (!parse_args(argc, argv, false, &a, &error)) return fail(error);
+  if (!a.has_out) return fail("weights needs -o MODEL.safetensors");
+  if (!read_all(a.config, kMaxConfigBytes, &config, &error)) return fail(error);
+  std::vector<uint8_t> file;
+  if (!model_weights_json(config, &file, &error)) return fail(error);
+  if (!write_atomic(a.out, file.data(), file.size(), &error)) return fail(error);
+  return 0;
+}
+
+}  // namespace
+
+int cli_main(int argc, char** argv) {
+  const std::string cmd = argc > 1 ? argv[1] : "";
+  if (cmd == "compute") return cmd_compute(argc, argv);
+  if (cmd == "weights") return cmd_weights(argc, argv);
+  if (cmd == "--version" || cmd == "version") {
+    std::printf("%s\n", build_summary().c_str());
+    return 0;
+  }
+  if (cmd == "--help" || cmd == "help" || cmd == "-h") {
+    std::fputs(kUsage, stdout);
+    return 0;
+  }
+  std::fputs(kUsage, stderr);
+  return cmd.empty() ? 2 : fail("unknown command '" + cmd + "'");
+}
+
+}  // namespace attnplay

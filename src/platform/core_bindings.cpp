@@ -1,0 +1,74 @@
+// attnplay platform: the exports of attnplay-core.wasm, wrapped by web/core/post.js into the JS API of
+// ../shared/SPEC.md §6. The listed exports (CMakeLists.txt ATTNPLAY_CORE_EXPORTS) are the whole surface.
+//
+//   ap_compute(cfg, cfg_len, weights, weights_len) -> 1 ok | 0 error; the result JSON or the error line in ap_result_*
+//   ap_weights(cfg, cfg_len)                       -> 1 ok | 0 error; safetensors bytes or the error line in ap_result_*
+//   ap_result_ptr() / ap_result_len()              the last answer's bytes (valid until the next call)
+//   ap_attention(...)                              attention_batched over caller-owned heap buffers (no JSON)
+//   ap_mha(...)                                    mha_batched over caller-owned heap buffers (no JSON)
+//   ap_version() / ap_simd()                       build summary / 1 when built with SIMD128
+#include "core/attention.h"
+#include "core/build_info.h"
+#include "core/layers.h"
+#include "model/model.h"
+
+#include <emscripten/emscripten.h>
+
+#include <new>
+#include <string>
+
+namespace {
+std::string g_result;
+}
+
+extern "C" {
+
+EMSCRIPTEN_KEEPALIVE int ap_compute(const char* cfg, int cfg_len, const uint8_t* weights, int weights_len) {
+  std::string error;
+  g_result.clear();
+  try {
+    if (attnplay::model_compute_json(std::string(cfg, size_t(cfg_len)), weights, size_t(weights_len), &g_result, &error))
+      return 1;
+  } catch (const std::bad_alloc&) {
+    error = "out of memory: the config needs more than the WebAssembly heap can give (2 GB); use fewer tokens, heads or layers";
+  }
+  g_result = error;
+  return 0;
+}
+
+EMSCRIPTEN_KEEPALIVE int ap_weights(const char* cfg, int cfg_len) {
+  std::string error;
+  std::vector<uint8_t> file;
+  try {
+    if (attnplay::model_weights_json(std::string(cfg, size_t(cfg_len)), &file, &error)) {
+      g_result.assign(reinterpret_cast<const char*>(file.data()), file.size());
+      return 1;
+    }
+  } catch (const std::bad_alloc&) {
+    error = "out of memory while making the weights";
+  }
+  g_result = error;
+  return 0;
+}
+
+EMSCRIPTEN_KEEPALIVE const char* ap_result_ptr() { return g_result.data(); }
+EMSCRIPTEN_KEEPALIVE int ap_result_len() { return int(g_result.size()); }
+
+EMSCRIPTEN_KEEPALIVE void ap_attention(const float* q, const float* k, const float* v, int heads, int n_q, int n_k, int d_k,
+                                       int d_v, int causal, float scale, float* context, float* weights) {
+  attnplay::attention_batched(q, k, v, heads, n_q, n_k, d_k, d_v, causal != 0, scale, context, weights);
+}
+
+EMSCRIPTEN_KEEPALIVE void ap_mha(const float* x, const float* wq, const float* wk, const float* wv, const float* wo, int n,
+                                 int d_model, int heads, int causal, float* output, float* weights) {
+  attnplay::mha_batched(x, wq, wk, wv, wo, n, d_model, heads, causal != 0, output, weights);
+}
+
+EMSCRIPTEN_KEEPALIVE const char* ap_version() {
+  static const std::string s = attnplay::build_summary();
+  return s.c_str();
+}
+
+EMSCRIPTEN_KEEPALIVE int ap_simd() { return attnplay::core_simd_enabled() ? 1 : 0; }
+
+}  // extern "C"

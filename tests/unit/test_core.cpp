@@ -1,0 +1,276 @@
+// attnplay tests: src/core against plain-loop references and hand-computed values.
+#include "core/attention.h"
+#include "core/layers.h"
+#include "test_util.h"
+
+#include <cfloat>
+#include <limits>
+#include <random>
+
+namespace attnplay {
+namespace {
+
+// Deterministic test data (std::mt19937's sequence is fixed by the standard; the distribution is ours).
+Mat random_mat(int rows, int cols, unsigned seed, float scale = 1.0f) {
+  std::mt19937 gen(seed);
+  Mat m(rows, cols);
+  for (int i = 0; i < m.size(); ++i) m.data()[i] = scale * (float(gen() % 20001) / 10000.0f - 1.0f);
+  return m;
+}
+
+TEST(Softmax, RowsSumToOneAndMaskedAreZero) {
+  Mat s(2, 3);
+  s << 1, 2, 3, -1, 0, 1;
+  MaskMat m = MaskMat::Zero(2, 3);
+  m(1, 2) = 1;
+  Mat w;
+  std::vector<uint8_t> full;
+  softmax_rows_masked(s, &m, &w, &full);
+  EXPECT_NEAR(w.row(0).sum(), 1.0f, 1e-6f);
+  EXPECT_NEAR(w.row(1).sum(), 1.0f, 1e-6f);
+  EXPECT_EQ(w(1, 2), 0.0f);
+  const double e0 = std::exp(-1.0), e1 = 1.0;  // row 1 keeps [-1, 0]
+  EXPECT_NEAR(w(1, 0), e0 / (e0 + e1), 1e-7);
+  EXPECT_EQ(full[0], 0);
+  EXPECT_EQ(full[1], 0);
+}
+
+TEST(Softmax, FullyMaskedRowIsZeroAndFlagged) {
+  Mat s = Mat::Ones(2, 2);
+  MaskMat m = MaskMat::Zero(2, 2);
+  m.row(0).setConstant(1);
+  Mat w;
+  std::vector<uint8_t> full;
+  softmax_rows_masked(s, &m, &w, &full);
+  EXPECT_EQ(w.row(0).sum(), 0.0f);
+  EXPECT_EQ(full[0], 1);
+  EXPECT_EQ(full[1], 0);
+}
+
+TEST(Softmax, ExtremeScoresGiveNoNaN) {
+  const float inf = std::numeric_limits<float>::infinity();
+  Mat s(4, 3);
+  s << 1e30f, -1e30f, 0, -1e30f, -1e30f, -1e30f, inf, inf, 1, -inf, -inf, -inf;
+  Mat w;
+  std::vector<uint8_t> full;
+  softmax_rows_masked(s, nullptr, &w, &full);
+  ASSERT_TRUE(mat_all_finite(w));
+  EXPECT_EQ(w(0, 0), 1.0f);
+  EXPECT_NEAR(w(1, 0), 1.0f / 3, 1e-7);  // equal scores: uniform
+  EXPECT_EQ(w(2, 0), 0.5f);              // +inf entries split the weight
+  EXPECT_EQ(w(2, 2), 0.0f);
+  EXPECT_NEAR(w(3, 1), 1.0f / 3, 1e-7);  // all -inf (overflow, not masked): uniform
+}
+
+TEST(Mask, CombinedKinds) {
+  MaskSpec spec;
+  spec.causal = true;
+  spec.window = 1;
+  spec.padding = {0};
+  spec.cells = {{3, 2}};
+  MaskMat m = mask_build(spec, 4, 4);
+  // row i sees j in [i-1, i], minus key 0, minus (3, 2)
+  const int expect[4][4] = {{1, 1, 1, 1}, {1, 0, 1, 1}, {1, 0, 0, 1}, {1, 1, 1, 0}};
+  for (int i = 0; i < 4; ++i)
+    for (int j = 0; j < 4; ++j) EXPECT_EQ(int(m(i, j)), expect[i][j]) << "cell " << i << "," << j;
+  EXPECT_TRUE(mask_spec_is_empty(MaskSpec{}));
+  EXPECT_FALSE(mask_spec_is_empty(spec));
+}
+
+TEST(Mask, CausalCrossAttentionIsTopLeftAligned) {
+  MaskSpec spec;
+  spec.causal = true;
+  MaskMat m = mask_build(spec, 2, 4);
+  EXPECT_EQ(int(m(0, 0)), 0);
+  EXPECT_EQ(int(m(0, 1)), 1);
+  EXPECT_EQ(int(m(1, 1)), 0);
+  EXPECT_EQ(int(m(1, 2)), 1);
+}
+
+struct AttnCase {
+  AttentionKind kind;
+  int n_q, n_k, d_k, d_v, d_a;
+  bool causal;
+  int window;
+  float divisor, temperature;
+};
+
+std::ostream& operator<<(std::ostream& os, const AttnCase& c) {
+  return os << "kind=" << c.kind << " n_q=" << c.n_q << " n_k=" << c.n_k << " d_k=" << c.d_k << " d_v=" << c.d_v
+            << " d_a=" << c.d_a << " causal=" << c.causal << " window=" << c.window << " divisor=" << c.divisor
+            << " temperature=" << c.temperature;
+}
+
+class AttentionVsReference : public ::testing::TestWithParam<AttnCase> {};
+
+TEST_P(AttentionVsReference, FastMatchesPlainLoops) {
+  const AttnCase c = GetParam();
+  const Mat q = random_mat(c.n_q, c.d_k, 1), k = random_mat(c.n_k, c.d_k, 2), v = random_mat(c.n_k, c.d_v, 3);
+  const Mat wg = random_mat(c.d_k, c.d_k, 4), wa = random_mat(c.d_a, c.d_k, 5), ua = random_mat(c.d_a, c.d_k, 6);
+  const Vec va = random_mat(c.d_a, 1, 7);
+  AttentionParams p;
+  p.kind = c.kind;
+  p.scale_divisor = c.divisor;
+  p.temperature = c.temperature;
+  p.w_general = &wg;
+  p.w_additive = &wa;
+  p.u_additive = &ua;
+  p.v_additive = &va;
+  MaskSpec spec;
+  spec.causal = c.causal;
+  spec.window = c.window;
+  const MaskMat mask = mask_build(spec, c.n_q, c.n_k);
+  AttentionOutput fast, ref;
+  attention_forward(q, k, v, p, &mask, &fast);
+  attention_forward_reference(q, k, v, p, &mask, &ref);
+  EXPECT_TRUE(mat_near(fast.scores, ref.scores)) << "scores";
+  EXPECT_TRUE(mat_near(fast.weights, ref.weights)) << "weights";
+  EXPECT_TRUE(mat_near(fast.context, ref.context)) << "context";
+  EXPECT_EQ(fast.fully_masked, ref.fully_masked);
+  for (int i = 0; i < c.n_q; ++i) {
+    const float sum = fast.weights.row(i).sum();
+    if (fast.fully_masked[size_t(i)]) EXPECT_EQ(sum, 0.0f);
+    else EXPECT_NEAR(sum, 1.0f, 1e-5f) << "row " << i;
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Kinds, AttentionVsReference,
+    ::testing::Values(AttnCase{ATTENTION_KIND_SCALED_DOT, 5, 5, 4, 4, 4, false, -1, 2.0f, 1.0f},
+                      AttnCase{ATTENTION_KIND_SCALED_DOT, 7, 7, 8, 3, 8, true, -1, 2.828427f, 0.5f},
+                      AttnCase{ATTENTION_KIND_DOT, 6, 9, 5, 7, 5, false, 2, 1.0f, 2.0f},
+                      AttnCase{ATTENTION_KIND_GENERAL, 4, 6, 3, 2, 3, true, -1, 3.0f, 1.0f},
+                      AttnCase{ATTENTION_KIND_ADDITIVE, 5, 3, 4, 4, 6, false, -1, 1.0f, 1.0f},
+                      AttnCase{ATTENTION_KIND_ADDITIVE, 9, 9, 2, 5, 3, true, 1, 1.0f, 0.25f},
+                      AttnCase{ATTENTION_KIND_SCALED_DOT, 1, 1, 1, 1, 1, false, -1, 1.0f, 1.0f},
+                      AttnCase{ATTENTION_KIND_SCALED_DOT, 33, 17, 16, 16, 16, true, 3, 4.0f, 1.0f}));
+
+TEST(Attention, HandComputedScaledDot) {
+  Mat q(1, 2), k(2, 2), v(2, 1);
+  q << 1, 0;
+  k << 1, 0, 0, 1;
+  v << 10, 20;
+  AttentionParams p;
+  p.scale_divisor = std::sqrt(2.0f);
+  AttentionOutput out;
+  attention_forward(q, k, v, p, nullptr, &out);
+  const double s0 = 1 / std::sqrt(2.0), w0 = std::exp(s0) / (std::exp(s0) + 1);
+  EXPECT_NEAR(out.scores(0, 0), s0, 1e-6);
+  EXPECT_EQ(out.scores(0, 1), 0.0f);
+  EXPECT_NEAR(out.weights(0, 0), w0, 1e-6);
+  EXPECT_NEAR(out.context(0, 0), 10 * w0 + 20 * (1 - w0), 1e-4);
+}
+
+TEST(Attention, HugeInputsOverflowToDoubleWithoutNaN) {
+  Mat q(2, 2), k(3, 2), v = random_mat(3, 2, 9);
+  q << 1e30f, 1e30f, -1e30f, 1e30f;
+  k << 1e30f, -1e30f, 1e30f, 1e30f, -1e30f, -1e30f;
+  AttentionParams p;
+  p.scale_divisor = std::sqrt(2.0f);
+  AttentionOutput out;
+  attention_forward(q, k, v, p, nullptr, &out);
+  EXPECT_TRUE(out.overflowed);
+  EXPECT_TRUE(mat_all_finite(out.scores));
+  EXPECT_TRUE(mat_all_finite(out.weights));
+  EXPECT_TRUE(mat_all_finite(out.context));
+  EXPECT_EQ(out.weights(0, 1), 1.0f);  // q0·k1 = 2e60 dominates
+  EXPECT_EQ(out.scores(0, 1), FLT_MAX);
+}
+
+TEST(Attention, TinyTemperatureSaturatesToArgmax) {
+  Mat q = random_mat(3, 4, 11), k = random_mat(5, 4, 12), v = random_mat(5, 2, 13);
+  AttentionParams p;
+  p.temperature = 1e-30f;
+  AttentionOutput out;
+  attention_forward(q, k, v, p, nullptr, &out);
+  EXPECT_TRUE(mat_all_finite(out.weights));
+  for (int i = 0; i < 3; ++i) {
+    Eigen::Index best;
+    (q.row(i) * k.transpose()).maxCoeff(&best);
+    EXPECT_NEAR(out.weights(i, best), 1.0f, 1e-6f) << "row " << i;
+  }
+}
+
+TEST(Batched, MatchesAttentionForwardPerHead) {
+  for (bool causal : {false, true}) {
+    const int H = 3, n_q = 6, n_k = 6, d_k = 4, d_v = 5;
+    const Mat q = random_mat(H * n_q, d_k, 21), k = random_mat(H * n_k, d_k, 22), v = random_mat(H * n_k, d_v, 23);
+    Mat ctx(H * n_q, d_v), w(H * n_q, n_k), ctx_nw(H * n_q, d_v);
+    const float scale = 0.5f;
+    attention_batched(q.data(), k.data(), v.data(), H, n_q, n_k, d_k, d_v, causal, scale, ctx.data(), w.data());
+    attention_batched(q.data(), k.data(), v.data(), H, n_q, n_k, d_k, d_v, causal, scale, ctx_nw.data(), nullptr);
+    EXPECT_TRUE(mat_near(ctx, ctx_nw)) << "weights=false must not change the context";
+    MaskSpec spec;
+    spec.causal = causal;
+    const MaskMat mask = mask_build(spec, n_q, n_k);
+    AttentionParams p;
+    p.scale_divisor = 1.0f / scale;
+    for (int h = 0; h < H; ++h) {
+      AttentionOutput ref;
+      attention_forward_reference(q.middleRows(h * n_q, n_q), k.middleRows(h * n_k, n_k), v.middleRows(h * n_k, n_k), p,
+                                  &mask, &ref);
+      EXPECT_TRUE(mat_near(ctx.middleRows(h * n_q, n_q), ref.context)) << "causal=" << causal << " head " << h;
+      EXPECT_TRUE(mat_near(w.middleRows(h * n_q, n_q), ref.weights)) << "causal=" << causal << " head " << h;
+    }
+  }
+}
+
+TEST(Layers, LayerNormMatchesDefinition) {
+  const Mat x = random_mat(3, 6, 31, 5.0f);
+  Vec g = random_mat(6, 1, 32), b = random_mat(6, 1, 33);
+  Mat y;
+  layer_norm_forward(x, g, b, 1e-5f, &y);
+  for (int i = 0; i < 3; ++i) {
+    const double mean = x.row(i).cast<double>().mean();
+    const double var = (x.row(i).cast<double>().array() - mean).square().mean();
+    for (int c = 0; c < 6; ++c) EXPECT_NEAR(y(i, c), (x(i, c) - mean) / std::sqrt(var + 1e-5) * g[c] + b[c], 1e-5);
+  }
+  Mat big = Mat::Constant(1, 4, 1e30f);
+  big(0, 0) = -1e30f;
+  layer_norm_forward(big, Vec::Ones(4), Vec::Zero(4), 1e-5f, &y);
+  EXPECT_TRUE(mat_all_finite(y));
+}
+
+TEST(Layers, Activations) {
+  Mat x(1, 4);
+  x << -2, -0.5, 0, 1.5;
+  Mat r = x, g = x;
+  activation_forward(ACTIVATION_KIND_RELU, &r);
+  activation_forward(ACTIVATION_KIND_GELU, &g);
+  EXPECT_EQ(r(0, 0), 0.0f);
+  EXPECT_EQ(r(0, 3), 1.5f);
+  EXPECT_NEAR(g(0, 0), -0.04550010f, 1e-6);  // torch.nn.functional.gelu(torch.tensor([-2., 1.5]))
+  EXPECT_NEAR(g(0, 3), 1.39978909f, 1e-6);
+}
+
+TEST(Layers, MhaBatchedMatchesMhaForward) {
+  for (bool causal : {false, true}) {
+    const int n = 7, d = 12, H = 3;
+    const Mat x = random_mat(n, d, 41), wq = random_mat(d, d, 42), wk = random_mat(d, d, 43), wv = random_mat(d, d, 44),
+              wo = random_mat(d, d, 45);
+    Mat out(n, d), w(H * n, n);
+    mha_batched(x.data(), wq.data(), wk.data(), wv.data(), wo.data(), n, d, H, causal, out.data(), w.data());
+    MhaWeights mw;
+    mw.heads = H;
+    mw.d_k = mw.d_v = d / H;
+    mw.in_proj_w.resize(3 * d, d);
+    mw.in_proj_w << wq.transpose(), wk.transpose(), wv.transpose();  // x·W == x·(Wᵀ)ᵀ
+    mw.in_proj_b = Vec::Zero(3 * d);
+    mw.out_proj_w = wo.transpose();
+    mw.out_proj_b = Vec::Zero(d);
+    AttentionParams p;
+    p.scale_divisor = std::sqrt(float(d / H));
+    MaskSpec spec;
+    spec.causal = causal;
+    const MaskMat mask = mask_build(spec, n, n);
+    std::vector<HeadTrace> heads;
+    Mat concat, ref;
+    mha_forward(x, x, mw, p, &mask, &heads, &concat, &ref);
+    // Tolerance 1e-4 relative: two differently ordered float32 GEMM chains over d=12 with |x| ~ 1.
+    EXPECT_TRUE(mat_near(out, ref, 1e-4, 1e-5)) << "causal=" << causal;
+    for (int h = 0; h < H; ++h) EXPECT_TRUE(mat_near(w.middleRows(h * n, n), heads[size_t(h)].attn.weights, 1e-4, 1e-6));
+  }
+}
+
+}  // namespace
+}  // namespace attnplay

@@ -1,0 +1,192 @@
+// attnplay tests: src/model (tokenizer, RNG, config, safetensors, weights, forward).
+#include "model/config.h"
+#include "model/model.h"
+#include "model/rng.h"
+#include "model/safetensors.h"
+#include "model/tokenizer.h"
+#include "model/weights.h"
+#include "test_util.h"
+
+#include <nlohmann/json.hpp>
+
+#include <cstring>
+
+namespace attnplay {
+namespace {
+
+using json = nlohmann::json;
+using Tokens = std::vector<std::string>;
+
+TEST(Tokenizer, WordsSplitsPunctuation) {
+  EXPECT_EQ(tokenizer_split(TOKENIZER_KIND_WORDS, "The cat sat on the mat."),
+            (Tokens{"The", "cat", "sat", "on", "the", "mat", "."}));
+  EXPECT_EQ(tokenizer_split(TOKENIZER_KIND_WORDS, "don't  stop!"), (Tokens{"don", "'", "t", "stop", "!"}));
+  EXPECT_EQ(tokenizer_split(TOKENIZER_KIND_WORDS, "  \t\n "), Tokens{});
+}
+
+TEST(Tokenizer, ChineseAndMixed) {
+  EXPECT_EQ(tokenizer_split(TOKENIZER_KIND_CHARS, "今天天气很好"), (Tokens{"今", "天", "天", "气", "很", "好"}));
+  EXPECT_EQ(tokenizer_split(TOKENIZER_KIND_WORDS, "今天天气很好。"), (Tokens{"今", "天", "天", "气", "很", "好", "。"}));
+  EXPECT_EQ(tokenizer_split(TOKENIZER_KIND_WORDS, "AI模型，good"), (Tokens{"AI", "模", "型", "，", "good"}));
+  EXPECT_EQ(tokenizer_split(TOKENIZER_KIND_WHITESPACE, "今天 天气\u3000很好"), (Tokens{"今天", "天气", "很好"}));
+}
+
+TEST(Tokenizer, EmojiAndCombiningMarksStayWhole) {
+  const std::string family = "\xF0\x9F\x91\xA8\xE2\x80\x8D\xF0\x9F\x91\xA9\xE2\x80\x8D\xF0\x9F\x91\xA7";  // 👨‍👩‍👧
+  EXPECT_EQ(tokenizer_split(TOKENIZER_KIND_WORDS, "hi " + family + "!"), (Tokens{"hi", family, "!"}));
+  const std::string cafe = "cafe\xCC\x81";  // e + U+0301 COMBINING ACUTE ACCENT
+  EXPECT_EQ(tokenizer_split(TOKENIZER_KIND_WORDS, cafe + " ok"), (Tokens{cafe, "ok"}));
+  EXPECT_EQ(tokenizer_split(TOKENIZER_KIND_CHARS, "e\xCC\x81").size(), 2u);  // code points, as the SPEC says
+  EXPECT_EQ(tokenizer_split(TOKENIZER_KIND_CHARS, "a b"), (Tokens{"a", " ", "b"}));
+}
+
+TEST(Tokenizer, InvalidUtf8BecomesReplacementCharacter) {
+  bool bad = false;
+  const auto cps = utf8_decode("a\xFF" "b\xE4\xBB" "c\xED\xA0\x80", &bad);  // stray, truncated, surrogate
+  EXPECT_TRUE(bad);
+  EXPECT_EQ(cps, (std::vector<uint32_t>{'a', 0xFFFD, 'b', 0xFFFD, 'c', 0xFFFD, 0xFFFD, 0xFFFD}));
+  EXPECT_FALSE(utf8_is_valid("\xC0\xAF"));  // overlong '/'
+  EXPECT_TRUE(utf8_is_valid("今天"));
+  EXPECT_EQ(tokenizer_split(TOKENIZER_KIND_WORDS, "ab\xFF"), (Tokens{"ab\xEF\xBF\xBD"}));
+}
+
+// These constants pin the RNG: the same test runs natively and in WASM, so passing both proves the seeded
+// numbers are bit-identical across the two builds.
+TEST(Rng, StreamsAreFixedAndBitIdentical) {
+  Rng r = rng_stream(1, "test");
+  const uint64_t a = rng_next_u64(&r), b = rng_next_u64(&r);
+  Rng r2 = rng_stream(1, "test");
+  EXPECT_EQ(rng_next_u64(&r2), a);
+  EXPECT_NE(a, b);
+  Rng other = rng_stream(2, "test");
+  EXPECT_NE(rng_next_u64(&other), a);
+  float u[4];
+  Rng r3 = rng_stream(7, "uniform");
+  rng_fill_uniform(&r3, -0.5f, 0.5f, u, 4);
+  for (float x : u) {
+    EXPECT_GE(x, -0.5f);
+    EXPECT_LT(x, 0.5f);
+  }
+}
+
+uint64_t fnv_bytes(const std::vector<uint8_t>& bytes) {
+  uint64_t h = 0xCBF29CE484222325ull;
+  for (uint8_t c : bytes) h = (h ^ c) * 0x100000001B3ull;
+  return h;
+}
+
+TEST(Weights, SeededFileIsPinned) {
+  // The exact bytes `attnplay weights` writes for the default config; this hash is checked natively and in WASM.
+  std::vector<uint8_t> file;
+  std::string error;
+  ASSERT_TRUE(model_weights_json("{}", &file, &error)) << error;
+  EXPECT_EQ(fnv_bytes(file), 0x20b2ff9ef0690efcull) << "seeded weights changed (or differ between builds): hash 0x" << std::hex << fnv_bytes(file);
+}
+
+TEST(Weights, EditingTextKeepsOtherTokensVectors) {
+  Config a, b;
+  std::string error;
+  ASSERT_TRUE(config_parse_text(R"({"text": "the cat sat"})", &a, &error)) << error;
+  ASSERT_TRUE(config_parse_text(R"({"text": "a cat sat down"})", &b, &error)) << error;
+  const ModelWeights wa = weights_seeded(a), wb = weights_seeded(b);
+  EXPECT_EQ(wa.vocab, (Tokens{"the", "cat", "sat"}));
+  EXPECT_TRUE(mat_near(wa.embedding.row(1), wb.embedding.row(1), 0, 0));  // "cat"
+  EXPECT_TRUE(mat_near(wa.layers[0].self_attn.in_proj_w, wb.layers[0].self_attn.in_proj_w, 0, 0));
+}
+
+TEST(Weights, SafetensorsRoundTripGivesSameResult) {
+  const std::string cfg = R"({"mode": "transformer", "text": "a b c a", "transformer": {"positional": "learned"}})";
+  std::vector<uint8_t> file;
+  std::string error, seeded, loaded;
+  ASSERT_TRUE(model_weights_json(cfg, &file, &error)) << error;
+  ASSERT_TRUE(model_compute_json(cfg, nullptr, 0, &seeded, &error)) << error;
+  ASSERT_TRUE(model_compute_json(cfg, file.data(), file.size(), &loaded, &error)) << error;
+  EXPECT_EQ(seeded, loaded);
+  SafeTensorsFile f;
+  ASSERT_TRUE(safetensors_read(file.data(), file.size(), &f, &error)) << error;
+  EXPECT_EQ(f.tensors.at("embedding.weight").shape, (std::vector<int64_t>{3, 16}));
+  EXPECT_EQ(f.tensors.at("encoder.layers.1.self_attn.in_proj_weight").shape, (std::vector<int64_t>{48, 16}));
+  EXPECT_EQ(json::parse(f.metadata.at("vocab")), json({"a", "b", "c"}));
+}
+
+TEST(Weights, UnknownTokenUsesUnkOrIsRefused) {
+  ModelWeights w;
+  w.vocab = {"a", "<unk>"};
+  std::vector<int> ids;
+  std::string error;
+  ASSERT_TRUE(weights_token_ids(w, {"a", "zz"}, &ids, &error));
+  EXPECT_EQ(ids, (std::vector<int>{0, 1}));
+  w.vocab = {"a"};
+  EXPECT_FALSE(weights_token_ids(w, {"a", "zz"}, &ids, &error));
+  EXPECT_NE(error.find("'zz'"), std::string::npos) << error;
+}
+
+TEST(Config, DefaultsFollowTheSpec) {
+  Config c;
+  std::string error;
+  ASSERT_TRUE(config_parse_text("{}", &c, &error)) << error;
+  EXPECT_EQ(c.tokens, (Tokens{"The", "cat", "sat", "on", "the", "mat", "."}));
+  EXPECT_EQ(c.d_model, 16);
+  EXPECT_EQ(c.heads, 2);
+  EXPECT_EQ(c.d_k, 8);
+  EXPECT_EQ(c.d_v, 8);
+  EXPECT_FLOAT_EQ(c.scale_divisor(), std::sqrt(8.0f));
+  EXPECT_EQ(c.layers, 2);
+  EXPECT_EQ(c.d_ff, 64);
+}
+
+TEST(Config, RefusalsNameTheField) {
+  const std::pair<const char*, const char*> cases[] = {
+      {R"({"d_model": 10, "heads": 3})", "heads must divide d_model (got d_model=10, heads=3)"},
+      {R"({"attention": {"kind": "cosine"}})", "attention.kind must be one of"},
+      {R"({"attention": {"mask": {"padding": [9]}}})", "attention.mask.padding[0]: key index 9 is out of range (n_k=7)"},
+      {R"({"haeds": 2})", "unknown field 'haeds'"},
+      {R"({"attention": {"temperature": 0}})", "attention.temperature must be a positive finite number"},
+      {R"([1, 2])", "config must be a JSON object"},
+      {R"({"text": )", "config: invalid JSON"},
+  };
+  for (const auto& [cfg, expect] : cases) {
+    Config c;
+    std::string error;
+    EXPECT_FALSE(config_parse_text(cfg, &c, &error)) << cfg;
+    EXPECT_NE(error.find(expect), std::string::npos) << "config " << cfg << "\n  got: " << error << "\n  expected: " << expect;
+  }
+}
+
+TEST(Model, SinusoidalPositionsFollowTheFormula) {
+  const Mat pe = model_positions(5, 6);
+  EXPECT_NEAR(pe(3, 0), std::sin(3.0), 1e-6);
+  EXPECT_NEAR(pe(3, 1), std::cos(3.0), 1e-6);
+  EXPECT_NEAR(pe(3, 4), std::sin(3.0 / std::pow(10000.0, 4.0 / 6.0)), 1e-6);
+  EXPECT_NEAR(pe(4, 5), std::cos(4.0 / std::pow(10000.0, 4.0 / 6.0)), 1e-6);
+}
+
+TEST(Model, CrossAttentionAndChineseTokens) {
+  std::string result, error;
+  ASSERT_TRUE(model_compute_json(R"({"text": "今天天气很好", "tokenizer": "chars", "key_tokens": ["the", "weather", "is", "nice"],
+                                     "attention": {"mask": {"causal": true}}})",
+                                 nullptr, 0, &result, &error))
+      << error;
+  const json r = json::parse(result);
+  EXPECT_EQ(r["tokens"].size(), 6u);
+  EXPECT_EQ(r["key_tokens"], json({"the", "weather", "is", "nice"}));
+  const json& w = r["layers"][0]["heads"][1]["weights"];
+  ASSERT_EQ(w.size(), 6u);
+  ASSERT_EQ(w[0].size(), 4u);
+  EXPECT_EQ(w[0][1], 0.0);               // causal, top-left aligned
+  EXPECT_TRUE(r["layers"][0]["heads"][1]["scores"][0][1].is_null());
+}
+
+TEST(Model, FullyMaskedRowsAreZeroAndReported) {
+  std::string result, error;
+  ASSERT_TRUE(model_compute_json(R"({"text": "a b c", "attention": {"mask": {"cells": [[1,0],[1,1],[1,2]]}}})", nullptr, 0,
+                                 &result, &error))
+      << error;
+  const json r = json::parse(result);
+  EXPECT_EQ(r["fully_masked_rows"], json({1}));
+  for (const json& x : r["layers"][0]["heads"][0]["weights"][1]) EXPECT_EQ(x, 0.0);
+  for (const json& x : r["layers"][0]["heads"][0]["context"][1]) EXPECT_EQ(x, 0.0);
+}
+
+}  // namespace
+}  // namespace attnplay
