@@ -8,6 +8,7 @@
 #include <climits>
 #include <cmath>
 #include <cstdio>
+#include <cstring>
 #include <initializer_list>
 #include <set>
 
@@ -492,9 +493,17 @@ bool config_parse_text(const std::string& text, Config* out, std::string* error)
   try {
     j = json::parse(text);
   } catch (const json::parse_error& e) {
+    // "[json.exception.parse_error.101] parse error at line 1, column 10: syntax error while parsing value - X"
+    // -> "config: invalid JSON at line 1, column 10: X"
     std::string what = e.what();
+    for (const char* noise : {"parse error ", "syntax error while parsing value - ", "syntax error while parsing object key - ",
+                              "syntax error while parsing object separator - ", "syntax error while parsing object - ",
+                              "syntax error while parsing array - "}) {
+      const size_t at = what.find(noise);
+      if (at != std::string::npos) what.erase(at, std::strlen(noise));
+    }
     const size_t p = what.find("] ");
-    if (error) *error = "config: invalid JSON: " + (p == std::string::npos ? what : what.substr(p + 2));
+    if (error) *error = "config: invalid JSON " + (p == std::string::npos ? what : what.substr(p + 2));
     return false;
   }
   if (!j.is_object()) {

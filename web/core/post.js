@@ -1,0 +1,187 @@
+// attnplay-core.mjs, part 3 of 3 (extern-post-js): the JS API of ../shared/SPEC.md §6 over the listed wasm
+// exports. Part 2 is emscripten's loader (attnplayCoreModule).
+//
+//   const core = await createCore();
+//   core.compute(config[, weightsBytes]) -> result      config object (or JSON text); weights: safetensors Uint8Array
+//   core.weights(config) -> Uint8Array                   the safetensors file the config's seed makes
+//   core.attention({q, k, v, heads, nq, nk, dk, dv, causal, scale, weights}) -> {context, weights}
+//   core.multiHeadAttention({x, wq, wk, wv, wo, n, dModel, heads, causal, weights}) -> {output, weights}
+//   core.version, core.simd, core.build
+// Errors are thrown as Error with one line naming the bad field.
+
+function attnplayFail(message) {
+  const e = new Error(message);
+  e.name = 'AttnplayError';
+  throw e;
+}
+
+// JSON.stringify turns NaN/Infinity into null, which would silently mean "default": refuse them by name.
+function attnplayConfigText(config) {
+  if (typeof config === 'string') return config;
+  if (config === undefined || config === null) return '{}';
+  const path = [];
+  try {
+    return JSON.stringify(config, function (key, value) {
+      if (typeof value === 'number' && !Number.isFinite(value)) {
+        attnplayFail(`${key === '' ? 'config' : key} must be a finite number (got ${value})`);
+      }
+      if (typeof value === 'bigint') attnplayFail(`${key} must be a number, not a BigInt`);
+      return value;
+    });
+  } catch (e) {
+    if (e && e.name === 'AttnplayError') throw e;
+    attnplayFail(`config: cannot be turned into JSON (${e && e.message})`);
+  }
+}
+
+function attnplayCheckInt(name, v, min) {
+  if (!Number.isInteger(v) || v < min) attnplayFail(`${name} must be an integer >= ${min} (got ${v})`);
+  return v;
+}
+
+function attnplayCheckArray(name, a, expected, shape) {
+  if (!(a instanceof Float32Array)) attnplayFail(`${name} must be a Float32Array`);
+  if (a.length !== expected) attnplayFail(`${name} has ${a.length} values, expected ${expected} = ${shape}`);
+}
+
+export async function createCore(options = {}) {
+  const moduleArgs = {};
+  if (options.wasmBinary) {
+    moduleArgs.wasmBinary = options.wasmBinary;
+  } else if (attnplayIsNode) {
+    // Read the .wasm beside this file ourselves: no fetch() of a file:// URL (Node's fetch cannot do it).
+    const fs = await import('fs');
+    moduleArgs.wasmBinary = fs.readFileSync(new URL('attnplay-core.wasm', import.meta.url));
+  } else {
+    moduleArgs.locateFile = (path) => new URL(path, import.meta.url).href;
+  }
+  const M = await attnplayCoreModule(moduleArgs);
+
+  const heapCopyIn = (arrays) => {
+    // One allocation for all inputs and outputs of a call; returns byte pointers.
+    let total = 0;
+    for (const n of arrays) total += n * 4;
+    const base = M._malloc(Math.max(total, 4));
+    if (!base) attnplayFail('out of memory: the WebAssembly heap cannot hold these arrays');
+    const ptrs = [];
+    let off = base;
+    for (const n of arrays) { ptrs.push(off); off += n * 4; }
+    return { base, ptrs };
+  };
+
+  const readResult = () => {
+    const ptr = M._ap_result_ptr(), len = M._ap_result_len();
+    return { ptr, len };
+  };
+
+  const callWithText = (text, fn) => {
+    const n = M.lengthBytesUTF8(text);
+    const p = M._malloc(n + 1);
+    if (!p) attnplayFail('out of memory: the config text does not fit in the WebAssembly heap');
+    try {
+      M.stringToUTF8(text, p, n + 1);
+      return fn(p, n);
+    } finally {
+      M._free(p);
+    }
+  };
+
+  const core = {
+    version: '',
+    simd: M._ap_simd() === 1,
+    build: M.UTF8ToString(M._ap_version()),
+
+    compute(config, weightsBytes) {
+      const text = attnplayConfigText(config);
+      let wp = 0, wn = 0;
+      if (weightsBytes !== undefined && weightsBytes !== null) {
+        if (weightsBytes instanceof ArrayBuffer) weightsBytes = new Uint8Array(weightsBytes);
+        if (!(weightsBytes instanceof Uint8Array)) attnplayFail('weights must be a Uint8Array of a .safetensors file');
+        wn = weightsBytes.length;
+        wp = M._malloc(Math.max(wn, 1));
+        if (!wp) attnplayFail('out of memory: the weights file does not fit in the WebAssembly heap');
+        M.HEAPU8.set(weightsBytes, wp);
+      }
+      try {
+        const ok = callWithText(text, (p, n) => M._ap_compute(p, n, wp, wn));
+        const { ptr, len } = readResult();
+        const s = M.UTF8ToString(ptr, len);
+        if (!ok) attnplayFail(s);
+        return JSON.parse(s);
+      } finally {
+        if (wp) M._free(wp);
+      }
+    },
+
+    weights(config) {
+      const text = attnplayConfigText(config);
+      const ok = callWithText(text, (p, n) => M._ap_weights(p, n));
+      const { ptr, len } = readResult();
+      if (!ok) attnplayFail(M.UTF8ToString(ptr, len));
+      return M.HEAPU8.slice(ptr, ptr + len);
+    },
+
+    attention(args) {
+      if (!args || typeof args !== 'object') attnplayFail('attention() takes an object {q, k, v, heads, nq, nk, dk, dv, ...}');
+      const heads = attnplayCheckInt('heads', args.heads ?? 1, 1);
+      const dk = attnplayCheckInt('dk', args.dk, 1);
+      if (!(args.q instanceof Float32Array)) attnplayFail('q must be a Float32Array');
+      if (!(args.k instanceof Float32Array)) attnplayFail('k must be a Float32Array');
+      if (!(args.v instanceof Float32Array)) attnplayFail('v must be a Float32Array');
+      const nq = attnplayCheckInt('nq', args.nq ?? args.q.length / (heads * dk), 1);
+      const nk = attnplayCheckInt('nk', args.nk ?? args.k.length / (heads * dk), 1);
+      const dv = attnplayCheckInt('dv', args.dv ?? args.v.length / (heads * nk), 1);
+      attnplayCheckArray('q', args.q, heads * nq * dk, `heads*nq*dk (${heads}*${nq}*${dk})`);
+      attnplayCheckArray('k', args.k, heads * nk * dk, `heads*nk*dk (${heads}*${nk}*${dk})`);
+      attnplayCheckArray('v', args.v, heads * nk * dv, `heads*nk*dv (${heads}*${nk}*${dv})`);
+      const scale = args.scale ?? 1 / Math.sqrt(dk);
+      if (typeof scale !== 'number' || !Number.isFinite(scale)) attnplayFail(`scale must be a finite number (got ${scale})`);
+      const wantWeights = args.weights !== false;
+      const sizes = [args.q.length, args.k.length, args.v.length, heads * nq * dv, wantWeights ? heads * nq * nk : 0];
+      const { base, ptrs } = heapCopyIn(sizes);
+      try {
+        M.HEAPF32.set(args.q, ptrs[0] >> 2);
+        M.HEAPF32.set(args.k, ptrs[1] >> 2);
+        M.HEAPF32.set(args.v, ptrs[2] >> 2);
+        M._ap_attention(ptrs[0], ptrs[1], ptrs[2], heads, nq, nk, dk, dv, args.causal ? 1 : 0, scale, ptrs[3],
+                        wantWeights ? ptrs[4] : 0);
+        const out = { context: M.HEAPF32.slice(ptrs[3] >> 2, (ptrs[3] >> 2) + sizes[3]) };
+        if (wantWeights) out.weights = M.HEAPF32.slice(ptrs[4] >> 2, (ptrs[4] >> 2) + sizes[4]);
+        return out;
+      } finally {
+        M._free(base);
+      }
+    },
+
+    multiHeadAttention(args) {
+      if (!args || typeof args !== 'object') attnplayFail('multiHeadAttention() takes an object {x, wq, wk, wv, wo, n, dModel, heads, ...}');
+      const dModel = attnplayCheckInt('dModel', args.dModel, 1);
+      const heads = attnplayCheckInt('heads', args.heads ?? 1, 1);
+      if (dModel % heads !== 0) attnplayFail(`heads must divide dModel (got dModel=${dModel}, heads=${heads})`);
+      if (!(args.x instanceof Float32Array)) attnplayFail('x must be a Float32Array');
+      const n = attnplayCheckInt('n', args.n ?? args.x.length / dModel, 1);
+      attnplayCheckArray('x', args.x, n * dModel, `n*dModel (${n}*${dModel})`);
+      for (const w of ['wq', 'wk', 'wv', 'wo']) attnplayCheckArray(w, args[w], dModel * dModel, `dModel*dModel (${dModel}*${dModel})`);
+      const wantWeights = args.weights !== false;
+      const sizes = [n * dModel, dModel * dModel, dModel * dModel, dModel * dModel, dModel * dModel, n * dModel,
+                     wantWeights ? heads * n * n : 0];
+      const { base, ptrs } = heapCopyIn(sizes);
+      try {
+        M.HEAPF32.set(args.x, ptrs[0] >> 2);
+        M.HEAPF32.set(args.wq, ptrs[1] >> 2);
+        M.HEAPF32.set(args.wk, ptrs[2] >> 2);
+        M.HEAPF32.set(args.wv, ptrs[3] >> 2);
+        M.HEAPF32.set(args.wo, ptrs[4] >> 2);
+        M._ap_mha(ptrs[0], ptrs[1], ptrs[2], ptrs[3], ptrs[4], n, dModel, heads, args.causal ? 1 : 0, ptrs[5],
+                  wantWeights ? ptrs[6] : 0);
+        const out = { output: M.HEAPF32.slice(ptrs[5] >> 2, (ptrs[5] >> 2) + sizes[5]) };
+        if (wantWeights) out.weights = M.HEAPF32.slice(ptrs[6] >> 2, (ptrs[6] >> 2) + sizes[6]);
+        return out;
+      } finally {
+        M._free(base);
+      }
+    },
+  };
+  core.version = core.build.split(' ')[1] || '';
+  return Object.freeze(core);
+}
