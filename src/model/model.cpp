@@ -61,6 +61,16 @@ bool model_compute(const Config& c, const ModelWeights* loaded, Trace* out, std:
   const bool has_mask = !mask_spec_is_empty(c.mask);
   const MaskMat mask = has_mask ? mask_build(c.mask, c.n_q(), c.n_k()) : MaskMat();
   const MaskMat* mp = has_mask ? &mask : nullptr;
+  t.mask = mask;
+  t.kind = c.kind;
+  t.scale_divisor = c.scale_divisor();
+  t.temperature = c.temperature;
+  auto keep_params = [&t](const ModelWeights& w) {
+    t.general_w = w.general_w;
+    t.additive_w = w.additive_w;
+    t.additive_u = w.additive_u;
+    t.additive_v = w.additive_v;
+  };
 
   if (c.inputs.present) {
     // Explicit matrices: the heads' contexts side by side, no projections.
@@ -70,6 +80,7 @@ bool model_compute(const Config& c, const ModelWeights* loaded, Trace* out, std:
     if (c.inputs.has_u) extra.additive_u = c.inputs.u;
     if (c.inputs.has_v_a) extra.additive_v = c.inputs.v_a;
     const AttentionParams p = params_for(c, extra);
+    keep_params(extra);
     LayerTrace lt;
     lt.heads.resize(size_t(c.heads));
     lt.concat.resize(c.n_q(), c.heads * c.d_v);
@@ -101,6 +112,7 @@ bool model_compute(const Config& c, const ModelWeights* loaded, Trace* out, std:
       }
     }
     const AttentionParams p = params_for(c, w);
+    keep_params(w);
     Mat x = embed(c, w, ids);
     t.x = x;
     if (c.mode == MODEL_MODE_ATTENTION) {

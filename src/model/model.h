@@ -36,6 +36,12 @@ struct Trace {
   std::vector<std::string> vocab;      // [vocab] (empty with explicit inputs)
   std::vector<int> fully_masked_rows;  // query rows with no visible key
   std::vector<std::string> warnings;
+  // What the cell walkthrough needs to redo one score by hand.
+  AttentionKind kind = ATTENTION_KIND_SCALED_DOT;
+  float scale_divisor = 1, temperature = 1;
+  Mat general_w, additive_w, additive_u;   // [d_k, d_k], [d_a, d_k], [d_a, d_k]
+  Vec additive_v;                          // [d_a]
+  MaskMat mask;                            // [n_q, n_k] 1 = masked; empty when nothing is masked
 };
 
 // [Forward] -----------------------------------------------------------------------------------------------

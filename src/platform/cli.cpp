@@ -25,7 +25,8 @@ constexpr size_t kMaxWeightsBytes = 1024u << 20;
 const char* kUsage =
     "usage: attnplay compute CONFIG.json|- [--weights MODEL.safetensors] [-o OUT.json]\n"
     "       attnplay weights CONFIG.json|- -o MODEL.safetensors\n"
-    "       attnplay --version\n";
+    "       attnplay --version\n"
+    "       attnplay [--config FILE] [--size WxH] [--screenshot PNG] [--frames N]   the desktop app\n";
 
 int fail(const std::string& message) {
   std::string line = message;
@@ -151,8 +152,7 @@ int cli_main(int argc, char** argv) {
     std::fputs(kUsage, stdout);
     return 0;
   }
-  std::fputs(kUsage, stderr);
-  return cmd.empty() ? 2 : fail("unknown command '" + cmd + "'");
+  return fail("unknown command '" + cmd + "' (attnplay --help lists the commands)");
 }
 
 }  // namespace attnplay

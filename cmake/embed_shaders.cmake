@@ -1,0 +1,12 @@
+# Embeds every shaders/*.glsl as a C string (no #version line: the loader prefixes it per target).
+file(GLOB files ${SHADER_DIR}/*.glsl)
+list(SORT files)
+set(body "// Generated from shaders/*.glsl by cmake/embed_shaders.cmake. Do not edit.\n#include <cstring>\nnamespace attnplay {\nstruct EmbeddedShader { const char* name; const char* source; };\nstatic const EmbeddedShader kShaders[] = {\n")
+foreach(f ${files})
+  get_filename_component(name ${f} NAME)
+  file(READ ${f} src)
+  string(APPEND body "  {\"${name}\", R\"GLSL(${src})GLSL\"},\n")
+endforeach()
+string(APPEND body "};\nconst char* shader_source(const char* name) {\n  for (const auto& s : kShaders) if (std::strcmp(s.name, name) == 0) return s.source;\n  return nullptr;\n}\n}  // namespace attnplay\n")
+file(WRITE ${OUT}.tmp "${body}")
+execute_process(COMMAND ${CMAKE_COMMAND} -E copy_if_different ${OUT}.tmp ${OUT})

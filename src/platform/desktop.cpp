@@ -1,0 +1,201 @@
+// attnplay platform: native desktop loop. Contracts: desktop.h. The app itself is src/ui (init/frame/shutdown).
+#include "platform/desktop.h"
+
+#include "render/heatmap_renderer.h"
+#include "ui/app.h"
+
+#include <SDL.h>
+#include <imgui_impl_opengl3.h>
+#include <imgui_impl_sdl.h>
+
+#define GL_GLEXT_PROTOTYPES 1
+#include <SDL_opengl.h>
+
+#define STB_IMAGE_WRITE_IMPLEMENTATION
+#include <stb/stb_image_write.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <fstream>
+#include <iterator>
+#include <string>
+#include <vector>
+
+namespace attnplay {
+
+static unsigned host_heatmap(void* user, const std::string& slot, const float* data, int rows, int cols, int style,
+                             float vmin, float vmax, uint64_t version, int max_pixels) {
+  return renderer_heatmap(static_cast<Renderer*>(user), slot, data, rows, cols, HeatmapStyle(style), vmin, vmax, version,
+                          max_pixels);
+}
+
+static bool read_file(const std::string& path, std::vector<uint8_t>* out) {
+  std::ifstream f(path, std::ios::binary);
+  if (!f) return false;
+  out->assign(std::istreambuf_iterator<char>(f), std::istreambuf_iterator<char>());
+  return !out->empty();
+}
+
+// The build's CJK subset beside the executable, else the Debian font it was cut from.
+static void load_font(App* app) {
+  std::vector<uint8_t> bytes;
+  std::string base;
+  if (char* b = SDL_GetBasePath()) {
+    base = b;
+    SDL_free(b);
+  }
+  for (const std::string& path : {base + "fonts/attnplay-cjk.ttf", std::string("/usr/share/fonts/truetype/wqy/wqy-microhei.ttc")})
+    if (read_file(path, &bytes)) {
+      app_set_font(app, bytes.data(), bytes.size(), path);
+      return;
+    }
+  std::fprintf(stderr, "attnplay: no CJK font found (install fonts-wqy-microhei); using ImGui's default font\n");
+}
+
+static bool write_screenshot(const std::string& path, int w, int h) {
+  std::vector<uint8_t> px(size_t(w) * h * 4);
+  glPixelStorei(GL_PACK_ALIGNMENT, 1);
+  glReadPixels(0, 0, w, h, GL_RGBA, GL_UNSIGNED_BYTE, px.data());
+  stbi_flip_vertically_on_write(1);
+  return stbi_write_png(path.c_str(), w, h, 4, px.data(), w * 4) != 0;
+}
+
+int desktop_main(int argc, char** argv) {
+  std::string config_path, screenshot;
+  int width = 1280, height = 720, frames = 0, screenshot_frame = 30;
+  for (int i = 1; i < argc; ++i) {
+    const std::string a = argv[i];
+    auto next = [&]() -> std::string {
+      if (i + 1 >= argc) {
+        std::fprintf(stderr, "attnplay: %s needs a value\n", a.c_str());
+        std::exit(2);
+      }
+      return argv[++i];
+    };
+    if (a == "--config") config_path = next();
+    else if (a == "--screenshot") screenshot = next();
+    else if (a == "--screenshot-frame") screenshot_frame = std::atoi(next().c_str());
+    else if (a == "--frames") frames = std::atoi(next().c_str());
+    else if (a == "--size") {
+      const std::string v = next();
+      if (std::sscanf(v.c_str(), "%dx%d", &width, &height) != 2 || width < 200 || height < 200) {
+        std::fprintf(stderr, "attnplay: --size must be WIDTHxHEIGHT, at least 200x200 (got %s)\n", v.c_str());
+        return 2;
+      }
+    } else {
+      std::fprintf(stderr, "attnplay: unknown option %s (see attnplay --help)\n", a.c_str());
+      return 2;
+    }
+  }
+  nlohmann::json config = nlohmann::json::object();
+  if (!config_path.empty()) {
+    std::vector<uint8_t> bytes;
+    if (!read_file(config_path, &bytes)) {
+      std::fprintf(stderr, "attnplay: %s: cannot read\n", config_path.c_str());
+      return 2;
+    }
+    config = nlohmann::json::parse(bytes.begin(), bytes.end(), nullptr, false);
+    if (config.is_discarded() || !config.is_object()) {
+      std::fprintf(stderr, "attnplay: %s: not a JSON object\n", config_path.c_str());
+      return 2;
+    }
+  }
+  if (SDL_Init(SDL_INIT_VIDEO | SDL_INIT_TIMER) != 0) {
+    std::fprintf(stderr, "attnplay: cannot start SDL video: %s\n", SDL_GetError());
+    return 1;
+  }
+  SDL_GL_SetAttribute(SDL_GL_CONTEXT_FLAGS, 0);
+  SDL_GL_SetAttribute(SDL_GL_CONTEXT_PROFILE_MASK, SDL_GL_CONTEXT_PROFILE_CORE);
+  SDL_GL_SetAttribute(SDL_GL_CONTEXT_MAJOR_VERSION, 3);
+  SDL_GL_SetAttribute(SDL_GL_CONTEXT_MINOR_VERSION, 3);
+  SDL_GL_SetAttribute(SDL_GL_DOUBLEBUFFER, 1);
+  SDL_Window* window = SDL_CreateWindow("attnplay — attention playground", SDL_WINDOWPOS_CENTERED, SDL_WINDOWPOS_CENTERED,
+                                        width, height, SDL_WINDOW_OPENGL | SDL_WINDOW_RESIZABLE | SDL_WINDOW_ALLOW_HIGHDPI);
+  if (!window) {
+    std::fprintf(stderr, "attnplay: cannot open a window: %s\n", SDL_GetError());
+    SDL_Quit();
+    return 1;
+  }
+  SDL_GLContext gl = SDL_GL_CreateContext(window);
+  if (!gl) {
+    std::fprintf(stderr, "attnplay: cannot create an OpenGL 3.3 context: %s\n", SDL_GetError());
+    SDL_DestroyWindow(window);
+    SDL_Quit();
+    return 1;
+  }
+  SDL_GL_MakeCurrent(window, gl);
+  SDL_GL_SetSwapInterval(1);
+
+  IMGUI_CHECKVERSION();
+  ImGui::CreateContext();
+  ImGui_ImplSDL2_InitForOpenGL(window, gl);
+  ImGui_ImplOpenGL3_Init("#version 330");
+  Renderer renderer;
+  if (!renderer_init(&renderer, false)) std::fprintf(stderr, "attnplay: heatmap renderer: %s\n", renderer.error.c_str());
+  App* app = new App();
+  app->host.user = &renderer;
+  app->host.heatmap = host_heatmap;
+  app->host.platform = "desktop (SDL2 + OpenGL 3.3 core)";
+  app->host.gl_version = renderer.gl_version;
+  app->host.glsl_version = renderer.glsl_version;
+  app->host.gl_renderer = renderer.gl_renderer;
+  std::string error;
+  app_init(app, config, &error);
+  if (!error.empty()) std::fprintf(stderr, "attnplay: %s (using the defaults)\n", error.c_str());
+  load_font(app);
+
+  bool running = true;
+  int frame = 0;
+  while (running) {
+    SDL_Event e;
+    while (SDL_PollEvent(&e)) {
+      ImGui_ImplSDL2_ProcessEvent(&e);
+      if (e.type == SDL_QUIT) running = false;
+      if (e.type == SDL_WINDOWEVENT && e.window.event == SDL_WINDOWEVENT_CLOSE && e.window.windowID == SDL_GetWindowID(window))
+        running = false;
+    }
+    if (!running) break;
+    if (app_fonts_build_if_needed(app)) {
+      ImGui_ImplOpenGL3_DestroyFontsTexture();
+      ImGui_ImplOpenGL3_CreateFontsTexture();
+    }
+    ImGui_ImplOpenGL3_NewFrame();
+    ImGui_ImplSDL2_NewFrame();
+    ImGui::NewFrame();
+    app_frame(app);
+    app->state.changed = false;
+    ImGui::Render();
+    int fw, fh;
+    SDL_GL_GetDrawableSize(window, &fw, &fh);
+    glViewport(0, 0, fw, fh);
+    glClearColor(0.94f, 0.94f, 0.94f, 1.0f);
+    glClear(GL_COLOR_BUFFER_BIT);
+    ImGui_ImplOpenGL3_RenderDrawData(ImGui::GetDrawData());
+    ++frame;
+    if (!screenshot.empty() && frame == screenshot_frame) {
+      if (write_screenshot(screenshot, fw, fh)) std::printf("attnplay: wrote %s (%dx%d)\n", screenshot.c_str(), fw, fh);
+      else std::fprintf(stderr, "attnplay: cannot write %s\n", screenshot.c_str());
+      std::fflush(stdout);
+    }
+    SDL_GL_SwapWindow(window);
+    if (frames > 0 && frame == frames) {  // leave through the same path as a window close
+      SDL_Event quit;
+      quit.type = SDL_QUIT;
+      SDL_PushEvent(&quit);
+    }
+  }
+  app_shutdown(app);
+  delete app;
+  renderer_shutdown(&renderer);
+  ImGui_ImplOpenGL3_Shutdown();
+  ImGui_ImplSDL2_Shutdown();
+  ImGui::DestroyContext();
+  SDL_GL_DeleteContext(gl);
+  SDL_DestroyWindow(window);
+  SDL_Quit();
+  std::printf("attnplay: closed after %d frames\n", frame);
+  return 0;
+}
+
+}  // namespace attnplay

@@ -1,0 +1,207 @@
+// attnplay platform: the web app (SDL2 + WebGL2 + Dear ImGui) and the exports behind window.attnplay
+// (web/app/shell.mjs). The app itself is src/ui (init/frame/shutdown); only this file knows emscripten.
+//
+// Exports (the whole surface; CMakeLists.txt ATTNPLAY_APP_EXPORTS):
+//   ap_app_set_config(json, len)  deep-merge a partial config (SPEC §6 setConfig); 1 ok, 0 refused (state unchanged)
+//   ap_app_load_url(query, len)   apply URL state (?cfg=... or plain parameters); 1 ok, 0 refused
+//   ap_app_config / ap_app_result / ap_app_layout / ap_app_stats   JSON of the state, the result, widget rects, timings
+//   ap_app_take_changed()         1 once after each config change (drives on("change"))
+//   ap_app_set_font(bytes, len)   the CJK font, fetched by the page in parallel with the wasm
+//   ap_result_ptr / ap_result_len the last answer's text (valid until the next call)
+// After every drawn frame the module calls Module.onFrameDrawn(frameNumber): setConfig's promise resolves then.
+#include "model/url_state.h"
+#include "render/heatmap_renderer.h"
+#include "ui/app.h"
+
+#include <SDL.h>
+#include <emscripten/emscripten.h>
+#include <emscripten/html5.h>
+#include <imgui_impl_opengl3.h>
+#include <imgui_impl_sdl.h>
+
+#include <GLES3/gl3.h>
+
+#include <chrono>
+#include <cstdio>
+#include <string>
+
+namespace {
+
+using attnplay::App;
+
+struct WebApp {
+  SDL_Window* window = nullptr;
+  SDL_GLContext gl = nullptr;
+  attnplay::Renderer renderer;
+  App app;
+  int css_w = 0, css_h = 0;
+  double dpr = 1;
+  uint64_t frame = 0;
+  double frame_ms = 0, render_ms = 0;
+};
+
+WebApp* g_web = nullptr;
+std::string g_result;
+
+unsigned host_heatmap(void* user, const std::string& slot, const float* data, int rows, int cols, int style, float vmin,
+                      float vmax, uint64_t version, int max_pixels) {
+  return attnplay::renderer_heatmap(static_cast<attnplay::Renderer*>(user), slot, data, rows, cols,
+                                    attnplay::HeatmapStyle(style), vmin, vmax, version, max_pixels);
+}
+
+// The canvas follows its CSS box; the drawing buffer is CSS size x devicePixelRatio.
+void fit_canvas(WebApp* w) {
+  double cw = 0, ch = 0;
+  emscripten_get_element_css_size("#canvas", &cw, &ch);
+  const double dpr = emscripten_get_device_pixel_ratio();
+  if (int(cw) != w->css_w || int(ch) != w->css_h || dpr != w->dpr) {
+    w->css_w = std::max(1, int(cw));
+    w->css_h = std::max(1, int(ch));
+    w->dpr = dpr;
+    SDL_SetWindowSize(w->window, w->css_w, w->css_h);
+    emscripten_set_canvas_element_size("#canvas", int(w->css_w * dpr), int(w->css_h * dpr));
+  }
+}
+
+void frame() {
+  WebApp* w = g_web;
+  const auto t0 = std::chrono::steady_clock::now();
+  fit_canvas(w);
+  SDL_Event e;
+  while (SDL_PollEvent(&e)) ImGui_ImplSDL2_ProcessEvent(&e);
+  if (attnplay::app_fonts_build_if_needed(&w->app)) {
+    ImGui_ImplOpenGL3_DestroyFontsTexture();
+    ImGui_ImplOpenGL3_CreateFontsTexture();
+  }
+  ImGui_ImplOpenGL3_NewFrame();
+  ImGui_ImplSDL2_NewFrame();
+  ImGuiIO& io = ImGui::GetIO();
+  io.DisplaySize = ImVec2(float(w->css_w), float(w->css_h));
+  io.DisplayFramebufferScale = ImVec2(float(w->dpr), float(w->dpr));
+  ImGui::NewFrame();
+  attnplay::app_frame(&w->app);
+  ImGui::Render();
+  glViewport(0, 0, int(w->css_w * w->dpr), int(w->css_h * w->dpr));
+  glClearColor(0.94f, 0.94f, 0.94f, 1.0f);
+  glClear(GL_COLOR_BUFFER_BIT);
+  ImGui_ImplOpenGL3_RenderDrawData(ImGui::GetDrawData());
+  ++w->frame;
+  w->frame_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+  EM_ASM({ if (Module.onFrameDrawn) Module.onFrameDrawn($0); }, double(w->frame));
+}
+
+// The page's query string, read once at start-up (URL state).
+EM_JS(char*, page_query, (), {
+  const q = (typeof location !== 'undefined' && location.search) ? location.search : '';
+  const n = lengthBytesUTF8(q) + 1;
+  const p = _malloc(n);
+  stringToUTF8(q, p, n);
+  return p;
+});
+
+bool apply_url(WebApp* w, const std::string& query, std::string* error) {
+  nlohmann::json partial;
+  if (!attnplay::url_state_decode(query, &partial, error)) return false;
+  if (partial.empty()) return true;
+  return attnplay::app_state_merge(&w->app.state, partial, error);
+}
+
+int answer(bool ok, std::string text) {
+  g_result = std::move(text);
+  return ok ? 1 : 0;
+}
+
+}  // namespace
+
+extern "C" {
+
+EMSCRIPTEN_KEEPALIVE int ap_app_set_config(const char* json_text, int len) {
+  nlohmann::json partial = nlohmann::json::parse(std::string(json_text, size_t(len)), nullptr, false);
+  if (partial.is_discarded()) return answer(false, "setConfig: not valid JSON");
+  std::string error;
+  try {
+    if (!attnplay::app_state_merge(&g_web->app.state, partial, &error)) return answer(false, error);
+  } catch (const std::bad_alloc&) {
+    return answer(false, "out of memory: this config needs more than the WebAssembly heap can give");
+  }
+  return answer(true, "");
+}
+
+EMSCRIPTEN_KEEPALIVE int ap_app_load_url(const char* query, int len) {
+  std::string error;
+  if (!apply_url(g_web, std::string(query, size_t(len)), &error)) return answer(false, error);
+  return answer(true, "");
+}
+
+EMSCRIPTEN_KEEPALIVE int ap_app_config() { return answer(true, g_web->app.state.config.dump()); }
+EMSCRIPTEN_KEEPALIVE int ap_app_result() { return answer(true, attnplay::app_state_result_json(g_web->app.state)); }
+EMSCRIPTEN_KEEPALIVE int ap_app_layout() { return answer(true, attnplay::app_layout_json(g_web->app)); }
+
+EMSCRIPTEN_KEEPALIVE int ap_app_stats() {
+  const attnplay::AppState& s = g_web->app.state;
+  nlohmann::json j = {{"frame", g_web->frame},          {"frame_ms", g_web->frame_ms},  {"ui_ms", g_web->app.frame_ms},
+                      {"compute_ms", s.last_compute_ms}, {"stale", s.stale},            {"error", s.error},
+                      {"tokens", s.trace.tokens.size()}, {"gl_version", g_web->renderer.gl_version}};
+  return answer(true, j.dump());
+}
+
+EMSCRIPTEN_KEEPALIVE int ap_app_take_changed() {
+  const bool c = g_web->app.state.changed;
+  g_web->app.state.changed = false;
+  return c ? 1 : 0;
+}
+
+EMSCRIPTEN_KEEPALIVE void ap_app_set_font(const uint8_t* data, int len) {
+  attnplay::app_set_font(&g_web->app, data, size_t(len), "WenQuanYi Micro Hei (GB2312 subset)");
+}
+
+EMSCRIPTEN_KEEPALIVE const char* ap_result_ptr() { return g_result.data(); }
+EMSCRIPTEN_KEEPALIVE int ap_result_len() { return int(g_result.size()); }
+
+}  // extern "C"
+
+int main() {
+  if (SDL_Init(SDL_INIT_VIDEO | SDL_INIT_TIMER) != 0) {
+    std::printf("attnplay: SDL_Init failed: %s\n", SDL_GetError());
+    return 1;
+  }
+  g_web = new WebApp();
+  WebApp* w = g_web;
+  SDL_GL_SetAttribute(SDL_GL_CONTEXT_FLAGS, 0);
+  SDL_GL_SetAttribute(SDL_GL_CONTEXT_PROFILE_MASK, SDL_GL_CONTEXT_PROFILE_ES);
+  SDL_GL_SetAttribute(SDL_GL_CONTEXT_MAJOR_VERSION, 3);
+  SDL_GL_SetAttribute(SDL_GL_CONTEXT_MINOR_VERSION, 0);
+  SDL_GL_SetAttribute(SDL_GL_DOUBLEBUFFER, 1);
+  w->window = SDL_CreateWindow("attnplay", SDL_WINDOWPOS_UNDEFINED, SDL_WINDOWPOS_UNDEFINED, 1280, 720,
+                               SDL_WINDOW_OPENGL | SDL_WINDOW_RESIZABLE);
+  w->gl = w->window ? SDL_GL_CreateContext(w->window) : nullptr;
+  if (!w->gl) {
+    EM_ASM({ if (Module.onFatal) Module.onFatal('WebGL2 is not available: ' + UTF8ToString($0)); }, SDL_GetError());
+    return 1;
+  }
+  SDL_GL_MakeCurrent(w->window, w->gl);
+  IMGUI_CHECKVERSION();
+  ImGui::CreateContext();
+  ImGui_ImplSDL2_InitForOpenGL(w->window, w->gl);
+  ImGui_ImplOpenGL3_Init("#version 300 es");
+  if (!attnplay::renderer_init(&w->renderer, true)) std::printf("attnplay: heatmap renderer: %s\n", w->renderer.error.c_str());
+  w->app.host.user = &w->renderer;
+  w->app.host.heatmap = host_heatmap;
+  w->app.host.platform = "web (SDL2 + WebGL2, WebAssembly SIMD128)";
+  w->app.host.gl_version = w->renderer.gl_version;
+  w->app.host.glsl_version = w->renderer.glsl_version;
+  w->app.host.gl_renderer = w->renderer.gl_renderer;
+  std::string error;
+  attnplay::app_init(&w->app, nlohmann::json::object(), &error);
+  char* q = page_query();
+  const std::string query = q;
+  free(q);
+  if (!apply_url(w, query, &error)) {
+    w->app.state.error = error;  // shown in the UI; the defaults stay
+    EM_ASM({ console.warn('attnplay: ' + UTF8ToString($0)); }, error.c_str());
+  }
+  w->app.state.preset = w->app.state.config;
+  w->app.state.undo.clear();
+  emscripten_set_main_loop(frame, 0, 0);
+  return 0;
+}

@@ -1,0 +1,53 @@
+// attnplay render: matrices -> colour-mapped GL textures, by the shaders in shaders/ (GLSL ES 3.0 on the web,
+// GLSL 3.30 core on the desktop; the #version line is prefixed at load). ImGui draws the textures; labels and
+// overlays stay in src/ui.
+//
+// Dimension glossary: rows x cols = the matrix (n_q x n_k for attention); out_w x out_h = texture pixels.
+//
+// Index
+//   renderer_init / renderer_shutdown     GL objects; needs a current context (ES 3.0 / WebGL2 or GL 3.3 core)
+//   renderer_heatmap                      cached by (slot, version): the matrix is uploaded and colour-mapped
+//                                         only when its version changes
+//   renderer_gl_version                   GL_VERSION / GL_SHADING_LANGUAGE_VERSION, for the About panel
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <string>
+
+namespace attnplay {
+
+enum HeatmapStyle {
+  HEATMAP_STYLE_SEQUENTIAL,  // viridis over [vmin, vmax]
+  HEATMAP_STYLE_DIVERGING,   // blue-white-red over [-vmax, vmax]
+};
+
+constexpr float kHeatmapMasked = 3.0e38f;   // a cell value above 1e37 is drawn as masked
+
+struct HeatmapTexture {
+  unsigned color_tex = 0, data_tex = 0, fbo = 0;
+  int rows = 0, cols = 0, out_w = 0, out_h = 0;
+  uint64_t version = ~0ull;
+  int style = -1;
+  float vmin = 0, vmax = 0;
+};
+
+struct Renderer {
+  bool ready = false;
+  bool gles = false;
+  unsigned program = 0, vao = 0, vbo = 0;
+  int loc_data = -1, loc_style = -1, loc_vmin = -1, loc_vmax = -1;
+  int max_texture_size = 4096;
+  std::string gl_version, glsl_version, gl_renderer, error;
+  std::map<std::string, HeatmapTexture> cache;
+};
+
+bool     renderer_init(Renderer* r, bool gles);      // compiles the shaders; false and r->error on failure
+void     renderer_shutdown(Renderer* r);
+// data [rows, cols] row-major (values > 1e37 = masked). max_pixels > 0 downsamples to at most that many pixels
+// per side (thumbnails). Returns the GL texture name of the coloured image (0 if not ready or empty).
+unsigned renderer_heatmap(Renderer* r, const std::string& slot, const float* data, int rows, int cols,
+                          HeatmapStyle style, float vmin, float vmax, uint64_t version, int max_pixels = 0);
+void     renderer_forget(Renderer* r, const std::string& slot_prefix);  // frees cached textures whose slot starts so
+
+}  // namespace attnplay

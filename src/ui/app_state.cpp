@@ -1,0 +1,302 @@
+// attnplay ui: AppState edits. Contracts: app_state.h.
+#include "ui/app_state.h"
+
+#include <algorithm>
+#include <chrono>
+#include <cstring>
+
+namespace attnplay {
+
+using json = nlohmann::json;
+
+json app_default_config() {
+  return json{
+      {"text", "The cat sat on the mat."},
+      {"tokenizer", "words"},
+      {"seed", 1},
+      {"mode", "attention"},
+      {"d_model", 16},
+      {"heads", 2},
+      {"d_k", nullptr},
+      {"d_v", nullptr},
+      {"attention",
+       {{"kind", "scaled_dot"},
+        {"scale", "sqrt_dk"},
+        {"temperature", 1.0},
+        {"mask", {{"causal", false}, {"window", nullptr}, {"padding", json::array()}, {"cells", json::array()}}}}},
+      {"transformer", {{"layers", 2}, {"d_ff", 64}, {"activation", "relu"}, {"norm_first", false}, {"positional", "sinusoidal"}}},
+  };
+}
+
+// Every SPEC field explicit: defaults under the given config (null and absent mean "default").
+static json normalize(const json& cfg) {
+  json out = app_default_config();
+  out.merge_patch(cfg);  // merge_patch drops nulls: restore the fields whose default is null
+  if (!out.contains("d_k")) out["d_k"] = nullptr;
+  if (!out.contains("d_v")) out["d_v"] = nullptr;
+  if (out["attention"].is_object() && out["attention"]["mask"].is_object() && !out["attention"]["mask"].contains("window"))
+    out["attention"]["mask"]["window"] = nullptr;
+  if (out.contains("inputs") && !out["inputs"].is_null()) {  // explicit matrices define heads, d_k and d_v
+    out.erase("heads");
+    out.erase("d_k");
+    out.erase("d_v");
+  }
+  return out;
+}
+
+// Parses and computes cfg; fills s->parsed/trace only on success.
+static bool recompute(AppState* s, const json& cfg, std::string* error) {
+  const auto t0 = std::chrono::steady_clock::now();
+  Config c;
+  if (!cfg.is_object()) {
+    *error = "config must be a JSON object";
+    return false;
+  }
+  if (!config_parse(cfg, &c, error)) return false;
+  Trace t;
+  try {
+    if (!model_compute(c, nullptr, &t, error)) return false;
+  } catch (const std::bad_alloc&) {
+    *error = "out of memory: this config needs more memory than is available; use fewer tokens, heads or layers";
+    return false;
+  }
+  s->parsed = std::move(c);
+  s->trace = std::move(t);
+  ++s->generation;
+  const int heads = s->parsed.heads, layers = int(s->trace.layers.size());
+  s->sel.layer = std::min(std::max(s->sel.layer, 0), layers - 1);
+  s->sel.head = std::min(std::max(s->sel.head, 0), heads - 1);
+  s->sel.query = std::min(std::max(s->sel.query, 0), s->parsed.n_q() - 1);
+  s->sel.key = std::min(std::max(s->sel.key, 0), s->parsed.n_k() - 1);
+  if (int(s->sel.heads_shown.size()) != heads) s->sel.heads_shown.assign(size_t(heads), true);
+  if (s->sel.hover_query >= s->parsed.n_q()) s->sel.hover_query = -1;
+  if (s->sel.hover_key >= s->parsed.n_k()) s->sel.hover_key = -1;
+  s->last_compute_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+  return true;
+}
+
+bool app_state_init(AppState* s, const json& config, std::string* error) {
+  *s = AppState();
+  std::string err;
+  const json cfg = normalize(config);
+  if (recompute(s, cfg, &err)) {
+    s->config = cfg;
+    s->preset = cfg;
+    return true;
+  }
+  if (error) *error = err;
+  s->config = app_default_config();
+  s->preset = s->config;
+  recompute(s, s->config, &err);
+  return false;
+}
+
+static void push_undo(AppState* s) {
+  if (s->in_gesture) {
+    if (!s->undo.empty() && s->undo.back().is_object() && s->undo.back().value("__gesture__", false)) return;
+  }
+  json snapshot = s->config;
+  if (s->in_gesture) snapshot["__gesture__"] = true;  // marks the one step this gesture pushed
+  s->undo.push_back(std::move(snapshot));
+  if (s->undo.size() > 500) s->undo.erase(s->undo.begin());
+  s->redo.clear();
+}
+
+static json strip_marker(json j) {
+  if (j.is_object()) j.erase("__gesture__");
+  return j;
+}
+
+void app_state_begin_gesture(AppState* s) { s->in_gesture = true; }
+
+void app_state_end_gesture(AppState* s) {
+  s->in_gesture = false;
+  if (!s->undo.empty()) s->undo.back() = strip_marker(s->undo.back());
+}
+
+bool app_state_edit(AppState* s, const json& next_in) {
+  const json next = normalize(next_in);
+  if (next == s->config) return !s->stale;
+  push_undo(s);
+  s->config = next;
+  s->changed = true;
+  std::string err;
+  if (recompute(s, next, &err)) {
+    s->stale = false;
+    s->error.clear();
+    return true;
+  }
+  s->stale = true;
+  s->error = err;
+  return false;
+}
+
+bool app_state_set(AppState* s, const json& next_in, std::string* error) {
+  const json next = normalize(next_in);
+  std::string err;  // validate first: the state must not change on failure
+  Config c;
+  if (!next.is_object() || !config_parse(next, &c, &err)) {
+    if (error) *error = next.is_object() ? err : "config must be a JSON object";
+    return false;
+  }
+  if (next == s->config && !s->stale) return true;
+  const json before = s->config;
+  if (!recompute(s, next, &err)) {  // compute can still refuse (vocabulary, memory): state unchanged
+    if (error) *error = err;
+    return false;
+  }
+  s->undo.push_back(before);
+  s->redo.clear();
+  s->config = next;
+  s->stale = false;
+  s->error.clear();
+  s->changed = true;
+  return true;
+}
+
+bool app_state_merge(AppState* s, const json& partial, std::string* error) {
+  if (!partial.is_object()) {
+    if (error) *error = std::string("setConfig takes an object (got ") + partial.type_name() + ")";
+    return false;
+  }
+  json next = s->config;
+  next.merge_patch(partial);
+  return app_state_set(s, next, error);
+}
+
+static void restore(AppState* s, const json& cfg) {
+  s->config = strip_marker(cfg);
+  s->changed = true;
+  std::string err;
+  if (recompute(s, s->config, &err)) {
+    s->stale = false;
+    s->error.clear();
+  } else {
+    s->stale = true;
+    s->error = err;
+  }
+}
+
+bool app_state_undo(AppState* s) {
+  if (s->undo.empty()) return false;
+  s->redo.push_back(s->config);
+  const json prev = s->undo.back();
+  s->undo.pop_back();
+  restore(s, prev);
+  return true;
+}
+
+bool app_state_redo(AppState* s) {
+  if (s->redo.empty()) return false;
+  s->undo.push_back(s->config);
+  const json next = s->redo.back();
+  s->redo.pop_back();
+  restore(s, next);
+  return true;
+}
+
+void app_state_reset(AppState* s) { app_state_edit(s, s->preset); }
+
+// ---------------------------------------------------------------------------------------------------------
+static TokenizerKind tokenizer_of(const json& cfg) {
+  const std::string t = cfg.value("tokenizer", std::string("words"));
+  return t == "chars" ? TOKENIZER_KIND_CHARS : t == "whitespace" ? TOKENIZER_KIND_WHITESPACE : TOKENIZER_KIND_WORDS;
+}
+
+static std::vector<std::string> string_list(const json& j) {
+  std::vector<std::string> out;
+  for (const json& e : j)
+    if (e.is_string()) out.push_back(e.get<std::string>());
+  return out;
+}
+
+std::vector<std::string> app_state_tokens(const AppState& s) {
+  if (s.config.contains("inputs") && !s.stale) return s.trace.tokens;
+  if (s.config.contains("tokens") && s.config["tokens"].is_array()) return string_list(s.config["tokens"]);
+  if (s.config.contains("text") && s.config["text"].is_string())
+    return tokenizer_split(tokenizer_of(s.config), s.config["text"].get<std::string>());
+  return {};
+}
+
+std::vector<std::string> app_state_key_tokens(const AppState& s) {
+  if (s.config.contains("inputs") && !s.stale) return s.trace.key_tokens;
+  if (s.config.contains("key_tokens") && s.config["key_tokens"].is_array()) return string_list(s.config["key_tokens"]);
+  if (s.config.contains("key_text") && s.config["key_text"].is_string())
+    return tokenizer_split(tokenizer_of(s.config), s.config["key_text"].get<std::string>());
+  return app_state_tokens(s);
+}
+
+// Drops mask indices that the new token counts put out of range (editing tokens must not strand the mask).
+static void prune_mask(json* cfg, int n_q, int n_k) {
+  json& m = (*cfg)["attention"]["mask"];
+  if (m["padding"].is_array()) {
+    json kept = json::array();
+    for (const json& p : m["padding"])
+      if (!p.is_number_integer() || (p.get<int>() >= 0 && p.get<int>() < n_k)) kept.push_back(p);
+    m["padding"] = kept;
+  }
+  if (m["cells"].is_array()) {
+    json kept = json::array();
+    for (const json& c : m["cells"]) {
+      const bool in = c.is_array() && c.size() == 2 && c[0].is_number_integer() && c[1].is_number_integer() &&
+                      c[0].get<int>() < n_q && c[1].get<int>() < n_k;
+      if (in || !c.is_array()) kept.push_back(c);
+    }
+    m["cells"] = kept;
+  }
+}
+
+static bool edit_tokens(AppState* s, json next) {
+  AppState probe;
+  probe.config = next;
+  const int n_q = int(app_state_tokens(probe).size()), n_k = int(app_state_key_tokens(probe).size());
+  prune_mask(&next, n_q, n_k);
+  return app_state_edit(s, next);
+}
+
+bool app_state_set_tokens(AppState* s, const std::vector<std::string>& tokens) {
+  json next = s->config;
+  next["tokens"] = tokens;
+  return edit_tokens(s, next);
+}
+
+bool app_state_set_text(AppState* s, const std::string& text) {
+  json next = s->config;
+  next["text"] = text;
+  next.erase("tokens");
+  return edit_tokens(s, next);
+}
+
+bool app_state_toggle_cell(AppState* s, int query, int key, bool masked) {
+  json next = s->config;
+  json& cells = next["attention"]["mask"]["cells"];
+  if (!cells.is_array()) cells = json::array();
+  const json cell = {query, key};
+  auto it = std::find(cells.begin(), cells.end(), cell);
+  if (masked == (it != cells.end())) return false;  // nothing to change
+  if (masked) cells.push_back(cell);
+  else cells.erase(it);
+  return app_state_edit(s, next);
+}
+
+bool app_state_toggle_padding(AppState* s, int key) {
+  json next = s->config;
+  json& pad = next["attention"]["mask"]["padding"];
+  if (!pad.is_array()) pad = json::array();
+  auto it = std::find(pad.begin(), pad.end(), json(key));
+  if (it != pad.end()) pad.erase(it);
+  else pad.push_back(key);
+  return app_state_edit(s, next);
+}
+
+const char* app_state_error_for(const AppState& s, const char* field) {
+  if (s.error.empty()) return nullptr;
+  const size_t n = std::strlen(field);
+  if (s.error.compare(0, n, field) != 0) return nullptr;
+  const char next = s.error.size() > n ? s.error[n] : ' ';
+  return (next == ' ' || next == '.' || next == '[' || next == ':' || next == ',') ? s.error.c_str() : nullptr;
+}
+
+std::string app_state_result_json(const AppState& s) { return model_result_json(s.trace); }
+
+}  // namespace attnplay

@@ -1,0 +1,83 @@
+// attnplay ui: the one AppState that the panels, the JS API (window.attnplay) and the URL edit.
+//
+// The config JSON is the state; everything the views draw (parsed Config, Trace) is derived from it by
+// app_state_* right after each edit, in the same frame. Two ways to edit:
+//   app_state_edit   from the UI: the edit is kept even when invalid (the control keeps what the user typed,
+//                    the error is shown next to the control that the message names, and the views keep the
+//                    last valid trace, marked stale)
+//   app_state_set    from the API: all or nothing (an invalid config is refused and the state is unchanged)
+// Undo/redo hold whole configs; a drag of one control is one undo step (app_state_begin_gesture).
+//
+// Index
+//   [Types]    AppView, AppSelection, AppState
+//   [Edits]    app_state_init / edit / set / merge / undo / redo / reset
+//   [Helpers]  token and mask edits the panels share; app_state_error_for (the error of one control)
+#pragma once
+
+#include "model/config.h"
+#include "model/model.h"
+
+#include <nlohmann/json.hpp>
+
+#include <string>
+#include <vector>
+
+namespace attnplay {
+
+// [Types] -------------------------------------------------------------------------------------------------
+enum AppView {
+  APP_VIEW_ATTENTION,     // weights and scores heatmaps with colour bars
+  APP_VIEW_MASK,          // the mask grid (same cell coordinates as the weights view)
+  APP_VIEW_HEADS,         // BertViz-style lines from queries to keys, one colour per head
+  APP_VIEW_MODEL,         // layers x heads thumbnails
+  APP_VIEW_QKV,           // Q, K, V and context matrices
+  APP_VIEW_COUNT,
+};
+
+struct AppSelection {
+  int layer = 0, head = 0;         // the focused head (big views)
+  int query = 0, key = 0;          // the pair the cell walkthrough explains
+  int hover_query = -1;            // hovered row/token (-1 none): highlighted in every view
+  int hover_key = -1;              // hovered column/key token
+  AppView view = APP_VIEW_ATTENTION;
+  std::vector<bool> heads_shown;   // head view toggles, [heads]
+};
+
+struct AppState {
+  nlohmann::json config;           // the edited config (every SPEC field explicit); may be invalid after a UI edit
+  nlohmann::json preset;           // what "Reset" returns to
+  Config parsed;                   // the last valid config, parsed
+  Trace trace;                     // its trace: what the views draw
+  bool stale = false;              // config is invalid: views show the last valid trace
+  std::string error;               // why the config is invalid ("" when valid)
+  AppSelection sel;
+  std::vector<nlohmann::json> undo, redo;
+  bool in_gesture = false;         // a drag in progress: one undo step for the whole drag
+  uint64_t generation = 0;         // bumps on every recompute (renderer caches key on it)
+  bool changed = false;            // config changed since the platform last looked (drives on("change"))
+  double last_compute_ms = 0;      // wall time of the last recompute
+};
+
+// [Edits] -------------------------------------------------------------------------------------------------
+nlohmann::json app_default_config();                                   // SPEC §2 defaults, every field explicit
+bool app_state_init(AppState* s, const nlohmann::json& config, std::string* error);  // false: defaults used
+bool app_state_edit(AppState* s, const nlohmann::json& next);          // UI edit; false when next is invalid (kept)
+bool app_state_set(AppState* s, const nlohmann::json& next, std::string* error);     // API: all or nothing
+bool app_state_merge(AppState* s, const nlohmann::json& partial, std::string* error); // deep merge, arrays replace
+void app_state_begin_gesture(AppState* s);                             // before a drag's first edit
+void app_state_end_gesture(AppState* s);
+bool app_state_undo(AppState* s);
+bool app_state_redo(AppState* s);
+void app_state_reset(AppState* s);                                     // back to the preset (undoable)
+
+// [Helpers] -----------------------------------------------------------------------------------------------
+std::vector<std::string> app_state_tokens(const AppState& s);        // query tokens of the edited config
+std::vector<std::string> app_state_key_tokens(const AppState& s);    // key tokens (== tokens unless cross)
+bool app_state_set_tokens(AppState* s, const std::vector<std::string>& tokens);  // chips edit -> "tokens"
+bool app_state_set_text(AppState* s, const std::string& text);       // text box edit -> "text" (drops "tokens")
+bool app_state_toggle_cell(AppState* s, int query, int key, bool masked);   // paint (true) / erase (false)
+bool app_state_toggle_padding(AppState* s, int key);
+const char* app_state_error_for(const AppState& s, const char* field);      // error text if it names field, else nullptr
+std::string app_state_result_json(const AppState& s);               // SPEC §3 result of the current trace
+
+}  // namespace attnplay

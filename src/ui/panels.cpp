@@ -1,0 +1,532 @@
+// attnplay ui: the controls column (tokens, model, attention, mask, history). Every edit goes through
+// ui_edit -> app_state_edit and is recomputed in the same frame: there is no "apply" button.
+#include "core/build_info.h"
+#include "core/attention.h"
+#include "ui/panels.h"
+
+#include <imgui_stdlib.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+
+namespace attnplay {
+
+using json = nlohmann::json;
+
+static std::string join_tokens(const std::vector<std::string>& t) {
+  std::string s;
+  for (size_t i = 0; i < t.size(); ++i) s += (i ? " " : "") + t[i];
+  return s;
+}
+
+// The text boxes show the config's text, or its tokens joined by spaces once chips were edited.
+static void sync_text_boxes(App* app) {
+  const json& c = app->state.config;
+  if (c.contains("tokens") && c["tokens"].is_array()) app->text_edit = join_tokens(app_state_tokens(app->state));
+  else if (c.contains("text") && c["text"].is_string()) app->text_edit = c["text"].get<std::string>();
+  if (c.contains("key_tokens") && c["key_tokens"].is_array()) app->key_text_edit = join_tokens(app_state_key_tokens(app->state));
+  else if (c.contains("key_text") && c["key_text"].is_string()) app->key_text_edit = c["key_text"].get<std::string>();
+}
+
+bool ui_edit(App* app, const json& next) { return app_state_edit(&app->state, next); }
+
+void ui_gesture(App* app) {
+  if (ImGui::IsItemActivated()) app_state_begin_gesture(&app->state);
+  if (ImGui::IsItemDeactivated()) app_state_end_gesture(&app->state);
+}
+
+void ui_error_for(App* app, const char* field) {
+  if (const char* e = app_state_error_for(app->state, field)) {
+    ImGui::PushStyleColor(ImGuiCol_Text, IM_COL32(192, 32, 32, 255));
+    ImGui::TextWrapped("%s", e);
+    ImGui::PopStyleColor();
+  }
+}
+
+static void help_marker(const char* text) {
+  ImGui::SameLine();
+  ImGui::TextDisabled("(?)");
+  if (ImGui::IsItemHovered()) {
+    ImGui::BeginTooltip();
+    ImGui::PushTextWrapPos(ImGui::GetFontSize() * 28);
+    ImGui::TextUnformatted(text);
+    ImGui::PopTextWrapPos();
+    ImGui::EndTooltip();
+  }
+}
+
+// Shown text of a token: white space made visible.
+static std::string chip_label(const std::string& t) {
+  std::string out;
+  for (char ch : t) {
+    if (ch == ' ') out += "\xC2\xB7";  // middle dot
+    else if (ch == '\n') out += "\\n";
+    else if (ch == '\t') out += "\\t";
+    else out.push_back(ch);
+  }
+  return out;
+}
+
+// Token chips: click to edit, right-click for delete/insert, drag to reorder; hover highlights everywhere.
+static void token_chips(App* app, bool keys) {
+  AppState& s = app->state;
+  std::vector<std::string> tokens = keys ? app_state_key_tokens(s) : app_state_tokens(s);
+  const bool editable = !s.config.contains("inputs");
+  const float avail = ImGui::GetContentRegionAvail().x;
+  const ImGuiStyle& st = ImGui::GetStyle();
+  float x = 0;
+  int& hover = keys ? s.sel.hover_key : s.sel.hover_query;
+  const size_t shown = std::min<size_t>(tokens.size(), 512);  // beyond this, the text box is the editor
+  for (size_t i = 0; i < shown; ++i) {
+    const std::string label = chip_label(tokens[i]);
+    const float w = ImGui::CalcTextSize(label.c_str()).x + st.FramePadding.x * 2;
+    if (i > 0 && x + st.ItemSpacing.x + w <= avail) {
+      ImGui::SameLine();
+      x += st.ItemSpacing.x + w;
+    } else {
+      x = w;
+    }
+    ImGui::PushID(int(i) + (keys ? 100000 : 0));
+    const bool hl = hover == int(i);
+    if (hl) ImGui::PushStyleColor(ImGuiCol_Button, IM_COL32(255, 196, 64, 255));
+    if (ImGui::Button(label.c_str()) && editable) {
+      app->chip_edit = int(i);
+      app->chip_edit_keys = keys;
+      app->chip_buf = tokens[i];
+      ImGui::OpenPopup("chip");
+    }
+    if (hl) ImGui::PopStyleColor();
+    if (i < 64) app_record(app, std::string(keys ? "key_chip_" : "chip_") + std::to_string(i));
+    if (ImGui::IsItemHovered()) hover = int(i);
+    if (editable && ImGui::BeginDragDropSource()) {
+      const int payload[2] = {int(i), keys ? 1 : 0};
+      ImGui::SetDragDropPayload("ATTNPLAY_TOKEN", payload, sizeof payload);
+      ImGui::TextUnformatted(label.c_str());
+      ImGui::EndDragDropSource();
+    }
+    if (editable && ImGui::BeginDragDropTarget()) {
+      if (const ImGuiPayload* p = ImGui::AcceptDragDropPayload("ATTNPLAY_TOKEN")) {
+        const int* from = static_cast<const int*>(p->Data);
+        if ((from[1] == 1) == keys && from[0] != int(i) && from[0] < int(tokens.size())) {
+          const std::string moved = tokens[size_t(from[0])];
+          tokens.erase(tokens.begin() + from[0]);
+          tokens.insert(tokens.begin() + int(i), moved);
+          json next = s.config;
+          next[keys ? "key_tokens" : "tokens"] = tokens;
+          ui_edit(app, next);
+        }
+      }
+      ImGui::EndDragDropTarget();
+    }
+    if (editable && ImGui::BeginPopupContextItem("chip_menu")) {
+      auto apply = [&](std::vector<std::string> t) {
+        json next = s.config;
+        if (t.empty()) t.push_back("?");  // at least one token: the tokens field must not be empty
+        if (keys) {
+          next["key_tokens"] = t;
+          ui_edit(app, next);
+        } else {
+          app_state_set_tokens(&s, t);
+        }
+      };
+      if (ImGui::MenuItem("Delete")) {
+        tokens.erase(tokens.begin() + int(i));
+        apply(tokens);
+      }
+      if (ImGui::MenuItem("Insert before")) {
+        tokens.insert(tokens.begin() + int(i), "new");
+        apply(tokens);
+      }
+      if (ImGui::MenuItem("Insert after")) {
+        tokens.insert(tokens.begin() + int(i) + 1, "new");
+        apply(tokens);
+      }
+      ImGui::EndPopup();
+    }
+    if (app->chip_edit == int(i) && app->chip_edit_keys == keys && ImGui::BeginPopup("chip")) {
+      ImGui::TextDisabled("Token %d", int(i));
+      if (ImGui::IsWindowAppearing()) ImGui::SetKeyboardFocusHere();
+      const bool enter = ImGui::InputText("##chip", &app->chip_buf, ImGuiInputTextFlags_EnterReturnsTrue);
+      app_record(app, "chip_editor");
+      if ((enter || ImGui::Button("OK")) && !app->chip_buf.empty()) {
+        tokens[i] = app->chip_buf;
+        json next = s.config;
+        if (keys) {
+          next["key_tokens"] = tokens;
+          ui_edit(app, next);
+        } else {
+          app_state_set_tokens(&s, tokens);
+        }
+        ImGui::CloseCurrentPopup();
+      }
+      ImGui::SameLine();
+      if (ImGui::Button("Delete") && tokens.size() > 1) {
+        tokens.erase(tokens.begin() + int(i));
+        json next = s.config;
+        if (keys) {
+          next["key_tokens"] = tokens;
+          ui_edit(app, next);
+        } else {
+          app_state_set_tokens(&s, tokens);
+        }
+        ImGui::CloseCurrentPopup();
+      }
+      ImGui::EndPopup();
+    }
+    ImGui::PopID();
+  }
+  if (tokens.size() > shown) ImGui::TextDisabled("... %d more", int(tokens.size() - shown));
+  if (editable) {
+    if (x + 30 <= avail && !tokens.empty()) ImGui::SameLine();
+    ImGui::PushID(keys ? "add_key" : "add");
+    if (ImGui::Button("+")) {
+      tokens.push_back("new");
+      json next = s.config;
+      if (keys) {
+        next["key_tokens"] = tokens;
+        ui_edit(app, next);
+      } else {
+        app_state_set_tokens(&s, tokens);
+      }
+    }
+    if (ImGui::IsItemHovered()) ImGui::SetTooltip("Append a token");
+    ImGui::PopID();
+  }
+}
+
+static void section_tokens(App* app) {
+  AppState& s = app->state;
+  json& c = s.config;
+  if (c.contains("inputs")) {
+    ImGui::TextWrapped("Explicit Q/K/V inputs: the rows are labelled, not tokenized.");
+    token_chips(app, false);
+    return;
+  }
+  if (!ImGui::IsAnyItemActive()) sync_text_boxes(app);
+  ImGui::SetNextItemWidth(-1);
+  if (ImGui::InputTextWithHint("##text", "Type a sentence", &app->text_edit)) {
+    ui_gesture(app);
+    app_state_set_text(&s, app->text_edit);
+  } else {
+    ui_gesture(app);
+  }
+  app_record(app, "text_input");
+  ui_error_for(app, "text");
+  ui_error_for(app, "tokens");
+  static const char* tokenizers[] = {"words", "whitespace", "chars"};
+  const std::string cur = c.value("tokenizer", std::string("words"));
+  ImGui::SetNextItemWidth(ImGui::GetFontSize() * 8);
+  if (ImGui::BeginCombo("tokenizer", cur.c_str())) {
+    for (const char* t : tokenizers)
+      if (ImGui::Selectable(t, cur == t)) {
+        json next = c;
+        next["tokenizer"] = t;
+        ui_edit(app, next);
+      }
+    ImGui::EndCombo();
+  }
+  app_record(app, "tokenizer");
+  help_marker("words: split on spaces and punctuation (each CJK character is a word).\nwhitespace: split on spaces only.\nchars: one token per character.");
+  token_chips(app, false);
+  ImGui::TextDisabled("Click a token to edit it, right-click to delete or insert, drag to reorder.");
+  bool cross = c.contains("key_text") || c.contains("key_tokens");
+  if (ImGui::Checkbox("Cross-attention (keys from a second sentence)", &cross)) {
+    json next = c;
+    if (cross) next["key_text"] = "Le chat est assis sur le tapis .";
+    else {
+      next.erase("key_text");
+      next.erase("key_tokens");
+    }
+    ui_edit(app, next);
+  }
+  app_record(app, "cross");
+  if (cross) {
+    ImGui::SetNextItemWidth(-1);
+    if (ImGui::InputTextWithHint("##key_text", "Keys and values from this sentence", &app->key_text_edit)) {
+      ui_gesture(app);
+      json next = c;
+      next["key_text"] = app->key_text_edit;
+      next.erase("key_tokens");
+      ui_edit(app, next);
+    } else {
+      ui_gesture(app);
+    }
+    app_record(app, "key_text_input");
+    ui_error_for(app, "key_text");
+    ui_error_for(app, "key_tokens");
+    token_chips(app, true);
+  }
+}
+
+static int config_int(const json& c, const char* key, int def) {
+  const json& v = c.contains(key) ? c[key] : json();
+  return v.is_number() ? v.get<int>() : def;
+}
+
+static void section_model(App* app) {
+  AppState& s = app->state;
+  json c = s.config;
+  const float w = ImGui::GetFontSize() * 7;
+  const bool tf = c.value("mode", std::string("attention")) == "transformer";
+  int mode = tf ? 1 : 0;
+  if (ImGui::RadioButton("One attention block", &mode, 0) && tf) { c["mode"] = "attention"; ui_edit(app, c); }
+  app_record(app, "mode_attention");
+  ImGui::SameLine();
+  if (ImGui::RadioButton("Tiny Transformer", &mode, 1) && !tf) { c["mode"] = "transformer"; ui_edit(app, c); }
+  app_record(app, "mode_transformer");
+  ui_error_for(app, "mode");
+  if (c.contains("inputs")) {
+    ImGui::TextDisabled("Dimensions come from the explicit inputs.");
+    return;
+  }
+  int d_model = config_int(c, "d_model", 16);
+  ImGui::SetNextItemWidth(w);
+  if (ImGui::InputInt("d_model", &d_model, 1, 8)) { c["d_model"] = std::max(1, d_model); ui_edit(app, c); }
+  app_record(app, "d_model");
+  ui_error_for(app, "d_model");
+  // heads: the divisors of d_model (the valid choices); an invalid current value is shown and explained.
+  const int heads = config_int(c, "heads", 2);
+  char label[32];
+  std::snprintf(label, sizeof label, "%d", heads);
+  ImGui::SetNextItemWidth(w);
+  if (ImGui::BeginCombo("heads", label)) {
+    for (int h = 1; h <= std::min(64, std::max(1, d_model)); ++h) {
+      if (d_model % h) continue;
+      std::snprintf(label, sizeof label, "%d", h);
+      if (ImGui::Selectable(label, h == heads)) { c["heads"] = h; ui_edit(app, c); }
+      app_record(app, std::string("heads_item_") + label);
+    }
+    ImGui::EndCombo();
+  }
+  app_record(app, "heads");
+  help_marker("heads must divide d_model; each head gets d_k = d_v = d_model / heads unless set below.");
+  ui_error_for(app, "heads");
+  bool custom = !c["d_k"].is_null() || !c["d_v"].is_null();
+  if (ImGui::Checkbox("custom d_k / d_v", &custom)) {
+    if (custom) {
+      c["d_k"] = s.parsed.d_k;
+      c["d_v"] = s.parsed.d_v;
+    } else {
+      c["d_k"] = nullptr;
+      c["d_v"] = nullptr;
+    }
+    ui_edit(app, c);
+  }
+  if (custom) {
+    int dk = config_int(c, "d_k", s.parsed.d_k), dv = config_int(c, "d_v", s.parsed.d_v);
+    ImGui::SetNextItemWidth(w);
+    if (ImGui::InputInt("d_k", &dk)) { c["d_k"] = std::max(1, dk); ui_edit(app, c); }
+    ui_error_for(app, "d_k");
+    ImGui::SetNextItemWidth(w);
+    if (ImGui::InputInt("d_v", &dv)) { c["d_v"] = std::max(1, dv); ui_edit(app, c); }
+    ui_error_for(app, "d_v");
+  }
+  int seed = config_int(c, "seed", 1);
+  ImGui::SetNextItemWidth(w);
+  if (ImGui::InputInt("seed", &seed)) { c["seed"] = std::max(0, seed); ui_edit(app, c); }
+  app_record(app, "seed");
+  ImGui::SameLine();
+  if (ImGui::SmallButton("new")) { c["seed"] = (seed * 1103515245u + 12345u) % 100000u; ui_edit(app, c); }
+  ui_error_for(app, "seed");
+  if (!ImGui::TreeNodeEx("Transformer", tf ? ImGuiTreeNodeFlags_DefaultOpen : 0)) return;
+  json& t = c["transformer"];
+  int layers = t.value("layers", 2);
+  ImGui::SetNextItemWidth(w);
+  if (ImGui::SliderInt("layers", &layers, 1, 12)) { ui_gesture(app); t["layers"] = layers; ui_edit(app, c); } else ui_gesture(app);
+  app_record(app, "layers");
+  ui_error_for(app, "transformer.layers");
+  int d_ff = t.value("d_ff", 64);
+  ImGui::SetNextItemWidth(w);
+  if (ImGui::InputInt("d_ff", &d_ff, 1, 16)) { t["d_ff"] = std::max(1, d_ff); ui_edit(app, c); }
+  ui_error_for(app, "transformer.d_ff");
+  static const char* acts[] = {"relu", "gelu"};
+  static const char* pos[] = {"sinusoidal", "learned", "none"};
+  const std::string act = t.value("activation", std::string("relu")), p = t.value("positional", std::string("sinusoidal"));
+  ImGui::SetNextItemWidth(w);
+  if (ImGui::BeginCombo("activation", act.c_str())) {
+    for (const char* a : acts)
+      if (ImGui::Selectable(a, act == a)) { t["activation"] = a; ui_edit(app, c); }
+    ImGui::EndCombo();
+  }
+  bool nf = t.value("norm_first", false);
+  if (ImGui::Checkbox("norm_first (pre-norm)", &nf)) { t["norm_first"] = nf; ui_edit(app, c); }
+  ImGui::SetNextItemWidth(w);
+  if (ImGui::BeginCombo("positions", p.c_str())) {
+    for (const char* a : pos)
+      if (ImGui::Selectable(a, p == a)) { t["positional"] = a; ui_edit(app, c); }
+    ImGui::EndCombo();
+  }
+  ui_error_for(app, "transformer");
+  ImGui::TreePop();
+}
+
+static void section_attention(App* app) {
+  json c = app->state.config;
+  json& a = c["attention"];
+  const float w = ImGui::GetFontSize() * 9;
+  static const char* kinds[] = {"scaled_dot", "dot", "general", "additive"};
+  static const char* kind_names[] = {"scaled dot-product", "dot", "general (Luong)", "additive (Bahdanau)"};
+  const std::string kind = a.value("kind", std::string("scaled_dot"));
+  int ki = 0;
+  for (int i = 0; i < 4; ++i)
+    if (kind == kinds[i]) ki = i;
+  ImGui::SetNextItemWidth(w);
+  if (ImGui::BeginCombo("kind", kind_names[ki])) {
+    for (int i = 0; i < 4; ++i)
+      if (ImGui::Selectable(kind_names[i], i == ki)) { a["kind"] = kinds[i]; ui_edit(app, c); }
+    ImGui::EndCombo();
+  }
+  app_record(app, "kind");
+  help_marker("scaled dot-product: q·k / scale\ndot: q·k\ngeneral (Luong): qᵀ W k / scale\nadditive (Bahdanau): v_aᵀ tanh(W q + U k)");
+  ui_error_for(app, "attention.kind");
+  // scale: sqrt_dk | dk | none | a number
+  const json sc = a.contains("scale") ? a["scale"] : json("sqrt_dk");
+  int si = sc.is_number() ? 3 : sc == "dk" ? 1 : sc == "none" ? 2 : 0;
+  static const char* scales[] = {"÷ √d_k", "÷ d_k", "none (÷ 1)", "÷ a number"};
+  ImGui::SetNextItemWidth(w);
+  if (ImGui::BeginCombo("scale", scales[si])) {
+    for (int i = 0; i < 4; ++i)
+      if (ImGui::Selectable(scales[i], i == si)) {
+        a["scale"] = i == 0 ? json("sqrt_dk") : i == 1 ? json("dk") : i == 2 ? json("none") : json(std::sqrt(double(app->state.parsed.d_k)));
+        ui_edit(app, c);
+      }
+    ImGui::EndCombo();
+  }
+  app_record(app, "scale");
+  if (si == 3) {
+    float v = sc.get<float>();
+    ImGui::SetNextItemWidth(w);
+    if (ImGui::InputFloat("divisor", &v, 0.1f, 1.0f, "%.4g")) { a["scale"] = v; ui_edit(app, c); }
+  }
+  if (kind == "dot" || kind == "additive") ImGui::TextDisabled("(kind %s is never scaled)", kind.c_str());
+  ui_error_for(app, "attention.scale");
+  float temp = a.value("temperature", 1.0f);
+  ImGui::SetNextItemWidth(w);
+  if (ImGui::SliderFloat("temperature", &temp, 0.01f, 100.0f, "%.3g", ImGuiSliderFlags_Logarithmic)) {
+    ui_gesture(app);
+    a["temperature"] = std::max(1e-6f, temp);
+    ui_edit(app, c);
+  } else {
+    ui_gesture(app);
+  }
+  app_record(app, "temperature");
+  help_marker("Divides every score before the softmax: low temperature sharpens the weights, high flattens them.");
+  ui_error_for(app, "attention.temperature");
+  if (kind == "additive") {
+    int d_a = a.contains("d_a") && a["d_a"].is_number() ? a["d_a"].get<int>() : app->state.parsed.d_a;
+    ImGui::SetNextItemWidth(w);
+    if (ImGui::SliderInt("d_a", &d_a, 1, 64)) { ui_gesture(app); a["d_a"] = d_a; ui_edit(app, c); } else ui_gesture(app);
+    ui_error_for(app, "attention.d_a");
+  }
+}
+
+static void section_mask(App* app) {
+  AppState& s = app->state;
+  json c = s.config;
+  json& m = c["attention"]["mask"];
+  bool causal = m.value("causal", false);
+  if (ImGui::Checkbox("causal (no peeking ahead)", &causal)) { m["causal"] = causal; ui_edit(app, c); }
+  app_record(app, "causal");
+  ui_error_for(app, "attention.mask.causal");
+  bool windowed = m.contains("window") && m["window"].is_number();
+  if (ImGui::Checkbox("local window", &windowed)) { m["window"] = windowed ? json(2) : json(nullptr); ui_edit(app, c); }
+  app_record(app, "window_on");
+  if (windowed) {
+    int wv = m["window"].get<int>();
+    ImGui::SameLine();
+    ImGui::SetNextItemWidth(ImGui::GetFontSize() * 7);
+    if (ImGui::SliderInt("##window", &wv, 0, std::max(1, std::max(s.parsed.n_q(), s.parsed.n_k())))) {
+      ui_gesture(app);
+      m["window"] = wv;
+      ui_edit(app, c);
+    } else {
+      ui_gesture(app);
+    }
+    app_record(app, "window");
+  }
+  ui_error_for(app, "attention.mask.window");
+  ImGui::TextUnformatted("Padding: click a key to hide it from every query");
+  const std::vector<std::string> keys = app_state_key_tokens(s);
+  std::vector<int> pad;
+  if (m["padding"].is_array())
+    for (const json& p : m["padding"])
+      if (p.is_number_integer()) pad.push_back(p.get<int>());
+  const float avail = ImGui::GetContentRegionAvail().x;
+  float x = 0;
+  for (size_t j = 0; j < keys.size() && j < 256; ++j) {
+    const std::string label = chip_label(keys[j]);
+    const float bw = ImGui::CalcTextSize(label.c_str()).x + ImGui::GetStyle().FramePadding.x * 2;
+    if (j > 0 && x + ImGui::GetStyle().ItemSpacing.x + bw <= avail) {
+      ImGui::SameLine();
+      x += ImGui::GetStyle().ItemSpacing.x + bw;
+    } else {
+      x = bw;
+    }
+    const bool padded = std::find(pad.begin(), pad.end(), int(j)) != pad.end();
+    ImGui::PushID(int(j) + 200000);
+    if (padded) ImGui::PushStyleColor(ImGuiCol_Button, IM_COL32(110, 110, 110, 255));
+    if (padded) ImGui::PushStyleColor(ImGuiCol_Text, IM_COL32(235, 235, 235, 255));
+    if (ImGui::SmallButton(label.c_str())) app_state_toggle_padding(&s, int(j));
+    if (padded) ImGui::PopStyleColor(2);
+    if (ImGui::IsItemHovered()) s.sel.hover_key = int(j);
+    if (j < 64) app_record(app, "pad_" + std::to_string(j));
+    ImGui::PopID();
+  }
+  ui_error_for(app, "attention.mask.padding");
+  const size_t n_cells = m["cells"].is_array() ? m["cells"].size() : 0;
+  ImGui::Text("%d painted cell(s)", int(n_cells));
+  ImGui::SameLine();
+  if (ImGui::SmallButton("clear")) { m["cells"] = json::array(); ui_edit(app, c); }
+  ui_error_for(app, "attention.mask.cells");
+  ImGui::TextDisabled("Paint cells on the Mask tab: left-drag masks, right-drag unmasks.");
+  ImGui::Checkbox("paint on the weights view too", &app->paint_on_weights);
+}
+
+void panel_controls(App* app) {
+  AppState& s = app->state;
+  if (!s.error.empty()) {  // an invalid edit, or a refused URL at start-up
+    ImGui::PushStyleColor(ImGuiCol_Text, IM_COL32(192, 32, 32, 255));
+    ImGui::TextWrapped("Invalid: %s", s.error.c_str());
+    ImGui::PopStyleColor();
+    ImGui::TextDisabled("The views show the last valid configuration.");
+    app_record(app, "error_banner");
+    ImGui::Separator();
+  }
+  if (ImGui::CollapsingHeader("Tokens", ImGuiTreeNodeFlags_DefaultOpen)) section_tokens(app);
+  if (ImGui::CollapsingHeader("Model", ImGuiTreeNodeFlags_DefaultOpen)) section_model(app);
+  if (ImGui::CollapsingHeader("Attention", ImGuiTreeNodeFlags_DefaultOpen)) section_attention(app);
+  if (ImGui::CollapsingHeader("Mask", ImGuiTreeNodeFlags_DefaultOpen)) section_mask(app);
+  if (ImGui::CollapsingHeader("History", ImGuiTreeNodeFlags_DefaultOpen)) {
+    ImGui::BeginDisabled(s.undo.empty());
+    if (ImGui::Button("Undo")) app_state_undo(&s);
+    ImGui::EndDisabled();
+    app_record(app, "undo");
+    ImGui::SameLine();
+    ImGui::BeginDisabled(s.redo.empty());
+    if (ImGui::Button("Redo")) app_state_redo(&s);
+    ImGui::EndDisabled();
+    app_record(app, "redo");
+    ImGui::SameLine();
+    if (ImGui::Button("Reset to preset")) app_state_reset(&s);
+    app_record(app, "reset");
+    ImGui::TextDisabled("Ctrl+Z / Ctrl+Y");
+  }
+}
+
+void ui_about(App* app) {
+  ImGui::Text("attnplay %s", build_version());
+  ImGui::Text("Build type: %s", build_type());
+  ImGui::Text("Platform: %s", app->host.platform.c_str());
+  ImGui::Text("SIMD: %s", core_simd_enabled() ? "on" : "off");
+  ImGui::TextWrapped("Eigen %d.%d.%d instruction sets: %s", EIGEN_WORLD_VERSION, EIGEN_MAJOR_VERSION, EIGEN_MINOR_VERSION,
+                     core_simd_instruction_sets().c_str());
+  ImGui::TextWrapped("GL: %s", app->host.gl_version.c_str());
+  ImGui::TextWrapped("GLSL: %s", app->host.glsl_version.c_str());
+  ImGui::TextWrapped("Renderer: %s", app->host.gl_renderer.c_str());
+  ImGui::Text("Dear ImGui %s", IMGUI_VERSION);
+  ImGui::TextWrapped("Font: %s", app->cjk_font.empty() ? "ImGui default (no CJK font loaded yet)" : app->font_name.c_str());
+  ImGui::Text("Last compute: %.2f ms, frame: %.2f ms", app->state.last_compute_ms, app->frame_ms);
+}
+
+}  // namespace attnplay

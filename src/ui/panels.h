@@ -1,0 +1,18 @@
+// attnplay ui (private): the three columns app_frame lays out, and helpers they share.
+#pragma once
+
+#include "ui/app.h"
+
+namespace attnplay {
+
+void panel_controls(App* app);   // left: tokens, model, attention, mask, history
+void panel_views(App* app);      // centre: tabs of views (attention, mask, heads, model, Q K V)
+void panel_details(App* app);    // right: hover, cell walkthrough, row statistics, next token, context, about
+
+// Shared by the panels.
+bool ui_edit(App* app, const nlohmann::json& next);   // app_state_edit, and keeps the text boxes in sync
+void ui_gesture(App* app);                             // call right after a draggable widget: one undo step per drag
+void ui_error_for(App* app, const char* field);        // the error under the control it names
+void ui_about(App* app);                               // version, SIMD, GL, Eigen, build type, platform, font
+
+}  // namespace attnplay

@@ -1,0 +1,731 @@
+// attnplay ui: the views (centre column) and the details column. Heatmaps are GL textures made by the host's
+// renderer (shaders/heatmap.*.glsl); ImGui draws labels, colour bars, hover and selection overlays on top.
+//
+// Dimension glossary: n_q (query rows), n_k (key columns), d_k, d_v, heads, layers.
+#include "core/attention.h"
+#include "ui/colormap.h"
+#include "ui/panels.h"
+
+#include <imgui_internal.h>
+
+#include <algorithm>
+#include <cfloat>
+#include <cmath>
+#include <cstdio>
+#include <limits>
+
+namespace attnplay {
+
+namespace {
+
+constexpr float kMaskedSentinel = 3.0e38f;  // == kHeatmapMasked in src/render (the UI does not include GL code)
+
+// Geometry shared by every n_q x n_k grid: the weights view, the scores view and the mask grid put cell (i, j)
+// at the same place for the same area, so a click on one lands on the same cell of the other.
+struct Grid {
+  ImVec2 origin;   // top-left of cell (0, 0)
+  float cell = 0;  // cell side in pixels
+  int rows = 0, cols = 0;
+  bool labels = false;
+  float label_w = 0, label_h = 0;
+  ImVec2 size() const { return ImVec2(cell * cols, cell * rows); }
+  bool cell_at(ImVec2 p, int* i, int* j) const {
+    const float x = (p.x - origin.x) / cell, y = (p.y - origin.y) / cell;
+    if (x < 0 || y < 0 || x >= cols || y >= rows) return false;
+    *i = int(y);
+    *j = int(x);
+    return true;
+  }
+};
+
+Grid grid_layout(ImVec2 area_min, ImVec2 area_size, int rows, int cols, float colorbar_w) {
+  Grid g;
+  g.rows = rows;
+  g.cols = cols;
+  const float font = ImGui::GetFontSize();
+  const float max_cell = font * 3.0f;
+  float cell = std::min((area_size.x - colorbar_w) / std::max(cols, 1), area_size.y / std::max(rows, 1));
+  g.labels = cell >= font * 0.9f;
+  if (g.labels) {
+    g.label_w = std::min(font * 6.0f, area_size.x * 0.25f);
+    g.label_h = std::min(font * 5.0f, area_size.y * 0.25f);
+    cell = std::min((area_size.x - colorbar_w - g.label_w) / std::max(cols, 1), (area_size.y - g.label_h) / std::max(rows, 1));
+    g.labels = cell >= font * 0.9f;
+    if (!g.labels) g.label_w = g.label_h = 0;
+  }
+  g.cell = std::max(0.5f, std::min(cell, max_cell));
+  g.origin = ImVec2(std::floor(area_min.x + g.label_w), std::floor(area_min.y + g.label_h));
+  return g;
+}
+
+// Text rotated by -90° (reading bottom-up) ending at `anchor`: column labels of a grid.
+void text_vertical(ImDrawList* dl, ImVec2 anchor, ImU32 col, const std::string& text, float max_len) {
+  const int start = dl->VtxBuffer.Size;
+  const ImVec2 sz = ImGui::CalcTextSize(text.c_str());
+  std::string t = text;
+  while (!t.empty() && ImGui::CalcTextSize(t.c_str()).x > max_len) t.pop_back();
+  const float len = ImGui::CalcTextSize(t.c_str()).x;
+  dl->AddText(ImVec2(anchor.x, anchor.y - sz.y * 0.5f), col, t.c_str());
+  // rotate around anchor: (x, y) -> (anchor.x + (y - anchor.y), anchor.y - (x - anchor.x))
+  for (int i = start; i < dl->VtxBuffer.Size; ++i) {
+    ImDrawVert& v = dl->VtxBuffer[i];
+    const float dx = v.pos.x - anchor.x, dy = v.pos.y - anchor.y;
+    v.pos = ImVec2(anchor.x + dy, anchor.y - dx);
+  }
+  (void)len;
+}
+
+std::string clip_text(const std::string& s, float max_w) {
+  if (ImGui::CalcTextSize(s.c_str()).x <= max_w) return s;
+  std::string t = s;
+  while (!t.empty() && ImGui::CalcTextSize((t + "…").c_str()).x > max_w) {
+    t.pop_back();
+    while (!t.empty() && (uint8_t(t.back()) & 0xC0) == 0x80) t.pop_back();  // keep UTF-8 whole
+    if (!t.empty() && uint8_t(t.back()) >= 0xC0) t.pop_back();
+  }
+  return t + "…";
+}
+
+const char* kind_label(AttentionKind k) {
+  switch (k) {
+    case ATTENTION_KIND_SCALED_DOT: return "scaled dot-product";
+    case ATTENTION_KIND_DOT: return "dot";
+    case ATTENTION_KIND_GENERAL: return "general (Luong)";
+    case ATTENTION_KIND_ADDITIVE: return "additive (Bahdanau)";
+  }
+  return "?";
+}
+
+// A texture of m with masked cells replaced by the sentinel, made only when (slot, generation) changes.
+struct Prepared {
+  uint64_t version = ~0ull;
+  std::vector<float> data;
+};
+std::map<std::string, Prepared>& prepared_cache() {
+  static std::map<std::string, Prepared> cache;
+  return cache;
+}
+
+unsigned heatmap_texture(App* app, const std::string& slot, const Mat& m, const MaskMat* mask, int style, float vmin,
+                         float vmax, int max_pixels = 0) {
+  if (!app->host.heatmap || m.size() == 0) return 0;
+  const uint64_t version = app->state.generation;
+  const float* data = m.data();
+  if (mask && mask->size() == m.size()) {
+    Prepared& p = prepared_cache()[slot];
+    if (p.version != version || p.data.size() != size_t(m.size())) {
+      p.data.assign(m.data(), m.data() + m.size());
+      for (Eigen::Index k = 0; k < m.size(); ++k)
+        if (mask->data()[k]) p.data[size_t(k)] = kMaskedSentinel;
+      p.version = version;
+    }
+    data = p.data.data();
+  }
+  return app->host.heatmap(app->host.user, slot, data, int(m.rows()), int(m.cols()), style, vmin, vmax, version, max_pixels);
+}
+
+void colorbar(ImVec2 pos, float height, bool diverging, float vmin, float vmax) {
+  ImDrawList* dl = ImGui::GetWindowDrawList();
+  const float w = ImGui::GetFontSize() * 0.8f;
+  const int steps = 32;
+  for (int k = 0; k < steps; ++k) {
+    const float t0 = 1.0f - float(k) / steps;
+    const ImU32 c = diverging ? colormap_diverging(t0) : colormap_viridis(t0);
+    dl->AddRectFilled(ImVec2(pos.x, pos.y + height * k / steps), ImVec2(pos.x + w, pos.y + height * (k + 1) / steps + 1), c);
+  }
+  dl->AddRect(pos, ImVec2(pos.x + w, pos.y + height), IM_COL32(90, 90, 90, 255));
+  char buf[32];
+  const ImU32 tc = ImGui::GetColorU32(ImGuiCol_Text);
+  std::snprintf(buf, sizeof buf, "%.3g", diverging ? vmax : vmax);
+  dl->AddText(ImVec2(pos.x + w + 3, pos.y - 2), tc, buf);
+  std::snprintf(buf, sizeof buf, "%.3g", diverging ? -vmax : vmin);
+  dl->AddText(ImVec2(pos.x + w + 3, pos.y + height - ImGui::GetFontSize()), tc, buf);
+  if (diverging) dl->AddText(ImVec2(pos.x + w + 3, pos.y + height * 0.5f - ImGui::GetFontSize() * 0.5f), tc, "0");
+}
+
+enum GridMode {
+  GRID_MODE_VIEW,    // hover and click-to-select
+  GRID_MODE_PAINT,   // left-drag masks, right-drag unmasks
+};
+
+// Draws one n_q x n_k heatmap with labels, overlays and interaction. value(i, j) gives the tooltip numbers.
+void grid_view(App* app, const char* id, const Grid& g, unsigned tex, const std::vector<std::string>& rows,
+               const std::vector<std::string>& cols, const MaskMat* mask, GridMode mode, const char* tooltip_what) {
+  AppState& s = app->state;
+  const Trace& t = s.trace;
+  ImDrawList* dl = ImGui::GetWindowDrawList();
+  const ImVec2 size = g.size(), end(g.origin.x + size.x, g.origin.y + size.y);
+  if (tex) dl->AddImage(ImTextureID(uintptr_t(tex)), g.origin, end);
+  else dl->AddRectFilled(g.origin, end, IM_COL32(220, 220, 220, 255));
+  const ImU32 text_col = ImGui::GetColorU32(ImGuiCol_Text);
+  // Masked-cell hatching where cells are big enough to see it.
+  if (mask && mask->size() && g.cell >= 8) {
+    for (int i = 0; i < g.rows; ++i)
+      for (int j = 0; j < g.cols; ++j)
+        if ((*mask)(i, j)) {
+          const ImVec2 a(g.origin.x + j * g.cell, g.origin.y + i * g.cell);
+          dl->AddLine(a, ImVec2(a.x + g.cell, a.y + g.cell), IM_COL32(255, 255, 255, 110), 1.0f);
+        }
+  }
+  if (g.labels) {
+    const float font = ImGui::GetFontSize();
+    for (int i = 0; i < g.rows && i < int(rows.size()); ++i) {
+      const std::string lab = clip_text(rows[size_t(i)], g.label_w - 6);
+      const float w = ImGui::CalcTextSize(lab.c_str()).x;
+      const bool hl = s.sel.hover_query == i;
+      dl->AddText(ImVec2(g.origin.x - w - 4, g.origin.y + i * g.cell + (g.cell - font) * 0.5f),
+                  hl ? IM_COL32(200, 100, 0, 255) : text_col, lab.c_str());
+    }
+    for (int j = 0; j < g.cols && j < int(cols.size()); ++j) {
+      const bool hl = s.sel.hover_key == j;
+      text_vertical(dl, ImVec2(g.origin.x + j * g.cell + g.cell * 0.5f - font * 0.5f, g.origin.y - 4),
+                    hl ? IM_COL32(200, 100, 0, 255) : text_col, cols[size_t(j)], g.label_h - 6);
+    }
+  }
+  // Hover row/column highlight from anywhere (token chips, other views).
+  if (s.sel.hover_query >= 0 && s.sel.hover_query < g.rows)
+    dl->AddRect(ImVec2(g.origin.x, g.origin.y + s.sel.hover_query * g.cell),
+                ImVec2(end.x, g.origin.y + (s.sel.hover_query + 1) * g.cell), IM_COL32(255, 170, 0, 255), 0, 0, 2.0f);
+  if (s.sel.hover_key >= 0 && s.sel.hover_key < g.cols)
+    dl->AddRect(ImVec2(g.origin.x + s.sel.hover_key * g.cell, g.origin.y),
+                ImVec2(g.origin.x + (s.sel.hover_key + 1) * g.cell, end.y), IM_COL32(255, 170, 0, 255), 0, 0, 2.0f);
+  if (s.sel.query < g.rows && s.sel.key < g.cols && g.cell >= 4)
+    dl->AddRect(ImVec2(g.origin.x + s.sel.key * g.cell, g.origin.y + s.sel.query * g.cell),
+                ImVec2(g.origin.x + (s.sel.key + 1) * g.cell, g.origin.y + (s.sel.query + 1) * g.cell),
+                IM_COL32(255, 255, 255, 255), 0, 0, 2.0f);
+  // Interaction.
+  ImGui::SetCursorScreenPos(g.origin);
+  ImGui::InvisibleButton(id, ImVec2(std::max(1.0f, size.x), std::max(1.0f, size.y)),
+                         ImGuiButtonFlags_MouseButtonLeft | ImGuiButtonFlags_MouseButtonRight);
+  app_record(app, id);
+  app->layout[std::string(id) + "_grid"] = {g.origin.x, g.origin.y, g.cell, float(g.rows * 10000 + g.cols)};
+  int i = -1, j = -1;
+  const bool over = ImGui::IsItemHovered() && g.cell_at(ImGui::GetIO().MousePos, &i, &j);
+  if (mode == GRID_MODE_PAINT) {
+    if (ImGui::IsItemActivated()) {
+      app->paint = ImGui::IsMouseDown(ImGuiMouseButton_Right) ? 2 : 1;
+      app_state_begin_gesture(&s);
+    }
+    if (ImGui::IsItemActive() && app->paint) {
+      int pi, pj;
+      if (g.cell_at(ImGui::GetIO().MousePos, &pi, &pj)) app_state_toggle_cell(&s, pi, pj, app->paint == 1);
+    }
+    if (ImGui::IsItemDeactivated()) {
+      app->paint = 0;
+      app_state_end_gesture(&s);
+    }
+  } else if (ImGui::IsItemClicked(ImGuiMouseButton_Left) && over) {
+    s.sel.query = i;
+    s.sel.key = j;
+  }
+  if (over) {
+    s.sel.hover_query = i;
+    s.sel.hover_key = j;
+    if (!t.layers.empty() && i < int(rows.size()) && j < int(cols.size())) {
+      const AttentionOutput& a = t.layers[size_t(s.sel.layer)].heads[size_t(s.sel.head)].attn;
+      ImGui::BeginTooltip();
+      ImGui::Text("query %d \"%s\" -> key %d \"%s\"", i, rows[size_t(i)].c_str(), j, cols[size_t(j)].c_str());
+      if (i < a.weights.rows() && j < a.weights.cols()) {
+        const bool masked = t.mask.size() && t.mask(i, j);
+        if (masked) ImGui::TextUnformatted("score: masked (-inf)");
+        else ImGui::Text("score: %.6g", double(a.scores(i, j)));
+        ImGui::Text("weight: %.6f", double(a.weights(i, j)));
+      }
+      if (tooltip_what) ImGui::TextDisabled("%s", tooltip_what);
+      ImGui::EndTooltip();
+    }
+  }
+}
+
+void head_selector(App* app) {
+  AppState& s = app->state;
+  const int layers = int(s.trace.layers.size()), heads = s.parsed.heads;
+  if (layers > 1) {
+    ImGui::SetNextItemWidth(ImGui::GetFontSize() * 6);
+    ImGui::SliderInt("layer", &s.sel.layer, 0, layers - 1);
+    app_record(app, "layer");
+    ImGui::SameLine();
+  }
+  ImGui::TextUnformatted("head");
+  for (int h = 0; h < heads && h < 64; ++h) {
+    ImGui::SameLine();
+    char label[16];
+    std::snprintf(label, sizeof label, "%d##head", h);
+    const bool on = s.sel.head == h;
+    ImGui::PushStyleColor(ImGuiCol_Button, on ? colormap_head(h, 1.0f) : colormap_head(h, 0.35f));
+    if (ImGui::SmallButton(label)) s.sel.head = h;
+    ImGui::PopStyleColor();
+    app_record(app, "head_" + std::to_string(h));
+  }
+}
+
+void view_attention(App* app) {
+  AppState& s = app->state;
+  const Trace& t = s.trace;
+  const AttentionOutput& a = t.layers[size_t(s.sel.layer)].heads[size_t(s.sel.head)].attn;
+  const std::string lh = "_" + std::to_string(s.sel.layer) + "_" + std::to_string(s.sel.head);
+  const ImVec2 avail = ImGui::GetContentRegionAvail();
+  const ImVec2 p = ImGui::GetCursorScreenPos();
+  const float gap = ImGui::GetFontSize() * 4.0f;  // colour bar + its labels
+  const bool side = avail.x > avail.y * 1.3f;     // side by side when wide, stacked when tall
+  const ImVec2 each = side ? ImVec2((avail.x - gap) * 0.5f, avail.y - ImGui::GetFontSize() * 1.6f)
+                           : ImVec2(avail.x, (avail.y - ImGui::GetFontSize() * 3.2f) * 0.5f);
+  // weights (viridis over [0, max] or [0, 1])
+  float wmax = a.weights.size() ? a.weights.maxCoeff() : 1.0f;
+  if (app->weights_full_range || wmax <= 0) wmax = 1.0f;
+  ImGui::SetCursorScreenPos(p);
+  ImGui::Text("Softmax weights");
+  const ImVec2 wpos(p.x, p.y + ImGui::GetFontSize() * 1.4f);
+  const Grid gw = grid_layout(wpos, each, int(a.weights.rows()), int(a.weights.cols()), gap);
+  const unsigned wt = heatmap_texture(app, "weights" + lh, a.weights, t.mask.size() ? &t.mask : nullptr, 0, 0.0f, wmax);
+  grid_view(app, "weights", gw, wt, t.tokens, t.key_tokens, t.mask.size() ? &t.mask : nullptr,
+            app->paint_on_weights ? GRID_MODE_PAINT : GRID_MODE_VIEW, "click: explain this cell");
+  colorbar(ImVec2(gw.origin.x + gw.size().x + 8, gw.origin.y), std::max(40.0f, gw.size().y), false, 0.0f, wmax);
+  // scores (diverging around 0; masked cells grey)
+  float smax = 0;
+  for (Eigen::Index k = 0; k < a.scores.size(); ++k)
+    if (std::isfinite(a.scores.data()[k])) smax = std::max(smax, std::fabs(a.scores.data()[k]));
+  if (smax <= 0) smax = 1;
+  const ImVec2 spos = side ? ImVec2(p.x + each.x + gap, p.y) : ImVec2(p.x, wpos.y + each.y + ImGui::GetFontSize() * 0.4f);
+  ImGui::SetCursorScreenPos(spos);
+  ImGui::Text("Scores (after scale, temperature and mask)");
+  const ImVec2 spos2(spos.x, spos.y + ImGui::GetFontSize() * 1.4f);
+  const Grid gs = grid_layout(spos2, each, int(a.scores.rows()), int(a.scores.cols()), gap);
+  const unsigned st = heatmap_texture(app, "scores" + lh, a.scores, t.mask.size() ? &t.mask : nullptr, 1, 0.0f, smax);
+  grid_view(app, "scores", gs, st, t.tokens, t.key_tokens, t.mask.size() ? &t.mask : nullptr, GRID_MODE_VIEW, nullptr);
+  colorbar(ImVec2(gs.origin.x + gs.size().x + 8, gs.origin.y), std::max(40.0f, gs.size().y), true, -smax, smax);
+}
+
+void view_mask(App* app) {
+  AppState& s = app->state;
+  const Trace& t = s.trace;
+  const int n_q = int(t.tokens.size()), n_k = int(t.key_tokens.size());
+  ImGui::TextWrapped("Mask grid: left-drag masks cells, right-drag unmasks. Grey: masked by causal, window or padding; red: painted cells. Same cell coordinates as the weights view.");
+  const ImVec2 avail = ImGui::GetContentRegionAvail();
+  const ImVec2 p = ImGui::GetCursorScreenPos();
+  const float gap = ImGui::GetFontSize() * 4.0f;
+  const bool side = avail.x > avail.y * 1.3f;
+  const ImVec2 each = side ? ImVec2((avail.x - gap) * 0.5f, avail.y - ImGui::GetFontSize() * 1.6f)
+                           : ImVec2(avail.x, (avail.y - ImGui::GetFontSize() * 3.2f) * 0.5f);
+  // Same origin and area as the weights heatmap of the Attention tab (title line included).
+  const ImVec2 wpos(p.x, p.y + ImGui::GetFontSize() * 1.4f);
+  const Grid g = grid_layout(wpos, each, n_q, n_k, gap);
+  // Values: 0 visible, 1 painted; structural masks use the masked sentinel.
+  Mat m = Mat::Zero(n_q, n_k);
+  MaskSpec structural = s.parsed.mask;
+  structural.cells.clear();
+  const MaskMat sm = mask_build(structural, n_q, n_k);
+  for (const auto& c : s.parsed.mask.cells)
+    if (c.first < n_q && c.second < n_k) m(c.first, c.second) = 1.0f;
+  const unsigned tex = heatmap_texture(app, "mask", m, &sm, 1, 0.0f, 1.0f);
+  ImGui::SetCursorScreenPos(p);
+  ImGui::Text("Mask (%d x %d)", n_q, n_k);
+  grid_view(app, "mask", g, tex, t.tokens, t.key_tokens, nullptr, GRID_MODE_PAINT, "drag to paint / right-drag to erase");
+}
+
+void view_heads(App* app) {
+  AppState& s = app->state;
+  const Trace& t = s.trace;
+  const LayerTrace& lt = t.layers[size_t(s.sel.layer)];
+  const int heads = int(lt.heads.size()), n_q = int(t.tokens.size()), n_k = int(t.key_tokens.size());
+  ImGui::TextUnformatted("Show heads:");
+  for (int h = 0; h < heads && h < 64; ++h) {
+    ImGui::SameLine();
+    bool on = s.sel.heads_shown[size_t(h)];
+    char label[16];
+    std::snprintf(label, sizeof label, "%d##hv", h);
+    ImGui::PushStyleColor(ImGuiCol_CheckMark, colormap_head(h, 1.0f));
+    ImGui::PushStyleColor(ImGuiCol_FrameBg, colormap_head(h, 0.25f));
+    if (ImGui::Checkbox(label, &on)) s.sel.heads_shown[size_t(h)] = on;
+    ImGui::PopStyleColor(2);
+    app_record(app, "headview_toggle_" + std::to_string(h));
+  }
+  const float font = ImGui::GetFontSize();
+  const ImVec2 avail = ImGui::GetContentRegionAvail();
+  const float row_h = font * 1.25f;
+  const int fit = std::max(1, int((avail.y - font * 2) / row_h));
+  const int n_max = std::max(n_q, n_k);
+  if (n_max > fit) {
+    ImGui::SetNextItemWidth(font * 12);
+    ImGui::SliderInt("first token", &app->head_view_offset, 0, n_max - fit);
+  }
+  app->head_view_offset = std::clamp(app->head_view_offset, 0, std::max(0, n_max - fit));
+  const int off = app->head_view_offset;
+  const ImVec2 p = ImGui::GetCursorScreenPos();
+  ImDrawList* dl = ImGui::GetWindowDrawList();
+  const float lx = p.x + avail.x * 0.28f, rx = p.x + avail.x * 0.72f;
+  auto y_of = [&](int i) { return p.y + (i - off) * row_h + row_h * 0.5f; };
+  int hover_q = -1, hover_k = -1;
+  const ImVec2 mouse = ImGui::GetIO().MousePos;
+  const ImU32 text_col = ImGui::GetColorU32(ImGuiCol_Text);
+  for (int i = off; i < n_q && i < off + fit; ++i) {
+    const std::string lab = clip_text(t.tokens[size_t(i)], lx - p.x - font);
+    const float w = ImGui::CalcTextSize(lab.c_str()).x;
+    const ImVec2 a(lx - w - font * 0.5f, y_of(i) - font * 0.5f);
+    if (ImGui::IsWindowHovered() && mouse.x >= a.x && mouse.x <= lx && std::fabs(mouse.y - y_of(i)) < row_h * 0.5f) hover_q = i;
+    const bool hl = s.sel.hover_query == i;
+    if (hl) dl->AddRectFilled(ImVec2(a.x - 2, a.y - 1), ImVec2(lx - font * 0.3f, a.y + font + 1), IM_COL32(255, 210, 120, 255));
+    dl->AddText(a, text_col, lab.c_str());
+  }
+  for (int j = off; j < n_k && j < off + fit; ++j) {
+    const std::string lab = clip_text(t.key_tokens[size_t(j)], p.x + avail.x - rx - font);
+    const ImVec2 a(rx + font * 0.5f, y_of(j) - font * 0.5f);
+    if (ImGui::IsWindowHovered() && mouse.x >= rx && mouse.x <= p.x + avail.x && std::fabs(mouse.y - y_of(j)) < row_h * 0.5f) hover_k = j;
+    const bool hl = s.sel.hover_key == j;
+    if (hl) dl->AddRectFilled(ImVec2(a.x - 2, a.y - 1), ImVec2(a.x + ImGui::CalcTextSize(lab.c_str()).x + 2, a.y + font + 1), IM_COL32(255, 210, 120, 255));
+    dl->AddText(a, text_col, lab.c_str());
+  }
+  if (hover_q >= 0) s.sel.hover_query = hover_q;
+  if (hover_k >= 0) s.sel.hover_key = hover_k;
+  // Lines: thickness and opacity by weight; only the hovered query's (or key's) lines when one is hovered.
+  const int only_q = hover_q >= 0 ? hover_q : -1, only_k = hover_k >= 0 ? hover_k : -1;
+  for (int h = 0; h < heads; ++h) {
+    if (!s.sel.heads_shown[size_t(h)]) continue;
+    const Mat& w = lt.heads[size_t(h)].attn.weights;
+    for (int i = off; i < n_q && i < off + fit; ++i) {
+      if (only_q >= 0 && i != only_q) continue;
+      for (int j = off; j < n_k && j < off + fit; ++j) {
+        if (only_k >= 0 && j != only_k) continue;
+        const float v = w(i, j);
+        if (v < 0.02f) continue;
+        dl->AddLine(ImVec2(lx, y_of(i)), ImVec2(rx, y_of(j)), colormap_head(h, std::min(1.0f, 0.15f + 0.85f * v)), 0.5f + 4.0f * v);
+      }
+    }
+  }
+  ImGui::Dummy(ImVec2(avail.x, std::min(avail.y - font * 2, row_h * std::min(fit, n_max))));
+  app_record(app, "head_view");
+}
+
+void view_model(App* app) {
+  AppState& s = app->state;
+  const Trace& t = s.trace;
+  const int layers = int(t.layers.size()), heads = s.parsed.heads;
+  ImGui::TextUnformatted("Layers x heads: click a thumbnail to focus it.");
+  const ImVec2 avail = ImGui::GetContentRegionAvail();
+  const float font = ImGui::GetFontSize();
+  const float thumb = std::clamp(std::min((avail.x - font * 4) / heads, (avail.y - font * 2) / layers) - 6, 24.0f, 200.0f);
+  for (int l = 0; l < layers; ++l) {
+    ImGui::Text("L%d", l);
+    for (int h = 0; h < heads; ++h) {
+      ImGui::SameLine(font * 2.5f + h * (thumb + 6));
+      const Mat& w = t.layers[size_t(l)].heads[size_t(h)].attn.weights;
+      const float vmax = std::max(1e-6f, w.maxCoeff());
+      const unsigned tex = heatmap_texture(app, "thumb_" + std::to_string(l) + "_" + std::to_string(h), w, nullptr, 0, 0.0f,
+                                           vmax, 128);
+      ImGui::PushID(l * 1000 + h);
+      const bool focused = s.sel.layer == l && s.sel.head == h;
+      if (tex) {
+        if (ImGui::ImageButton(ImTextureID(uintptr_t(tex)), ImVec2(thumb, thumb), ImVec2(0, 0), ImVec2(1, 1), focused ? 3 : 1,
+                               ImVec4(0, 0, 0, 0), ImVec4(1, 1, 1, 1))) {
+          s.sel.layer = l;
+          s.sel.head = h;
+          s.sel.view = APP_VIEW_ATTENTION;
+        }
+      } else if (ImGui::Button("##thumb", ImVec2(thumb, thumb))) {
+        s.sel.layer = l;
+        s.sel.head = h;
+        s.sel.view = APP_VIEW_ATTENTION;
+      }
+      app_record(app, "thumb_" + std::to_string(l) + "_" + std::to_string(h));
+      if (ImGui::IsItemHovered()) ImGui::SetTooltip("layer %d, head %d", l, h);
+      ImGui::PopID();
+    }
+  }
+  ImGui::TextDisabled("Column h = head h; colour: softmax weight (each thumbnail over its own [0, max]).");
+}
+
+float abs_max(const Mat& m) {
+  float v = 0;
+  for (Eigen::Index k = 0; k < m.size(); ++k)
+    if (std::isfinite(m.data()[k])) v = std::max(v, std::fabs(m.data()[k]));
+  return v > 0 ? v : 1.0f;
+}
+
+void small_matrix(App* app, const char* title, const char* slot, const Mat& m, const std::vector<std::string>& rows, ImVec2 area) {
+  const std::string tex_slot = std::string(slot) + "_" + std::to_string(app->state.sel.layer) + "_" + std::to_string(app->state.sel.head);
+  ImGui::BeginGroup();
+  ImGui::Text("%s [%d x %d]", title, int(m.rows()), int(m.cols()));
+  const ImVec2 p = ImGui::GetCursorScreenPos();
+  const float vmax = abs_max(m);
+  const Grid g = grid_layout(p, ImVec2(area.x, area.y - ImGui::GetFontSize() * 1.5f), int(m.rows()), int(m.cols()), 0);
+  const unsigned tex = heatmap_texture(app, tex_slot, m, nullptr, 1, 0.0f, vmax);
+  ImDrawList* dl = ImGui::GetWindowDrawList();
+  const ImVec2 end(g.origin.x + g.size().x, g.origin.y + g.size().y);
+  if (tex) dl->AddImage(ImTextureID(uintptr_t(tex)), g.origin, end);
+  if (g.labels)
+    for (int i = 0; i < g.rows && i < int(rows.size()); ++i) {
+      const std::string lab = clip_text(rows[size_t(i)], g.label_w - 6);
+      dl->AddText(ImVec2(g.origin.x - ImGui::CalcTextSize(lab.c_str()).x - 4, g.origin.y + i * g.cell + (g.cell - ImGui::GetFontSize()) * 0.5f),
+                  ImGui::GetColorU32(ImGuiCol_Text), lab.c_str());
+    }
+  const int hq = app->state.sel.hover_query;
+  if (hq >= 0 && hq < g.rows && &rows == &app->state.trace.tokens)
+    dl->AddRect(ImVec2(g.origin.x, g.origin.y + hq * g.cell), ImVec2(end.x, g.origin.y + (hq + 1) * g.cell), IM_COL32(255, 170, 0, 255), 0, 0, 2);
+  ImGui::SetCursorScreenPos(g.origin);
+  ImGui::InvisibleButton(slot, ImVec2(std::max(1.0f, g.size().x), std::max(1.0f, g.size().y)));
+  int i, j;
+  if (ImGui::IsItemHovered() && g.cell_at(ImGui::GetIO().MousePos, &i, &j))
+    ImGui::SetTooltip("%s[%d, %d] = %.6g  (row \"%s\")", title, i, j, double(m(i, j)), i < int(rows.size()) ? rows[size_t(i)].c_str() : "");
+  ImGui::Dummy(ImVec2(area.x, std::max(0.0f, area.y - ImGui::GetFontSize() * 1.5f - g.size().y)));
+  ImGui::EndGroup();
+}
+
+void view_qkv(App* app) {
+  AppState& s = app->state;
+  const Trace& t = s.trace;
+  const HeadTrace& h = t.layers[size_t(s.sel.layer)].heads[size_t(s.sel.head)];
+  const ImVec2 avail = ImGui::GetContentRegionAvail();
+  const ImVec2 cell((avail.x - 16) * 0.25f, avail.y * 0.6f);
+  small_matrix(app, "Q", "q", h.q, t.tokens, cell);
+  ImGui::SameLine();
+  small_matrix(app, "K", "k", h.k, t.key_tokens, cell);
+  ImGui::SameLine();
+  small_matrix(app, "V", "v", h.v, t.key_tokens, cell);
+  ImGui::SameLine();
+  small_matrix(app, "context", "ctx", h.attn.context, t.tokens, cell);
+  // The context vector of the hovered (else selected) query as bars.
+  const int q = s.sel.hover_query >= 0 && s.sel.hover_query < int(t.tokens.size()) ? s.sel.hover_query : s.sel.query;
+  ImGui::Text("Context vector of query %d \"%s\" (= sum_j weight_j * v_j)", q, t.tokens[size_t(q)].c_str());
+  const ImVec2 p = ImGui::GetCursorScreenPos();
+  const ImVec2 area(avail.x, std::max(40.0f, ImGui::GetContentRegionAvail().y - 8));
+  ImDrawList* dl = ImGui::GetWindowDrawList();
+  const Mat& c = h.attn.context;
+  const int d = int(c.cols());
+  const float vmax = abs_max(c.row(q));
+  const float mid = p.y + area.y * 0.5f, bw = area.x / std::max(d, 1);
+  dl->AddLine(ImVec2(p.x, mid), ImVec2(p.x + area.x, mid), IM_COL32(120, 120, 120, 255));
+  for (int k = 0; k < d; ++k) {
+    const float v = c(q, k) / vmax;
+    const float x0 = p.x + k * bw + 1, x1 = p.x + (k + 1) * bw - 1;
+    dl->AddRectFilled(ImVec2(x0, std::min(mid, mid - v * area.y * 0.45f)), ImVec2(x1, std::max(mid, mid - v * area.y * 0.45f)),
+                      v >= 0 ? IM_COL32(180, 40, 50, 255) : IM_COL32(50, 80, 190, 255));
+  }
+  ImGui::InvisibleButton("ctx_bars", ImVec2(std::max(1.0f, area.x), std::max(1.0f, area.y)));
+  if (ImGui::IsItemHovered()) {
+    const int k = int((ImGui::GetIO().MousePos.x - p.x) / bw);
+    if (k >= 0 && k < d) ImGui::SetTooltip("context[%d][%d] = %.6g", q, k, double(c(q, k)));
+  }
+}
+
+}  // namespace
+
+void panel_views(App* app) {
+  AppState& s = app->state;
+  if (s.stale) {
+    ImGui::PushStyleColor(ImGuiCol_Text, IM_COL32(192, 32, 32, 255));
+    ImGui::TextWrapped("Showing the last valid configuration. %s", s.error.c_str());
+    ImGui::PopStyleColor();
+  }
+  if (s.trace.layers.empty()) return;
+  head_selector(app);
+  ImGui::SameLine();
+  ImGui::Checkbox("weights over [0, 1]", &app->weights_full_range);
+  if (ImGui::BeginTabBar("views")) {
+    static const char* names[APP_VIEW_COUNT] = {"Attention", "Mask", "Heads", "Model", "Q K V"};
+    // state.sel.view is the requested tab (menu, model view, API); a click on a tab changes it once no request is pending.
+    const bool pending = int(s.sel.view) != app->shown_view;
+    for (int v = 0; v < APP_VIEW_COUNT; ++v) {
+      const ImGuiTabItemFlags f = (pending && s.sel.view == v) ? ImGuiTabItemFlags_SetSelected : 0;
+      const bool open = ImGui::BeginTabItem(names[v], nullptr, f);
+      app_record(app, std::string("tab_") + names[v]);
+      if (!open) continue;
+      if (!pending) s.sel.view = AppView(v);
+      app->shown_view = v;
+      if (s.sel.view == v) {
+        switch (AppView(v)) {
+          case APP_VIEW_ATTENTION: view_attention(app); break;
+          case APP_VIEW_MASK: view_mask(app); break;
+          case APP_VIEW_HEADS: view_heads(app); break;
+          case APP_VIEW_MODEL: view_model(app); break;
+          case APP_VIEW_QKV: view_qkv(app); break;
+          default: break;
+        }
+      }
+      ImGui::EndTabItem();
+    }
+    ImGui::EndTabBar();
+  }
+  // Hover is re-established every frame by whatever is under the mouse.
+  if (!ImGui::IsAnyItemHovered() && !ImGui::IsWindowHovered(ImGuiHoveredFlags_AnyWindow)) {
+    s.sel.hover_query = -1;
+    s.sel.hover_key = -1;
+  }
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Details column
+namespace {
+
+// Step-by-step derivation of one weight, with the current numbers filled into the formula.
+void walkthrough(App* app) {
+  AppState& s = app->state;
+  const Trace& t = s.trace;
+  const HeadTrace& h = t.layers[size_t(s.sel.layer)].heads[size_t(s.sel.head)];
+  const int n_q = int(t.tokens.size()), n_k = int(t.key_tokens.size());
+  const float w = ImGui::GetFontSize() * 8;
+  ImGui::SetNextItemWidth(w);
+  if (ImGui::BeginCombo("query", (std::to_string(s.sel.query) + " " + t.tokens[size_t(s.sel.query)]).c_str())) {
+    for (int i = 0; i < n_q && i < 1024; ++i)
+      if (ImGui::Selectable((std::to_string(i) + " " + t.tokens[size_t(i)]).c_str(), i == s.sel.query)) s.sel.query = i;
+    ImGui::EndCombo();
+  }
+  ImGui::SetNextItemWidth(w);
+  if (ImGui::BeginCombo("key", (std::to_string(s.sel.key) + " " + t.key_tokens[size_t(s.sel.key)]).c_str())) {
+    for (int j = 0; j < n_k && j < 1024; ++j)
+      if (ImGui::Selectable((std::to_string(j) + " " + t.key_tokens[size_t(j)]).c_str(), j == s.sel.key)) s.sel.key = j;
+    ImGui::EndCombo();
+  }
+  const int i = s.sel.query, j = s.sel.key, d_k = int(h.q.cols());
+  const auto q = h.q.row(i), k = h.k.row(j);
+  double raw = 0;
+  const char* formula = "q·k";
+  switch (t.kind) {
+    case ATTENTION_KIND_SCALED_DOT:
+    case ATTENTION_KIND_DOT:
+      for (int d = 0; d < d_k; ++d) raw += double(q[d]) * double(k[d]);
+      break;
+    case ATTENTION_KIND_GENERAL:
+      formula = "qᵀ W k";
+      raw = double((q * t.general_w * k.transpose())(0, 0));
+      break;
+    case ATTENTION_KIND_ADDITIVE: {
+      formula = "v_aᵀ tanh(W q + U k)";
+      const Eigen::VectorXf hid = (t.additive_w * q.transpose() + t.additive_u * k.transpose()).array().tanh();
+      raw = double(hid.dot(t.additive_v));
+      break;
+    }
+  }
+  const bool scaled = t.kind == ATTENTION_KIND_SCALED_DOT || t.kind == ATTENTION_KIND_GENERAL;
+  const double div = scaled ? t.scale_divisor : 1.0;
+  const double after_scale = raw / div, score = after_scale / t.temperature;
+  const bool masked = t.mask.size() && t.mask(i, j);
+  ImGui::Text("kind: %s", kind_label(t.kind));
+  ImGui::Text("1. %s = %.6g", formula, raw);
+  if (t.kind == ATTENTION_KIND_SCALED_DOT || t.kind == ATTENTION_KIND_DOT) {
+    std::string terms;
+    for (int d = 0; d < std::min(d_k, 3); ++d) {
+      char b[64];
+      std::snprintf(b, sizeof b, "%s%.3g*%.3g", d ? " + " : "", double(q[d]), double(k[d]));
+      terms += b;
+    }
+    ImGui::TextDisabled("   = %s%s", terms.c_str(), d_k > 3 ? " + ..." : "");
+  }
+  if (scaled) ImGui::Text("2. / scale %.4g = %.6g", div, after_scale);
+  else ImGui::Text("2. (kind %s is not scaled) = %.6g", t.kind == ATTENTION_KIND_DOT ? "dot" : "additive", after_scale);
+  ImGui::Text("3. / temperature %.4g = %.6g", double(t.temperature), score);
+  const AttentionOutput& a = h.attn;
+  if (masked) {
+    ImGui::Text("4. mask: MASKED -> score = -inf");
+    ImGui::Text("5. exp(-inf) = 0, so the weight is 0");
+  } else {
+    double mx = -std::numeric_limits<double>::infinity(), sum = 0;
+    for (int jj = 0; jj < n_k; ++jj)
+      if (!(t.mask.size() && t.mask(i, jj))) mx = std::max(mx, double(a.scores(i, jj)));
+    for (int jj = 0; jj < n_k; ++jj)
+      if (!(t.mask.size() && t.mask(i, jj))) sum += std::exp(double(a.scores(i, jj)) - mx);
+    const double e = std::exp(double(a.scores(i, j)) - mx);
+    ImGui::Text("4. mask: visible");
+    ImGui::Text("5. exp(score - row max %.4g) = %.6g", mx, e);
+    ImGui::Text("6. / sum over visible keys %.6g = %.6f", sum, e / sum);
+  }
+  ImGui::Text("weight = %.6f", double(a.weights(i, j)));
+  const int d_v = int(h.v.cols());
+  double contrib_l1 = 0, total_l1 = 0;
+  for (int d = 0; d < d_v; ++d) {
+    contrib_l1 += std::fabs(double(a.weights(i, j)) * h.v(j, d));
+    for (int jj = 0; jj < n_k; ++jj) total_l1 += std::fabs(double(a.weights(i, jj)) * h.v(jj, d));
+  }
+  std::string wv;
+  for (int d = 0; d < std::min(d_v, 4); ++d) {
+    char b[32];
+    std::snprintf(b, sizeof b, "%s%.3g", d ? ", " : "", double(a.weights(i, j) * h.v(j, d)));
+    wv += b;
+  }
+  ImGui::Text("7. weight x v_%d = [%s%s]", j, wv.c_str(), d_v > 4 ? ", ..." : "");
+  ImGui::Text("8. share of the context vector: %.1f%%", total_l1 > 0 ? 100.0 * contrib_l1 / total_l1 : 0.0);
+  ImGui::TextDisabled("   (|weight x v_j|_1 / sum_j |weight x v_j|_1)");
+}
+
+void row_stats(App* app) {
+  AppState& s = app->state;
+  const Trace& t = s.trace;
+  const Mat& w = t.layers[size_t(s.sel.layer)].heads[size_t(s.sel.head)].attn.weights;
+  const float h = std::min(ImGui::GetFontSize() * 14, std::max(ImGui::GetFontSize() * 6, ImGui::GetContentRegionAvail().y * 0.35f));
+  if (!ImGui::BeginTable("rowstats", 4, ImGuiTableFlags_ScrollY | ImGuiTableFlags_RowBg | ImGuiTableFlags_BordersInnerV, ImVec2(0, h))) return;
+  ImGui::TableSetupScrollFreeze(0, 1);
+  ImGui::TableSetupColumn("query");
+  ImGui::TableSetupColumn("entropy (bits)");
+  ImGui::TableSetupColumn("max w");
+  ImGui::TableSetupColumn("argmax key");
+  ImGui::TableHeadersRow();
+  ImGuiListClipper clip;
+  clip.Begin(int(w.rows()));
+  while (clip.Step())
+    for (int i = clip.DisplayStart; i < clip.DisplayEnd; ++i) {
+      double ent = 0;
+      Eigen::Index arg = 0;
+      const float mx = w.row(i).maxCoeff(&arg);
+      for (int j = 0; j < w.cols(); ++j)
+        if (w(i, j) > 0) ent -= double(w(i, j)) * std::log2(double(w(i, j)));
+      ImGui::TableNextRow();
+      if (i == s.sel.hover_query) ImGui::TableSetBgColor(ImGuiTableBgTarget_RowBg0, IM_COL32(255, 210, 120, 255));
+      ImGui::TableNextColumn();
+      ImGui::Text("%d %s", i, clip_text(t.tokens[size_t(i)], ImGui::GetFontSize() * 5).c_str());
+      ImGui::TableNextColumn();
+      ImGui::Text("%.3f", ent);
+      ImGui::TableNextColumn();
+      ImGui::Text("%.3f", double(mx));
+      ImGui::TableNextColumn();
+      ImGui::Text("%s", mx > 0 ? clip_text(t.key_tokens[size_t(arg)], ImGui::GetFontSize() * 5).c_str() : "(masked)");
+    }
+  ImGui::EndTable();
+}
+
+void next_token(App* app) {
+  AppState& s = app->state;
+  const Trace& t = s.trace;
+  const int q = s.sel.hover_query >= 0 && s.sel.hover_query < t.logits.rows() ? s.sel.hover_query : s.sel.query;
+  const auto row = t.logits.row(q);
+  const float mx = row.maxCoeff();
+  std::vector<std::pair<double, int>> p;
+  double z = 0;
+  for (int v = 0; v < row.size(); ++v) z += std::exp(double(row[v] - mx));
+  for (int v = 0; v < row.size(); ++v) p.emplace_back(std::exp(double(row[v] - mx)) / z, v);
+  std::sort(p.begin(), p.end(), [](auto& a, auto& b) { return a.first > b.first; });
+  ImGui::Text("After \"%s\" (position %d):", t.tokens[size_t(q)].c_str(), q);
+  for (size_t k = 0; k < p.size() && k < 5; ++k) {
+    ImGui::ProgressBar(float(p[k].first), ImVec2(ImGui::GetFontSize() * 6, 0), "");
+    ImGui::SameLine();
+    ImGui::Text("%5.1f%%  %s", 100.0 * p[k].first, t.vocab[size_t(p[k].second)].c_str());
+  }
+  ImGui::TextDisabled("(untrained weights: probabilities from the seed)");
+}
+
+}  // namespace
+
+void panel_details(App* app) {
+  AppState& s = app->state;
+  const Trace& t = s.trace;
+  if (t.layers.empty()) return;
+  ImGui::Text("Layer %d, head %d  |  %d x %d", s.sel.layer, s.sel.head, int(t.tokens.size()), int(t.key_tokens.size()));
+  if (s.sel.hover_query >= 0 && s.sel.hover_query < int(t.tokens.size())) {
+    const int i = s.sel.hover_query;
+    if (s.sel.hover_key >= 0 && s.sel.hover_key < int(t.key_tokens.size())) {
+      const AttentionOutput& a = t.layers[size_t(s.sel.layer)].heads[size_t(s.sel.head)].attn;
+      ImGui::Text("\"%s\" -> \"%s\": weight %.4f", t.tokens[size_t(i)].c_str(), t.key_tokens[size_t(s.sel.hover_key)].c_str(),
+                  double(a.weights(i, s.sel.hover_key)));
+    } else {
+      ImGui::Text("hover: \"%s\"", t.tokens[size_t(i)].c_str());
+    }
+  } else {
+    ImGui::TextDisabled("Hover a cell or token for its numbers.");
+  }
+  if (!t.warnings.empty())
+    for (const auto& w : t.warnings) ImGui::TextWrapped("note: %s", w.c_str());
+  if (ImGui::CollapsingHeader("Cell walkthrough", ImGuiTreeNodeFlags_DefaultOpen)) walkthrough(app);
+  if (ImGui::CollapsingHeader("Per-row statistics", ImGuiTreeNodeFlags_DefaultOpen)) row_stats(app);
+  if (t.logits.size() > 0 && ImGui::CollapsingHeader("Next-token probabilities", ImGuiTreeNodeFlags_DefaultOpen)) next_token(app);
+  if (ImGui::CollapsingHeader("About")) ui_about(app);
+}
+
+}  // namespace attnplay

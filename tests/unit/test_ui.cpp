@@ -1,0 +1,254 @@
+// attnplay tests: the UI without a GPU (Dear ImGui with no backend). Edits through the app's state and through
+// simulated mouse and keyboard input must produce the right config; the layout must fit common screens.
+#include "ui/app.h"
+#include "ui/app_state.h"
+
+#include <gtest/gtest.h>
+#include <imgui_internal.h>
+
+#include <algorithm>
+
+namespace attnplay {
+namespace {
+
+using json = nlohmann::json;
+
+// ---------------------------------------------------------------------------------------------------------
+// AppState alone
+TEST(AppState, EditsRecomputeInTheSameCall) {
+  AppState s;
+  std::string error;
+  ASSERT_TRUE(app_state_init(&s, json::object(), &error)) << error;
+  EXPECT_EQ(s.trace.tokens.size(), 7u);
+  ASSERT_TRUE(app_state_set_text(&s, "今天天气很好"));
+  EXPECT_EQ(s.trace.tokens.size(), 6u);  // words tokenizer: one token per CJK character
+  EXPECT_EQ(s.config["text"], "今天天气很好");
+  ASSERT_TRUE(app_state_toggle_cell(&s, 2, 1, true));
+  EXPECT_EQ(s.config["attention"]["mask"]["cells"], json::parse("[[2, 1]]"));
+  EXPECT_EQ(s.trace.layers[0].heads[0].attn.weights(2, 1), 0.0f);
+  EXPECT_NEAR(s.trace.layers[0].heads[0].attn.weights.row(2).sum(), 1.0f, 1e-5f);
+  ASSERT_TRUE(app_state_toggle_cell(&s, 2, 1, false));
+  EXPECT_TRUE(s.config["attention"]["mask"]["cells"].empty());
+  ASSERT_TRUE(app_state_toggle_padding(&s, 0));
+  EXPECT_EQ(s.config["attention"]["mask"]["padding"], json::parse("[0]"));
+  for (int i = 0; i < 6; ++i) EXPECT_EQ(s.trace.layers[0].heads[1].attn.weights(i, 0), 0.0f);
+}
+
+TEST(AppState, InvalidUiEditIsKeptAndExplainedWhileViewsKeepTheLastValidTrace) {
+  AppState s;
+  app_state_init(&s, json::object(), nullptr);
+  json next = s.config;
+  next["heads"] = 3;
+  EXPECT_FALSE(app_state_edit(&s, next));
+  EXPECT_TRUE(s.stale);
+  EXPECT_EQ(s.config["heads"], 3);                     // the control keeps what the user chose
+  EXPECT_EQ(s.trace.layers[0].heads.size(), 2u);      // the views keep the last valid trace
+  ASSERT_NE(app_state_error_for(s, "heads"), nullptr);
+  EXPECT_STREQ(app_state_error_for(s, "heads"), "heads must divide d_model (got d_model=16, heads=3)");
+  EXPECT_EQ(app_state_error_for(s, "d_model"), nullptr);
+  next["d_model"] = 18;                                // fixing d_model makes it valid
+  EXPECT_TRUE(app_state_edit(&s, next));
+  EXPECT_FALSE(s.stale);
+  EXPECT_EQ(s.trace.layers[0].heads.size(), 3u);
+}
+
+TEST(AppState, ApiSetIsAllOrNothingAndMergeIsDeep) {
+  AppState s;
+  app_state_init(&s, json::object(), nullptr);
+  const json before = s.config;
+  std::string error;
+  EXPECT_FALSE(app_state_merge(&s, json::parse(R"({"attention": {"kind": "cosine"}})"), &error));
+  EXPECT_NE(error.find("attention.kind"), std::string::npos) << error;
+  EXPECT_EQ(s.config, before);
+  ASSERT_TRUE(app_state_merge(&s, json::parse(R"({"attention": {"mask": {"causal": true}}})"), &error)) << error;
+  EXPECT_EQ(s.config["attention"]["kind"], "scaled_dot");  // objects merge
+  EXPECT_EQ(s.config["attention"]["mask"]["causal"], true);
+  ASSERT_TRUE(app_state_merge(&s, json::parse(R"({"attention": {"mask": {"padding": [1, 2]}}})"), &error)) << error;
+  ASSERT_TRUE(app_state_merge(&s, json::parse(R"({"attention": {"mask": {"padding": [3]}}})"), &error)) << error;
+  EXPECT_EQ(s.config["attention"]["mask"]["padding"], json::parse("[3]"));  // arrays replace
+  ASSERT_TRUE(app_state_merge(&s, json::parse(R"({"attention": {"mask": {"window": 1}}})"), &error)) << error;
+  ASSERT_TRUE(app_state_merge(&s, json::parse(R"({"attention": {"mask": {"window": null}}})"), &error)) << error;
+  EXPECT_TRUE(s.config["attention"]["mask"]["window"].is_null());  // null restores the default
+  EXPECT_FALSE(app_state_merge(&s, json::array(), &error));
+}
+
+TEST(AppState, UndoRedoAndGestures) {
+  AppState s;
+  app_state_init(&s, json::object(), nullptr);
+  app_state_set_text(&s, "a b c");
+  app_state_begin_gesture(&s);
+  for (double t : {0.5, 0.25, 0.125}) {
+    json next = s.config;
+    next["attention"]["temperature"] = t;
+    app_state_edit(&s, next);
+  }
+  app_state_end_gesture(&s);
+  EXPECT_EQ(s.config["attention"]["temperature"], 0.125);
+  ASSERT_TRUE(app_state_undo(&s));  // the whole drag is one step
+  EXPECT_EQ(s.config["attention"]["temperature"], 1.0);
+  EXPECT_EQ(s.config["text"], "a b c");
+  ASSERT_TRUE(app_state_undo(&s));
+  EXPECT_EQ(s.config["text"], "The cat sat on the mat.");
+  ASSERT_TRUE(app_state_redo(&s));
+  ASSERT_TRUE(app_state_redo(&s));
+  EXPECT_EQ(s.config["attention"]["temperature"], 0.125);
+  EXPECT_FALSE(app_state_redo(&s));
+  app_state_reset(&s);
+  EXPECT_EQ(s.config, s.preset);
+  EXPECT_TRUE(app_state_undo(&s));  // reset is undoable
+  EXPECT_EQ(s.config["attention"]["temperature"], 0.125);
+}
+
+TEST(AppState, EditingTokensPrunesStrandedMaskEntries) {
+  AppState s;
+  app_state_init(&s, json::object(), nullptr);
+  app_state_toggle_cell(&s, 6, 6, true);
+  app_state_toggle_padding(&s, 5);
+  ASSERT_TRUE(app_state_set_text(&s, "a b"));
+  EXPECT_TRUE(s.config["attention"]["mask"]["cells"].empty());
+  EXPECT_TRUE(s.config["attention"]["mask"]["padding"].empty());
+  EXPECT_FALSE(s.stale);
+  ASSERT_TRUE(app_state_set_tokens(&s, {"x", "y", "z"}));
+  EXPECT_EQ(s.trace.tokens, (std::vector<std::string>{"x", "y", "z"}));
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// The app through Dear ImGui with no backend: frames, layout and simulated input.
+class HeadlessApp : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    ImGui::CreateContext();
+    ImGuiIO& io = ImGui::GetIO();
+    io.DisplaySize = ImVec2(1280, 720);
+    io.DeltaTime = 1.0f / 60.0f;
+    for (int k = 0; k < ImGuiKey_COUNT; ++k) io.KeyMap[k] = k;  // key index == ImGuiKey_*
+    app_init(&app, json::object(), nullptr);
+    frames(2);
+  }
+  void TearDown() override {
+    app_shutdown(&app);
+    ImGui::DestroyContext();
+  }
+  void frames(int n) {
+    for (int i = 0; i < n; ++i) {
+      app_fonts_build_if_needed(&app);
+      ImGui::NewFrame();
+      app_frame(&app);
+      ImGui::Render();
+    }
+  }
+  ImVec2 centre(const std::string& name) {
+    EXPECT_TRUE(app.layout.count(name)) << "no widget named " << name;
+    const auto r = app.layout[name];
+    return ImVec2(r[0] + r[2] * 0.5f, r[1] + r[3] * 0.5f);
+  }
+  void click(ImVec2 p, int button = 0) {
+    ImGuiIO& io = ImGui::GetIO();
+    io.MousePos = p;
+    frames(1);
+    io.MouseDown[button] = true;
+    frames(1);
+    io.MouseDown[button] = false;
+    frames(1);
+  }
+  App app;
+};
+
+TEST_F(HeadlessApp, LayoutFitsWithoutOverlapAt1280x720And1920x1080) {
+  for (ImVec2 size : {ImVec2(1280, 720), ImVec2(1920, 1080)}) {
+    SCOPED_TRACE(std::to_string(int(size.x)) + "x" + std::to_string(int(size.y)));
+    ImGui::GetIO().DisplaySize = size;
+    frames(2);
+    std::vector<ImRect> rects;
+    for (const char* name : {"Controls", "Views", "Details"}) {
+      ImGuiWindow* w = ImGui::FindWindowByName(name);
+      ASSERT_NE(w, nullptr) << name;
+      const ImRect r = w->Rect();
+      EXPECT_GE(r.Min.x, 0);
+      EXPECT_GE(r.Min.y, 0);
+      EXPECT_LE(r.Max.x, size.x + 0.5f) << name;
+      EXPECT_LE(r.Max.y, size.y + 0.5f) << name;
+      for (const ImRect& o : rects) {
+        ImRect inter(ImMax(r.Min, o.Min), ImMin(r.Max, o.Max));
+        EXPECT_TRUE(inter.GetWidth() <= 0.5f || inter.GetHeight() <= 0.5f) << name << " overlaps another window";
+      }
+      rects.push_back(r);
+    }
+    for (const char* widget : {"text_input", "causal", "heads", "weights", "scores"}) EXPECT_TRUE(app.layout.count(widget)) << widget;
+  }
+}
+
+TEST_F(HeadlessApp, ClickingCausalMasksTheUpperTriangle) {
+  click(centre("causal"));
+  EXPECT_EQ(app.state.config["attention"]["mask"]["causal"], true);
+  const Mat& w = app.state.trace.layers[0].heads[0].attn.weights;
+  for (int i = 0; i < w.rows(); ++i)
+    for (int j = i + 1; j < w.cols(); ++j) EXPECT_EQ(w(i, j), 0.0f);
+}
+
+TEST_F(HeadlessApp, TypingInTheTextBoxChangesTheTokens) {
+  click(centre("text_input"));
+  ImGuiIO& io = ImGui::GetIO();
+  io.KeysDown[ImGuiKey_End] = true;
+  frames(1);
+  io.KeysDown[ImGuiKey_End] = false;
+  for (char c : std::string(" The dog")) io.AddInputCharacter(c);
+  frames(2);
+  EXPECT_EQ(app.state.config["text"], "The cat sat on the mat. The dog");
+  EXPECT_EQ(app.state.trace.tokens.back(), "dog");
+  click(ImVec2(5, 700));  // focus elsewhere ends the typing gesture: one undo step for the typing
+  EXPECT_TRUE(app_state_undo(&app.state));
+  EXPECT_EQ(app.state.config["text"], "The cat sat on the mat.");
+}
+
+TEST_F(HeadlessApp, PaintingTheMaskGridMasksExactlyThatCell) {
+  app.state.sel.view = APP_VIEW_MASK;
+  frames(2);
+  ASSERT_TRUE(app.layout.count("mask_grid"));
+  const auto g = app.layout["mask_grid"];  // {origin x, origin y, cell, rows*10000+cols}
+  const int i = 3, j = 1;
+  click(ImVec2(g[0] + (j + 0.5f) * g[2], g[1] + (i + 0.5f) * g[2]));
+  EXPECT_EQ(app.state.config["attention"]["mask"]["cells"], json::parse("[[3, 1]]"));
+  const Mat& w = app.state.trace.layers[0].heads[0].attn.weights;
+  EXPECT_EQ(w(3, 1), 0.0f);
+  EXPECT_NEAR(w.row(3).sum(), 1.0f, 1e-5f);
+  click(ImVec2(g[0] + (j + 0.5f) * g[2], g[1] + (i + 0.5f) * g[2]), 1);  // right click erases
+  EXPECT_TRUE(app.state.config["attention"]["mask"]["cells"].empty());
+}
+
+TEST_F(HeadlessApp, HeadsComboOffersDivisorsAndCtrlZUndoes) {
+  click(centre("heads"));
+  ASSERT_TRUE(app.layout.count("heads_item_4"));
+  EXPECT_FALSE(app.layout.count("heads_item_3"));  // 3 does not divide 16
+  frames(2);  // a popup measures itself on the frame it opens and settles on the next
+  click(centre("heads_item_4"));
+  EXPECT_EQ(app.state.config["heads"], 4);
+  EXPECT_EQ(app.state.trace.layers[0].heads.size(), 4u);
+  ImGuiIO& io = ImGui::GetIO();
+  io.KeyCtrl = true;
+  io.KeysDown[ImGuiKey_Z] = true;
+  frames(1);
+  io.KeysDown[ImGuiKey_Z] = false;
+  io.KeyCtrl = false;
+  frames(1);
+  EXPECT_EQ(app.state.config["heads"], 2);
+}
+
+TEST_F(HeadlessApp, EveryViewDrawsForEveryMode) {
+  for (const char* cfg : {R"({"mode": "transformer", "text": "今天天气很好", "tokenizer": "chars"})",
+                          R"({"key_text": "le chat", "attention": {"kind": "additive"}})",
+                          R"({"inputs": {"q": [[1, 0], [0, 1]], "k": [[1, 0], [0, 1], [1, 1]], "v": [[1], [2], [3]]}})"}) {
+    std::string error;
+    ASSERT_TRUE(app_state_merge(&app.state, json::parse(cfg), &error)) << error;
+    for (int v = 0; v < APP_VIEW_COUNT; ++v) {
+      app.state.sel.view = AppView(v);
+      frames(2);
+    }
+    // Chinese characters in use are queued for the font atlas.
+    if (std::string(cfg).find("今") != std::string::npos) EXPECT_TRUE(app.glyphs.count(0x4ECA));
+    app_state_reset(&app.state);
+  }
+}
+
+}  // namespace
+}  // namespace attnplay
