@@ -169,6 +169,7 @@ build_web() {
   log "building web ($BUILD_TYPE) -> build/web"
   emcmake cmake -S "$ROOT" -B "$ROOT/build/wasm" "${cmake_common[@]}" "-DATTNPLAY_SDL2_WASM_DIR=$SDL2_WASM" >/dev/null
   cmake --build "$ROOT/build/wasm" -j "$JOBS"
+  rm -rf "$ROOT/build/web"  # only what this build installs: no stale files on the static site
   cmake --install "$ROOT/build/wasm" --prefix "$ROOT/build/web" >/dev/null
 }
 
@@ -185,6 +186,11 @@ run_tests() {
   log "CLI and attnplay-core.mjs tests (node --test)"
   ATTNPLAY_BIN="$ROOT/build/native/attnplay" ATTNPLAY_WEB="$ROOT/build/web" \
     node --test "$ROOT"/tests/node/*.test.mjs || failed=1
+  log "desktop smoke test under Xvfb (node --test)"
+  ATTNPLAY_BIN="$ROOT/build/native/attnplay" node --test "$ROOT"/tests/desktop/*.test.mjs || failed=1
+  log "browser tests: Playwright + Debian's Chromium (node --test)"
+  (cd "$ROOT/tests/browser" && npm ci --no-audit --no-fund --loglevel=error >/dev/null) || { log "npm ci failed"; return 1; }
+  ATTNPLAY_WEB="$ROOT/build/web" node --test "$ROOT"/tests/browser/*.test.mjs || failed=1
   if [ $failed = 0 ]; then log "all test suites passed"; else log "some test suites FAILED"; fi
   return $failed
 }

@@ -7,6 +7,9 @@
 //   ap_app_config / ap_app_result / ap_app_layout / ap_app_stats   JSON of the state, the result, widget rects, timings
 //   ap_app_take_changed()         1 once after each config change (drives on("change"))
 //   ap_app_set_font(bytes, len)   the CJK font, fetched by the page in parallel with the wasm
+//   ap_app_wants_text()           1 while a text box is active: the page then focuses its hidden <textarea>
+//   ap_app_add_text(utf8, len)    text committed there (IME composition, insertText): SDL2's emscripten backend
+//                                 only turns keypress into text, so CJK input would otherwise never arrive
 //   ap_result_ptr / ap_result_len the last answer's text (valid until the next call)
 // After every drawn frame the module calls Module.onFrameDrawn(frameNumber): setConfig's promise resolves then.
 #include "model/url_state.h"
@@ -21,7 +24,9 @@
 
 #include <GLES3/gl3.h>
 
+#include <algorithm>
 #include <chrono>
+#include <cstring>
 #include <cstdio>
 #include <string>
 
@@ -153,6 +158,28 @@ EMSCRIPTEN_KEEPALIVE int ap_app_take_changed() {
 
 EMSCRIPTEN_KEEPALIVE void ap_app_set_font(const uint8_t* data, int len) {
   attnplay::app_set_font(&g_web->app, data, size_t(len), "WenQuanYi Micro Hei (GB2312 subset)");
+}
+
+EMSCRIPTEN_KEEPALIVE int ap_app_wants_text() { return ImGui::GetCurrentContext() && ImGui::GetIO().WantTextInput ? 1 : 0; }
+
+EMSCRIPTEN_KEEPALIVE void ap_app_add_text(const char* utf8, int len) {
+  // Through SDL's own queue, one code point per event, so the order with keypress text is kept.
+  int i = 0;
+  while (i < len) {
+    int n = 1;
+    const unsigned char c = static_cast<unsigned char>(utf8[i]);
+    if (c >= 0xF0) n = 4;
+    else if (c >= 0xE0) n = 3;
+    else if (c >= 0xC0) n = 2;
+    n = std::min(n, len - i);
+    SDL_Event e{};
+    e.type = SDL_TEXTINPUT;
+    e.text.windowID = g_web->window ? SDL_GetWindowID(g_web->window) : 0;
+    std::memcpy(e.text.text, utf8 + i, size_t(n));
+    e.text.text[n] = 0;
+    SDL_PushEvent(&e);
+    i += n;
+  }
 }
 
 EMSCRIPTEN_KEEPALIVE const char* ap_result_ptr() { return g_result.data(); }

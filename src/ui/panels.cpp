@@ -149,6 +149,7 @@ static void token_chips(App* app, bool keys) {
       if (ImGui::IsWindowAppearing()) ImGui::SetKeyboardFocusHere();
       const bool enter = ImGui::InputText("##chip", &app->chip_buf, ImGuiInputTextFlags_EnterReturnsTrue);
       app_record(app, "chip_editor");
+      if (ImGui::IsItemActive()) app_record(app, "active_text");
       if ((enter || ImGui::Button("OK")) && !app->chip_buf.empty()) {
         tokens[i] = app->chip_buf;
         json next = s.config;
@@ -212,6 +213,7 @@ static void section_tokens(App* app) {
     ui_gesture(app);
   }
   app_record(app, "text_input");
+  if (ImGui::IsItemActive()) app_record(app, "active_text");
   ui_error_for(app, "text");
   ui_error_for(app, "tokens");
   static const char* tokenizers[] = {"words", "whitespace", "chars"};
@@ -253,6 +255,7 @@ static void section_tokens(App* app) {
       ui_gesture(app);
     }
     app_record(app, "key_text_input");
+    if (ImGui::IsItemActive()) app_record(app, "active_text");
     ui_error_for(app, "key_text");
     ui_error_for(app, "key_tokens");
     token_chips(app, true);

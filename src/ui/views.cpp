@@ -300,7 +300,6 @@ void view_mask(App* app) {
   AppState& s = app->state;
   const Trace& t = s.trace;
   const int n_q = int(t.tokens.size()), n_k = int(t.key_tokens.size());
-  ImGui::TextWrapped("Mask grid: left-drag masks cells, right-drag unmasks. Grey: masked by causal, window or padding; red: painted cells. Same cell coordinates as the weights view.");
   const ImVec2 avail = ImGui::GetContentRegionAvail();
   const ImVec2 p = ImGui::GetCursorScreenPos();
   const float gap = ImGui::GetFontSize() * 4.0f;
@@ -319,8 +318,11 @@ void view_mask(App* app) {
     if (c.first < n_q && c.second < n_k) m(c.first, c.second) = 1.0f;
   const unsigned tex = heatmap_texture(app, "mask", m, &sm, 1, 0.0f, 1.0f);
   ImGui::SetCursorScreenPos(p);
-  ImGui::Text("Mask (%d x %d)", n_q, n_k);
+  ImGui::Text("Mask (%d x %d): left-drag masks, right-drag unmasks", n_q, n_k);
   grid_view(app, "mask", g, tex, t.tokens, t.key_tokens, nullptr, GRID_MODE_PAINT, "drag to paint / right-drag to erase");
+  ImGui::SetCursorScreenPos(ImVec2(p.x, g.origin.y + g.size().y + ImGui::GetFontSize() * 0.5f));
+  ImGui::TextWrapped("Grey: masked by causal, window or padding (change those in the Mask controls); red: painted cells. "
+                     "Cells sit exactly where they are in the weights view.");
 }
 
 void view_heads(App* app) {

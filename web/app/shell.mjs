@@ -92,18 +92,65 @@ async function start() {
     }
   };
   const result = () => JSON.parse(call(() => M._ap_app_result()));
+  // The result promised by setConfig and passed to "change" listeners: its fields are read from the engine on
+  // first access, so an edit at thousands of tokens does not pay for a JSON it may never read.
+  const lazyResult = () => {
+    let full = null;
+    const get = () => (full ??= result());
+    const out = {};
+    for (const key of ['tokens', 'key_tokens', 'layers', 'logits', 'vocab', 'fully_masked_rows', 'warnings']) {
+      Object.defineProperty(out, key, { enumerable: true, get: () => get()[key] });
+    }
+    Object.defineProperty(out, 'toJSON', { value: () => get() });
+    return out;
+  };
+
+  // While ImGui has an active text box, keep the hidden textarea focused (over that box, so an IME shows its
+  // candidates there) and forward committed text; otherwise give focus back to the canvas.
+  const ime = document.getElementById('ime');
+  let wantsText = false;
+  const forward = (text) => {
+    if (!text) return;
+    withText(text, (p, n) => M._ap_app_add_text(p, n));
+  };
+  ime.addEventListener('input', (e) => {
+    if (e.isComposing) return;
+    forward(ime.value);
+    ime.value = '';
+  });
+  ime.addEventListener('compositionend', (e) => {
+    forward(e.data);
+    ime.value = '';
+  });
+  function syncTextFocus() {
+    const want = M._ap_app_wants_text() === 1;
+    if (want === wantsText) return;
+    wantsText = want;
+    if (want) {
+      const box = JSON.parse(call(() => M._ap_app_layout())).active_text;
+      if (box) {
+        ime.style.left = `${box[0]}px`;
+        ime.style.top = `${box[1]}px`;
+      }
+      ime.focus({ preventScroll: true });
+    } else {
+      ime.blur();
+      canvas.focus({ preventScroll: true });
+    }
+  }
 
   function onFrameDrawn(frame) {
     lastFrame = frame;
+    syncTextFocus();
     if (frame === 1) statusBox.classList.add('hidden');
     for (let i = pending.length - 1; i >= 0; i--) {
       if (pending[i].target <= frame) {
         const p = pending.splice(i, 1)[0];
-        try { p.resolve(result()); } catch (e) { p.reject(e); }
+        p.resolve(lazyResult());
       }
     }
     if (M._ap_app_take_changed() && listeners.size) {
-      const r = result();
+      const r = lazyResult();
       for (const fn of listeners) {
         try { fn(r); } catch (e) { console.error(e); }
       }

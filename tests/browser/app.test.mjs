@@ -1,0 +1,259 @@
+// attnplay browser tests: build/web in Debian's Chromium (playwright-core, SwiftShader WebGL2), driven with the
+// real mouse and keyboard. Screenshots go to build/screenshots/ for people to look at.
+// Run by ./build.sh test (node --test tests/browser/); needs /usr/bin/chromium.
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import http from 'node:http';
+import os from 'node:os';
+import path from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { chromium } from 'playwright-core';
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+const WEB = process.env.ATTNPLAY_WEB || path.join(ROOT, 'build/web');
+const SHOTS = path.join(ROOT, 'build/screenshots');
+fs.mkdirSync(SHOTS, { recursive: true });
+
+const TYPES = { '.html': 'text/html; charset=utf-8', '.js': 'text/javascript', '.mjs': 'text/javascript', '.wasm': 'application/wasm',
+                '.css': 'text/css', '.ttf': 'font/ttf', '.json': 'application/json' };
+
+// A static server for build/web on a free loopback port (what plain static hosting does).
+function serve(dir) {
+  return new Promise((resolve) => {
+    const server = http.createServer((req, res) => {
+      const url = new URL(req.url, 'http://x');
+      const file = path.join(dir, path.normalize(decodeURIComponent(url.pathname)).replace(/^([/\\])+/, '') || 'index.html');
+      if (!file.startsWith(dir) || !fs.existsSync(file) || fs.statSync(file).isDirectory()) {
+        res.writeHead(404);
+        res.end('not found');
+        return;
+      }
+      res.writeHead(200, { 'Content-Type': TYPES[path.extname(file)] || 'application/octet-stream' });
+      fs.createReadStream(file).pipe(res);
+    });
+    server.listen(0, '127.0.0.1', () => resolve(server));
+  });
+}
+
+const ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
+              '--disable-component-update', '--disable-sync', '--use-angle=swiftshader', '--enable-unsafe-swiftshader'];
+
+let server, context, base;
+
+before(async () => {
+  server = await serve(WEB);
+  base = `http://127.0.0.1:${server.address().port}/`;
+  context = await chromium.launchPersistentContext(fs.mkdtempSync(path.join(os.tmpdir(), 'attnplay-chromium-')), {
+    executablePath: '/usr/bin/chromium', headless: true, args: ARGS, viewport: { width: 1280, height: 720 },
+  });
+});
+
+after(async () => {
+  await context?.close();
+  server?.close();
+});
+
+// Opens a page and waits for the app: window.attnplay ready and a few frames drawn (fonts loaded).
+async function open(query = '', viewport) {
+  const page = await context.newPage();
+  if (viewport) await page.setViewportSize(viewport);
+  const errors = [];
+  page.on('console', (m) => { if (m.type() === 'error') errors.push(m.text()); });
+  page.on('pageerror', (e) => errors.push(e.message));
+  await page.goto(base + 'index.html' + query);
+  await page.waitForFunction(() => window.attnplay, null, { timeout: 60000 });
+  await page.evaluate(() => window.attnplay.ready);
+  await page.waitForFunction(() => window.attnplay.stats().frame > 5, null, { timeout: 60000 });
+  return { page, errors };
+}
+
+const rect = (layout, name) => {
+  assert.ok(layout[name], `widget ${name} is on screen (have: ${Object.keys(layout).slice(0, 40).join(', ')})`);
+  const [x, y, w, h] = layout[name];
+  return { x: x + w / 2, y: y + h / 2 };
+};
+const frames = (page, n = 3) => page.evaluate((n) => new Promise((res) => {
+  const start = window.attnplay.stats().frame;
+  const tick = () => (window.attnplay.stats().frame >= start + n ? res() : requestAnimationFrame(tick));
+  tick();
+}), n);
+const layout = (page) => page.evaluate(() => window.attnplay.layout());
+const result = (page) => page.evaluate(() => window.attnplay.result());
+const rowSum = (row) => row.reduce((a, b) => a + b, 0);
+
+describe('the playground page', () => {
+  test('loads, draws and logs no console errors', async () => {
+    const { page, errors } = await open();
+    const r = await result(page);
+    assert.deepEqual(r.tokens, ['The', 'cat', 'sat', 'on', 'the', 'mat', '.']);
+    const stats = await page.evaluate(() => window.attnplay.stats());
+    assert.match(stats.gl_version, /WebGL 2|OpenGL ES 3/);
+    await page.waitForTimeout(500);  // the CJK font arrives in parallel
+    await page.screenshot({ path: path.join(SHOTS, 'web-default-1280x720.png') });
+    assert.deepEqual(errors, []);
+    await page.close();
+  });
+
+  test('typing in the token box with the real keyboard changes the tokens', async () => {
+    const { page, errors } = await open();
+    const p = rect(await layout(page), 'text_input');
+    await page.mouse.click(p.x, p.y, { delay: 120 });
+    await page.keyboard.press('End');
+    await page.keyboard.type(' 今天天气很好', { delay: 40 });
+    await frames(page, 4);
+    const r = await result(page);
+    assert.deepEqual(r.tokens.slice(-7), ['.', '今', '天', '天', '气', '很', '好']);
+    assert.equal((await page.evaluate(() => window.attnplay.getConfig())).text, 'The cat sat on the mat. 今天天气很好');
+    await frames(page, 10);  // the new glyphs enter the font atlas
+    await page.screenshot({ path: path.join(SHOTS, 'web-typed-chinese.png') });
+    assert.deepEqual(errors, []);
+    await page.close();
+  });
+
+  test('a mouse click on a mask cell masks exactly that cell', async () => {
+    const { page } = await open();
+    const before = await result(page);
+    await page.mouse.click(...Object.values(rect(await layout(page), 'tab_Mask')), { delay: 120 });
+    await frames(page, 4);
+    const g = (await layout(page)).mask_grid;  // [origin x, origin y, cell, rows*10000 + cols]
+    assert.ok(g, 'mask grid on screen');
+    const [i, j] = [3, 1];
+    await page.mouse.click(g[0] + (j + 0.5) * g[2], g[1] + (i + 0.5) * g[2], { delay: 120 });
+    await frames(page, 3);
+    const r = await result(page);
+    assert.deepEqual((await page.evaluate(() => window.attnplay.getConfig())).attention.mask.cells, [[3, 1]]);
+    for (const [h, head] of r.layers[0].heads.entries()) {
+      assert.equal(head.weights[i][j], 0, `head ${h}: the clicked cell has weight 0`);
+      assert.equal(head.scores[i][j], null, `head ${h}: its score is masked`);
+      assert.ok(Math.abs(rowSum(head.weights[i]) - 1) < 1e-5, `head ${h}: the row still sums to 1`);
+      for (let a = 0; a < head.weights.length; a++) for (let b = 0; b < head.weights[a].length; b++) {
+        if (a === i && b === j) continue;
+        assert.ok(head.scores[a][b] !== null, `only (${i}, ${j}) is masked; (${a}, ${b}) is too`);
+        if (a !== i) assert.equal(head.weights[a][b], before.layers[0].heads[h].weights[a][b], 'other rows unchanged');
+      }
+    }
+    await page.screenshot({ path: path.join(SHOTS, 'web-mask-painted.png') });
+    await page.close();
+  });
+
+  test('toggling causal zeroes the upper triangle', async () => {
+    const { page } = await open();
+    const p = rect(await layout(page), 'causal');
+    await page.mouse.click(p.x, p.y, { delay: 120 });
+    await frames(page, 3);
+    const r = await result(page);
+    for (const head of r.layers[0].heads) {
+      head.weights.forEach((row, a) => row.forEach((w, b) => { if (b > a) assert.equal(w, 0, `(${a}, ${b})`); }));
+      head.weights.forEach((row) => assert.ok(Math.abs(rowSum(row) - 1) < 1e-5));
+    }
+    await page.mouse.click(p.x, p.y, { delay: 120 });
+    await frames(page, 3);
+    assert.ok((await result(page)).layers[0].heads[0].weights[0][1] > 0, 'unticking restores the upper triangle');
+    await page.close();
+  });
+
+  test('changing heads changes the head count', async () => {
+    const { page } = await open();
+    const p = rect(await layout(page), 'heads');
+    await page.mouse.click(p.x, p.y, { delay: 120 });
+    await frames(page, 4);
+    const item = rect(await layout(page), 'heads_item_4');
+    await page.mouse.click(item.x, item.y, { delay: 120 });
+    await frames(page, 3);
+    const r = await result(page);
+    assert.equal(r.layers[0].heads.length, 4);
+    assert.equal(r.layers[0].heads[0].context[0].length, 4, 'd_k = 16 / 4');
+    await page.keyboard.down('Control');
+    await page.keyboard.press('z');
+    await page.keyboard.up('Control');
+    await frames(page, 3);
+    assert.equal((await result(page)).layers[0].heads.length, 2, 'Ctrl+Z undoes');
+    await page.close();
+  });
+
+  test('window.attnplay: setConfig resolves once drawn, rejects naming the field, on("change") fires', async () => {
+    const { page, errors } = await open();
+    const out = await page.evaluate(async () => {
+      const changes = [];
+      const off = window.attnplay.on('change', (r) => changes.push(r.tokens.length));
+      const r1 = await window.attnplay.setConfig({ text: '今天天气很好', tokenizer: 'chars', attention: { mask: { causal: true } } });
+      let refused = null;
+      const beforeCfg = JSON.stringify(window.attnplay.getConfig());
+      try { await window.attnplay.setConfig({ heads: 3 }); } catch (e) { refused = e.message; }
+      const unchanged = JSON.stringify(window.attnplay.getConfig()) === beforeCfg;
+      off();
+      return { tokens: r1.tokens, kind: window.attnplay.getConfig().attention.kind, refused, unchanged, changes };
+    });
+    assert.deepEqual(out.tokens, ['今', '天', '天', '气', '很', '好']);
+    assert.equal(out.kind, 'scaled_dot', 'deep merge kept the other attention fields');
+    assert.equal(out.refused, 'heads must divide d_model (got d_model=16, heads=3)');
+    assert.ok(out.unchanged, 'a refused setConfig leaves the state unchanged');
+    assert.deepEqual(out.changes, [6]);
+    await frames(page, 10);
+    await page.screenshot({ path: path.join(SHOTS, 'web-chinese-causal.png') });
+    assert.deepEqual(errors, []);
+    await page.close();
+  });
+
+  test('URL state: plain parameters and cfg=', async () => {
+    const { page } = await open('?text=the+quick+brown+fox&heads=4&mask=causal&kind=dot');
+    let r = await result(page);
+    assert.deepEqual(r.tokens, ['the', 'quick', 'brown', 'fox']);
+    assert.equal(r.layers[0].heads.length, 4);
+    assert.equal(r.layers[0].heads[0].scores[0][1], null);
+    assert.equal((await page.evaluate(() => window.attnplay.getConfig())).attention.kind, 'dot');
+    await page.close();
+    const cfg = Buffer.from(JSON.stringify({ mode: 'transformer', text: 'a b c d', transformer: { layers: 3 } })).toString('base64url');
+    const second = await open(`?cfg=${cfg}`);
+    r = await result(second.page);
+    assert.equal(r.layers.length, 3);
+    assert.equal(r.logits.length, 4);
+    for (const v of ['Model', 'Heads', 'Q K V']) {
+      const t = rect(await layout(second.page), `tab_${v}`);
+      await second.page.mouse.click(t.x, t.y, { delay: 100 });
+      await frames(second.page, 4);
+      await second.page.screenshot({ path: path.join(SHOTS, `web-transformer-${v.replace(/ /g, '').toLowerCase()}.png`) });
+    }
+    await second.page.close();
+  });
+
+  test('a bad URL is refused with a message and the page keeps working', async () => {
+    const { page, errors } = await open('?heads=3&text=<script>alert(1)</script>');
+    const r = await result(page);
+    assert.equal(r.layers[0].heads.length, 2, 'the defaults stayed');
+    assert.equal(await page.evaluate(() => document.querySelectorAll('script').length), 2, 'nothing was injected');
+    assert.ok(errors.length === 0);
+    await page.close();
+  });
+
+  test('fits 1920x1080 and high-DPI scale', async () => {
+    const { page } = await open('', { width: 1920, height: 1080 });
+    await page.waitForTimeout(300);
+    await page.screenshot({ path: path.join(SHOTS, 'web-default-1920x1080.png') });
+    const l = await layout(page);
+    for (const name of ['text_input', 'causal', 'weights', 'scores']) {
+      const [x, y, w, h] = l[name];
+      assert.ok(x >= 0 && y >= 0 && x + w <= 1920 && y + h <= 1080, `${name} on screen`);
+    }
+    await page.close();
+  });
+
+  test('performance figures (printed, not asserted)', async () => {
+    const { page } = await open();
+    for (const n of [64, 512, 1024]) {
+      const text = Array.from({ length: n }, (_, i) => `w${i % 97}`).join(' ');
+      const fig = await page.evaluate(async (text) => {
+        const t0 = performance.now();
+        await window.attnplay.setConfig({ text, mode: 'transformer', d_model: 64, heads: 4 });
+        const edit = performance.now() - t0;
+        const f0 = window.attnplay.stats().frame, s0 = performance.now();
+        await new Promise((res) => { const tick = () => (window.attnplay.stats().frame >= f0 + 20 ? res() : requestAnimationFrame(tick)); tick(); });
+        return { edit, frame: (performance.now() - s0) / 20, compute: window.attnplay.stats().compute_ms };
+      }, text);
+      console.log(`  n=${n}: edit-to-redraw ${fig.edit.toFixed(1)} ms (compute ${fig.compute.toFixed(1)} ms), frame ${fig.frame.toFixed(1)} ms`);
+      if (n === 512) await page.screenshot({ path: path.join(SHOTS, 'web-512-tokens.png') });
+    }
+    await page.close();
+  });
+});

@@ -1,0 +1,106 @@
+// attnplay desktop smoke test: the native app under Xvfb starts, draws (its own screenshot of the GL frame has
+// content), and quits cleanly on a close event (SIGTERM, which SDL turns into SDL_QUIT, like the close button).
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { test } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import zlib from 'node:zlib';
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+const BIN = process.env.ATTNPLAY_BIN || path.join(ROOT, 'build/native/attnplay');
+const SHOTS = path.join(ROOT, 'build/screenshots');
+fs.mkdirSync(SHOTS, { recursive: true });
+
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+async function startXvfb() {
+  for (let n = 90 + Math.floor(Math.random() * 100); ; n++) {
+    if (fs.existsSync(`/tmp/.X11-unix/X${n}`) || fs.existsSync(`/tmp/.X${n}-lock`)) continue;
+    const proc = spawn('Xvfb', [`:${n}`, '-screen', '0', '1280x720x24', '-nolisten', 'tcp'], { stdio: 'ignore' });
+    for (let i = 0; i < 100 && !fs.existsSync(`/tmp/.X11-unix/X${n}`); i++) await sleep(50);
+    return { proc, display: `:${n}` };
+  }
+}
+
+// Decodes an 8-bit RGBA/RGB PNG (no interlace) enough to count its distinct colours.
+function pngColours(file) {
+  const buf = fs.readFileSync(file);
+  let off = 8, width = 0, height = 0, channels = 4;
+  const idat = [];
+  while (off < buf.length) {
+    const len = buf.readUInt32BE(off), type = buf.toString('ascii', off + 4, off + 8), data = buf.subarray(off + 8, off + 8 + len);
+    if (type === 'IHDR') { width = data.readUInt32BE(0); height = data.readUInt32BE(4); channels = data[9] === 6 ? 4 : 3; }
+    if (type === 'IDAT') idat.push(data);
+    off += 12 + len;
+  }
+  const raw = zlib.inflateSync(Buffer.concat(idat)), stride = width * channels;
+  const prev = Buffer.alloc(stride), cur = Buffer.alloc(stride), colours = new Set();
+  for (let y = 0; y < height; y++) {
+    const f = raw[y * (stride + 1)], line = raw.subarray(y * (stride + 1) + 1, (y + 1) * (stride + 1));
+    for (let x = 0; x < stride; x++) {
+      const a = x >= channels ? cur[x - channels] : 0, b = prev[x], c = x >= channels ? prev[x - channels] : 0;
+      const p = a + b - c, pa = Math.abs(p - a), pb = Math.abs(p - b), pc = Math.abs(p - c);
+      const pred = [0, a, b, (a + b) >> 1, pa <= pb && pa <= pc ? a : pb <= pc ? b : c][f];
+      cur[x] = (line[x] + pred) & 255;
+    }
+    for (let x = 0; x < stride; x += channels * 7) colours.add(cur.readUIntBE(x, 3));
+    cur.copy(prev);
+  }
+  return { width, height, colours: colours.size };
+}
+
+test('the desktop app starts under Xvfb, draws, and quits cleanly on a close event', async () => {
+  const x = await startXvfb();
+  const shot = path.join(SHOTS, 'desktop-smoke.png');
+  fs.rmSync(shot, { force: true });
+  try {
+    const app = spawn(BIN, ['--screenshot', shot, '--screenshot-frame', '20'], { env: { ...process.env, DISPLAY: x.display } });
+    let out = '';
+    app.stdout.on('data', (d) => { out += d; });
+    app.stderr.on('data', (d) => { out += d; });
+    const exited = new Promise((res) => app.on('exit', (code, signal) => res({ code, signal })));
+    for (let i = 0; i < 300 && !out.includes('wrote'); i++) await sleep(100);
+    assert.ok(out.includes('wrote'), `no screenshot; output: ${out}`);
+    const png = pngColours(shot);
+    assert.deepEqual([png.width, png.height], [1280, 720]);
+    assert.ok(png.colours > 50, `the frame has content (${png.colours} colours sampled)`);
+    app.kill('SIGTERM');  // SDL turns it into SDL_QUIT: the same path as the window's close button
+    const { code, signal } = await Promise.race([exited, sleep(10000).then(() => ({ code: 'timeout' }))]);
+    assert.equal(signal, null);
+    assert.equal(code, 0, out);
+    assert.match(out, /closed after \d+ frames/);
+  } finally {
+    x.proc.kill();
+  }
+});
+
+test('--frames closes through the normal quit path; bad options exit 2 with a message', async () => {
+  const x = await startXvfb();
+  const run = (args) => new Promise((res) => {
+    const p = spawn(BIN, args, { env: { ...process.env, DISPLAY: x.display } });
+    let out = '';
+    p.stdout.on('data', (d) => { out += d; });
+    p.stderr.on('data', (d) => { out += d; });
+    p.on('exit', (code) => res({ code, out }));
+  });
+  try {
+    const dir = fs.mkdtempSync(path.join(ROOT, 'build/desktop-test-'));
+    const cfg = path.join(dir, 'cfg.json');
+    fs.writeFileSync(cfg, JSON.stringify({ text: '今天天气很好', tokenizer: 'chars', mode: 'transformer' }));
+    const a = await run(['--frames', '5', '--config', cfg]);
+    assert.equal(a.code, 0, a.out);
+    assert.match(a.out, /closed after 5 frames/);
+    const b = await run(['--size', '10x10']);
+    assert.equal(b.code, 2);
+    assert.match(b.out, /--size must be WIDTHxHEIGHT/);
+    fs.writeFileSync(cfg, '{not json');
+    const c = await run(['--config', cfg]);
+    assert.equal(c.code, 2);
+    assert.match(c.out, /not a JSON object/);
+    fs.rmSync(dir, { recursive: true, force: true });
+  } finally {
+    x.proc.kill();
+  }
+});
