@@ -185,6 +185,11 @@ void app_frame(App* app) {
       ui_about(app);
     ImGui::End();
   }
+  // Hover is whatever a widget reported under the mouse this frame (-1 if none): highlights follow it next frame.
+  AppSelection& sel = app->state.sel;
+  sel.hover_query = sel.hover_query_next;
+  sel.hover_key = sel.hover_key_next;
+  sel.hover_query_next = sel.hover_key_next = -1;
   app->frame_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
 }
 

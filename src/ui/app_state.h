@@ -39,6 +39,8 @@ struct AppSelection {
   int query = 0, key = 0;          // the pair the cell walkthrough explains
   int hover_query = -1;            // hovered row/token (-1 none): highlighted in every view
   int hover_key = -1;              // hovered column/key token
+  int hover_query_next = -1;       // written by widgets under the mouse this frame; published at the frame's end
+  int hover_key_next = -1;
   AppView view = APP_VIEW_ATTENTION;
   std::vector<bool> heads_shown;   // head view toggles, [heads]
 };

@@ -76,7 +76,8 @@ static void token_chips(App* app, bool keys) {
   const float avail = ImGui::GetContentRegionAvail().x;
   const ImGuiStyle& st = ImGui::GetStyle();
   float x = 0;
-  int& hover = keys ? s.sel.hover_key : s.sel.hover_query;
+  const int hover = keys ? s.sel.hover_key : s.sel.hover_query;
+  int& hover_next = keys ? s.sel.hover_key_next : s.sel.hover_query_next;
   const size_t shown = std::min<size_t>(tokens.size(), 512);  // beyond this, the text box is the editor
   for (size_t i = 0; i < shown; ++i) {
     const std::string label = chip_label(tokens[i]);
@@ -98,7 +99,10 @@ static void token_chips(App* app, bool keys) {
     }
     if (hl) ImGui::PopStyleColor();
     if (i < 64) app_record(app, std::string(keys ? "key_chip_" : "chip_") + std::to_string(i));
-    if (ImGui::IsItemHovered()) hover = int(i);
+    if (ImGui::IsItemHovered()) {
+      hover_next = int(i);
+      if (!keys && !s.parsed.cross) s.sel.hover_key_next = int(i);  // self-attention: the token is a row and a column
+    }
     if (editable && ImGui::BeginDragDropSource()) {
       const int payload[2] = {int(i), keys ? 1 : 0};
       ImGui::SetDragDropPayload("ATTNPLAY_TOKEN", payload, sizeof payload);
@@ -472,7 +476,7 @@ static void section_mask(App* app) {
     if (padded) ImGui::PushStyleColor(ImGuiCol_Text, IM_COL32(235, 235, 235, 255));
     if (ImGui::SmallButton(label.c_str())) app_state_toggle_padding(&s, int(j));
     if (padded) ImGui::PopStyleColor(2);
-    if (ImGui::IsItemHovered()) s.sel.hover_key = int(j);
+    if (ImGui::IsItemHovered()) s.sel.hover_key_next = int(j);
     if (j < 64) app_record(app, "pad_" + std::to_string(j));
     ImGui::PopID();
   }

@@ -219,8 +219,8 @@ void grid_view(App* app, const char* id, const Grid& g, unsigned tex, const std:
     s.sel.key = j;
   }
   if (over) {
-    s.sel.hover_query = i;
-    s.sel.hover_key = j;
+    s.sel.hover_query_next = i;
+    s.sel.hover_key_next = j;
     if (!t.layers.empty() && i < int(rows.size()) && j < int(cols.size())) {
       const AttentionOutput& a = t.layers[size_t(s.sel.layer)].heads[size_t(s.sel.head)].attn;
       ImGui::BeginTooltip();
@@ -377,8 +377,34 @@ void view_heads(App* app) {
     if (hl) dl->AddRectFilled(ImVec2(a.x - 2, a.y - 1), ImVec2(a.x + ImGui::CalcTextSize(lab.c_str()).x + 2, a.y + font + 1), IM_COL32(255, 210, 120, 255));
     dl->AddText(a, text_col, lab.c_str());
   }
-  if (hover_q >= 0) s.sel.hover_query = hover_q;
-  if (hover_k >= 0) s.sel.hover_key = hover_k;
+  if (hover_q >= 0) s.sel.hover_query_next = hover_q;
+  if (hover_k >= 0) s.sel.hover_key_next = hover_k;
+  // Tooltip: the hovered token's strongest links in every shown head, with the exact weights.
+  if (hover_q >= 0 || hover_k >= 0) {
+    ImGui::BeginTooltip();
+    const bool q_side = hover_q >= 0;
+    const int idx = q_side ? hover_q : hover_k;
+    ImGui::Text("%s %d \"%s\"", q_side ? "query" : "key", idx, (q_side ? t.tokens : t.key_tokens)[size_t(idx)].c_str());
+    for (int h = 0; h < heads; ++h) {
+      if (!s.sel.heads_shown[size_t(h)]) continue;
+      const Mat& w = lt.heads[size_t(h)].attn.weights;
+      std::vector<std::pair<float, int>> top;
+      const int n_other = q_side ? n_k : n_q;
+      for (int o = 0; o < n_other; ++o) top.emplace_back(q_side ? w(idx, o) : w(o, idx), o);
+      std::partial_sort(top.begin(), top.begin() + std::min<int>(3, n_other), top.end(), [](auto& a, auto& b) { return a.first > b.first; });
+      std::string line;
+      for (int k = 0; k < std::min(3, n_other); ++k) {
+        char b[96];
+        std::snprintf(b, sizeof b, "%s\"%s\" %.4f", k ? ", " : "",
+                      (q_side ? t.key_tokens : t.tokens)[size_t(top[size_t(k)].second)].c_str(), double(top[size_t(k)].first));
+        line += b;
+      }
+      ImGui::TextColored(ImGui::ColorConvertU32ToFloat4(colormap_head(h, 1.0f)), "head %d:", h);
+      ImGui::SameLine();
+      ImGui::TextUnformatted(line.c_str());
+    }
+    ImGui::EndTooltip();
+  }
   // Lines: thickness and opacity by weight; only the hovered query's (or key's) lines when one is hovered.
   const int only_q = hover_q >= 0 ? hover_q : -1, only_k = hover_k >= 0 ? hover_k : -1;
   for (int h = 0; h < heads; ++h) {
@@ -546,11 +572,6 @@ void panel_views(App* app) {
       ImGui::EndTabItem();
     }
     ImGui::EndTabBar();
-  }
-  // Hover is re-established every frame by whatever is under the mouse.
-  if (!ImGui::IsAnyItemHovered() && !ImGui::IsWindowHovered(ImGuiHoveredFlags_AnyWindow)) {
-    s.sel.hover_query = -1;
-    s.sel.hover_key = -1;
   }
 }
 

@@ -227,6 +227,23 @@ describe('the playground page', () => {
     await page.close();
   });
 
+  for (const [what, script, expect] of [
+    ['WebGL2', () => { const orig = HTMLCanvasElement.prototype.getContext; HTMLCanvasElement.prototype.getContext = function (kind, ...a) { return kind === 'webgl2' ? null : orig.call(this, kind, ...a); }; }, /no WebGL2/],
+    ['WASM SIMD', () => { const orig = WebAssembly.validate; WebAssembly.validate = (bytes) => (bytes.length === 31 ? false : orig(bytes)); }, /WebAssembly SIMD/],
+  ]) {
+    test(`without ${what} the page says so clearly`, async () => {
+      const page = await context.newPage();
+      await page.addInitScript(script);
+      await page.goto(base + 'index.html');
+      await page.waitForFunction(() => document.getElementById('status').classList.contains('error'), null, { timeout: 20000 });
+      const text = await page.textContent('#status-text');
+      assert.match(text, expect);
+      assert.ok(await page.isVisible('#status-text'));
+      await page.screenshot({ path: path.join(SHOTS, `web-no-${what.replace(/ /g, '-').toLowerCase()}.png`) });
+      await page.close();
+    });
+  }
+
   test('fits 1920x1080 and high-DPI scale', async () => {
     const { page } = await open('', { width: 1920, height: 1080 });
     await page.waitForTimeout(300);

@@ -234,6 +234,48 @@ TEST_F(HeadlessApp, HeadsComboOffersDivisorsAndCtrlZUndoes) {
   EXPECT_EQ(app.state.config["heads"], 2);
 }
 
+TEST_F(HeadlessApp, ChipsEditAndReorderTokens) {
+  click(centre("chip_1"));  // "cat": opens the editor
+  frames(2);
+  ASSERT_TRUE(app.layout.count("chip_editor"));
+  ImGuiIO& io = ImGui::GetIO();
+  io.KeysDown[ImGuiKey_Backspace] = true;  // the editor starts with "cat" selected/at its end: erase 3 chars
+  for (int k = 0; k < 3; ++k) {
+    frames(1);
+    io.KeysDown[ImGuiKey_Backspace] = false;
+    frames(1);
+    io.KeysDown[ImGuiKey_Backspace] = k < 2;
+  }
+  io.KeysDown[ImGuiKey_Backspace] = false;
+  for (char c : std::string("dog")) io.AddInputCharacter(c);
+  frames(1);
+  io.KeysDown[ImGuiKey_Enter] = true;
+  frames(1);
+  io.KeysDown[ImGuiKey_Enter] = false;
+  frames(2);
+  EXPECT_EQ(app.state.trace.tokens, (std::vector<std::string>{"The", "dog", "sat", "on", "the", "mat", "."}));
+  // Drag chip 0 ("The") onto chip 2 ("sat").
+  const ImVec2 from = centre("chip_0"), to = centre("chip_2");
+  io.MousePos = from;
+  frames(1);
+  io.MouseDown[0] = true;
+  frames(1);
+  for (int step = 1; step <= 8; ++step) {
+    io.MousePos = ImVec2(from.x + (to.x - from.x) * step / 8, from.y + (to.y - from.y) * step / 8);
+    frames(1);
+  }
+  io.MouseDown[0] = false;
+  frames(2);
+  EXPECT_EQ(app.state.trace.tokens, (std::vector<std::string>{"dog", "sat", "The", "on", "the", "mat", "."}));
+}
+
+TEST_F(HeadlessApp, HoveringAChipHighlightsItsRowAndColumn) {
+  ImGui::GetIO().MousePos = centre("chip_2");
+  frames(2);
+  EXPECT_EQ(app.state.sel.hover_query, 2);
+  EXPECT_EQ(app.state.sel.hover_key, 2);
+}
+
 TEST_F(HeadlessApp, EveryViewDrawsForEveryMode) {
   for (const char* cfg : {R"({"mode": "transformer", "text": "今天天气很好", "tokenizer": "chars"})",
                           R"({"key_text": "le chat", "attention": {"kind": "additive"}})",
