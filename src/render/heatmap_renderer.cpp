@@ -85,6 +85,19 @@ bool renderer_init(Renderer* r, bool gles) {
   return true;
 }
 
+// A nearest-sampled, edge-clamped 2-D texture of the given storage (cells stay crisp at any zoom).
+static unsigned make_texture(GLenum internal, int w, int h, GLenum format, GLenum type) {
+  unsigned tex = 0;
+  glGenTextures(1, &tex);
+  glBindTexture(GL_TEXTURE_2D, tex);
+  glTexParameteri(GL_TEXTURE_2D, GL_TEXTURE_MIN_FILTER, GL_NEAREST);
+  glTexParameteri(GL_TEXTURE_2D, GL_TEXTURE_MAG_FILTER, GL_NEAREST);
+  glTexParameteri(GL_TEXTURE_2D, GL_TEXTURE_WRAP_S, GL_CLAMP_TO_EDGE);
+  glTexParameteri(GL_TEXTURE_2D, GL_TEXTURE_WRAP_T, GL_CLAMP_TO_EDGE);
+  glTexImage2D(GL_TEXTURE_2D, 0, GLint(internal), w, h, 0, format, type, nullptr);
+  return tex;
+}
+
 static void free_texture(HeatmapTexture* t) {
   if (t->fbo) glDeleteFramebuffers(1, &t->fbo);
   if (t->color_tex) glDeleteTextures(1, &t->color_tex);
@@ -137,20 +150,8 @@ unsigned renderer_heatmap(Renderer* r, const std::string& slot, const float* dat
   const GLboolean blend = glIsEnabled(GL_BLEND), scissor = glIsEnabled(GL_SCISSOR_TEST);
   if (t.rows != rows || t.cols != cols || t.out_w != out_w || t.out_h != out_h || !t.data_tex) {
     free_texture(&t);
-    glGenTextures(1, &t.data_tex);
-    glBindTexture(GL_TEXTURE_2D, t.data_tex);
-    glTexParameteri(GL_TEXTURE_2D, GL_TEXTURE_MIN_FILTER, GL_NEAREST);
-    glTexParameteri(GL_TEXTURE_2D, GL_TEXTURE_MAG_FILTER, GL_NEAREST);
-    glTexParameteri(GL_TEXTURE_2D, GL_TEXTURE_WRAP_S, GL_CLAMP_TO_EDGE);
-    glTexParameteri(GL_TEXTURE_2D, GL_TEXTURE_WRAP_T, GL_CLAMP_TO_EDGE);
-    glTexImage2D(GL_TEXTURE_2D, 0, GL_R32F, cols, rows, 0, GL_RED, GL_FLOAT, nullptr);
-    glGenTextures(1, &t.color_tex);
-    glBindTexture(GL_TEXTURE_2D, t.color_tex);
-    glTexParameteri(GL_TEXTURE_2D, GL_TEXTURE_MIN_FILTER, GL_NEAREST);
-    glTexParameteri(GL_TEXTURE_2D, GL_TEXTURE_MAG_FILTER, GL_NEAREST);
-    glTexParameteri(GL_TEXTURE_2D, GL_TEXTURE_WRAP_S, GL_CLAMP_TO_EDGE);
-    glTexParameteri(GL_TEXTURE_2D, GL_TEXTURE_WRAP_T, GL_CLAMP_TO_EDGE);
-    glTexImage2D(GL_TEXTURE_2D, 0, GL_RGBA8, out_w, out_h, 0, GL_RGBA, GL_UNSIGNED_BYTE, nullptr);
+    t.data_tex = make_texture(GL_R32F, cols, rows, GL_RED, GL_FLOAT);           // one texel per cell
+    t.color_tex = make_texture(GL_RGBA8, out_w, out_h, GL_RGBA, GL_UNSIGNED_BYTE);  // what ImGui draws
     glGenFramebuffers(1, &t.fbo);
     glBindFramebuffer(GL_FRAMEBUFFER, t.fbo);
     glFramebufferTexture2D(GL_FRAMEBUFFER, GL_COLOR_ATTACHMENT0, GL_TEXTURE_2D, t.color_tex, 0);

@@ -68,6 +68,18 @@ static std::string chip_label(const std::string& t) {
   return out;
 }
 
+// Replaces the query tokens (pruning stranded mask entries) or the key tokens of the config.
+static void apply_tokens(App* app, bool keys, std::vector<std::string> tokens) {
+  if (tokens.empty()) tokens.push_back("?");  // the tokens field must not be empty
+  if (!keys) {
+    app_state_set_tokens(&app->state, tokens);
+    return;
+  }
+  json next = app->state.config;
+  next["key_tokens"] = tokens;
+  ui_edit(app, next);
+}
+
 // Token chips: click to edit, right-click for delete/insert, drag to reorder; hover highlights everywhere.
 static void token_chips(App* app, bool keys) {
   AppState& s = app->state;
@@ -116,24 +128,13 @@ static void token_chips(App* app, bool keys) {
           const std::string moved = tokens[size_t(from[0])];
           tokens.erase(tokens.begin() + from[0]);
           tokens.insert(tokens.begin() + int(i), moved);
-          json next = s.config;
-          next[keys ? "key_tokens" : "tokens"] = tokens;
-          ui_edit(app, next);
+          apply_tokens(app, keys, tokens);
         }
       }
       ImGui::EndDragDropTarget();
     }
     if (editable && ImGui::BeginPopupContextItem("chip_menu")) {
-      auto apply = [&](std::vector<std::string> t) {
-        json next = s.config;
-        if (t.empty()) t.push_back("?");  // at least one token: the tokens field must not be empty
-        if (keys) {
-          next["key_tokens"] = t;
-          ui_edit(app, next);
-        } else {
-          app_state_set_tokens(&s, t);
-        }
-      };
+      auto apply = [&](const std::vector<std::string>& t) { apply_tokens(app, keys, t); };
       if (ImGui::MenuItem("Delete")) {
         tokens.erase(tokens.begin() + int(i));
         apply(tokens);
@@ -156,25 +157,13 @@ static void token_chips(App* app, bool keys) {
       if (ImGui::IsItemActive()) app_record(app, "active_text");
       if ((enter || ImGui::Button("OK")) && !app->chip_buf.empty()) {
         tokens[i] = app->chip_buf;
-        json next = s.config;
-        if (keys) {
-          next["key_tokens"] = tokens;
-          ui_edit(app, next);
-        } else {
-          app_state_set_tokens(&s, tokens);
-        }
+        apply_tokens(app, keys, tokens);
         ImGui::CloseCurrentPopup();
       }
       ImGui::SameLine();
       if (ImGui::Button("Delete") && tokens.size() > 1) {
         tokens.erase(tokens.begin() + int(i));
-        json next = s.config;
-        if (keys) {
-          next["key_tokens"] = tokens;
-          ui_edit(app, next);
-        } else {
-          app_state_set_tokens(&s, tokens);
-        }
+        apply_tokens(app, keys, tokens);
         ImGui::CloseCurrentPopup();
       }
       ImGui::EndPopup();
@@ -187,13 +176,7 @@ static void token_chips(App* app, bool keys) {
     ImGui::PushID(keys ? "add_key" : "add");
     if (ImGui::Button("+")) {
       tokens.push_back("new");
-      json next = s.config;
-      if (keys) {
-        next["key_tokens"] = tokens;
-        ui_edit(app, next);
-      } else {
-        app_state_set_tokens(&s, tokens);
-      }
+      apply_tokens(app, keys, tokens);
     }
     if (ImGui::IsItemHovered()) ImGui::SetTooltip("Append a token");
     ImGui::PopID();
