@@ -11,8 +11,7 @@
 #define GL_GLEXT_PROTOTYPES 1
 #include <SDL_opengl.h>
 
-#define STB_IMAGE_WRITE_IMPLEMENTATION
-#include <stb/stb_image_write.h>
+#include "platform/capture.h"
 
 #include <cstdio>
 #include <cstdlib>
@@ -54,11 +53,14 @@ static void load_font(App* app) {
 }
 
 static bool write_screenshot(const std::string& path, int w, int h) {
-  std::vector<uint8_t> px(size_t(w) * h * 4);
+  std::vector<uint8_t> px(size_t(w) * h * 4), rows(px.size());
   glPixelStorei(GL_PACK_ALIGNMENT, 1);
   glReadPixels(0, 0, w, h, GL_RGBA, GL_UNSIGNED_BYTE, px.data());
-  stbi_flip_vertically_on_write(1);
-  return stbi_write_png(path.c_str(), w, h, 4, px.data(), w * 4) != 0;
+  for (int r = 0; r < h; ++r) std::copy(px.begin() + long(r) * w * 4, px.begin() + long(r + 1) * w * 4, rows.begin() + long(h - 1 - r) * w * 4);
+  for (size_t k = 3; k < rows.size(); k += 4) rows[k] = 255;
+  const std::string png = png_encode(rows.data(), w, h);
+  std::ofstream f(path, std::ios::binary);
+  return f && f.write(png.data(), std::streamsize(png.size()));
 }
 
 int desktop_main(int argc, char** argv) {
@@ -152,6 +154,12 @@ int desktop_main(int argc, char** argv) {
     while (SDL_PollEvent(&e)) {
       ImGui_ImplSDL2_ProcessEvent(&e);
       if (e.type == SDL_QUIT) running = false;
+      if (e.type == SDL_DROPFILE && e.drop.file) {  // a config .json dropped on the window
+        std::vector<uint8_t> bytes;
+        if (read_file(e.drop.file, &bytes)) app_import(app, std::string(bytes.begin(), bytes.end()), e.drop.file);
+        else app->notices.push_back(std::string(e.drop.file) + ": cannot read");
+        SDL_free(e.drop.file);
+      }
       if (e.type == SDL_WINDOWEVENT && e.window.event == SDL_WINDOWEVENT_CLOSE && e.window.windowID == SDL_GetWindowID(window))
         running = false;
     }
@@ -172,6 +180,11 @@ int desktop_main(int argc, char** argv) {
     glClearColor(0.94f, 0.94f, 0.94f, 1.0f);
     glClear(GL_COLOR_BUFFER_BIT);
     ImGui_ImplOpenGL3_RenderDrawData(ImGui::GetDrawData());
+    {
+      int ww, wh;
+      SDL_GetWindowSize(window, &ww, &wh);
+      capture_service(app, float(ww), float(wh));  // File -> Export -> PNG, if asked this frame
+    }
     ++frame;
     if (!screenshot.empty() && frame == screenshot_frame) {
       if (write_screenshot(screenshot, fw, fh)) std::printf("attnplay: wrote %s (%dx%d)\n", screenshot.c_str(), fw, fh);

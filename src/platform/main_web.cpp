@@ -10,11 +10,19 @@
 //   ap_app_wants_text()           1 while a text box is active: the page then focuses its hidden <textarea>
 //   ap_app_add_text(utf8, len)    text committed there (IME composition, insertText): SDL2's emscripten backend
 //                                 only turns keypress into text, so CJK input would otherwise never arrive
+//   ap_app_import(text, len, name, name_len)  a config file the user picked or dropped; 1 ok, 0 refused (noticed)
+//   ap_app_link(url, len, ok)     the page copied the share link (ok) or could not: tell the user
+//   ap_app_highlight(query, key)  select and explain one cell (an article pointing at it)
+//   ap_app_share_query()          the share link's query (the page keeps its address bar in sync with it)
 //   ap_result_ptr / ap_result_len the last answer's text (valid until the next call)
+// The app calls back into the page through Module.onDownload(name, mime, bytes), Module.onCopyLink(query) and
+// Module.onOpenConfig(): downloads, the clipboard and the file picker belong to the page.
 // After every drawn frame the module calls Module.onFrameDrawn(frameNumber): setConfig's promise resolves then.
-#include "model/url_state.h"
+#include "platform/capture.h"
 #include "render/heatmap_renderer.h"
 #include "ui/app.h"
+#include "ui/i18n.h"
+#include "ui/share.h"
 
 #include <SDL.h>
 #include <emscripten/emscripten.h>
@@ -90,25 +98,37 @@ void frame() {
   glClearColor(0.94f, 0.94f, 0.94f, 1.0f);
   glClear(GL_COLOR_BUFFER_BIT);
   ImGui_ImplOpenGL3_RenderDrawData(ImGui::GetDrawData());
+  attnplay::capture_service(&w->app, float(w->css_w), float(w->css_h));
   ++w->frame;
   w->frame_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
   EM_ASM({ if (Module.onFrameDrawn) Module.onFrameDrawn($0); }, double(w->frame));
 }
 
-// The page's query string, read once at start-up (URL state).
+// The URL state the page gave mount() (its location.search, or an author's query), read once at start-up.
 EM_JS(char*, page_query, (), {
-  const q = (typeof location !== 'undefined' && location.search) ? location.search : '';
+  const q = typeof Module.attnplayQuery === 'string' ? Module.attnplayQuery : '';
   const n = lengthBytesUTF8(q) + 1;
   const p = _malloc(n);
   stringToUTF8(q, p, n);
   return p;
 });
 
-bool apply_url(WebApp* w, const std::string& query, std::string* error) {
-  nlohmann::json partial;
-  if (!attnplay::url_state_decode(query, &partial, error)) return false;
-  if (partial.empty()) return true;
-  return attnplay::app_state_merge(&w->app.state, partial, error);
+bool apply_url(WebApp* w, const std::string& query, std::string* error) { return attnplay::share_apply(&w->app, query, error); }
+
+// embed.html sets Module.attnplayEmbed before the app starts.
+EM_JS(int, page_is_embed, (), { return Module.attnplayEmbed ? 1 : 0; });
+
+void host_save(void*, const std::string& name, const std::string& mime, const std::string& bytes) {
+  EM_ASM({ if (Module.onDownload) Module.onDownload(UTF8ToString($0), UTF8ToString($1), HEAPU8.slice($2, $2 + $3)); },
+         name.c_str(), mime.c_str(), bytes.data(), int(bytes.size()));
+}
+
+void host_copy_link(void*, const std::string& query) {
+  EM_ASM({ if (Module.onCopyLink) Module.onCopyLink(UTF8ToString($0)); }, query.c_str());
+}
+
+void host_open_config(void*) {
+  EM_ASM({ if (Module.onOpenConfig) Module.onOpenConfig(); });
 }
 
 int answer(bool ok, std::string text) {
@@ -137,6 +157,26 @@ EMSCRIPTEN_KEEPALIVE int ap_app_load_url(const char* query, int len) {
   if (!apply_url(g_web, std::string(query, size_t(len)), &error)) return answer(false, error);
   return answer(true, "");
 }
+
+EMSCRIPTEN_KEEPALIVE int ap_app_import(const char* text, int len, const char* name, int name_len) {
+  return attnplay::app_import(&g_web->app, std::string(text, size_t(len)), std::string(name, size_t(name_len))) ? 1 : 0;
+}
+
+// The page copied (ok=1) or could not copy (ok=0) the share link: say so, in the UI's language.
+EMSCRIPTEN_KEEPALIVE void ap_app_link(const char* url, int len, int ok) {
+  App& app = g_web->app;
+  app.link.assign(url, size_t(len));
+  app.notices.push_back(std::string(attnplay::tr(ok ? attnplay::S_LINK_COPIED : attnplay::S_LINK_MANUAL)) + "\n" + app.link);
+}
+
+// An article points at a cell (embed.html's attnplay:highlight message): select it and explain it.
+EMSCRIPTEN_KEEPALIVE void ap_app_highlight(int query, int key) {
+  attnplay::AppSelection& sel = g_web->app.state.sel;
+  sel.query = std::max(0, std::min(query, g_web->app.state.parsed.n_q() - 1));
+  sel.key = std::max(0, std::min(key, g_web->app.state.parsed.n_k() - 1));
+}
+
+EMSCRIPTEN_KEEPALIVE int ap_app_share_query() { return answer(true, attnplay::share_query(g_web->app)); }
 
 EMSCRIPTEN_KEEPALIVE int ap_app_config() { return answer(true, g_web->app.state.config.dump()); }
 EMSCRIPTEN_KEEPALIVE int ap_app_result() { return answer(true, attnplay::app_state_result_json(g_web->app.state)); }
@@ -218,6 +258,10 @@ int main() {
   w->app.host.gl_version = w->renderer.gl_version;
   w->app.host.glsl_version = w->renderer.glsl_version;
   w->app.host.gl_renderer = w->renderer.gl_renderer;
+  w->app.host.save = host_save;
+  w->app.host.copy_link = host_copy_link;
+  w->app.host.open_config = host_open_config;
+  w->app.page.embed = page_is_embed() != 0;
   std::string error;
   attnplay::app_init(&w->app, nlohmann::json::object(), &error);
   char* q = page_query();
@@ -227,7 +271,7 @@ int main() {
     w->app.state.error = error;  // shown in the UI; the defaults stay
     EM_ASM({ console.warn('attnplay: ' + UTF8ToString($0)); }, error.c_str());
   }
-  w->app.state.preset = w->app.state.config;
+  if (w->app.state.preset_id.empty()) w->app.state.preset = w->app.state.config;
   w->app.state.undo.clear();
   emscripten_set_main_loop(frame, 0, 0);
   return 0;

@@ -31,13 +31,31 @@ struct AppHost {
   // Colour-mapped texture of data [rows, cols] (style: HeatmapStyle), cached by (slot, version); 0 if none.
   unsigned (*heatmap)(void* user, const std::string& slot, const float* data, int rows, int cols, int style, float vmin,
                       float vmax, uint64_t version, int max_pixels) = nullptr;
+  // Hand a file to the user (web: a browser download). nullptr: the app asks for a path (desktop).
+  void (*save)(void* user, const std::string& name, const std::string& mime, const std::string& bytes) = nullptr;
+  // Copy the share link (query part, no '?'); the web host prefixes the page address. nullptr: ImGui clipboard.
+  void (*copy_link)(void* user, const std::string& query) = nullptr;
+  // Ask the user for a config file (web: a file picker). nullptr: the app asks for a path (desktop).
+  void (*open_config)(void* user) = nullptr;
   std::string platform = "headless";     // shown in About
   std::string gl_version = "none", glsl_version = "none", gl_renderer = "none";
+};
+
+// Page options (embed.html's hide= / readonly= / view=; also accepted by index.html).
+struct AppPageOptions {
+  std::set<std::string> hidden;            // panels and controls not drawn (share_hide_names)
+  bool readonly = false;                   // nothing can be edited from the UI (the JS API still can)
+  bool single_view = false;                // draw state.sel.view alone, no tab bar (embed.html with view=)
+  bool embed = false;                      // embed.html: no page chrome
 };
 
 struct App {
   AppState state;
   AppHost host;
+  AppPageOptions page;
+  int lang = 0;                            // Lang (i18n.h)
+  std::vector<std::string> notices;        // short messages to show once (link copied, file saved, ...)
+  std::string link;                        // the last shared link (shown for manual copying)
   float ui_scale = 1.0f;                   // the high-DPI setting (View menu); fonts and sizes scale with it
   float applied_scale = 0.0f;
   bool fonts_dirty = true;
@@ -46,6 +64,7 @@ struct App {
   std::set<uint32_t> glyphs;               // non-Latin code points in use, rasterised on demand
   ImVector<ImWchar> glyph_ranges;
   uint64_t glyphs_generation = ~0ull;
+  int glyphs_lang = -1;
   std::map<std::string, std::array<float, 4>> layout;  // name -> {x, y, w, h} of widgets this frame
   double frame_ms = 0;                     // last frame's CPU time in app_frame
   uint64_t frame_count = 0;
@@ -60,6 +79,13 @@ struct App {
   int head_view_offset = 0;                // first token shown in the head view
   int shown_view = -1;                     // the tab the tab bar showed last frame (state.sel.view may request another)
   bool show_about = false;
+  // Export of a PNG: set by the menu, done by the platform after the frame (it re-renders offscreen).
+  int capture = 0;                         // 0 none, 1 the views panel at 2x, 2 the whole window
+  std::array<float, 4> capture_rect{};     // the views panel, in ImGui coordinates
+  // Desktop dialogs (when the host has no save/open_config)
+  std::string save_name, save_mime, save_bytes, save_path;
+  bool save_dialog = false, import_dialog = false;
+  std::string import_path;
 };
 
 void        app_init(App* app, const nlohmann::json& config, std::string* error);  // false config -> defaults + error
@@ -68,6 +94,9 @@ void        app_frame(App* app);                  // all windows; reads io.Displ
 void        app_shutdown(App* app);
 void        app_set_font(App* app, const uint8_t* data, size_t size, const std::string& name);
 std::string app_layout_json(const App& app);      // {"name": [x, y, w, h], ...} in ImGui coordinates
+bool        app_visible(const App& app, const char* name);  // false when the page options hide this panel/control
 void        app_record(App* app, const std::string& name);  // records the last item's rectangle
+void        app_deliver_file(App* app, const std::string& name, const std::string& mime, const std::string& bytes);
+bool        app_import(App* app, const std::string& text, const std::string& name);  // a config file's text; notices the result
 
 }  // namespace attnplay

@@ -1,6 +1,8 @@
 // attnplay ui: AppState edits. Contracts: app_state.h.
 #include "ui/app_state.h"
 
+#include "ui/presets.h"
+
 #include <algorithm>
 #include <chrono>
 #include <cstring>
@@ -71,6 +73,15 @@ static bool recompute(AppState* s, const json& cfg, std::string* error) {
   if (int(s->sel.heads_shown.size()) != heads) s->sel.heads_shown.assign(size_t(heads), true);
   if (s->sel.hover_query >= s->parsed.n_q()) s->sel.hover_query = -1;
   if (s->sel.hover_key >= s->parsed.n_k()) s->sel.hover_key = -1;
+  // A preset's comparison strip follows every edit: each variant is the new config with its patch over it.
+  for (CompareVariant& v : s->compare) {
+    json vc = cfg;
+    vc.merge_patch(v.patch);
+    Config c2;
+    v.trace = Trace();
+    v.error.clear();
+    if (!config_parse(vc, &c2, &v.error) || !model_compute(c2, nullptr, &v.trace, &v.error)) v.trace = Trace();
+  }
   s->last_compute_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
   return true;
 }
@@ -196,6 +207,26 @@ bool app_state_redo(AppState* s) {
 }
 
 void app_state_reset(AppState* s) { app_state_edit(s, s->preset); }
+
+bool app_state_load_preset(AppState* s, const std::string& id) {
+  const Preset* p = preset_find(id);
+  if (!p) return false;
+  json cfg = app_default_config();
+  cfg.merge_patch(p->config);
+  s->compare.clear();
+  for (const PresetVariant& v : p->compare) s->compare.push_back(CompareVariant{int(v.label), v.patch, Trace(), ""});
+  s->preset_id = id;
+  s->sel.view = AppView(p->view);
+  s->sel.layer = s->sel.head = s->sel.query = s->sel.key = 0;
+  if (normalize(cfg) == s->config) {  // same config, new comparison strip: compute it
+    std::string err;
+    recompute(s, s->config, &err);
+  } else {
+    app_state_edit(s, cfg);
+  }
+  s->preset = s->config;
+  return true;
+}
 
 // ---------------------------------------------------------------------------------------------------------
 static TokenizerKind tokenizer_of(const json& cfg) {

@@ -45,6 +45,14 @@ struct AppSelection {
   std::vector<bool> heads_shown;   // head view toggles, [heads]
 };
 
+// One panel of a preset's side-by-side strip: the current config with a patch over it, computed with it.
+struct CompareVariant {
+  int label = 0;                   // StrId of its caption
+  nlohmann::json patch;
+  Trace trace;                     // empty when the patched config is invalid
+  std::string error;
+};
+
 struct AppState {
   nlohmann::json config;           // the edited config (every SPEC field explicit); may be invalid after a UI edit
   nlohmann::json preset;           // what "Reset" returns to
@@ -58,6 +66,8 @@ struct AppState {
   uint64_t generation = 0;         // bumps on every recompute (renderer caches key on it)
   bool changed = false;            // config changed since the platform last looked (drives on("change"))
   double last_compute_ms = 0;      // wall time of the last recompute
+  std::string preset_id;           // the preset this state came from ("" none): its explanation is shown
+  std::vector<CompareVariant> compare;  // a preset's side-by-side variants, recomputed with every edit
 };
 
 // [Edits] -------------------------------------------------------------------------------------------------
@@ -71,6 +81,7 @@ void app_state_end_gesture(AppState* s);
 bool app_state_undo(AppState* s);
 bool app_state_redo(AppState* s);
 void app_state_reset(AppState* s);                                     // back to the preset (undoable)
+bool app_state_load_preset(AppState* s, const std::string& id);        // presets.h; false if unknown (undoable)
 
 // [Helpers] -----------------------------------------------------------------------------------------------
 std::vector<std::string> app_state_tokens(const AppState& s);        // query tokens of the edited config

@@ -2,6 +2,7 @@
 // ui_edit -> app_state_edit and is recomputed in the same frame: there is no "apply" button.
 #include "core/build_info.h"
 #include "core/attention.h"
+#include "ui/i18n.h"
 #include "ui/panels.h"
 
 #include <imgui_stdlib.h>
@@ -135,33 +136,33 @@ static void token_chips(App* app, bool keys) {
     }
     if (editable && ImGui::BeginPopupContextItem("chip_menu")) {
       auto apply = [&](const std::vector<std::string>& t) { apply_tokens(app, keys, t); };
-      if (ImGui::MenuItem("Delete")) {
+      if (ImGui::MenuItem(tr(S_DELETE))) {
         tokens.erase(tokens.begin() + int(i));
         apply(tokens);
       }
-      if (ImGui::MenuItem("Insert before")) {
+      if (ImGui::MenuItem(tr(S_INSERT_BEFORE))) {
         tokens.insert(tokens.begin() + int(i), "new");
         apply(tokens);
       }
-      if (ImGui::MenuItem("Insert after")) {
+      if (ImGui::MenuItem(tr(S_INSERT_AFTER))) {
         tokens.insert(tokens.begin() + int(i) + 1, "new");
         apply(tokens);
       }
       ImGui::EndPopup();
     }
     if (app->chip_edit == int(i) && app->chip_edit_keys == keys && ImGui::BeginPopup("chip")) {
-      ImGui::TextDisabled("Token %d", int(i));
+      ImGui::TextDisabled(tr(S_TOKEN_N), int(i));
       if (ImGui::IsWindowAppearing()) ImGui::SetKeyboardFocusHere();
       const bool enter = ImGui::InputText("##chip", &app->chip_buf, ImGuiInputTextFlags_EnterReturnsTrue);
       app_record(app, "chip_editor");
       if (ImGui::IsItemActive()) app_record(app, "active_text");
-      if ((enter || ImGui::Button("OK")) && !app->chip_buf.empty()) {
+      if ((enter || ImGui::Button(tr_id(S_OK, "ok").c_str())) && !app->chip_buf.empty()) {
         tokens[i] = app->chip_buf;
         apply_tokens(app, keys, tokens);
         ImGui::CloseCurrentPopup();
       }
       ImGui::SameLine();
-      if (ImGui::Button("Delete") && tokens.size() > 1) {
+      if (ImGui::Button(tr_id(S_DELETE, "del").c_str()) && tokens.size() > 1) {
         tokens.erase(tokens.begin() + int(i));
         apply_tokens(app, keys, tokens);
         ImGui::CloseCurrentPopup();
@@ -170,7 +171,7 @@ static void token_chips(App* app, bool keys) {
     }
     ImGui::PopID();
   }
-  if (tokens.size() > shown) ImGui::TextDisabled("... %d more", int(tokens.size() - shown));
+  if (tokens.size() > shown) ImGui::TextDisabled(tr(S_MORE_TOKENS), int(tokens.size() - shown));
   if (editable) {
     if (x + 30 <= avail && !tokens.empty()) ImGui::SameLine();
     ImGui::PushID(keys ? "add_key" : "add");
@@ -178,7 +179,7 @@ static void token_chips(App* app, bool keys) {
       tokens.push_back("new");
       apply_tokens(app, keys, tokens);
     }
-    if (ImGui::IsItemHovered()) ImGui::SetTooltip("Append a token");
+    if (ImGui::IsItemHovered()) ImGui::SetTooltip("%s", tr(S_APPEND_TOKEN));
     ImGui::PopID();
   }
 }
@@ -187,13 +188,14 @@ static void section_tokens(App* app) {
   AppState& s = app->state;
   json& c = s.config;
   if (c.contains("inputs")) {
-    ImGui::TextWrapped("Explicit Q/K/V inputs: the rows are labelled, not tokenized.");
+    ImGui::TextWrapped("%s", tr(S_INPUTS_LABELLED));
     token_chips(app, false);
     return;
   }
   if (!ImGui::IsAnyItemActive()) sync_text_boxes(app);
+  if (app_visible(*app, "text")) {
   ImGui::SetNextItemWidth(-1);
-  if (ImGui::InputTextWithHint("##text", "Type a sentence", &app->text_edit)) {
+  if (ImGui::InputTextWithHint("##text", tr(S_TYPE_SENTENCE), &app->text_edit)) {
     ui_gesture(app);
     app_state_set_text(&s, app->text_edit);
   } else {
@@ -201,12 +203,14 @@ static void section_tokens(App* app) {
   }
   app_record(app, "text_input");
   if (ImGui::IsItemActive()) app_record(app, "active_text");
+  }
   ui_error_for(app, "text");
   ui_error_for(app, "tokens");
   static const char* tokenizers[] = {"words", "whitespace", "chars"};
   const std::string cur = c.value("tokenizer", std::string("words"));
+  if (app_visible(*app, "tokenizer")) {
   ImGui::SetNextItemWidth(ImGui::GetFontSize() * 8);
-  if (ImGui::BeginCombo("tokenizer", cur.c_str())) {
+  if (ImGui::BeginCombo(tr_id(S_TOKENIZER, "tokenizer").c_str(), cur.c_str())) {
     for (const char* t : tokenizers)
       if (ImGui::Selectable(t, cur == t)) {
         json next = c;
@@ -216,13 +220,17 @@ static void section_tokens(App* app) {
     ImGui::EndCombo();
   }
   app_record(app, "tokenizer");
-  help_marker("words: split on spaces and punctuation (each CJK character is a word).\nwhitespace: split on spaces only.\nchars: one token per character.");
-  token_chips(app, false);
-  ImGui::TextDisabled("Click a token to edit it, right-click to delete or insert, drag to reorder.");
+  help_marker(tr(S_TOKENIZER_HELP));
+  }
+  if (app_visible(*app, "chips")) {
+    token_chips(app, false);
+    ImGui::TextDisabled("%s", tr(S_CHIPS_HELP));
+  }
+  if (!app_visible(*app, "cross")) return;
   bool cross = c.contains("key_text") || c.contains("key_tokens");
-  if (ImGui::Checkbox("Cross-attention (keys from a second sentence)", &cross)) {
+  if (ImGui::Checkbox(tr_id(S_CROSS, "cross").c_str(), &cross)) {
     json next = c;
-    if (cross) next["key_text"] = "Le chat est assis sur le tapis .";
+    if (cross) next["key_text"] = tr(S_CROSS_DEFAULT);
     else {
       next.erase("key_text");
       next.erase("key_tokens");
@@ -232,7 +240,7 @@ static void section_tokens(App* app) {
   app_record(app, "cross");
   if (cross) {
     ImGui::SetNextItemWidth(-1);
-    if (ImGui::InputTextWithHint("##key_text", "Keys and values from this sentence", &app->key_text_edit)) {
+    if (ImGui::InputTextWithHint("##key_text", tr(S_KEY_TEXT_HINT), &app->key_text_edit)) {
       ui_gesture(app);
       json next = c;
       next["key_text"] = app->key_text_edit;
@@ -260,19 +268,21 @@ static void section_model(App* app) {
   const float w = ImGui::GetFontSize() * 7;
   const bool tf = c.value("mode", std::string("attention")) == "transformer";
   int mode = tf ? 1 : 0;
-  if (ImGui::RadioButton("One attention block", &mode, 0) && tf) { c["mode"] = "attention"; ui_edit(app, c); }
+  if (app_visible(*app, "mode")) {
+  if (ImGui::RadioButton(tr_id(S_MODE_ATTENTION, "mode_a").c_str(), &mode, 0) && tf) { c["mode"] = "attention"; ui_edit(app, c); }
   app_record(app, "mode_attention");
   ImGui::SameLine();
-  if (ImGui::RadioButton("Tiny Transformer", &mode, 1) && !tf) { c["mode"] = "transformer"; ui_edit(app, c); }
+  if (ImGui::RadioButton(tr_id(S_MODE_TRANSFORMER, "mode_t").c_str(), &mode, 1) && !tf) { c["mode"] = "transformer"; ui_edit(app, c); }
   app_record(app, "mode_transformer");
+  }
   ui_error_for(app, "mode");
   if (c.contains("inputs")) {
-    ImGui::TextDisabled("Dimensions come from the explicit inputs.");
+    ImGui::TextDisabled("%s", tr(S_DIMS_FROM_INPUTS));
     return;
   }
   int d_model = config_int(c, "d_model", 16);
   ImGui::SetNextItemWidth(w);
-  if (ImGui::InputInt("d_model", &d_model, 1, 8)) { c["d_model"] = std::max(1, d_model); ui_edit(app, c); }
+  if (app_visible(*app, "d_model") && ImGui::InputInt("d_model", &d_model, 1, 8)) { c["d_model"] = std::max(1, d_model); ui_edit(app, c); }
   app_record(app, "d_model");
   ui_error_for(app, "d_model");
   // heads: the divisors of d_model (the valid choices); an invalid current value is shown and explained.
@@ -280,7 +290,7 @@ static void section_model(App* app) {
   char label[32];
   std::snprintf(label, sizeof label, "%d", heads);
   ImGui::SetNextItemWidth(w);
-  if (ImGui::BeginCombo("heads", label)) {
+  if (app_visible(*app, "heads") && ImGui::BeginCombo(tr_id(S_HEADS, "heads").c_str(), label)) {
     for (int h = 1; h <= std::min(64, std::max(1, d_model)); ++h) {
       if (d_model % h) continue;
       std::snprintf(label, sizeof label, "%d", h);
@@ -290,10 +300,10 @@ static void section_model(App* app) {
     ImGui::EndCombo();
   }
   app_record(app, "heads");
-  help_marker("heads must divide d_model; each head gets d_k = d_v = d_model / heads unless set below.");
+  help_marker(tr(S_HEADS_HELP));
   ui_error_for(app, "heads");
   bool custom = !c["d_k"].is_null() || !c["d_v"].is_null();
-  if (ImGui::Checkbox("custom d_k / d_v", &custom)) {
+  if (ImGui::Checkbox(tr_id(S_CUSTOM_DKDV, "custom_dk").c_str(), &custom)) {
     if (custom) {
       c["d_k"] = s.parsed.d_k;
       c["d_v"] = s.parsed.d_v;
@@ -313,17 +323,20 @@ static void section_model(App* app) {
     ui_error_for(app, "d_v");
   }
   int seed = config_int(c, "seed", 1);
+  if (!app_visible(*app, "seed")) goto transformer;
   ImGui::SetNextItemWidth(w);
-  if (ImGui::InputInt("seed", &seed)) { c["seed"] = std::max(0, seed); ui_edit(app, c); }
+  if (ImGui::InputInt(tr_id(S_SEED, "seed").c_str(), &seed)) { c["seed"] = std::max(0, seed); ui_edit(app, c); }
   app_record(app, "seed");
   ImGui::SameLine();
-  if (ImGui::SmallButton("new")) { c["seed"] = (seed * 1103515245u + 12345u) % 100000u; ui_edit(app, c); }
+  if (ImGui::SmallButton(tr_id(S_NEW_SEED, "new_seed").c_str())) { c["seed"] = (seed * 1103515245u + 12345u) % 100000u; ui_edit(app, c); }
   ui_error_for(app, "seed");
-  if (!ImGui::TreeNodeEx("Transformer", tf ? ImGuiTreeNodeFlags_DefaultOpen : 0)) return;
+transformer:
+  if (!app_visible(*app, "transformer")) return;
+  if (!ImGui::TreeNodeEx(tr_id(S_TRANSFORMER, "transformer").c_str(), tf ? ImGuiTreeNodeFlags_DefaultOpen : 0)) return;
   json& t = c["transformer"];
   int layers = t.value("layers", 2);
   ImGui::SetNextItemWidth(w);
-  if (ImGui::SliderInt("layers", &layers, 1, 12)) { ui_gesture(app); t["layers"] = layers; ui_edit(app, c); } else ui_gesture(app);
+  if (ImGui::SliderInt(tr_id(S_LAYERS, "layers").c_str(), &layers, 1, 12)) { ui_gesture(app); t["layers"] = layers; ui_edit(app, c); } else ui_gesture(app);
   app_record(app, "layers");
   ui_error_for(app, "transformer.layers");
   int d_ff = t.value("d_ff", 64);
@@ -334,15 +347,15 @@ static void section_model(App* app) {
   static const char* pos[] = {"sinusoidal", "learned", "none"};
   const std::string act = t.value("activation", std::string("relu")), p = t.value("positional", std::string("sinusoidal"));
   ImGui::SetNextItemWidth(w);
-  if (ImGui::BeginCombo("activation", act.c_str())) {
+  if (ImGui::BeginCombo(tr_id(S_ACTIVATION, "activation").c_str(), act.c_str())) {
     for (const char* a : acts)
       if (ImGui::Selectable(a, act == a)) { t["activation"] = a; ui_edit(app, c); }
     ImGui::EndCombo();
   }
   bool nf = t.value("norm_first", false);
-  if (ImGui::Checkbox("norm_first (pre-norm)", &nf)) { t["norm_first"] = nf; ui_edit(app, c); }
+  if (ImGui::Checkbox(tr_id(S_NORM_FIRST, "norm_first").c_str(), &nf)) { t["norm_first"] = nf; ui_edit(app, c); }
   ImGui::SetNextItemWidth(w);
-  if (ImGui::BeginCombo("positions", p.c_str())) {
+  if (ImGui::BeginCombo(tr_id(S_POSITIONS, "positions").c_str(), p.c_str())) {
     for (const char* a : pos)
       if (ImGui::Selectable(a, p == a)) { t["positional"] = a; ui_edit(app, c); }
     ImGui::EndCombo();
@@ -356,26 +369,26 @@ static void section_attention(App* app) {
   json& a = c["attention"];
   const float w = ImGui::GetFontSize() * 9;
   static const char* kinds[] = {"scaled_dot", "dot", "general", "additive"};
-  static const char* kind_names[] = {"scaled dot-product", "dot", "general (Luong)", "additive (Bahdanau)"};
+  const char* kind_names[] = {tr(S_KIND_SCALED), tr(S_KIND_DOT), tr(S_KIND_GENERAL), tr(S_KIND_ADDITIVE)};
   const std::string kind = a.value("kind", std::string("scaled_dot"));
   int ki = 0;
   for (int i = 0; i < 4; ++i)
     if (kind == kinds[i]) ki = i;
   ImGui::SetNextItemWidth(w);
-  if (ImGui::BeginCombo("kind", kind_names[ki])) {
+  if (app_visible(*app, "kind") && ImGui::BeginCombo(tr_id(S_KIND, "kind").c_str(), kind_names[ki])) {
     for (int i = 0; i < 4; ++i)
       if (ImGui::Selectable(kind_names[i], i == ki)) { a["kind"] = kinds[i]; ui_edit(app, c); }
     ImGui::EndCombo();
   }
   app_record(app, "kind");
-  help_marker("scaled dot-product: q·k / scale\ndot: q·k\ngeneral (Luong): qᵀ W k / scale\nadditive (Bahdanau): v_aᵀ tanh(W q + U k)");
+  help_marker(tr(S_KIND_HELP));
   ui_error_for(app, "attention.kind");
   // scale: sqrt_dk | dk | none | a number
   const json sc = a.contains("scale") ? a["scale"] : json("sqrt_dk");
   int si = sc.is_number() ? 3 : sc == "dk" ? 1 : sc == "none" ? 2 : 0;
-  static const char* scales[] = {"÷ √d_k", "÷ d_k", "none (÷ 1)", "÷ a number"};
+  const char* scales[] = {tr(S_SCALE_SQRT), tr(S_SCALE_DK), tr(S_SCALE_NONE), tr(S_SCALE_NUMBER)};
   ImGui::SetNextItemWidth(w);
-  if (ImGui::BeginCombo("scale", scales[si])) {
+  if (app_visible(*app, "scale") && ImGui::BeginCombo(tr_id(S_SCALE, "scale").c_str(), scales[si])) {
     for (int i = 0; i < 4; ++i)
       if (ImGui::Selectable(scales[i], i == si)) {
         a["scale"] = i == 0 ? json("sqrt_dk") : i == 1 ? json("dk") : i == 2 ? json("none") : json(std::sqrt(double(app->state.parsed.d_k)));
@@ -387,13 +400,14 @@ static void section_attention(App* app) {
   if (si == 3) {
     float v = sc.get<float>();
     ImGui::SetNextItemWidth(w);
-    if (ImGui::InputFloat("divisor", &v, 0.1f, 1.0f, "%.4g")) { a["scale"] = v; ui_edit(app, c); }
+    if (ImGui::InputFloat(tr_id(S_DIVISOR, "divisor").c_str(), &v, 0.1f, 1.0f, "%.4g")) { a["scale"] = v; ui_edit(app, c); }
   }
-  if (kind == "dot" || kind == "additive") ImGui::TextDisabled("(kind %s is never scaled)", kind.c_str());
+  if (kind == "dot" || kind == "additive") ImGui::TextDisabled(tr(S_NEVER_SCALED), kind_names[ki]);
   ui_error_for(app, "attention.scale");
   float temp = a.value("temperature", 1.0f);
   ImGui::SetNextItemWidth(w);
-  if (ImGui::SliderFloat("temperature", &temp, 0.01f, 100.0f, "%.3g", ImGuiSliderFlags_Logarithmic)) {
+  if (!app_visible(*app, "temperature")) {
+  } else if (ImGui::SliderFloat(tr_id(S_TEMPERATURE, "temperature").c_str(), &temp, 0.01f, 100.0f, "%.3g", ImGuiSliderFlags_Logarithmic)) {
     ui_gesture(app);
     a["temperature"] = std::max(1e-6f, temp);
     ui_edit(app, c);
@@ -401,7 +415,7 @@ static void section_attention(App* app) {
     ui_gesture(app);
   }
   app_record(app, "temperature");
-  help_marker("Divides every score before the softmax: low temperature sharpens the weights, high flattens them.");
+  help_marker(tr(S_TEMPERATURE_HELP));
   ui_error_for(app, "attention.temperature");
   if (kind == "additive") {
     int d_a = a.contains("d_a") && a["d_a"].is_number() ? a["d_a"].get<int>() : app->state.parsed.d_a;
@@ -416,11 +430,12 @@ static void section_mask(App* app) {
   json c = s.config;
   json& m = c["attention"]["mask"];
   bool causal = m.value("causal", false);
-  if (ImGui::Checkbox("causal (no peeking ahead)", &causal)) { m["causal"] = causal; ui_edit(app, c); }
+  if (app_visible(*app, "causal") && ImGui::Checkbox(tr_id(S_CAUSAL, "causal").c_str(), &causal)) { m["causal"] = causal; ui_edit(app, c); }
   app_record(app, "causal");
   ui_error_for(app, "attention.mask.causal");
   bool windowed = m.contains("window") && m["window"].is_number();
-  if (ImGui::Checkbox("local window", &windowed)) { m["window"] = windowed ? json(2) : json(nullptr); ui_edit(app, c); }
+  if (!app_visible(*app, "window")) windowed = false;
+  else if (ImGui::Checkbox(tr_id(S_WINDOW, "window").c_str(), &windowed)) { m["window"] = windowed ? json(2) : json(nullptr); ui_edit(app, c); }
   app_record(app, "window_on");
   if (windowed) {
     int wv = m["window"].get<int>();
@@ -436,7 +451,8 @@ static void section_mask(App* app) {
     app_record(app, "window");
   }
   ui_error_for(app, "attention.mask.window");
-  ImGui::TextUnformatted("Padding: click a key to hide it from every query");
+  if (app_visible(*app, "padding")) {
+  ImGui::TextUnformatted(tr(S_PADDING_HELP));
   const std::vector<std::string> keys = app_state_key_tokens(s);
   std::vector<int> pad;
   if (m["padding"].is_array())
@@ -463,60 +479,63 @@ static void section_mask(App* app) {
     if (j < 64) app_record(app, "pad_" + std::to_string(j));
     ImGui::PopID();
   }
+  }
   ui_error_for(app, "attention.mask.padding");
+  if (!app_visible(*app, "cells")) return;
   const size_t n_cells = m["cells"].is_array() ? m["cells"].size() : 0;
-  ImGui::Text("%d painted cell(s)", int(n_cells));
+  ImGui::Text(tr(S_PAINTED_CELLS), int(n_cells));
   ImGui::SameLine();
-  if (ImGui::SmallButton("clear")) { m["cells"] = json::array(); ui_edit(app, c); }
+  if (ImGui::SmallButton(tr_id(S_CLEAR, "clear_cells").c_str())) { m["cells"] = json::array(); ui_edit(app, c); }
   ui_error_for(app, "attention.mask.cells");
-  ImGui::TextDisabled("Paint cells on the Mask tab: left-drag masks, right-drag unmasks.");
-  ImGui::Checkbox("paint on the weights view too", &app->paint_on_weights);
+  ImGui::TextDisabled("%s", tr(S_PAINT_HINT));
+  ImGui::Checkbox(tr_id(S_PAINT_ON_WEIGHTS, "paint_on_weights").c_str(), &app->paint_on_weights);
 }
 
 void panel_controls(App* app) {
   AppState& s = app->state;
   if (!s.error.empty()) {  // an invalid edit, or a refused URL at start-up
     ImGui::PushStyleColor(ImGuiCol_Text, IM_COL32(192, 32, 32, 255));
-    ImGui::TextWrapped("Invalid: %s", s.error.c_str());
+    ImGui::TextWrapped(tr(S_INVALID), s.error.c_str());
     ImGui::PopStyleColor();
-    ImGui::TextDisabled("The views show the last valid configuration.");
+    ImGui::TextDisabled("%s", tr(S_LAST_VALID));
     app_record(app, "error_banner");
     ImGui::Separator();
   }
-  if (ImGui::CollapsingHeader("Tokens", ImGuiTreeNodeFlags_DefaultOpen)) section_tokens(app);
-  if (ImGui::CollapsingHeader("Model", ImGuiTreeNodeFlags_DefaultOpen)) section_model(app);
-  if (ImGui::CollapsingHeader("Attention", ImGuiTreeNodeFlags_DefaultOpen)) section_attention(app);
-  if (ImGui::CollapsingHeader("Mask", ImGuiTreeNodeFlags_DefaultOpen)) section_mask(app);
-  if (ImGui::CollapsingHeader("History", ImGuiTreeNodeFlags_DefaultOpen)) {
+  const App& a = *app;
+  if (app_visible(a, "tokens") && ImGui::CollapsingHeader(tr_id(S_TOKENS, "h_tokens").c_str(), ImGuiTreeNodeFlags_DefaultOpen)) section_tokens(app);
+  if (app_visible(a, "model") && ImGui::CollapsingHeader(tr_id(S_MODEL, "h_model").c_str(), ImGuiTreeNodeFlags_DefaultOpen)) section_model(app);
+  if (app_visible(a, "attention") && ImGui::CollapsingHeader(tr_id(S_ATTENTION, "h_attention").c_str(), ImGuiTreeNodeFlags_DefaultOpen)) section_attention(app);
+  if (app_visible(a, "mask") && ImGui::CollapsingHeader(tr_id(S_MASK, "h_mask").c_str(), ImGuiTreeNodeFlags_DefaultOpen)) section_mask(app);
+  if (app_visible(a, "history") && ImGui::CollapsingHeader(tr_id(S_HISTORY, "h_history").c_str(), ImGuiTreeNodeFlags_DefaultOpen)) {
     ImGui::BeginDisabled(s.undo.empty());
-    if (ImGui::Button("Undo")) app_state_undo(&s);
+    if (ImGui::Button(tr_id(S_UNDO, "undo").c_str())) app_state_undo(&s);
     ImGui::EndDisabled();
     app_record(app, "undo");
     ImGui::SameLine();
     ImGui::BeginDisabled(s.redo.empty());
-    if (ImGui::Button("Redo")) app_state_redo(&s);
+    if (ImGui::Button(tr_id(S_REDO, "redo").c_str())) app_state_redo(&s);
     ImGui::EndDisabled();
     app_record(app, "redo");
     ImGui::SameLine();
-    if (ImGui::Button("Reset to preset")) app_state_reset(&s);
+    if (ImGui::Button(tr_id(S_RESET, "reset").c_str())) app_state_reset(&s);
     app_record(app, "reset");
-    ImGui::TextDisabled("Ctrl+Z / Ctrl+Y");
+    ImGui::TextDisabled("%s", tr(S_SHORTCUTS));
   }
 }
 
 void ui_about(App* app) {
-  ImGui::Text("attnplay %s", build_version());
-  ImGui::Text("Build type: %s", build_type());
-  ImGui::Text("Platform: %s", app->host.platform.c_str());
-  ImGui::Text("SIMD: %s", core_simd_enabled() ? "on" : "off");
-  ImGui::TextWrapped("Eigen %d.%d.%d instruction sets: %s", EIGEN_WORLD_VERSION, EIGEN_MAJOR_VERSION, EIGEN_MINOR_VERSION,
+  ImGui::Text(tr(S_VERSION), build_version());
+  ImGui::Text(tr(S_BUILD_TYPE), build_type());
+  ImGui::Text(tr(S_PLATFORM), app->host.platform.c_str());
+  ImGui::Text(tr(S_SIMD), core_simd_enabled() ? tr(S_ON) : tr(S_OFF));
+  ImGui::TextWrapped(tr(S_EIGEN), EIGEN_WORLD_VERSION, EIGEN_MAJOR_VERSION, EIGEN_MINOR_VERSION,
                      core_simd_instruction_sets().c_str());
-  ImGui::TextWrapped("GL: %s", app->host.gl_version.c_str());
-  ImGui::TextWrapped("GLSL: %s", app->host.glsl_version.c_str());
-  ImGui::TextWrapped("Renderer: %s", app->host.gl_renderer.c_str());
-  ImGui::Text("Dear ImGui %s", IMGUI_VERSION);
-  ImGui::TextWrapped("Font: %s", app->cjk_font.empty() ? "ImGui default (no CJK font loaded yet)" : app->font_name.c_str());
-  ImGui::Text("Last compute: %.2f ms, frame: %.2f ms", app->state.last_compute_ms, app->frame_ms);
+  ImGui::TextWrapped(tr(S_GL), app->host.gl_version.c_str());
+  ImGui::TextWrapped(tr(S_GLSL), app->host.glsl_version.c_str());
+  ImGui::TextWrapped(tr(S_RENDERER), app->host.gl_renderer.c_str());
+  ImGui::Text(tr(S_IMGUI), IMGUI_VERSION);
+  ImGui::TextWrapped(tr(S_FONT), app->cjk_font.empty() ? tr(S_FONT_DEFAULT) : app->font_name.c_str());
+  ImGui::Text(tr(S_TIMINGS), app->state.last_compute_ms, app->frame_ms);
 }
 
 }  // namespace attnplay

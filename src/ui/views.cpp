@@ -4,7 +4,9 @@
 // Dimension glossary: n_q (query rows), n_k (key columns), d_k, d_v, heads, layers.
 #include "core/attention.h"
 #include "ui/colormap.h"
+#include "ui/i18n.h"
 #include "ui/panels.h"
+#include "ui/presets.h"
 
 #include <imgui_internal.h>
 
@@ -88,10 +90,10 @@ std::string clip_text(const std::string& s, float max_w) {
 
 const char* kind_label(AttentionKind k) {
   switch (k) {
-    case ATTENTION_KIND_SCALED_DOT: return "scaled dot-product";
-    case ATTENTION_KIND_DOT: return "dot";
-    case ATTENTION_KIND_GENERAL: return "general (Luong)";
-    case ATTENTION_KIND_ADDITIVE: return "additive (Bahdanau)";
+    case ATTENTION_KIND_SCALED_DOT: return tr(S_KIND_SCALED);
+    case ATTENTION_KIND_DOT: return tr(S_KIND_DOT);
+    case ATTENTION_KIND_GENERAL: return tr(S_KIND_GENERAL);
+    case ATTENTION_KIND_ADDITIVE: return tr(S_KIND_ADDITIVE);
   }
   return "?";
 }
@@ -224,12 +226,12 @@ void grid_view(App* app, const char* id, const Grid& g, unsigned tex, const std:
     if (!t.layers.empty() && i < int(rows.size()) && j < int(cols.size())) {
       const AttentionOutput& a = t.layers[size_t(s.sel.layer)].heads[size_t(s.sel.head)].attn;
       ImGui::BeginTooltip();
-      ImGui::Text("query %d \"%s\" -> key %d \"%s\"", i, rows[size_t(i)].c_str(), j, cols[size_t(j)].c_str());
+      ImGui::Text(tr(S_TIP_PAIR), i, rows[size_t(i)].c_str(), j, cols[size_t(j)].c_str());
       if (i < a.weights.rows() && j < a.weights.cols()) {
         const bool masked = t.mask.size() && t.mask(i, j);
-        if (masked) ImGui::TextUnformatted("score: masked (-inf)");
-        else ImGui::Text("score: %.6g", double(a.scores(i, j)));
-        ImGui::Text("weight: %.6f", double(a.weights(i, j)));
+        if (masked) ImGui::TextUnformatted(tr(S_TIP_SCORE_MASKED));
+        else ImGui::Text(tr(S_TIP_SCORE), double(a.scores(i, j)));
+        ImGui::Text(tr(S_TIP_WEIGHT), double(a.weights(i, j)));
       }
       if (tooltip_what) ImGui::TextDisabled("%s", tooltip_what);
       ImGui::EndTooltip();
@@ -242,11 +244,11 @@ void head_selector(App* app) {
   const int layers = int(s.trace.layers.size()), heads = s.parsed.heads;
   if (layers > 1) {
     ImGui::SetNextItemWidth(ImGui::GetFontSize() * 6);
-    ImGui::SliderInt("layer", &s.sel.layer, 0, layers - 1);
+    ImGui::SliderInt(tr_id(S_LAYER, "layer").c_str(), &s.sel.layer, 0, layers - 1);
     app_record(app, "layer");
     ImGui::SameLine();
   }
-  ImGui::TextUnformatted("head");
+  ImGui::TextUnformatted(tr(S_HEAD));
   for (int h = 0; h < heads && h < 64; ++h) {
     ImGui::SameLine();
     char label[16];
@@ -274,12 +276,12 @@ void view_attention(App* app) {
   float wmax = a.weights.size() ? a.weights.maxCoeff() : 1.0f;
   if (app->weights_full_range || wmax <= 0) wmax = 1.0f;
   ImGui::SetCursorScreenPos(p);
-  ImGui::Text("Softmax weights");
+  ImGui::TextUnformatted(tr(S_SOFTMAX_WEIGHTS));
   const ImVec2 wpos(p.x, p.y + ImGui::GetFontSize() * 1.4f);
   const Grid gw = grid_layout(wpos, each, int(a.weights.rows()), int(a.weights.cols()), gap);
   const unsigned wt = heatmap_texture(app, "weights" + lh, a.weights, t.mask.size() ? &t.mask : nullptr, 0, 0.0f, wmax);
   grid_view(app, "weights", gw, wt, t.tokens, t.key_tokens, t.mask.size() ? &t.mask : nullptr,
-            app->paint_on_weights ? GRID_MODE_PAINT : GRID_MODE_VIEW, "click: explain this cell");
+            app->paint_on_weights && !app->page.readonly ? GRID_MODE_PAINT : GRID_MODE_VIEW, tr(S_CLICK_EXPLAIN));
   colorbar(ImVec2(gw.origin.x + gw.size().x + 8, gw.origin.y), std::max(40.0f, gw.size().y), false, 0.0f, wmax);
   // scores (diverging around 0; masked cells grey)
   float smax = 0;
@@ -288,12 +290,46 @@ void view_attention(App* app) {
   if (smax <= 0) smax = 1;
   const ImVec2 spos = side ? ImVec2(p.x + each.x + gap, p.y) : ImVec2(p.x, wpos.y + each.y + ImGui::GetFontSize() * 0.4f);
   ImGui::SetCursorScreenPos(spos);
-  ImGui::Text("Scores (after scale, temperature and mask)");
+  ImGui::TextUnformatted(tr(S_SCORES_TITLE));
   const ImVec2 spos2(spos.x, spos.y + ImGui::GetFontSize() * 1.4f);
   const Grid gs = grid_layout(spos2, each, int(a.scores.rows()), int(a.scores.cols()), gap);
   const unsigned st = heatmap_texture(app, "scores" + lh, a.scores, t.mask.size() ? &t.mask : nullptr, 1, 0.0f, smax);
   grid_view(app, "scores", gs, st, t.tokens, t.key_tokens, t.mask.size() ? &t.mask : nullptr, GRID_MODE_VIEW, nullptr);
   colorbar(ImVec2(gs.origin.x + gs.size().x + 8, gs.origin.y), std::max(40.0f, gs.size().y), true, -smax, smax);
+}
+
+// A preset's side-by-side strip: the focused head's weights under each variant, same colour scale.
+void view_compare(App* app) {
+  AppState& s = app->state;
+  const int n = int(s.compare.size());
+  const ImVec2 avail = ImGui::GetContentRegionAvail();
+  const ImVec2 p = ImGui::GetCursorScreenPos();
+  const float font = ImGui::GetFontSize(), gap = font;
+  const float w = (avail.x - gap * (n - 1) - font * 3) / n;
+  for (int v = 0; v < n; ++v) {
+    const CompareVariant& cv = s.compare[size_t(v)];
+    const ImVec2 at(p.x + v * (w + gap), p.y);
+    ImGui::SetCursorScreenPos(at);
+    ImGui::TextUnformatted(tr(StrId(cv.label)));
+    app_record(app, "compare_" + std::to_string(v));
+    if (cv.trace.layers.empty()) {
+      ImGui::SetCursorScreenPos(ImVec2(at.x, at.y + font * 1.4f));
+      ImGui::PushTextWrapPos(at.x + w);
+      ImGui::TextWrapped("%s", cv.error.c_str());
+      ImGui::PopTextWrapPos();
+      continue;
+    }
+    const int l = std::min(s.sel.layer, int(cv.trace.layers.size()) - 1);
+    const int h = std::min(s.sel.head, int(cv.trace.layers[size_t(l)].heads.size()) - 1);
+    const AttentionOutput& a = cv.trace.layers[size_t(l)].heads[size_t(h)].attn;
+    const Grid g = grid_layout(ImVec2(at.x, at.y + font * 1.4f), ImVec2(w, avail.y - font * 1.6f), int(a.weights.rows()),
+                               int(a.weights.cols()), 0);
+    const std::string slot = "compare_" + std::to_string(v) + "_" + std::to_string(l) + "_" + std::to_string(h);
+    const unsigned tex = heatmap_texture(app, slot, a.weights, cv.trace.mask.size() ? &cv.trace.mask : nullptr, 0, 0.0f, 1.0f);
+    grid_view(app, slot.c_str(), g, tex, cv.trace.tokens, cv.trace.key_tokens, cv.trace.mask.size() ? &cv.trace.mask : nullptr,
+              GRID_MODE_VIEW, nullptr);
+  }
+  colorbar(ImVec2(p.x + avail.x - font * 2.6f, p.y + font * 1.4f), std::max(40.0f, avail.y * 0.5f), false, 0.0f, 1.0f);
 }
 
 void view_mask(App* app) {
@@ -318,11 +354,11 @@ void view_mask(App* app) {
     if (c.first < n_q && c.second < n_k) m(c.first, c.second) = 1.0f;
   const unsigned tex = heatmap_texture(app, "mask", m, &sm, 1, 0.0f, 1.0f);
   ImGui::SetCursorScreenPos(p);
-  ImGui::Text("Mask (%d x %d): left-drag masks, right-drag unmasks", n_q, n_k);
-  grid_view(app, "mask", g, tex, t.tokens, t.key_tokens, nullptr, GRID_MODE_PAINT, "drag to paint / right-drag to erase");
+  ImGui::Text(tr(S_MASK_TITLE), n_q, n_k);
+  grid_view(app, "mask", g, tex, t.tokens, t.key_tokens, nullptr, app->page.readonly ? GRID_MODE_VIEW : GRID_MODE_PAINT,
+            tr(S_MASK_TIP));
   ImGui::SetCursorScreenPos(ImVec2(p.x, g.origin.y + g.size().y + ImGui::GetFontSize() * 0.5f));
-  ImGui::TextWrapped("Grey: masked by causal, window or padding (change those in the Mask controls); red: painted cells. "
-                     "Cells sit exactly where they are in the weights view.");
+  ImGui::TextWrapped("%s", tr(S_MASK_LEGEND));
 }
 
 void view_heads(App* app) {
@@ -330,7 +366,7 @@ void view_heads(App* app) {
   const Trace& t = s.trace;
   const LayerTrace& lt = t.layers[size_t(s.sel.layer)];
   const int heads = int(lt.heads.size()), n_q = int(t.tokens.size()), n_k = int(t.key_tokens.size());
-  ImGui::TextUnformatted("Show heads:");
+  ImGui::TextUnformatted(tr(S_SHOW_HEADS));
   for (int h = 0; h < heads && h < 64; ++h) {
     ImGui::SameLine();
     bool on = s.sel.heads_shown[size_t(h)];
@@ -349,7 +385,7 @@ void view_heads(App* app) {
   const int n_max = std::max(n_q, n_k);
   if (n_max > fit) {
     ImGui::SetNextItemWidth(font * 12);
-    ImGui::SliderInt("first token", &app->head_view_offset, 0, n_max - fit);
+    ImGui::SliderInt(tr_id(S_FIRST_TOKEN, "first_token").c_str(), &app->head_view_offset, 0, n_max - fit);
   }
   app->head_view_offset = std::clamp(app->head_view_offset, 0, std::max(0, n_max - fit));
   const int off = app->head_view_offset;
@@ -384,7 +420,7 @@ void view_heads(App* app) {
     ImGui::BeginTooltip();
     const bool q_side = hover_q >= 0;
     const int idx = q_side ? hover_q : hover_k;
-    ImGui::Text("%s %d \"%s\"", q_side ? "query" : "key", idx, (q_side ? t.tokens : t.key_tokens)[size_t(idx)].c_str());
+    ImGui::Text("%s %d \"%s\"", q_side ? tr(S_QUERY_N) : tr(S_KEY_N), idx, (q_side ? t.tokens : t.key_tokens)[size_t(idx)].c_str());
     for (int h = 0; h < heads; ++h) {
       if (!s.sel.heads_shown[size_t(h)]) continue;
       const Mat& w = lt.heads[size_t(h)].attn.weights;
@@ -399,7 +435,7 @@ void view_heads(App* app) {
                       (q_side ? t.key_tokens : t.tokens)[size_t(top[size_t(k)].second)].c_str(), double(top[size_t(k)].first));
         line += b;
       }
-      ImGui::TextColored(ImGui::ColorConvertU32ToFloat4(colormap_head(h, 1.0f)), "head %d:", h);
+      ImGui::TextColored(ImGui::ColorConvertU32ToFloat4(colormap_head(h, 1.0f)), tr(S_HEAD_N), h);
       ImGui::SameLine();
       ImGui::TextUnformatted(line.c_str());
     }
@@ -428,7 +464,7 @@ void view_model(App* app) {
   AppState& s = app->state;
   const Trace& t = s.trace;
   const int layers = int(t.layers.size()), heads = s.parsed.heads;
-  ImGui::TextUnformatted("Layers x heads: click a thumbnail to focus it.");
+  ImGui::TextUnformatted(tr(S_MODEL_HELP));
   const ImVec2 avail = ImGui::GetContentRegionAvail();
   const float font = ImGui::GetFontSize();
   const float thumb = std::clamp(std::min((avail.x - font * 4) / heads, (avail.y - font * 2) / layers) - 6, 24.0f, 200.0f);
@@ -455,11 +491,11 @@ void view_model(App* app) {
         s.sel.view = APP_VIEW_ATTENTION;
       }
       app_record(app, "thumb_" + std::to_string(l) + "_" + std::to_string(h));
-      if (ImGui::IsItemHovered()) ImGui::SetTooltip("layer %d, head %d", l, h);
+      if (ImGui::IsItemHovered()) ImGui::SetTooltip(tr(S_THUMB_TIP), l, h);
       ImGui::PopID();
     }
   }
-  ImGui::TextDisabled("Column h = head h; colour: softmax weight (each thumbnail over its own [0, max]).");
+  ImGui::TextDisabled("%s", tr(S_MODEL_LEGEND));
 }
 
 float abs_max(const Mat& m) {
@@ -513,7 +549,7 @@ void view_qkv(App* app) {
   small_matrix(app, "context", "ctx", h.attn.context, t.tokens, cell);
   // The context vector of the hovered (else selected) query as bars.
   const int q = s.sel.hover_query >= 0 && s.sel.hover_query < int(t.tokens.size()) ? s.sel.hover_query : s.sel.query;
-  ImGui::Text("Context vector of query %d \"%s\" (= sum_j weight_j * v_j)", q, t.tokens[size_t(q)].c_str());
+  ImGui::Text(tr(S_CONTEXT_BARS), q, t.tokens[size_t(q)].c_str());
   const ImVec2 p = ImGui::GetCursorScreenPos();
   const ImVec2 area(avail.x, std::max(40.0f, ImGui::GetContentRegionAvail().y - 8));
   ImDrawList* dl = ImGui::GetWindowDrawList();
@@ -541,34 +577,46 @@ void panel_views(App* app) {
   AppState& s = app->state;
   if (s.stale) {
     ImGui::PushStyleColor(ImGuiCol_Text, IM_COL32(192, 32, 32, 255));
-    ImGui::TextWrapped("Showing the last valid configuration. %s", s.error.c_str());
+    ImGui::TextWrapped(tr(S_SHOWING_LAST_VALID), s.error.c_str());
     ImGui::PopStyleColor();
   }
   if (s.trace.layers.empty()) return;
-  head_selector(app);
-  ImGui::SameLine();
-  ImGui::Checkbox("weights over [0, 1]", &app->weights_full_range);
+  if (app_visible(*app, "head_selector")) {
+    head_selector(app);
+    ImGui::SameLine();
+    ImGui::Checkbox(tr_id(S_WEIGHTS_RANGE, "weights_range").c_str(), &app->weights_full_range);
+  }
+  auto draw_view = [app](AppView v) {
+    switch (v) {
+      case APP_VIEW_ATTENTION:
+        if (!app->state.compare.empty() && app_visible(*app, "compare")) view_compare(app);
+        else view_attention(app);
+        break;
+      case APP_VIEW_MASK: view_mask(app); break;
+      case APP_VIEW_HEADS: view_heads(app); break;
+      case APP_VIEW_MODEL: view_model(app); break;
+      case APP_VIEW_QKV: view_qkv(app); break;
+      default: break;
+    }
+  };
+  if (app->page.single_view || !app_visible(*app, "tabs")) {  // embed.html?view=...: that view alone
+    draw_view(s.sel.view);
+    app->shown_view = s.sel.view;
+    return;
+  }
   if (ImGui::BeginTabBar("views")) {
-    static const char* names[APP_VIEW_COUNT] = {"Attention", "Mask", "Heads", "Model", "Q K V"};
+    static const char* names[APP_VIEW_COUNT] = {"Attention", "Mask", "Heads", "Model", "Q K V"};  // ids (tests name tabs so)
+    const StrId labels[APP_VIEW_COUNT] = {S_ATTENTION, S_MASK, S_HEADS_TAB, S_MODEL_TAB, S_QKV_TAB};
     // state.sel.view is the requested tab (menu, model view, API); a click on a tab changes it once no request is pending.
     const bool pending = int(s.sel.view) != app->shown_view;
     for (int v = 0; v < APP_VIEW_COUNT; ++v) {
       const ImGuiTabItemFlags f = (pending && s.sel.view == v) ? ImGuiTabItemFlags_SetSelected : 0;
-      const bool open = ImGui::BeginTabItem(names[v], nullptr, f);
+      const bool open = ImGui::BeginTabItem(tr_id(labels[v], names[v]).c_str(), nullptr, f);
       app_record(app, std::string("tab_") + names[v]);
       if (!open) continue;
       if (!pending) s.sel.view = AppView(v);
       app->shown_view = v;
-      if (s.sel.view == v) {
-        switch (AppView(v)) {
-          case APP_VIEW_ATTENTION: view_attention(app); break;
-          case APP_VIEW_MASK: view_mask(app); break;
-          case APP_VIEW_HEADS: view_heads(app); break;
-          case APP_VIEW_MODEL: view_model(app); break;
-          case APP_VIEW_QKV: view_qkv(app); break;
-          default: break;
-        }
-      }
+      if (s.sel.view == v) draw_view(AppView(v));
       ImGui::EndTabItem();
     }
     ImGui::EndTabBar();
@@ -587,13 +635,13 @@ void walkthrough(App* app) {
   const int n_q = int(t.tokens.size()), n_k = int(t.key_tokens.size());
   const float w = ImGui::GetFontSize() * 8;
   ImGui::SetNextItemWidth(w);
-  if (ImGui::BeginCombo("query", (std::to_string(s.sel.query) + " " + t.tokens[size_t(s.sel.query)]).c_str())) {
+  if (ImGui::BeginCombo(tr_id(S_QUERY_N, "wt_query").c_str(), (std::to_string(s.sel.query) + " " + t.tokens[size_t(s.sel.query)]).c_str())) {
     for (int i = 0; i < n_q && i < 1024; ++i)
       if (ImGui::Selectable((std::to_string(i) + " " + t.tokens[size_t(i)]).c_str(), i == s.sel.query)) s.sel.query = i;
     ImGui::EndCombo();
   }
   ImGui::SetNextItemWidth(w);
-  if (ImGui::BeginCombo("key", (std::to_string(s.sel.key) + " " + t.key_tokens[size_t(s.sel.key)]).c_str())) {
+  if (ImGui::BeginCombo(tr_id(S_KEY_N, "wt_key").c_str(), (std::to_string(s.sel.key) + " " + t.key_tokens[size_t(s.sel.key)]).c_str())) {
     for (int j = 0; j < n_k && j < 1024; ++j)
       if (ImGui::Selectable((std::to_string(j) + " " + t.key_tokens[size_t(j)]).c_str(), j == s.sel.key)) s.sel.key = j;
     ImGui::EndCombo();
@@ -622,8 +670,8 @@ void walkthrough(App* app) {
   const double div = scaled ? t.scale_divisor : 1.0;
   const double after_scale = raw / div, score = after_scale / t.temperature;
   const bool masked = t.mask.size() && t.mask(i, j);
-  ImGui::Text("kind: %s", kind_label(t.kind));
-  ImGui::Text("1. %s = %.6g", formula, raw);
+  ImGui::Text(tr(S_WT_KIND), kind_label(t.kind));
+  ImGui::Text(tr(S_WT_STEP1), formula, raw);
   if (t.kind == ATTENTION_KIND_SCALED_DOT || t.kind == ATTENTION_KIND_DOT) {
     std::string terms;
     for (int d = 0; d < std::min(d_k, 3); ++d) {
@@ -633,13 +681,13 @@ void walkthrough(App* app) {
     }
     ImGui::TextDisabled("   = %s%s", terms.c_str(), d_k > 3 ? " + ..." : "");
   }
-  if (scaled) ImGui::Text("2. / scale %.4g = %.6g", div, after_scale);
-  else ImGui::Text("2. (kind %s is not scaled) = %.6g", t.kind == ATTENTION_KIND_DOT ? "dot" : "additive", after_scale);
-  ImGui::Text("3. / temperature %.4g = %.6g", double(t.temperature), score);
+  if (scaled) ImGui::Text(tr(S_WT_SCALE), div, after_scale);
+  else ImGui::Text(tr(S_WT_NOSCALE), kind_label(t.kind), after_scale);
+  ImGui::Text(tr(S_WT_TEMP), double(t.temperature), score);
   const AttentionOutput& a = h.attn;
   if (masked) {
-    ImGui::Text("4. mask: MASKED -> score = -inf");
-    ImGui::Text("5. exp(-inf) = 0, so the weight is 0");
+    ImGui::TextUnformatted(tr(S_WT_MASKED));
+    ImGui::TextUnformatted(tr(S_WT_MASKED_EXP));
   } else {
     double mx = -std::numeric_limits<double>::infinity(), sum = 0;
     for (int jj = 0; jj < n_k; ++jj)
@@ -647,11 +695,11 @@ void walkthrough(App* app) {
     for (int jj = 0; jj < n_k; ++jj)
       if (!(t.mask.size() && t.mask(i, jj))) sum += std::exp(double(a.scores(i, jj)) - mx);
     const double e = std::exp(double(a.scores(i, j)) - mx);
-    ImGui::Text("4. mask: visible");
-    ImGui::Text("5. exp(score - row max %.4g) = %.6g", mx, e);
-    ImGui::Text("6. / sum over visible keys %.6g = %.6f", sum, e / sum);
+    ImGui::TextUnformatted(tr(S_WT_VISIBLE));
+    ImGui::Text(tr(S_WT_EXP), mx, e);
+    ImGui::Text(tr(S_WT_SUM), sum, e / sum);
   }
-  ImGui::Text("weight = %.6f", double(a.weights(i, j)));
+  ImGui::Text(tr(S_WT_WEIGHT), double(a.weights(i, j)));
   const int d_v = int(h.v.cols());
   double contrib_l1 = 0, total_l1 = 0;
   for (int d = 0; d < d_v; ++d) {
@@ -664,9 +712,9 @@ void walkthrough(App* app) {
     std::snprintf(b, sizeof b, "%s%.3g", d ? ", " : "", double(a.weights(i, j) * h.v(j, d)));
     wv += b;
   }
-  ImGui::Text("7. weight x v_%d = [%s%s]", j, wv.c_str(), d_v > 4 ? ", ..." : "");
-  ImGui::Text("8. share of the context vector: %.1f%%", total_l1 > 0 ? 100.0 * contrib_l1 / total_l1 : 0.0);
-  ImGui::TextDisabled("   (|weight x v_j|_1 / sum_j |weight x v_j|_1)");
+  ImGui::Text(tr(S_WT_WV), j, wv.c_str(), d_v > 4 ? ", ..." : "");
+  ImGui::Text(tr(S_WT_SHARE), total_l1 > 0 ? 100.0 * contrib_l1 / total_l1 : 0.0);
+  ImGui::TextDisabled("%s", tr(S_WT_SHARE_HELP));
 }
 
 void row_stats(App* app) {
@@ -676,10 +724,10 @@ void row_stats(App* app) {
   const float h = std::min(ImGui::GetFontSize() * 14, std::max(ImGui::GetFontSize() * 6, ImGui::GetContentRegionAvail().y * 0.35f));
   if (!ImGui::BeginTable("rowstats", 4, ImGuiTableFlags_ScrollY | ImGuiTableFlags_RowBg | ImGuiTableFlags_BordersInnerV, ImVec2(0, h))) return;
   ImGui::TableSetupScrollFreeze(0, 1);
-  ImGui::TableSetupColumn("query");
-  ImGui::TableSetupColumn("entropy (bits)");
-  ImGui::TableSetupColumn("max w");
-  ImGui::TableSetupColumn("argmax key");
+  ImGui::TableSetupColumn(tr(S_COL_QUERY));
+  ImGui::TableSetupColumn(tr(S_COL_ENTROPY));
+  ImGui::TableSetupColumn(tr(S_COL_MAXW));
+  ImGui::TableSetupColumn(tr(S_COL_ARGMAX));
   ImGui::TableHeadersRow();
   ImGuiListClipper clip;
   clip.Begin(int(w.rows()));
@@ -699,7 +747,7 @@ void row_stats(App* app) {
       ImGui::TableNextColumn();
       ImGui::Text("%.3f", double(mx));
       ImGui::TableNextColumn();
-      ImGui::Text("%s", mx > 0 ? clip_text(t.key_tokens[size_t(arg)], ImGui::GetFontSize() * 5).c_str() : "(masked)");
+      ImGui::Text("%s", mx > 0 ? clip_text(t.key_tokens[size_t(arg)], ImGui::GetFontSize() * 5).c_str() : tr(S_MASKED_ROW));
     }
   ImGui::EndTable();
 }
@@ -715,13 +763,13 @@ void next_token(App* app) {
   for (int v = 0; v < row.size(); ++v) z += std::exp(double(row[v] - mx));
   for (int v = 0; v < row.size(); ++v) p.emplace_back(std::exp(double(row[v] - mx)) / z, v);
   std::sort(p.begin(), p.end(), [](auto& a, auto& b) { return a.first > b.first; });
-  ImGui::Text("After \"%s\" (position %d):", t.tokens[size_t(q)].c_str(), q);
+  ImGui::Text(tr(S_AFTER_TOKEN), t.tokens[size_t(q)].c_str(), q);
   for (size_t k = 0; k < p.size() && k < 5; ++k) {
     ImGui::ProgressBar(float(p[k].first), ImVec2(ImGui::GetFontSize() * 6, 0), "");
     ImGui::SameLine();
     ImGui::Text("%5.1f%%  %s", 100.0 * p[k].first, t.vocab[size_t(p[k].second)].c_str());
   }
-  ImGui::TextDisabled("(untrained weights: probabilities from the seed)");
+  ImGui::TextDisabled("%s", tr(S_UNTRAINED));
 }
 
 }  // namespace
@@ -730,25 +778,33 @@ void panel_details(App* app) {
   AppState& s = app->state;
   const Trace& t = s.trace;
   if (t.layers.empty()) return;
-  ImGui::Text("Layer %d, head %d  |  %d x %d", s.sel.layer, s.sel.head, int(t.tokens.size()), int(t.key_tokens.size()));
+  ImGui::Text(tr(S_DETAILS_HEADER), s.sel.layer, s.sel.head, int(t.tokens.size()), int(t.key_tokens.size()));
   if (s.sel.hover_query >= 0 && s.sel.hover_query < int(t.tokens.size())) {
     const int i = s.sel.hover_query;
     if (s.sel.hover_key >= 0 && s.sel.hover_key < int(t.key_tokens.size())) {
       const AttentionOutput& a = t.layers[size_t(s.sel.layer)].heads[size_t(s.sel.head)].attn;
-      ImGui::Text("\"%s\" -> \"%s\": weight %.4f", t.tokens[size_t(i)].c_str(), t.key_tokens[size_t(s.sel.hover_key)].c_str(),
+      ImGui::Text(tr(S_HOVER_PAIR), t.tokens[size_t(i)].c_str(), t.key_tokens[size_t(s.sel.hover_key)].c_str(),
                   double(a.weights(i, s.sel.hover_key)));
     } else {
-      ImGui::Text("hover: \"%s\"", t.tokens[size_t(i)].c_str());
+      ImGui::Text(tr(S_HOVER_ONE), t.tokens[size_t(i)].c_str());
     }
   } else {
-    ImGui::TextDisabled("Hover a cell or token for its numbers.");
+    ImGui::TextDisabled("%s", tr(S_HOVER_HINT));
   }
   if (!t.warnings.empty())
-    for (const auto& w : t.warnings) ImGui::TextWrapped("note: %s", w.c_str());
-  if (ImGui::CollapsingHeader("Cell walkthrough", ImGuiTreeNodeFlags_DefaultOpen)) walkthrough(app);
-  if (ImGui::CollapsingHeader("Per-row statistics", ImGuiTreeNodeFlags_DefaultOpen)) row_stats(app);
-  if (t.logits.size() > 0 && ImGui::CollapsingHeader("Next-token probabilities", ImGuiTreeNodeFlags_DefaultOpen)) next_token(app);
-  if (ImGui::CollapsingHeader("About")) ui_about(app);
+    for (const auto& w : t.warnings) ImGui::TextWrapped(tr(S_NOTE), w.c_str());
+  if (const Preset* p = preset_find(s.preset_id); p && app_visible(*app, "preset_note")) {
+    ImGui::Separator();
+    ImGui::TextWrapped(tr(S_PRESET_NOTE), tr(p->title));
+    ImGui::TextWrapped("%s", tr(p->text));
+    app_record(app, "preset_note");
+    ImGui::Separator();
+  }
+  const App& a = *app;
+  if (app_visible(a, "walkthrough") && ImGui::CollapsingHeader(tr_id(S_WALKTHROUGH, "h_walkthrough").c_str(), ImGuiTreeNodeFlags_DefaultOpen)) walkthrough(app);
+  if (app_visible(a, "rowstats") && ImGui::CollapsingHeader(tr_id(S_ROW_STATS, "h_rowstats").c_str(), ImGuiTreeNodeFlags_DefaultOpen)) row_stats(app);
+  if (t.logits.size() > 0 && app_visible(a, "nexttoken") && ImGui::CollapsingHeader(tr_id(S_NEXT_TOKEN, "h_next").c_str(), ImGuiTreeNodeFlags_DefaultOpen)) next_token(app);
+  if (app_visible(a, "about") && ImGui::CollapsingHeader(tr_id(S_ABOUT, "h_about").c_str())) ui_about(app);
 }
 
 }  // namespace attnplay

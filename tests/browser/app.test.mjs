@@ -235,10 +235,10 @@ describe('the playground page', () => {
       const page = await context.newPage();
       await page.addInitScript(script);
       await page.goto(base + 'index.html');
-      await page.waitForFunction(() => document.getElementById('status').classList.contains('error'), null, { timeout: 20000 });
-      const text = await page.textContent('#status-text');
+      await page.waitForFunction(() => document.querySelector('[role=status]')?.dataset.error === '1', null, { timeout: 20000 });
+      const text = await page.textContent('[role=status]');
       assert.match(text, expect);
-      assert.ok(await page.isVisible('#status-text'));
+      assert.ok(await page.isVisible('[role=status]'));
       await page.screenshot({ path: path.join(SHOTS, `web-no-${what.replace(/ /g, '-').toLowerCase()}.png`) });
       await page.close();
     });

@@ -160,7 +160,7 @@ TEST_F(HeadlessApp, LayoutFitsWithoutOverlapAt1280x720And1920x1080) {
     ImGui::GetIO().DisplaySize = size;
     frames(2);
     std::vector<ImRect> rects;
-    for (const char* name : {"Controls", "Views", "Details"}) {
+    for (const char* name : {"###Controls", "###Views", "###Details"}) {
       ImGuiWindow* w = ImGui::FindWindowByName(name);
       ASSERT_NE(w, nullptr) << name;
       const ImRect r = w->Rect();

@@ -1,0 +1,196 @@
+// attnplay ui: URL <-> UI state. Contracts: share.h.
+#include "ui/share.h"
+
+#include "model/url_state.h"
+#include "ui/i18n.h"
+#include "ui/presets.h"
+
+#include <algorithm>
+#include <cstdlib>
+
+namespace attnplay {
+
+using json = nlohmann::json;
+
+namespace {
+
+const char* const kViewNames[APP_VIEW_COUNT] = {"attention", "mask", "heads", "model", "qkv"};
+
+struct Param {
+  std::string key, value;
+};
+
+std::vector<Param> split_query(const std::string& query) {
+  std::vector<Param> out;
+  std::string q = query;
+  if (!q.empty() && q[0] == '?') q.erase(0, 1);
+  size_t start = 0;
+  while (start <= q.size()) {
+    size_t end = q.find('&', start);
+    if (end == std::string::npos) end = q.size();
+    const std::string pair = q.substr(start, end - start);
+    start = end + 1;
+    if (pair.empty()) continue;
+    const size_t eq = pair.find('=');
+    out.push_back({url_percent_decode(pair.substr(0, eq)), eq == std::string::npos ? "" : url_percent_decode(pair.substr(eq + 1))});
+  }
+  return out;
+}
+
+std::vector<std::string> split_list(const std::string& v) {
+  std::vector<std::string> out;
+  size_t start = 0;
+  while (start <= v.size()) {
+    size_t end = v.find(',', start);
+    if (end == std::string::npos) end = v.size();
+    if (end > start) out.push_back(v.substr(start, end - start));
+    start = end + 1;
+  }
+  return out;
+}
+
+bool small_int(const std::string& v, int lo, int hi, int* out) {
+  if (v.empty() || v.size() > 6) return false;
+  for (char c : v)
+    if (c < '0' || c > '9') return false;
+  const int x = std::atoi(v.c_str());
+  if (x < lo || x > hi) return false;
+  *out = x;
+  return true;
+}
+
+std::string shown(const std::string& v) { return "\"" + v.substr(0, 40) + (v.size() > 40 ? "..." : "") + "\""; }
+
+}  // namespace
+
+const std::vector<std::string>& share_hide_names() {
+  static const std::vector<std::string> names = {
+      "menu", "controls", "details", "tabs", "tokens", "model", "attention", "mask", "history", "text", "tokenizer",
+      "chips", "cross", "mode", "d_model", "heads", "seed", "transformer", "kind", "scale", "temperature", "causal",
+      "window", "padding", "cells", "head_selector", "walkthrough", "rowstats", "nexttoken", "about", "compare",
+      "preset_note"};
+  return names;
+}
+
+std::string share_query(const App& app) {
+  const AppState& s = app.state;
+  const AppSelection& sel = s.sel;
+  std::string q;
+  if (!s.preset_id.empty()) q += "preset=" + s.preset_id + "&";
+  q += url_state_encode(s.config);
+  q += std::string("&view=") + kViewNames[sel.view];
+  q += "&layer=" + std::to_string(sel.layer) + "&head=" + std::to_string(sel.head);
+  q += "&cell=" + std::to_string(sel.query) + "," + std::to_string(sel.key);
+  if (std::find(sel.heads_shown.begin(), sel.heads_shown.end(), false) != sel.heads_shown.end()) {
+    std::string list;
+    for (size_t h = 0; h < sel.heads_shown.size(); ++h)
+      if (sel.heads_shown[h]) list += (list.empty() ? "" : ",") + std::to_string(h);
+    q += "&shown=" + (list.empty() ? std::string("none") : list);
+  }
+  if (app.weights_full_range) q += "&range=01";
+  if (app.lang != LANG_EN) q += std::string("&lang=") + i18n_lang_code(Lang(app.lang));
+  return q;
+}
+
+bool share_apply(App* app, const std::string& query, std::string* error) {
+  auto bad = [&](const std::string& m) {
+    if (error) *error = "URL parameter " + m;
+    return false;
+  };
+  const std::vector<Param> params = split_query(query);
+  // Validate everything first: nothing changes unless the whole URL is good.
+  std::string preset;
+  int view = -1, layer = -1, head = -1, cell_q = -1, cell_k = -1, lang = -1;
+  bool range01 = false, readonly = false, has_shown = false;
+  std::vector<int> shown_heads;
+  std::set<std::string> hidden;
+  for (const Param& p : params) {
+    if (p.key == "preset") {
+      if (!preset_find(p.value)) {
+        std::string ids;
+        for (const Preset& pr : presets()) ids += (ids.empty() ? "" : ", ") + pr.id;
+        return bad("preset: unknown preset " + shown(p.value) + " (known: " + ids + ")");
+      }
+      preset = p.value;
+    } else if (p.key == "view") {
+      for (int v = 0; v < APP_VIEW_COUNT; ++v)
+        if (p.value == kViewNames[v]) view = v;
+      if (view < 0) return bad("view: must be one of attention, mask, heads, model, qkv (got " + shown(p.value) + ")");
+    } else if (p.key == "layer") {
+      if (!small_int(p.value, 0, 63, &layer)) return bad("layer: must be a layer number (got " + shown(p.value) + ")");
+    } else if (p.key == "head") {
+      if (!small_int(p.value, 0, 63, &head)) return bad("head: must be a head number (got " + shown(p.value) + ")");
+    } else if (p.key == "cell") {
+      const auto parts = split_list(p.value);
+      if (parts.size() != 2 || !small_int(parts[0], 0, 4095, &cell_q) || !small_int(parts[1], 0, 4095, &cell_k))
+        return bad("cell: must be QUERY,KEY (got " + shown(p.value) + ")");
+    } else if (p.key == "shown") {
+      has_shown = true;
+      if (p.value != "none")
+        for (const std::string& h : split_list(p.value)) {
+          int x;
+          if (!small_int(h, 0, 63, &x)) return bad("shown: must list head numbers (got " + shown(p.value) + ")");
+          shown_heads.push_back(x);
+        }
+    } else if (p.key == "range") {
+      if (p.value != "01" && p.value != "max") return bad("range: must be 01 or max (got " + shown(p.value) + ")");
+      range01 = p.value == "01";
+    } else if (p.key == "lang") {
+      Lang l;
+      if (!i18n_parse_lang(p.value, &l)) return bad("lang: must be en or zh (got " + shown(p.value) + ")");
+      lang = l;
+    } else if (p.key == "readonly") {
+      if (p.value != "1" && p.value != "0" && p.value != "true" && p.value != "false")
+        return bad("readonly: must be 1 or 0 (got " + shown(p.value) + ")");
+      readonly = p.value == "1" || p.value == "true";
+    } else if (p.key == "hide") {
+      for (const std::string& h : split_list(p.value)) {
+        if (std::find(share_hide_names().begin(), share_hide_names().end(), h) == share_hide_names().end())
+          app->notices.push_back("hide=" + h.substr(0, 40) + " is not a panel or control name; ignored");
+        else
+          hidden.insert(h);
+      }
+    }
+  }
+  json partial;
+  if (!url_state_decode(query, &partial, error)) return false;
+  // Apply: preset, then the config (cfg= and plain parameters) over it, then the view.
+  AppState& s = app->state;
+  const json before = s.config;
+  const std::string before_preset = s.preset_id;
+  const auto before_compare = s.compare;
+  if (!preset.empty()) app_state_load_preset(&s, preset);
+  if (!partial.empty() && !app_state_merge(&s, partial, error)) {
+    // all or nothing: back to where we were
+    s.preset_id = before_preset;
+    s.compare = before_compare;
+    std::string ignored;
+    app_state_set(&s, before, &ignored);
+    return false;
+  }
+  if (!preset.empty() || !partial.empty()) {
+    s.preset = s.config;
+    s.undo.clear();
+    s.redo.clear();
+  }
+  if (view >= 0) s.sel.view = AppView(view);
+  if (layer >= 0) s.sel.layer = std::min(layer, int(s.trace.layers.size()) - 1);
+  if (head >= 0) s.sel.head = std::min(head, s.parsed.heads - 1);
+  if (cell_q >= 0) {
+    s.sel.query = std::min(cell_q, s.parsed.n_q() - 1);
+    s.sel.key = std::min(cell_k, s.parsed.n_k() - 1);
+  }
+  if (has_shown) {
+    s.sel.heads_shown.assign(size_t(s.parsed.heads), false);
+    for (int h : shown_heads)
+      if (h < s.parsed.heads) s.sel.heads_shown[size_t(h)] = true;
+  }
+  app->weights_full_range = range01;
+  if (lang >= 0) app->lang = lang;
+  app->page.readonly = readonly;
+  app->page.hidden = hidden;
+  app->page.single_view = app->page.embed && view >= 0;
+  return true;
+}
+
+}  // namespace attnplay
