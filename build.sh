@@ -120,9 +120,10 @@ build_sdl2_wasm() {
   touch "$SDL2_WASM/.attnplay-ok"
 }
 
-# The CJK font: Debian's WenQuanYi Micro Hei cut to ASCII, Latin-1, punctuation and the 6763 GB2312 hanzi
+# The CJK font: Debian's WenQuanYi Micro Hei cut to ASCII, Latin, punctuation and GB2312 (its symbol rows, with
+# Greek and Cyrillic, and its 6763 hanzi)
 # (1.2 MB instead of 5 MB; the page loads it in parallel with the app). Cached by font and list version.
-FONT_VERSION=wqy-microhei-gb2312-v1
+FONT_VERSION=wqy-microhei-gb2312-v2
 FONT_FILE="$CACHE/fonts/attnplay-cjk-$FONT_VERSION.ttf"
 make_font() {
   [ -s "$FONT_FILE" ] && return 0
@@ -132,7 +133,7 @@ make_font() {
   /usr/bin/python3 -c '
 import sys
 out = []
-for hi in range(0xB0, 0xF8):
+for hi in list(range(0xA1, 0xAA)) + list(range(0xB0, 0xF8)):
     for lo in range(0xA1, 0xFF):
         try: out.append(bytes([hi, lo]).decode("gb2312"))
         except UnicodeDecodeError: pass

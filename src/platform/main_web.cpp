@@ -186,7 +186,9 @@ EMSCRIPTEN_KEEPALIVE int ap_app_stats() {
   const attnplay::AppState& s = g_web->app.state;
   nlohmann::json j = {{"frame", g_web->frame},          {"frame_ms", g_web->frame_ms},  {"ui_ms", g_web->app.frame_ms},
                       {"compute_ms", s.last_compute_ms}, {"stale", s.stale},            {"error", s.error},
-                      {"tokens", s.trace.tokens.size()}, {"gl_version", g_web->renderer.gl_version}};
+                      {"tokens", s.trace.tokens.size()}, {"gl_version", g_web->renderer.gl_version},
+                      {"lang", attnplay::i18n_lang_code(attnplay::Lang(g_web->app.lang))}, {"glyphs", g_web->app.glyphs.size()},
+                      {"preset", s.preset_id}, {"readonly", g_web->app.page.readonly}, {"notices", g_web->app.link}};
   return answer(true, j.dump());
 }
 

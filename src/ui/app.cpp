@@ -362,6 +362,7 @@ void app_frame(App* app) {
   ImGui::SetNextWindowSize(ImVec2(centre, H - top));
   if (ImGui::Begin(tr_id(S_VIEWS, "Views").c_str(), nullptr, fixed | ImGuiWindowFlags_NoScrollbar | ImGuiWindowFlags_NoScrollWithMouse)) panel_views(app);
   app->capture_rect = {left, top, centre, H - top};
+  app->layout["views_panel"] = app->capture_rect;
   ImGui::End();
   if (!narrow && show_right) {
     ImGui::SetNextWindowPos(ImVec2(left + centre, top));

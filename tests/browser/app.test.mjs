@@ -2,85 +2,12 @@
 // real mouse and keyboard. Screenshots go to build/screenshots/ for people to look at.
 // Run by ./build.sh test (node --test tests/browser/); needs /usr/bin/chromium.
 import assert from 'node:assert/strict';
-import fs from 'node:fs';
-import http from 'node:http';
-import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { fileURLToPath } from 'node:url';
-import { chromium } from 'playwright-core';
+import { SHOTS, env, frames, layout, open, rect, result, rowSum, start, stop } from './helpers.mjs';
 
-const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-const WEB = process.env.ATTNPLAY_WEB || path.join(ROOT, 'build/web');
-const SHOTS = path.join(ROOT, 'build/screenshots');
-fs.mkdirSync(SHOTS, { recursive: true });
-
-const TYPES = { '.html': 'text/html; charset=utf-8', '.js': 'text/javascript', '.mjs': 'text/javascript', '.wasm': 'application/wasm',
-                '.css': 'text/css', '.ttf': 'font/ttf', '.json': 'application/json' };
-
-// A static server for build/web on a free loopback port (what plain static hosting does).
-function serve(dir) {
-  return new Promise((resolve) => {
-    const server = http.createServer((req, res) => {
-      const url = new URL(req.url, 'http://x');
-      const file = path.join(dir, path.normalize(decodeURIComponent(url.pathname)).replace(/^([/\\])+/, '') || 'index.html');
-      if (!file.startsWith(dir) || !fs.existsSync(file) || fs.statSync(file).isDirectory()) {
-        res.writeHead(404);
-        res.end('not found');
-        return;
-      }
-      res.writeHead(200, { 'Content-Type': TYPES[path.extname(file)] || 'application/octet-stream' });
-      fs.createReadStream(file).pipe(res);
-    });
-    server.listen(0, '127.0.0.1', () => resolve(server));
-  });
-}
-
-const ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
-              '--disable-component-update', '--disable-sync', '--use-angle=swiftshader', '--enable-unsafe-swiftshader'];
-
-let server, context, base;
-
-before(async () => {
-  server = await serve(WEB);
-  base = `http://127.0.0.1:${server.address().port}/`;
-  context = await chromium.launchPersistentContext(fs.mkdtempSync(path.join(os.tmpdir(), 'attnplay-chromium-')), {
-    executablePath: '/usr/bin/chromium', headless: true, args: ARGS, viewport: { width: 1280, height: 720 },
-  });
-});
-
-after(async () => {
-  await context?.close();
-  server?.close();
-});
-
-// Opens a page and waits for the app: window.attnplay ready and a few frames drawn (fonts loaded).
-async function open(query = '', viewport) {
-  const page = await context.newPage();
-  if (viewport) await page.setViewportSize(viewport);
-  const errors = [];
-  page.on('console', (m) => { if (m.type() === 'error') errors.push(m.text()); });
-  page.on('pageerror', (e) => errors.push(e.message));
-  await page.goto(base + 'index.html' + query);
-  await page.waitForFunction(() => window.attnplay, null, { timeout: 60000 });
-  await page.evaluate(() => window.attnplay.ready);
-  await page.waitForFunction(() => window.attnplay.stats().frame > 5, null, { timeout: 60000 });
-  return { page, errors };
-}
-
-const rect = (layout, name) => {
-  assert.ok(layout[name], `widget ${name} is on screen (have: ${Object.keys(layout).slice(0, 40).join(', ')})`);
-  const [x, y, w, h] = layout[name];
-  return { x: x + w / 2, y: y + h / 2 };
-};
-const frames = (page, n = 3) => page.evaluate((n) => new Promise((res) => {
-  const start = window.attnplay.stats().frame;
-  const tick = () => (window.attnplay.stats().frame >= start + n ? res() : requestAnimationFrame(tick));
-  tick();
-}), n);
-const layout = (page) => page.evaluate(() => window.attnplay.layout());
-const result = (page) => page.evaluate(() => window.attnplay.result());
-const rowSum = (row) => row.reduce((a, b) => a + b, 0);
+before(start);
+after(stop);
 
 describe('the playground page', () => {
   test('loads, draws and logs no console errors', async () => {
@@ -232,9 +159,9 @@ describe('the playground page', () => {
     ['WASM SIMD', () => { const orig = WebAssembly.validate; WebAssembly.validate = (bytes) => (bytes.length === 31 ? false : orig(bytes)); }, /WebAssembly SIMD/],
   ]) {
     test(`without ${what} the page says so clearly`, async () => {
-      const page = await context.newPage();
+      const page = await env.context.newPage();
       await page.addInitScript(script);
-      await page.goto(base + 'index.html');
+      await page.goto(env.base + 'index.html');
       await page.waitForFunction(() => document.querySelector('[role=status]')?.dataset.error === '1', null, { timeout: 20000 });
       const text = await page.textContent('[role=status]');
       assert.match(text, expect);

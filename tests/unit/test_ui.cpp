@@ -2,11 +2,16 @@
 // simulated mouse and keyboard input must produce the right config; the layout must fit common screens.
 #include "ui/app.h"
 #include "ui/app_state.h"
+#include "ui/export.h"
+#include "ui/i18n.h"
+#include "ui/presets.h"
+#include "ui/share.h"
 
 #include <gtest/gtest.h>
 #include <imgui_internal.h>
 
 #include <algorithm>
+#include <regex>
 
 namespace attnplay {
 namespace {
@@ -290,6 +295,133 @@ TEST_F(HeadlessApp, EveryViewDrawsForEveryMode) {
     if (std::string(cfg).find("今") != std::string::npos) EXPECT_TRUE(app.glyphs.count(0x4ECA));
     app_state_reset(&app.state);
   }
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Languages, presets, share links, exports
+TEST(I18n, BothTablesCoverEveryIdWithTheSameConversions) {
+  const std::regex conv("%[-+ #0]*[0-9]*(\\.[0-9]+)?[a-zA-Z%]");
+  for (int id = 0; id < S_COUNT; ++id) {
+    const char* en = tr_lang(LANG_EN, StrId(id));
+    const char* zh = tr_lang(LANG_ZH, StrId(id));
+    ASSERT_NE(en, nullptr) << "English lacks string id " << id;
+    ASSERT_NE(zh, nullptr) << "Chinese lacks string id " << id << " (English: " << en << ")";
+    auto specs = [&](const char* t) {
+      std::vector<std::string> out;
+      std::string s = t;
+      for (std::sregex_iterator it(s.begin(), s.end(), conv), end; it != end; ++it) out.push_back(it->str());
+      return out;
+    };
+    EXPECT_EQ(specs(en), specs(zh)) << "printf conversions differ for \"" << en << "\" / \"" << zh << "\"";
+  }
+  i18n_set_lang(LANG_ZH);
+  EXPECT_STREQ(tr(S_TOKENS), "词元");
+  EXPECT_EQ(tr_id(S_TOKENS, "h_tokens"), "词元###h_tokens");
+  i18n_set_lang(LANG_EN);
+  EXPECT_STREQ(tr(S_TOKENS), "Tokens");
+  Lang l;
+  EXPECT_TRUE(i18n_parse_lang("zh-CN", &l));
+  EXPECT_EQ(l, LANG_ZH);
+  EXPECT_FALSE(i18n_parse_lang("klingon", &l));
+}
+
+TEST(Presets, EveryPresetLoadsAndItsComparisonsCompute) {
+  for (const Preset& p : presets()) {
+    SCOPED_TRACE(p.id);
+    AppState s;
+    app_state_init(&s, json::object(), nullptr);
+    ASSERT_TRUE(app_state_load_preset(&s, p.id));
+    EXPECT_FALSE(s.stale) << s.error;
+    EXPECT_EQ(s.compare.size(), p.compare.size());
+    for (const CompareVariant& v : s.compare) EXPECT_FALSE(v.trace.layers.empty()) << v.error;
+  }
+  AppState s;
+  app_state_init(&s, json::object(), nullptr);
+  ASSERT_TRUE(app_state_load_preset(&s, "scaling"));
+  // √d_k keeps the softmax soft; no scaling saturates it (the lesson of this preset).
+  const float soft = s.compare[0].trace.layers[0].heads[0].attn.weights.maxCoeff();
+  const float hard = s.compare[2].trace.layers[0].heads[0].attn.weights.maxCoeff();
+  EXPECT_LT(soft, hard);
+  EXPECT_FALSE(app_state_load_preset(&s, "nope"));
+}
+
+TEST(Share, TheLinkRoundTripsTheWholeState) {
+  ImGui::CreateContext();
+  App a;
+  app_init(&a, json::object(), nullptr);
+  std::string error;
+  ASSERT_TRUE(share_apply(&a, "?preset=transformer&view=model&layer=1&head=2&cell=3,2&range=01&lang=zh&shown=0,2", &error)) << error;
+  ASSERT_TRUE(app_state_merge(&a.state, json::parse(R"({"attention": {"mask": {"cells": [[4, 1]]}}, "seed": 7})"), &error));
+  const std::string q = share_query(a);
+  App b;
+  app_init(&b, json::object(), nullptr);
+  ASSERT_TRUE(share_apply(&b, q, &error)) << error;
+  EXPECT_EQ(b.state.config, a.state.config);
+  EXPECT_EQ(b.state.preset_id, "transformer");
+  EXPECT_EQ(b.state.sel.view, APP_VIEW_MODEL);
+  EXPECT_EQ(b.state.sel.layer, 1);
+  EXPECT_EQ(b.state.sel.head, 2);
+  EXPECT_EQ(b.state.sel.query, 3);
+  EXPECT_EQ(b.state.sel.key, 2);
+  EXPECT_EQ(b.state.sel.heads_shown, (std::vector<bool>{true, false, true, false}));
+  EXPECT_TRUE(b.weights_full_range);
+  EXPECT_EQ(b.lang, int(LANG_ZH));
+  EXPECT_EQ(share_query(b), q);
+  ImGui::DestroyContext();
+}
+
+TEST(Share, BadUrlsAreRefusedByNameAndChangeNothing) {
+  ImGui::CreateContext();
+  App a;
+  app_init(&a, json::object(), nullptr);
+  const json before = a.state.config;
+  const std::pair<const char*, const char*> cases[] = {
+      {"?view=graph", "URL parameter view: must be one of"},
+      {"?preset=nope", "URL parameter preset: unknown preset"},
+      {"?cell=1", "URL parameter cell: must be QUERY,KEY"},
+      {"?lang=fr", "URL parameter lang: must be en or zh"},
+      {"?heads=abc", "URL parameter heads: must be an integer"},
+      {"?cfg=@@@", "URL parameter cfg: not valid base64url"},
+      {"?cfg=bm90IGpzb24", "URL parameter cfg: not valid JSON"},
+      {"?heads=3", "heads must divide d_model"},
+      {"?preset=scaling&heads=7", "heads must divide d_model"},
+  };
+  for (const auto& [q, expect] : cases) {
+    std::string error;
+    EXPECT_FALSE(share_apply(&a, q, &error)) << q;
+    EXPECT_NE(error.find(expect), std::string::npos) << q << ": " << error;
+    EXPECT_EQ(a.state.config, before) << q;
+  }
+  std::string error;
+  EXPECT_TRUE(share_apply(&a, "?hide=causal,bogus&readonly=1", &error)) << error;
+  EXPECT_TRUE(a.page.readonly);
+  EXPECT_TRUE(a.page.hidden.count("causal"));
+  EXPECT_EQ(a.notices.size(), 1u);  // bogus: warned, ignored
+  ImGui::DestroyContext();
+}
+
+TEST(Export, CsvJsonConfigAndWeightsDescribeTheFocusedHead) {
+  ImGui::CreateContext();
+  App a;
+  app_init(&a, json::parse(R"({"text": "a, b \"c\"", "attention": {"mask": {"causal": true}}})"), nullptr);
+  const std::string csv = export_csv(a);
+  EXPECT_EQ(csv.substr(0, csv.find('\n')), "matrix,row,row_token,col,col_token,value");
+  EXPECT_NE(csv.find("scores,0,a,1,\",\","), std::string::npos) << "tokens with commas are quoted; masked scores empty";
+  EXPECT_NE(csv.find("\"\"\"\""), std::string::npos) << "quotes are doubled";
+  const json m = json::parse(export_matrices_json(a));
+  EXPECT_TRUE(m["scores"][0][1].is_null());
+  EXPECT_EQ(m["weights"].size(), a.state.trace.tokens.size());
+  std::string error;
+  App b;
+  app_init(&b, json::object(), nullptr);
+  ASSERT_TRUE(import_config(&b, export_config_json(a), &error)) << error;
+  EXPECT_EQ(b.state.config, a.state.config);
+  EXPECT_FALSE(import_config(&b, "{\"heads\": 5}", &error));
+  EXPECT_EQ(error, "heads must divide d_model (got d_model=16, heads=5)");
+  std::string bytes;
+  ASSERT_TRUE(export_weights(a, &bytes, &error));
+  EXPECT_GT(bytes.size(), 1000u);
+  ImGui::DestroyContext();
 }
 
 }  // namespace

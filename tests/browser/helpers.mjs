@@ -1,0 +1,85 @@
+// attnplay browser tests: shared set-up. Serves build/web on a loopback port, launches Debian's Chromium through
+// playwright-core (SwiftShader WebGL2), opens pages and waits for the app.
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import http from 'node:http';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium } from 'playwright-core';
+
+export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+export const WEB = process.env.ATTNPLAY_WEB || path.join(ROOT, 'build/web');
+export const SHOTS = path.join(ROOT, 'build/screenshots');
+fs.mkdirSync(SHOTS, { recursive: true });
+
+const TYPES = { '.html': 'text/html; charset=utf-8', '.js': 'text/javascript', '.mjs': 'text/javascript', '.wasm': 'application/wasm',
+                '.css': 'text/css', '.ttf': 'font/ttf', '.json': 'application/json' };
+
+// A static server for build/web on a free loopback port (what plain static hosting does).
+export function serve(dir) {
+  return new Promise((resolve) => {
+    // Large request headers allowed, so that hostile multi-megabyte URLs reach the page (whose own caps are under test).
+    const server = http.createServer({ maxHeaderSize: 4 << 20 }, (req, res) => {
+      const url = new URL(req.url, 'http://x');
+      const file = path.join(dir, path.normalize(decodeURIComponent(url.pathname)).replace(/^([/\\])+/, '') || 'index.html');
+      if (!file.startsWith(dir) || !fs.existsSync(file) || fs.statSync(file).isDirectory()) {
+        res.writeHead(404);
+        res.end('not found');
+        return;
+      }
+      res.writeHead(200, { 'Content-Type': TYPES[path.extname(file)] || 'application/octet-stream' });
+      fs.createReadStream(file).pipe(res);
+    });
+    server.listen(0, '127.0.0.1', () => resolve(server));
+  });
+}
+
+const ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
+              '--disable-component-update', '--disable-sync', '--use-angle=swiftshader', '--enable-unsafe-swiftshader'];
+
+export const env = { server: null, context: null, base: '' };
+
+// Starts the server and the browser (call from before()); stop() from after().
+export async function start() {
+  env.server = await serve(WEB);
+  env.base = `http://127.0.0.1:${env.server.address().port}/`;
+  env.context = await chromium.launchPersistentContext(fs.mkdtempSync(path.join(os.tmpdir(), 'attnplay-chromium-')), {
+    executablePath: '/usr/bin/chromium', headless: true, args: ARGS, viewport: { width: 1280, height: 720 }, acceptDownloads: true,
+  });
+  return env;
+}
+
+export async function stop() {
+  await env.context?.close();
+  env.server?.close();
+}
+
+// Opens a page and waits for the app: window.attnplay ready and a few frames drawn (fonts loaded).
+export async function open(query = '', viewport, pagePath = 'index.html') {
+  const page = await env.context.newPage();
+  if (viewport) await page.setViewportSize(viewport);
+  const errors = [];
+  page.on('console', (m) => { if (m.type() === 'error') errors.push(m.text()); });
+  page.on('pageerror', (e) => errors.push(e.message));
+  await page.goto(env.base + pagePath + query);
+  await page.waitForFunction(() => window.attnplay, null, { timeout: 60000 });
+  await page.evaluate(() => window.attnplay.ready);
+  await page.waitForFunction(() => window.attnplay.stats().frame > 5, null, { timeout: 60000 });
+  return { page, errors };
+}
+
+export const rect = (layout, name) => {
+  assert.ok(layout[name], `widget ${name} is on screen (have: ${Object.keys(layout).slice(0, 40).join(', ')})`);
+  const [x, y, w, h] = layout[name];
+  return { x: x + w / 2, y: y + h / 2 };
+};
+export const frames = (page, n = 3) => page.evaluate((n) => new Promise((res) => {
+  const start = window.attnplay.stats().frame;
+  const tick = () => (window.attnplay.stats().frame >= start + n ? res() : requestAnimationFrame(tick));
+  tick();
+}), n);
+export const layout = (page) => page.evaluate(() => window.attnplay.layout());
+export const result = (page) => page.evaluate(() => window.attnplay.result());
+export const rowSum = (row) => row.reduce((a, b) => a + b, 0);
+
