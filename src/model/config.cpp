@@ -465,6 +465,10 @@ bool config_parse(const json& j, Config* out, std::string* error) {
 }
 
 // Deepest bracket nesting of JSON text, outside strings: refused before parsing so recursion stays bounded.
+static int json_nesting_depth(const std::string& text);
+
+bool json_nesting_ok(const std::string& text, int max_depth) { return json_nesting_depth(text) <= max_depth; }
+
 static int json_nesting_depth(const std::string& text) {
   int depth = 0, max_depth = 0;
   bool in_str = false, esc = false;
@@ -485,7 +489,7 @@ static int json_nesting_depth(const std::string& text) {
 }
 
 bool config_parse_text(const std::string& text, Config* out, std::string* error) {
-  if (json_nesting_depth(text) > 32) {
+  if (!json_nesting_ok(text)) {
     if (error) *error = "config: JSON is nested too deeply (at most 32 levels)";
     return false;
   }

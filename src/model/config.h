@@ -105,5 +105,7 @@ bool config_parse(const nlohmann::json& j, Config* out, std::string* error);    
 bool config_parse_text(const std::string& text, Config* out, std::string* error);      // JSON text -> config
 
 const char* attention_kind_name(AttentionKind kind);    // "scaled_dot", ... (the config's spelling)
+bool        json_nesting_ok(const std::string& text, int max_depth = 32);  // bracket depth outside strings <= max
+                                                                           // (checked before any recursive parse)
 
 }  // namespace attnplay

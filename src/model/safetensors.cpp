@@ -1,6 +1,8 @@
 // attnplay model: safetensors read/write. Contracts: safetensors.h.
 #include "model/safetensors.h"
 
+#include "model/config.h"
+
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
@@ -26,6 +28,8 @@ bool safetensors_read(const uint8_t* bytes, size_t size, SafeTensorsFile* out, s
   const size_t data_size = size - 8 - size_t(n);
   const uint8_t* data = bytes + 8 + n;
 
+  if (!json_nesting_ok(std::string(reinterpret_cast<const char*>(bytes + 8), size_t(n)), 8))
+    return bad("header is nested too deeply");
   // Parse the header, refusing duplicate names (nlohmann would silently keep the last one).
   std::string dup;
   int depth = 0;

@@ -1,6 +1,8 @@
 // attnplay model: URL state. Contracts: url_state.h.
 #include "model/url_state.h"
 
+#include "model/config.h"
+
 #include <cstdlib>
 
 namespace attnplay {
@@ -87,23 +89,13 @@ bool url_state_decode(const std::string& query, json* partial, std::string* erro
     return false;
   };
   if (query.size() > kMaxQueryBytes) return bad("is too long (at most 1 MiB)");
-  std::string q = query;
-  if (!q.empty() && q[0] == '?') q.erase(0, 1);
   json base = json::object(), plain = json::object();
-  size_t start = 0;
-  while (start <= q.size()) {
-    size_t end = q.find('&', start);
-    if (end == std::string::npos) end = q.size();
-    const std::string pair = q.substr(start, end - start);
-    start = end + 1;
-    if (pair.empty()) continue;
-    const size_t eq = pair.find('=');
-    const std::string key = url_percent_decode(pair.substr(0, eq));
-    const std::string val = eq == std::string::npos ? "" : url_percent_decode(pair.substr(eq + 1));
+  for (const auto& [key, val] : url_query_params(query)) {
     long long n = 0;
     if (key == "cfg") {
       std::string text;
       if (!base64url_decode(val, &text)) return bad("parameter cfg: not valid base64url");
+      if (!json_nesting_ok(text)) return bad("parameter cfg: JSON is nested too deeply (at most 32 levels)");
       json j = json::parse(text, nullptr, false);
       if (j.is_discarded()) return bad("parameter cfg: not valid JSON after base64url decoding");
       if (!j.is_object()) return bad("parameter cfg: must encode a JSON object");
@@ -122,6 +114,22 @@ bool url_state_decode(const std::string& query, json* partial, std::string* erro
   base.merge_patch(plain);
   *partial = std::move(base);
   return true;
+}
+
+std::vector<std::pair<std::string, std::string>> url_query_params(const std::string& query) {
+  std::vector<std::pair<std::string, std::string>> out;
+  const size_t first = !query.empty() && query[0] == '?' ? 1 : 0;
+  size_t start = first;
+  while (start <= query.size()) {
+    size_t end = query.find('&', start);
+    if (end == std::string::npos) end = query.size();
+    const std::string pair = query.substr(start, end - start);
+    start = end + 1;
+    if (pair.empty()) continue;
+    const size_t eq = pair.find('=');
+    out.emplace_back(url_percent_decode(pair.substr(0, eq)), eq == std::string::npos ? "" : url_percent_decode(pair.substr(eq + 1)));
+  }
+  return out;
 }
 
 std::string url_state_encode(const json& config) { return "cfg=" + base64url_encode(config.dump()); }

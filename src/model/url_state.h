@@ -10,6 +10,8 @@
 #include <nlohmann/json.hpp>
 
 #include <string>
+#include <utility>
+#include <vector>
 
 namespace attnplay {
 
@@ -18,5 +20,6 @@ std::string url_state_encode(const nlohmann::json& config);                     
 std::string base64url_encode(const std::string& bytes);
 bool        base64url_decode(const std::string& text, std::string* bytes);                      // false on a bad alphabet/length
 std::string url_percent_decode(const std::string& s);                                            // %XX and '+' -> bytes
+std::vector<std::pair<std::string, std::string>> url_query_params(const std::string& query);      // "?a=b&c" -> (a,b),(c,"")
 
 }  // namespace attnplay

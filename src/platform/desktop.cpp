@@ -97,7 +97,9 @@ int desktop_main(int argc, char** argv) {
       std::fprintf(stderr, "attnplay: %s: cannot read\n", config_path.c_str());
       return 2;
     }
-    config = nlohmann::json::parse(bytes.begin(), bytes.end(), nullptr, false);
+    const std::string text(bytes.begin(), bytes.end());
+    if (json_nesting_ok(text)) config = nlohmann::json::parse(text, nullptr, false);
+    else config = nlohmann::json();
     if (config.is_discarded() || !config.is_object()) {
       std::fprintf(stderr, "attnplay: %s: not a JSON object\n", config_path.c_str());
       return 2;

@@ -141,7 +141,9 @@ int answer(bool ok, std::string text) {
 extern "C" {
 
 EMSCRIPTEN_KEEPALIVE int ap_app_set_config(const char* json_text, int len) {
-  nlohmann::json partial = nlohmann::json::parse(std::string(json_text, size_t(len)), nullptr, false);
+  const std::string text(json_text, size_t(len));
+  if (!attnplay::json_nesting_ok(text)) return answer(false, "config: JSON is nested too deeply (at most 32 levels)");
+  nlohmann::json partial = nlohmann::json::parse(text, nullptr, false);
   if (partial.is_discarded()) return answer(false, "setConfig: not valid JSON");
   std::string error;
   try {

@@ -264,7 +264,10 @@ static void file_dialogs(App* app) {
   if (ImGui::BeginPopupModal(tr_id(S_SAVE_AS, "save_as").c_str(), nullptr, ImGuiWindowFlags_AlwaysAutoResize)) {
     ImGui::SetNextItemWidth(ImGui::GetFontSize() * 30);
     ImGui::InputText("##path", &app->save_path);
-    if (ImGui::Button(tr_id(S_SAVE, "save").c_str())) {
+    app_record(app, "save_path");
+    const bool save = ImGui::Button(tr_id(S_SAVE, "save").c_str());
+    app_record(app, "save_button");
+    if (save) {
       std::ofstream f(app->save_path, std::ios::binary);
       char buf[1024];
       if (f && f.write(app->save_bytes.data(), std::streamsize(app->save_bytes.size()))) {

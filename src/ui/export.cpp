@@ -104,7 +104,7 @@ bool import_config(App* app, const std::string& text, std::string* error) {
     return false;
   }
   Config probe;
-  if (!config_parse_text(text, &probe, error)) return false;  // same checks (and messages) as the CLI
+  if (!config_parse_text(text, &probe, error)) return false;  // same checks (and messages) as the CLI, depth included
   const json j = json::parse(text);
   app->state.preset_id.clear();
   app->state.compare.clear();

@@ -22,18 +22,7 @@ struct Param {
 
 std::vector<Param> split_query(const std::string& query) {
   std::vector<Param> out;
-  std::string q = query;
-  if (!q.empty() && q[0] == '?') q.erase(0, 1);
-  size_t start = 0;
-  while (start <= q.size()) {
-    size_t end = q.find('&', start);
-    if (end == std::string::npos) end = q.size();
-    const std::string pair = q.substr(start, end - start);
-    start = end + 1;
-    if (pair.empty()) continue;
-    const size_t eq = pair.find('=');
-    out.push_back({url_percent_decode(pair.substr(0, eq)), eq == std::string::npos ? "" : url_percent_decode(pair.substr(eq + 1))});
-  }
+  for (auto& [k, v] : url_query_params(query)) out.push_back({std::move(k), std::move(v)});
   return out;
 }
 

@@ -252,6 +252,14 @@ describe('exports and import', () => {
     await (await chooser2).setFiles({ name: 'bad.json', mimeType: 'application/json', buffer: Buffer.from('{"heads": 5}') });
     await frames(page, 5);
     assert.deepEqual(await config(page), cfg);
+    // Dropping a config file on the page imports it too.
+    await page.evaluate(() => {
+      const dt = new DataTransfer();
+      dt.items.add(new File([JSON.stringify({ text: 'dropped here', heads: 1 })], 'dropped.json', { type: 'application/json' }));
+      document.getElementById('canvas').dispatchEvent(new DragEvent('drop', { dataTransfer: dt, bubbles: true, cancelable: true }));
+    });
+    await page.waitForFunction(() => window.attnplay.getConfig().text === 'dropped here', null, { timeout: 5000 });
+    assert.equal((await result(page)).layers[0].heads.length, 1);
     assert.deepEqual(errors, []);
     await page.close();
   });

@@ -11,6 +11,8 @@
 #include <imgui_internal.h>
 
 #include <algorithm>
+#include <fstream>
+#include <iterator>
 #include <regex>
 
 namespace attnplay {
@@ -281,6 +283,24 @@ TEST_F(HeadlessApp, HoveringAChipHighlightsItsRowAndColumn) {
   EXPECT_EQ(app.state.sel.hover_key, 2);
 }
 
+TEST_F(HeadlessApp, DesktopExportsAskForAPathAndWriteTheFile) {
+  // No host save hook (the desktop): File -> Export opens a Save-as dialog with a path.
+  const std::string dir = ::testing::TempDir();
+  app_deliver_file(&app, "attnplay-config.json", "application/json", "{\"text\": \"saved\"}");
+  frames(2);
+  ASSERT_TRUE(app.layout.count("save_button"));
+  app.save_path = dir + "/attnplay-export-test.json";
+  click(centre("save_button"));
+  std::ifstream f(dir + "/attnplay-export-test.json");
+  std::string text((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
+  EXPECT_EQ(text, "{\"text\": \"saved\"}");
+  // ... and importing it back is one call (the desktop's drop handler and Import dialog use it).
+  EXPECT_TRUE(app_import(&app, text, "attnplay-export-test.json"));
+  EXPECT_EQ(app.state.trace.tokens, (std::vector<std::string>{"saved"}));
+  EXPECT_FALSE(app_import(&app, "{\"heads\": 5}", "bad.json"));
+  EXPECT_EQ(app.state.trace.tokens, (std::vector<std::string>{"saved"}));
+}
+
 TEST_F(HeadlessApp, EveryViewDrawsForEveryMode) {
   for (const char* cfg : {R"({"mode": "transformer", "text": "今天天气很好", "tokenizer": "chars"})",
                           R"({"key_text": "le chat", "attention": {"kind": "additive"}})",
@@ -383,6 +403,7 @@ TEST(Share, BadUrlsAreRefusedByNameAndChangeNothing) {
       {"?heads=abc", "URL parameter heads: must be an integer"},
       {"?cfg=@@@", "URL parameter cfg: not valid base64url"},
       {"?cfg=bm90IGpzb24", "URL parameter cfg: not valid JSON"},
+      {"?cfg=W1tbW1tbW1tbW1tbW1tbW1tbW1tbW1tbW1tbW1tbW1tbW1tbW1tbW1tbW1tbW1tbW1tbW1tb", "nested too deeply"},
       {"?heads=3", "heads must divide d_model"},
       {"?preset=scaling&heads=7", "heads must divide d_model"},
   };
