@@ -36,6 +36,7 @@ PKGS_NATIVE=(g++ cmake ninja-build pkg-config libeigen3-dev nlohmann-json3-dev l
 PKGS_WEB=(emscripten nodejs)
 PKGS_TEST=(chromium xvfb)
 PKGS_FIXTURES=(python3-torch python3-numpy)
+PKGS_BENCH=(python3-onnx)
 
 apt_updated=0
 ensure_packages() {
@@ -212,8 +213,15 @@ case "$cmd" in
     exec "$ROOT/build/native/attnplay" ;;
   bench)
     build_native; build_web
+    ensure_packages "${PKGS_BENCH[@]}"
+    log "native (Google Benchmark)"
     "$ROOT/build/native/attnplay_bench"
-    node "$ROOT/bench/bench_core.mjs" "$ROOT/build/web" ;;
+    log "attnplay-core.mjs in Node"
+    node "$ROOT/bench/bench_core.mjs" "$ROOT/build/web"
+    log "peers: TF.js (wasm) and onnxruntime-web, same inputs, interleaved"
+    (cd "$ROOT/bench" && npm ci --no-audit --no-fund --loglevel=error >/dev/null)
+    /usr/bin/python3 "$ROOT/bench/make_onnx_models.py" "$ROOT/build/bench-models" >/dev/null
+    ATTNPLAY_BENCH_JSON="$ROOT/build/bench-peers.json" node "$ROOT/bench/bench_peers.mjs" "$ROOT/build/web" "$ROOT/build/bench-models" 7 ;;
   fixtures)
     ensure_packages "${PKGS_FIXTURES[@]}"
     /usr/bin/python3 "$ROOT/tests/fixtures/make_fixtures.py" "$ROOT/tests/fixtures" ;;

@@ -1,10 +1,14 @@
 // attnplay core: attention kernels. Glossary and contracts: attention.h.
 #include "core/attention.h"
 
+#include "core/gemm.h"
+
 #include <algorithm>
 #include <cfloat>
 #include <cmath>
 #include <limits>
+#include <type_traits>
+#include <vector>
 
 namespace attnplay {
 
@@ -50,6 +54,16 @@ static bool softmax_row(const Scalar* s, const uint8_t* m, int n, float* w) {
   }
   if (max_v == -inf) {  // every visible score is -inf (or NaN): uniform over the visible keys
     for (int j = 0; j < n; ++j) w[j] = (m && m[j]) ? 0.0f : 1.0f / float(visible);
+    return true;
+  }
+  if constexpr (std::is_same_v<Scalar, float>) {  // the common case: vectorised exp
+    for (int j = 0; j < n; ++j)
+      w[j] = (m && m[j]) || std::isnan(s[j]) ? -std::numeric_limits<float>::infinity() : s[j] - max_v;
+    vexp_inplace(w, n);
+    double sum = 0;
+    for (int j = 0; j < n; ++j) sum += w[j];
+    const float inv = float(1.0 / sum);  // sum >= 1: the max element contributes exp(0)
+    for (int j = 0; j < n; ++j) w[j] *= inv;
     return true;
   }
   Scalar sum = 0;
@@ -163,32 +177,72 @@ void attention_forward_reference(const Mat& q, const Mat& k, const Mat& v, const
       if (!(mask && (*mask)(i, j)) && std::fabs(out->scores(i, j)) == FLT_MAX) out->overflowed = true;
 }
 
+// Largest |x| of a matrix (0 for an empty one).
+static float abs_max(const Mat& m) { return m.size() ? m.cwiseAbs().maxCoeff() : 0.0f; }
+
+// Rows of scores [n_q, n_k] (masked = -inf, the rest finite) -> softmax weights and fully-masked flags.
+static void softmax_finite_rows(const Mat& scores, Mat* weights, std::vector<uint8_t>* fully_masked) {
+  const int n_q = int(scores.rows()), n_k = int(scores.cols());
+  weights->resize(n_q, n_k);
+  fully_masked->assign(size_t(n_q), 0);
+  for (int i = 0; i < n_q; ++i) {
+    const float* s = scores.data() + size_t(i) * n_k;
+    float* w = weights->data() + size_t(i) * n_k;
+    const float mx = vmax(s, n_k);
+    if (mx == -std::numeric_limits<float>::infinity()) {  // exp(-inf - max) = 0 masks; no visible key at all here
+      std::fill(w, w + n_k, 0.0f);
+      (*fully_masked)[size_t(i)] = 1;
+      continue;
+    }
+    std::copy(s, s + n_k, w);
+    vscale(w, n_k, 1.0f / vexp_shift_sum(w, n_k, mx));
+  }
+}
+
 void attention_forward(const Mat& q, const Mat& k, const Mat& v, const AttentionParams& params, const MaskMat* mask,
                        AttentionOutput* out) {
-  const int n_q = int(q.rows()), n_k = int(k.rows());
+  const int n_q = int(q.rows()), n_k = int(k.rows()), d_k = int(q.cols()), d_v = int(v.cols());
   const float inv_div = float(1.0 / score_divisor(params));
-  switch (params.kind) {
-    case ATTENTION_KIND_SCALED_DOT:
-    case ATTENTION_KIND_DOT:
-      out->scores.noalias() = (q * inv_div) * k.transpose();
-      break;
-    case ATTENTION_KIND_GENERAL:
-      out->scores.noalias() = ((q * *params.w_general) * inv_div) * k.transpose();
-      break;
-    case ATTENTION_KIND_ADDITIVE: {
-      const Mat wq = q * params.w_additive->transpose();  // [n_q, d_a]
-      const Mat uk = k * params.u_additive->transpose();  // [n_k, d_a]
-      const Vec& va = *params.v_additive;
-      out->scores.resize(n_q, n_k);
-      Eigen::RowVectorXf h(wq.cols());
-      for (int i = 0; i < n_q; ++i)
-        for (int j = 0; j < n_k; ++j) {
-          h = (wq.row(i) + uk.row(j)).array().tanh();
-          out->scores(i, j) = h.dot(va) * inv_div;
-        }
-      break;
+  const float neg_inf = -std::numeric_limits<float>::infinity();
+  out->overflowed = false;
+  if (params.kind != ATTENTION_KIND_ADDITIVE) {
+    // Dot-product kinds on the vector kernels. A bound decides overflow up front, in O(n·d) instead of scanning
+    // n² scores: |score| <= d_k · max|q'| · max|k| (q' = q·W for general). Beyond float32 range: the double path.
+    const Mat qs = params.kind == ATTENTION_KIND_GENERAL ? Mat((q * *params.w_general) * inv_div) : Mat(q * inv_div);
+    const double bound = double(d_k) * double(abs_max(qs)) * double(abs_max(k));
+    if (!(bound < 1e37) || !std::isfinite(abs_max(v))) {
+      finish_from_double(scores_reference(q, k, params, mask), v, mask, out);
+      out->overflowed = true;
+      return;
     }
+    thread_local GemmPacked pk, pv;
+    thread_local std::vector<float> kt;
+    kt.resize(size_t(d_k) * n_k);
+    for (int j = 0; j < n_k; ++j)
+      for (int d = 0; d < d_k; ++d) kt[size_t(d) * n_k + j] = k(j, d);
+    gemm_pack_b(d_k, n_k, kt.data(), n_k, &pk);
+    out->scores.resize(n_q, n_k);
+    gemm_packed(n_q, qs.data(), d_k, pk, out->scores.data(), n_k);
+    if (mask)
+      for (Eigen::Index c = 0; c < out->scores.size(); ++c)
+        if (mask->data()[c]) out->scores.data()[c] = neg_inf;
+    softmax_finite_rows(out->scores, &out->weights, &out->fully_masked);
+    gemm_pack_b(n_k, d_v, v.data(), d_v, &pv);
+    out->context.resize(n_q, d_v);
+    gemm_packed(n_q, out->weights.data(), n_k, pv, out->context.data(), d_v);
+    return;
   }
+  // Additive (Bahdanau): v_aᵀ tanh(W q + U k) for every pair.
+  const Mat wq = q * params.w_additive->transpose();  // [n_q, d_a]
+  const Mat uk = k * params.u_additive->transpose();  // [n_k, d_a]
+  const Vec& va = *params.v_additive;
+  out->scores.resize(n_q, n_k);
+  Eigen::RowVectorXf h(wq.cols());
+  for (int i = 0; i < n_q; ++i)
+    for (int j = 0; j < n_k; ++j) {
+      h = (wq.row(i) + uk.row(j)).array().tanh();
+      out->scores(i, j) = h.dot(va) * inv_div;
+    }
   // Masked cells become -inf; any other non-finite score means float32 overflowed (inputs near ±1e30, or a
   // temperature near 0): redo this head in double so no NaN or arbitrary inf reaches the weights.
   bool finite = true;
@@ -196,7 +250,7 @@ void attention_forward(const Mat& q, const Mat& k, const Mat& v, const Attention
     float* row = out->scores.data() + size_t(i) * n_k;
     const uint8_t* m = mask ? mask->data() + size_t(i) * n_k : nullptr;
     for (int j = 0; j < n_k; ++j) {
-      if (m && m[j]) row[j] = -std::numeric_limits<float>::infinity();
+      if (m && m[j]) row[j] = neg_inf;
       else if (!std::isfinite(row[j])) finite = false;
     }
   }
@@ -205,41 +259,61 @@ void attention_forward(const Mat& q, const Mat& k, const Mat& v, const Attention
     out->overflowed = true;
     return;
   }
-  out->overflowed = false;
-  softmax_rows_masked(out->scores, mask, &out->weights, &out->fully_masked);
+  softmax_finite_rows(out->scores, &out->weights, &out->fully_masked);
   out->context.noalias() = out->weights * v;
 }
 
-// [Batched] -----------------------------------------------------------------------------------------------
+// [Batched] ---------------------------------------------------------------------------------------------
+// One head, blocked by queries so a block's scores stay in cache; Kᵀ and V are packed once per head; under a causal
+// mask a block multiplies only the keys up to its last query (the masked rest is never computed).
+// q [n_q, d_k] (row stride ldq), k [n_k, d_k] (ldk), v [n_k, d_v] (ldv) -> out [n_q, d_v] (ldo), weights [n_q, n_k]
+// (row stride n_k) or nullptr.
+void attention_head_fast(const float* q, int ldq, const float* k, int ldk, const float* v, int ldv, int n_q, int n_k,
+                         int d_k, int d_v, bool causal, float scale, float* out, int ldo, float* weights) {
+  constexpr int kBlock = 64;
+  thread_local std::vector<float> kt, qs, scores, inv;
+  thread_local GemmPacked pk, pv;
+  kt.resize(size_t(d_k) * n_k);
+  for (int j = 0; j < n_k; ++j)
+    for (int d = 0; d < d_k; ++d) kt[size_t(d) * n_k + j] = k[size_t(j) * ldk + d];
+  gemm_pack_b(d_k, n_k, kt.data(), n_k, &pk);
+  gemm_pack_b(n_k, d_v, v, ldv, &pv);
+  qs.resize(size_t(kBlock) * d_k);
+  scores.resize(size_t(kBlock) * n_k);
+  inv.resize(kBlock);
+  for (int r0 = 0; r0 < n_q; r0 += kBlock) {
+    const int rows = std::min(kBlock, n_q - r0);
+    const int kv = causal ? std::min(n_k, r0 + rows) : n_k;  // keys any row of this block may see
+    for (int i = 0; i < rows; ++i)
+      for (int d = 0; d < d_k; ++d) qs[size_t(i) * d_k + d] = q[size_t(r0 + i) * ldq + d] * scale;
+    gemm_packed(rows, qs.data(), d_k, pk, scores.data(), kv, false, -1, kv);  // scores [rows, kv]
+    for (int i = 0; i < rows; ++i) {
+      float* row = scores.data() + size_t(i) * kv;
+      const int visible = causal ? std::min(kv, r0 + i + 1) : kv;
+      const float mx = vmax(row, visible);
+      const float sum = vexp_shift_sum(row, visible, mx);
+      std::fill(row + visible, row + kv, 0.0f);  // masked inside the diagonal block: weight 0
+      inv[size_t(i)] = visible > 0 ? 1.0f / sum : 0.0f;
+      if (weights) {
+        float* w = weights + size_t(r0 + i) * n_k;
+        std::copy(row, row + kv, w);
+        vscale(w, kv, inv[size_t(i)]);
+        std::fill(w + kv, w + n_k, 0.0f);
+      }
+    }
+    float* o = out + size_t(r0) * ldo;
+    gemm_packed(rows, scores.data(), kv, pv, o, ldo, false, kv, -1);  // unnormalised P · V ...
+    for (int i = 0; i < rows; ++i)                                      // ... then each row / its sum
+      for (int d = 0; d < d_v; ++d) o[size_t(i) * ldo + d] *= inv[size_t(i)];
+  }
+}
+
 void attention_batched(const float* q, const float* k, const float* v, int heads, int n_q, int n_k, int d_k, int d_v,
                        bool causal, float scale, float* context, float* weights) {
-  using CMap = Eigen::Map<const Mat>;
-  using MMap = Eigen::Map<Mat>;
-  Mat scratch;
-  if (!weights) scratch.resize(n_q, n_k);
-  for (int h = 0; h < heads; ++h) {
-    CMap qh(q + size_t(h) * n_q * d_k, n_q, d_k);
-    CMap kh(k + size_t(h) * n_k * d_k, n_k, d_k);
-    CMap vh(v + size_t(h) * n_k * d_v, n_k, d_v);
-    MMap ch(context + size_t(h) * n_q * d_v, n_q, d_v);
-    MMap p(weights ? weights + size_t(h) * n_q * n_k : scratch.data(), n_q, n_k);
-    p.noalias() = (qh * scale) * kh.transpose();
-    for (int i = 0; i < n_q; ++i) {
-      float* row = p.data() + size_t(i) * n_k;
-      const int visible = causal ? std::min(n_k, i + 1) : n_k;
-      float max_v = -std::numeric_limits<float>::infinity();
-      for (int j = 0; j < visible; ++j) max_v = std::max(max_v, row[j]);
-      float sum = 0;
-      for (int j = 0; j < visible; ++j) {
-        row[j] = std::exp(row[j] - max_v);
-        sum += row[j];
-      }
-      const float inv = visible > 0 ? 1.0f / sum : 0.0f;
-      for (int j = 0; j < visible; ++j) row[j] *= inv;
-      for (int j = visible; j < n_k; ++j) row[j] = 0.0f;
-    }
-    ch.noalias() = p * vh;
-  }
+  for (int h = 0; h < heads; ++h)
+    attention_head_fast(q + size_t(h) * n_q * d_k, d_k, k + size_t(h) * n_k * d_k, d_k, v + size_t(h) * n_k * d_v, d_v, n_q,
+                        n_k, d_k, d_v, causal, scale, context + size_t(h) * n_q * d_v, d_v,
+                        weights ? weights + size_t(h) * n_q * n_k : nullptr);
 }
 
 std::string core_simd_instruction_sets() {

@@ -89,6 +89,10 @@ void attention_forward_reference(const Mat& q, const Mat& k, const Mat& v, const
 // weights != nullptr, weights [heads, n_q, n_k]. scores = scale · q·kᵀ (scale multiplies); causal masks j > i.
 void attention_batched(const float* q, const float* k, const float* v, int heads, int n_q, int n_k, int d_k, int d_v,
                        bool causal, float scale, float* context, float* weights);
+// One head over strided buffers (the kernel of attention_batched and mha_batched): q [n_q, d_k] with row stride
+// ldq, k [n_k, d_k] (ldk), v [n_k, d_v] (ldv) -> out [n_q, d_v] (ldo) and weights [n_q, n_k] or nullptr.
+void attention_head_fast(const float* q, int ldq, const float* k, int ldk, const float* v, int ldv, int n_q, int n_k,
+                         int d_k, int d_v, bool causal, float scale, float* out, int ldo, float* weights);
 
 // Human-readable description of the build's vector units, e.g. "SSE, SSE2, ... AVX2, FMA" or "WASM SIMD128".
 std::string core_simd_instruction_sets();

@@ -1,7 +1,10 @@
 // attnplay core: Transformer layers. Glossary and contracts: layers.h.
 #include "core/layers.h"
 
+#include "core/gemm.h"
+
 #include <cmath>
+#include <vector>
 
 namespace attnplay {
 
@@ -59,24 +62,26 @@ void mha_forward(const Mat& x_q, const Mat& x_kv, const MhaWeights& w, const Att
 
 void mha_batched(const float* x, const float* wq, const float* wk, const float* wv, const float* wo, int n,
                  int d_model, int heads, bool causal, float* output, float* weights) {
-  using CMap = Eigen::Map<const Mat>;
-  const int d_k = d_model / heads;
-  CMap X(x, n, d_model);
-  const Mat q = X * CMap(wq, d_model, d_model);  // [n, d_model]
-  const Mat k = X * CMap(wk, d_model, d_model);
-  const Mat v = X * CMap(wv, d_model, d_model);
-  // Regroup [n, heads·d_k] into [heads, n, d_k] for the batched kernel.
-  Mat qh(heads * n, d_k), kh(heads * n, d_k), vh(heads * n, d_k), ch(heads * n, d_k);
-  for (int h = 0; h < heads; ++h) {
-    qh.middleRows(h * n, n) = q.middleCols(h * d_k, d_k);
-    kh.middleRows(h * n, n) = k.middleCols(h * d_k, d_k);
-    vh.middleRows(h * n, n) = v.middleCols(h * d_k, d_k);
-  }
-  attention_batched(qh.data(), kh.data(), vh.data(), heads, n, n, d_k, d_k, causal, 1.0f / std::sqrt(float(d_k)),
-                    ch.data(), weights);
-  Mat concat(n, d_model);
-  for (int h = 0; h < heads; ++h) concat.middleCols(h * d_k, d_k) = ch.middleRows(h * n, n);
-  Eigen::Map<Mat>(output, n, d_model).noalias() = concat * CMap(wo, d_model, d_model);
+  const int d = d_model, d_k = d_model / heads;
+  thread_local std::vector<float> q, k, v, concat;
+  thread_local GemmPacked pw;
+  q.resize(size_t(n) * d);
+  k.resize(size_t(n) * d);
+  v.resize(size_t(n) * d);
+  concat.resize(size_t(n) * d);
+  // Projections x·W (row-major, no transposes), then each head straight from its columns (row stride d).
+  gemm_pack_b(d, d, wq, d, &pw);
+  gemm_packed(n, x, d, pw, q.data(), d);
+  gemm_pack_b(d, d, wk, d, &pw);
+  gemm_packed(n, x, d, pw, k.data(), d);
+  gemm_pack_b(d, d, wv, d, &pw);
+  gemm_packed(n, x, d, pw, v.data(), d);
+  const float scale = 1.0f / std::sqrt(float(d_k));
+  for (int h = 0; h < heads; ++h)
+    attention_head_fast(q.data() + h * d_k, d, k.data() + h * d_k, d, v.data() + h * d_k, d, n, n, d_k, d_k, causal, scale,
+                        concat.data() + h * d_k, d, weights ? weights + size_t(h) * n * n : nullptr);
+  gemm_pack_b(d, d, wo, d, &pw);
+  gemm_packed(n, concat.data(), d, pw, output, d);
 }
 
 }  // namespace attnplay

@@ -1,8 +1,10 @@
 // attnplay tests: src/core against plain-loop references and hand-computed values.
 #include "core/attention.h"
+#include "core/gemm.h"
 #include "core/layers.h"
 #include "test_util.h"
 
+#include <array>
 #include <cfloat>
 #include <limits>
 #include <random>
@@ -269,6 +271,92 @@ TEST(Layers, MhaBatchedMatchesMhaForward) {
     // Tolerance 1e-4 relative: two differently ordered float32 GEMM chains over d=12 with |x| ~ 1.
     EXPECT_TRUE(mat_near(out, ref, 1e-4, 1e-5)) << "causal=" << causal;
     for (int h = 0; h < H; ++h) EXPECT_TRUE(mat_near(w.middleRows(h * n, n), heads[size_t(h)].attn.weights, 1e-4, 1e-6));
+  }
+}
+
+}  // namespace
+}  // namespace attnplay
+
+namespace attnplay {
+namespace {
+
+// The vector kernels against their plain-loop references, on odd sizes and tails.
+struct GemmCase {
+  int M, N, K;
+};
+std::ostream& operator<<(std::ostream& os, const GemmCase& c) { return os << "M=" << c.M << " N=" << c.N << " K=" << c.K; }
+class GemmVsReference : public ::testing::TestWithParam<GemmCase> {};
+
+TEST_P(GemmVsReference, PackedKernelMatchesPlainLoops) {
+  const GemmCase c = GetParam();
+  const Mat A = random_mat(c.M, c.K, 51), B = random_mat(c.K, c.N, 52);
+  Mat got = Mat::Constant(c.M, c.N, 7.0f), want(c.M, c.N);
+  gemm(c.M, c.N, c.K, A.data(), c.K, B.data(), c.N, got.data(), c.N);
+  gemm_reference(c.M, c.N, c.K, A.data(), c.K, B.data(), c.N, want.data(), c.N);
+  // 1e-5 relative of the largest |value| (float32 sums of K products; K up to 300 here).
+  EXPECT_TRUE(mat_near(got, want, 0, 1e-5 * std::max(1.0f, want.cwiseAbs().maxCoeff())));
+  // accumulate, and partial k/n ranges (the causal blocks use them)
+  GemmPacked packed;
+  gemm_pack_b(c.K, c.N, B.data(), c.N, &packed);
+  Mat acc = want;
+  gemm_packed(c.M, A.data(), c.K, packed, acc.data(), c.N, true);
+  EXPECT_TRUE(mat_near(acc, 2 * want, 0, 2e-5 * std::max(1.0f, want.cwiseAbs().maxCoeff())));
+  const int kc = c.K / 2, nc = std::max(1, c.N / 2 + 1);
+  Mat part = Mat::Zero(c.M, nc), part_ref(c.M, nc);
+  gemm_packed(c.M, A.data(), c.K, packed, part.data(), nc, false, kc, nc);
+  gemm_reference(c.M, nc, kc, A.data(), c.K, B.data(), c.N, part_ref.data(), nc);
+  EXPECT_TRUE(mat_near(part, part_ref, 0, 1e-5 * std::max(1.0f, part_ref.cwiseAbs().maxCoeff())));
+}
+
+INSTANTIATE_TEST_SUITE_P(Shapes, GemmVsReference,
+                         ::testing::Values(GemmCase{1, 1, 1}, GemmCase{4, 8, 3}, GemmCase{5, 17, 9}, GemmCase{3, 7, 1},
+                                           GemmCase{64, 100, 32}, GemmCase{33, 31, 300}, GemmCase{130, 256, 64},
+                                           GemmCase{7, 5, 0}));
+
+TEST(VectorExp, MatchesStdExpAcrossTheRange) {
+  std::vector<float> x;
+  for (float v = -100.0f; v <= 89.0f; v += 0.0137f) x.push_back(v);
+  x.push_back(-std::numeric_limits<float>::infinity());
+  x.push_back(0.0f);
+  std::vector<float> y = x;
+  vexp_inplace(y.data(), int(y.size()));
+  double worst = 0;
+  for (size_t i = 0; i < x.size(); ++i) {
+    const double want = std::exp(double(x[i]));
+    if (x[i] < -87.3365f) {
+      EXPECT_EQ(y[i], 0.0f) << "exp(" << x[i] << ") underflows to exactly 0";
+    } else if (x[i] > 88.3762f) {
+      EXPECT_GT(y[i], 1e38f) << "exp(" << x[i] << ") saturates";
+    } else {
+      const double rel = std::fabs(y[i] - want) / want;
+      worst = std::max(worst, rel);
+      ASSERT_LT(rel, 4e-7) << "exp(" << x[i] << ") = " << y[i] << ", want " << want;
+    }
+  }
+  std::printf("  vexp worst relative error %.3g over %zu points\n", worst, x.size());
+  std::vector<float> row = {1.0f, 2.0f, 3.0f, 0.5f, -1.0f};
+  const float sum = vexp_shift_sum(row.data(), int(row.size()), 3.0f);
+  EXPECT_NEAR(sum, std::exp(-2.0) + std::exp(-1.0) + 1 + std::exp(-2.5) + std::exp(-4.0), 1e-6);
+  EXPECT_EQ(vmax(row.data(), 0), -std::numeric_limits<float>::infinity());
+}
+
+TEST(Batched, OddSizesAndCausalCrossShapesMatchTheReference) {
+  // Blocks of 64 queries: sizes around the block edge, n_q != n_k, tails of the 4 x 8 tile.
+  for (const auto& [n_q, n_k, d_k, d_v] : std::vector<std::array<int, 4>>{{65, 63, 5, 3}, {130, 130, 32, 32}, {1, 200, 7, 9}, {200, 1, 3, 2}}) {
+    for (bool causal : {false, true}) {
+      const Mat q = random_mat(n_q, d_k, 61), k = random_mat(n_k, d_k, 62), v = random_mat(n_k, d_v, 63);
+      Mat ctx(n_q, d_v), w(n_q, n_k);
+      attention_batched(q.data(), k.data(), v.data(), 1, n_q, n_k, d_k, d_v, causal, 0.4f, ctx.data(), w.data());
+      MaskSpec spec;
+      spec.causal = causal;
+      const MaskMat mask = mask_build(spec, n_q, n_k);
+      AttentionParams p;
+      p.scale_divisor = 1.0f / 0.4f;
+      AttentionOutput ref;
+      attention_forward_reference(q, k, v, p, &mask, &ref);
+      EXPECT_TRUE(mat_near(ctx, ref.context)) << "n_q=" << n_q << " n_k=" << n_k << " causal=" << causal;
+      EXPECT_TRUE(mat_near(w, ref.weights)) << "n_q=" << n_q << " n_k=" << n_k << " causal=" << causal;
+    }
   }
 }
 

@@ -1,0 +1,212 @@
+// attnplay core: vector-extension GEMM and exp. Contracts and tile choice: gemm.h.
+#include "core/gemm.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+#include <limits>
+
+namespace attnplay {
+
+namespace {
+
+#if defined(__AVX__) && !defined(__wasm__)
+constexpr int W = 8;
+typedef float vf __attribute__((vector_size(32)));
+typedef int vi __attribute__((vector_size(32)));
+#else
+constexpr int W = 4;  // SIMD128 on WebAssembly, SSE natively without AVX
+typedef float vf __attribute__((vector_size(16)));
+typedef int vi __attribute__((vector_size(16)));
+#endif
+constexpr int MR = 4;       // rows of the register tile
+constexpr int NR = 2 * W;   // columns of the register tile (= the packed panel width)
+
+inline vf load(const float* p) {
+  vf v;
+  std::memcpy(&v, p, sizeof v);
+  return v;
+}
+inline void store(float* p, vf v) { std::memcpy(p, &v, sizeof v); }
+inline vf splat(float x) { return vf{} + x; }
+
+// C[rows <= MR, cols <= NR] (+)= A[rows, K] · panel[K, NR].
+// panel rows are NR floats apart; only the first K of them are used.
+template <int R>
+void micro_kernel(int K, const float* A, int lda, const float* panel, float* C, int ldc, int cols, bool accumulate) {
+  vf c0[R], c1[R];
+  for (int r = 0; r < R; ++r) c0[r] = c1[r] = vf{};
+  const float* a[R];
+  for (int r = 0; r < R; ++r) a[r] = A + size_t(r) * lda;
+  for (int k = 0; k < K; ++k) {
+    const vf b0 = load(panel + size_t(k) * NR), b1 = load(panel + size_t(k) * NR + W);
+    for (int r = 0; r < R; ++r) {
+      const vf x = splat(a[r][k]);
+      c0[r] += x * b0;
+      c1[r] += x * b1;
+    }
+  }
+  for (int r = 0; r < R; ++r) {
+    float* c = C + size_t(r) * ldc;
+    if (cols == NR) {
+      if (accumulate) {
+        store(c, load(c) + c0[r]);
+        store(c + W, load(c + W) + c1[r]);
+      } else {
+        store(c, c0[r]);
+        store(c + W, c1[r]);
+      }
+    } else {  // right edge: through a buffer
+      float buf[NR];
+      store(buf, c0[r]);
+      store(buf + W, c1[r]);
+      for (int j = 0; j < cols; ++j) c[j] = accumulate ? c[j] + buf[j] : buf[j];
+    }
+  }
+}
+
+}  // namespace
+
+int gemm_vector_width() { return W; }
+
+void gemm_pack_b(int K, int N, const float* B, int ldb, GemmPacked* out) {
+  out->K = K;
+  out->N = N;
+  out->panel = NR;
+  const int panels = (N + NR - 1) / NR;
+  out->data.assign(size_t(panels) * K * NR, 0.0f);
+  for (int p = 0; p < panels; ++p) {
+    const int j0 = p * NR, cols = std::min(NR, N - j0);
+    float* dst = out->data.data() + size_t(p) * K * NR;
+    for (int k = 0; k < K; ++k) std::memcpy(dst + size_t(k) * NR, B + size_t(k) * ldb + j0, size_t(cols) * sizeof(float));
+  }
+}
+
+void gemm_packed(int M, const float* A, int lda, const GemmPacked& B, float* C, int ldc, bool accumulate, int k_count,
+                 int n_count) {
+  const int K = k_count < 0 ? B.K : std::min(k_count, B.K), N = n_count < 0 ? B.N : std::min(n_count, B.N);
+  const int panels = (N + NR - 1) / NR;
+  if (K == 0) {
+    if (!accumulate)
+      for (int i = 0; i < M; ++i) std::fill(C + size_t(i) * ldc, C + size_t(i) * ldc + N, 0.0f);
+    return;
+  }
+  for (int i = 0; i < M; i += MR) {
+    const int rows = std::min(MR, M - i);
+    for (int p = 0; p < panels; ++p) {
+      const int j0 = p * NR, cols = std::min(NR, N - j0);
+      const float* panel = B.data.data() + size_t(p) * B.K * NR;
+      const float* a = A + size_t(i) * lda;
+      float* c = C + size_t(i) * ldc + j0;
+      switch (rows) {
+        case 4: micro_kernel<4>(K, a, lda, panel, c, ldc, cols, accumulate); break;
+        case 3: micro_kernel<3>(K, a, lda, panel, c, ldc, cols, accumulate); break;
+        case 2: micro_kernel<2>(K, a, lda, panel, c, ldc, cols, accumulate); break;
+        default: micro_kernel<1>(K, a, lda, panel, c, ldc, cols, accumulate); break;
+      }
+    }
+  }
+}
+
+void gemm(int M, int N, int K, const float* A, int lda, const float* B, int ldb, float* C, int ldc) {
+  GemmPacked packed;
+  gemm_pack_b(K, N, B, ldb, &packed);
+  gemm_packed(M, A, lda, packed, C, ldc);
+}
+
+void gemm_reference(int M, int N, int K, const float* A, int lda, const float* B, int ldb, float* C, int ldc) {
+  for (int i = 0; i < M; ++i)
+    for (int j = 0; j < N; ++j) {
+      double acc = 0;
+      for (int k = 0; k < K; ++k) acc += double(A[size_t(i) * lda + k]) * double(B[size_t(k) * ldb + j]);
+      C[size_t(i) * ldc + j] = float(acc);
+    }
+}
+
+// exp(x) = 2^n · exp(r): n = round(x·log2 e) by the 1.5·2^23 rounding trick (n lands in the low mantissa bits),
+// r = x - n·ln2 with ln 2 split in two (exact first product), exp(r) by Cephes expf's degree-5 polynomial, 2^n
+// written into the exponent bits. Inputs below -87.34 (and -inf) give exactly 0; above 88.38 saturate at ~3.4e38.
+static inline vf vexp(vf x) {
+  const vf lo = splat(-87.3365447504f), hi = splat(88.3762626647949f);
+  const vf t = x < lo ? lo : (x > hi ? hi : x);
+  const vf magic = splat(12582912.0f);
+  const vf z = t * splat(1.44269504088896341f) + magic;
+  vi zi, mi;
+  std::memcpy(&zi, &z, sizeof zi);
+  const vf m = magic;
+  std::memcpy(&mi, &m, sizeof mi);
+  const vi n = zi - mi;
+  const vf fn = z - magic;
+  const vf r = t - fn * splat(0.693359375f) - fn * splat(-2.12194440e-4f);
+  const vf r2 = r * r;
+  vf y = ((((splat(1.9875691500e-4f) * r + splat(1.3981999507e-3f)) * r + splat(8.3334519073e-3f)) * r +
+           splat(4.1665795894e-2f)) * r + splat(1.6666665459e-1f)) * r + splat(5.0000001201e-1f);
+  y = y * r2 + r + splat(1.0f);
+  const vi bits = (n + 127) << 23;
+  vf pow2;
+  std::memcpy(&pow2, &bits, sizeof pow2);
+  const vf e = y * pow2;
+  return x < lo ? vf{} : e;
+}
+
+static inline float hsum(vf v) {
+  float b[W];
+  store(b, v);
+  float s = 0;
+  for (int i = 0; i < W; ++i) s += b[i];
+  return s;
+}
+
+void vexp_inplace(float* x, int n) {
+  int i = 0;
+  for (; i + W <= n; i += W) store(x + i, vexp(load(x + i)));
+  if (i < n) {  // tail through a padded vector (padding is -inf: exp 0)
+    float b[W];
+    for (int j = 0; j < W; ++j) b[j] = i + j < n ? x[i + j] : -std::numeric_limits<float>::infinity();
+    store(b, vexp(load(b)));
+    for (int j = 0; i + j < n; ++j) x[i + j] = b[j];
+  }
+}
+
+float vmax(const float* x, int n) {
+  float m = -std::numeric_limits<float>::infinity();
+  int i = 0;
+  if (n >= W) {
+    vf acc = load(x);
+    for (i = W; i + W <= n; i += W) {
+      const vf v = load(x + i);
+      acc = v > acc ? v : acc;
+    }
+    float b[W];
+    store(b, acc);
+    for (int j = 0; j < W; ++j) m = std::max(m, b[j]);
+  }
+  for (; i < n; ++i) m = std::max(m, x[i]);
+  return m;
+}
+
+float vexp_shift_sum(float* x, int n, float shift) {
+  const vf s = splat(shift);
+  vf acc = vf{};
+  int i = 0;
+  for (; i + W <= n; i += W) {
+    const vf e = vexp(load(x + i) - s);
+    store(x + i, e);
+    acc += e;
+  }
+  float sum = hsum(acc);
+  for (; i < n; ++i) {
+    x[i] = std::exp(x[i] - shift);
+    sum += x[i];
+  }
+  return sum;
+}
+
+void vscale(float* x, int n, float f) {
+  const vf s = splat(f);
+  int i = 0;
+  for (; i + W <= n; i += W) store(x + i, load(x + i) * s);
+  for (; i < n; ++i) x[i] *= f;
+}
+
+}  // namespace attnplay

@@ -1,0 +1,44 @@
+// attnplay core: the float32 matrix kernel behind the fast attention paths (Eigen-free inner loops).
+//
+// Dimension glossary: M x K times K x N -> M x N, all row-major with leading dimensions (lda, ldb, ldc).
+//
+// One source for both targets: GCC/Clang vector extensions, 4 floats wide on WebAssembly (SIMD128) and 8 wide
+// natively (AVX). The micro-kernel keeps a 4 x (2 vectors) tile of C in registers (4 x 8 on WASM: larger tiles spill
+// under V8). B is packed once into panels of 2 vectors' width so the inner loop streams it; A is read in place.
+//
+// Index
+//   GemmPacked / gemm_pack_b     pack B [K, N] (reused for many A: K^T of a head, V of a head, a weight matrix)
+//   gemm_packed                  C = A · B  (or C += A · B) with a packed B
+//   gemm                         pack + multiply, for one-off products
+//   gemm_reference               plain loops, double accumulation: what the kernel is tested against
+//   vexp_inplace / vexp_shift_sum / vmax / vscale    the softmax's vector passes (exp: Cephes-style)
+#pragma once
+
+#include <vector>
+
+namespace attnplay {
+
+int gemm_vector_width();  // floats per vector on this target (4 on WASM, 8 with AVX, 4 with SSE)
+
+struct GemmPacked {
+  int K = 0, N = 0, panel = 0;  // panel = floats per packed row (2 vectors)
+  std::vector<float> data;      // ceil(N / panel) panels of K x panel, zero-padded
+};
+
+void gemm_pack_b(int K, int N, const float* B, int ldb, GemmPacked* out);
+// A [M, K] (lda), packed B [K, N] -> C [M, N] (ldc). accumulate: C += A·B instead of C = A·B.
+// k_count / n_count (<= K / N, -1 = all) use only the first rows / columns of B: a causal block needs only the
+// keys up to its last query.
+void gemm_packed(int M, const float* A, int lda, const GemmPacked& B, float* C, int ldc, bool accumulate = false,
+                 int k_count = -1, int n_count = -1);
+void gemm(int M, int N, int K, const float* A, int lda, const float* B, int ldb, float* C, int ldc);
+void gemm_reference(int M, int N, int K, const float* A, int lda, const float* B, int ldb, float* C, int ldc);
+
+// x[i] = exp(x[i]) for n values: below -87.34 (and -inf) exactly 0, above 88.38 saturated at ~3.4e38.
+// Max relative error ~2e-7 (Cephes expf's polynomial).
+void  vexp_inplace(float* x, int n);
+float vmax(const float* x, int n);                        // max of n values (-inf for n = 0)
+float vexp_shift_sum(float* x, int n, float shift);       // x[i] = exp(x[i] - shift); returns the sum (float accumulators)
+void  vscale(float* x, int n, float f);                   // x[i] *= f
+
+}  // namespace attnplay
