@@ -509,6 +509,11 @@ bool config_parse_text(const std::string& text, Config* out, std::string* error)
     const size_t p = what.find("] ");
     if (error) *error = "config: invalid JSON " + (p == std::string::npos ? what : what.substr(p + 2));
     return false;
+  } catch (const json::exception& e) {  // e.g. out_of_range.406 "number overflow parsing '1e999'" (found by fuzz_config)
+    const std::string what = e.what();
+    const size_t p = what.find("] ");
+    if (error) *error = "config: invalid JSON: " + (p == std::string::npos ? what : what.substr(p + 2));
+    return false;
   }
   if (!j.is_object()) {
     if (error) *error = std::string("config must be a JSON object (got ") + j.type_name() + ")";

@@ -144,6 +144,8 @@ TEST(Config, RefusalsNameTheField) {
       {R"({"attention": {"temperature": 0}})", "attention.temperature must be a positive finite number"},
       {R"([1, 2])", "config must be a JSON object"},
       {R"({"text": )", "config: invalid JSON"},
+      // Regression (fuzz_config): a number beyond double made nlohmann throw out_of_range, which escaped.
+      {R"({"attention": {"temperature": 0.5e0363779}})", "config: invalid JSON: number overflow parsing '0.5e0363779'"},
   };
   for (const auto& [cfg, expect] : cases) {
     Config c;
