@@ -8,6 +8,8 @@
 #   ./build.sh desktop   build and start the native desktop app
 #   ./build.sh bench     run the benchmarks and print their tables
 #   ./build.sh deps      only install packages and fetch/build third-party parts
+#   ./build.sh sanitize  the native suites under ASan + UBSan (build/asan)
+#   ./build.sh fuzz [S]  build the libFuzzer targets (clang) and run each for S seconds (default 60)
 #   ./build.sh fixtures  regenerate tests/fixtures with Debian's python3-torch
 #
 # Third-party parts (Debian source packages, SDL2 built for WASM) are cached outside the checkout in
@@ -34,7 +36,7 @@ die() { printf '[build.sh] error: %s\n' "$*" >&2; exit 1; }
 PKGS_NATIVE=(g++ cmake ninja-build pkg-config libeigen3-dev nlohmann-json3-dev libgtest-dev libbenchmark-dev
              libsdl2-dev libgl-dev libstb-dev dpkg-dev fonts-wqy-microhei fonttools)
 PKGS_WEB=(emscripten nodejs)
-PKGS_TEST=(chromium xvfb)
+PKGS_TEST=(chromium xvfb clang-14 libclang-rt-14-dev)
 PKGS_FIXTURES=(python3-torch python3-numpy)
 PKGS_BENCH=(python3-onnx)
 
@@ -175,25 +177,83 @@ build_web() {
   cmake --install "$ROOT/build/wasm" --prefix "$ROOT/build/web" >/dev/null
 }
 
+# Sanitizer build (ASan + UBSan) of everything native, in its own folder.
+build_asan() {
+  deps_native
+  log "building native with AddressSanitizer + UndefinedBehaviorSanitizer -> build/asan"
+  cmake -S "$ROOT" -B "$ROOT/build/asan" "${cmake_common[@]/-DCMAKE_BUILD_TYPE=$BUILD_TYPE/-DCMAKE_BUILD_TYPE=RelWithDebInfo}" \
+    -DATTNPLAY_SANITIZE=ON >/dev/null
+  cmake --build "$ROOT/build/asan" -j "$JOBS" --target attnplay attnplay_tests
+}
+
+# libFuzzer targets (clang-14): the engine's input surfaces.
+FUZZ_TARGETS=(config url safetensors tokenizer compute)
+build_fuzz() {
+  deps_native
+  ensure_packages clang-14 libclang-rt-14-dev
+  log "building the fuzz targets (clang-14, libFuzzer + ASan + UBSan) -> build/fuzz"
+  cmake -S "$ROOT" -B "$ROOT/build/fuzz" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_CXX_COMPILER=clang++-14 \
+    -DCMAKE_C_COMPILER=clang-14 -DATTNPLAY_FUZZ=ON >/dev/null
+  cmake --build "$ROOT/build/fuzz" -j "$JOBS"
+}
+
+# run_fuzz SECONDS: each target on a working copy of its committed seed corpus; a crash fails (artifacts kept).
+run_fuzz() {
+  local secs=$1 failed=0 t
+  for t in "${FUZZ_TARGETS[@]}"; do
+    local work="$ROOT/build/fuzz/corpus-$t"
+    mkdir -p "$work" && cp -n "$ROOT/tests/fuzz/corpus/$t/"* "$work/" 2>/dev/null || true
+    if "$ROOT/build/fuzz/fuzz_$t" "$work" "$ROOT/tests/fuzz/corpus/$t" -max_total_time="$secs" -max_len=4096 \
+         -artifact_prefix="$ROOT/build/fuzz/crash-$t-" > "$ROOT/build/fuzz/log-$t" 2>&1; then
+      log "fuzz_$t: $(grep -E '^Done' "$ROOT/build/fuzz/log-$t")"
+    else
+      failed=1
+      log "fuzz_$t FAILED: $(grep -E 'ERROR|SUMMARY' "$ROOT/build/fuzz/log-$t" | head -n 2 | tr '\n' ' ')"
+    fi
+  done
+  return $failed
+}
+
 # ---------------------------------------------------------------------------------------------------------
 # Tests
 # ---------------------------------------------------------------------------------------------------------
+# The native suites again, built with ASan + UBSan: unit tests (ctest), then the CLI's Node tests against the
+# sanitized binary (golden cases, bad-input table, native-vs-WASM equality).
+run_sanitized() {
+  local failed=0
+  log "native suites under ASan + UBSan"
+  build_asan || return 1
+  (cd "$ROOT/build/asan" && ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+     ctest --output-on-failure -j "$JOBS") || failed=1
+  ATTNPLAY_BIN="$ROOT/build/asan/attnplay" ATTNPLAY_WEB="$ROOT/build/web" ASAN_OPTIONS=detect_leaks=1 \
+    UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 node --test "$ROOT"/tests/node/*.test.mjs || failed=1
+  return $failed
+}
+
 run_tests() {
   ensure_packages "${PKGS_TEST[@]}"
-  local failed=0
+  local failed=0 passed=0 failures=0
+  stage() {  # stage NAME COMMAND...: runs one suite, counts it
+    if "${@:2}"; then passed=$((passed + 1)); else failures=$((failures + 1)); failed=1; log "FAILED: $1"; fi
+  }
   log "native unit tests (ctest)"
-  (cd "$ROOT/build/native" && ctest --output-on-failure -j "$JOBS") || failed=1
+  stage "native unit tests" bash -c "cd '$ROOT/build/native' && ctest --output-on-failure -j $JOBS"
   log "WASM unit tests under Node (ctest)"
-  (cd "$ROOT/build/wasm" && ctest --output-on-failure -j "$JOBS") || failed=1
+  stage "WASM unit tests" bash -c "cd '$ROOT/build/wasm' && ctest --output-on-failure -j $JOBS"
   log "CLI and attnplay-core.mjs tests (node --test)"
-  ATTNPLAY_BIN="$ROOT/build/native/attnplay" ATTNPLAY_WEB="$ROOT/build/web" \
-    node --test "$ROOT"/tests/node/*.test.mjs || failed=1
+  stage "CLI and core tests" env ATTNPLAY_BIN="$ROOT/build/native/attnplay" ATTNPLAY_WEB="$ROOT/build/web" \
+    node --test "$ROOT"/tests/node/*.test.mjs
   log "desktop smoke test under Xvfb (node --test)"
-  ATTNPLAY_BIN="$ROOT/build/native/attnplay" node --test "$ROOT"/tests/desktop/*.test.mjs || failed=1
+  stage "desktop smoke test" env ATTNPLAY_BIN="$ROOT/build/native/attnplay" node --test "$ROOT"/tests/desktop/*.test.mjs
   log "browser tests: Playwright + Debian's Chromium (node --test)"
   (cd "$ROOT/tests/browser" && npm ci --no-audit --no-fund --loglevel=error >/dev/null) || { log "npm ci failed"; return 1; }
-  ATTNPLAY_WEB="$ROOT/build/web" node --test "$ROOT"/tests/browser/*.test.mjs || failed=1
+  stage "browser tests" env ATTNPLAY_WEB="$ROOT/build/web" node --test "$ROOT"/tests/browser/*.test.mjs
+  stage "sanitizer suites" run_sanitized
+  log "fuzzers, briefly, on their seed corpora"
+  stage "fuzz build" build_fuzz
+  stage "fuzzers" run_fuzz 8
   if [ $failed = 0 ]; then log "all test suites passed"; else log "some test suites FAILED"; fi
+  echo "suites: $passed passed, $failures failed"
   return $failed
 }
 
@@ -222,6 +282,10 @@ case "$cmd" in
     (cd "$ROOT/bench" && npm ci --no-audit --no-fund --loglevel=error >/dev/null)
     /usr/bin/python3 "$ROOT/bench/make_onnx_models.py" "$ROOT/build/bench-models" >/dev/null
     ATTNPLAY_BENCH_JSON="$ROOT/build/bench-peers.json" node "$ROOT/bench/bench_peers.mjs" "$ROOT/build/web" "$ROOT/build/bench-models" 7 ;;
+  sanitize) build_web; run_sanitized ;;
+  fuzz)
+    build_fuzz
+    run_fuzz "${2:-60}" ;;
   fixtures)
     ensure_packages "${PKGS_FIXTURES[@]}"
     /usr/bin/python3 "$ROOT/tests/fixtures/make_fixtures.py" "$ROOT/tests/fixtures" ;;

@@ -210,6 +210,31 @@ describe('hostile URLs leave the page working and uninjected', () => {
   }
 });
 
+describe('Content-Security-Policy', () => {
+  test('the pages run under a CSP that blocks inline scripts and remote origins', async () => {
+    const { page, errors } = await open();
+    const csp = await page.evaluate(() => document.querySelector('meta[http-equiv="Content-Security-Policy"]').content);
+    assert.match(csp, /script-src 'self' 'wasm-unsafe-eval'/);
+    assert.deepEqual(errors, [], 'the app itself violates nothing');
+    const outcome = await page.evaluate(async () => {
+      const violations = [];
+      document.addEventListener('securitypolicyviolation', (e) => violations.push(e.violatedDirective));
+      const s = document.createElement('script');
+      s.textContent = 'window.__injected = true';
+      document.body.appendChild(s);
+      let remote = 'allowed';
+      try { await fetch('http://localhost:9/steal'); } catch { remote = 'blocked'; }
+      await new Promise((r) => setTimeout(r, 100));
+      return { injected: window.__injected === true, remote, violations };
+    });
+    assert.equal(outcome.injected, false, 'an inline script does not run');
+    assert.equal(outcome.remote, 'blocked');
+    assert.ok(outcome.violations.some((v) => v.startsWith('script-src')), JSON.stringify(outcome.violations));
+    assert.ok(outcome.violations.some((v) => v.startsWith('connect-src')), JSON.stringify(outcome.violations));
+    await page.close();
+  });
+});
+
 describe('exports and import', () => {
   test('each export decodes, and the config re-imports to the same state', async () => {
     const { page, errors } = await open('?text=a+b+c+d&mask=causal&heads=2');

@@ -10,6 +10,8 @@
 #include <nlohmann/json.hpp>
 
 #include <cstring>
+#include <limits>
+#include <set>
 
 namespace attnplay {
 namespace {
@@ -188,6 +190,73 @@ TEST(Model, FullyMaskedRowsAreZeroAndReported) {
   EXPECT_EQ(r["fully_masked_rows"], json({1}));
   for (const json& x : r["layers"][0]["heads"][0]["weights"][1]) EXPECT_EQ(x, 0.0);
   for (const json& x : r["layers"][0]["heads"][0]["context"][1]) EXPECT_EQ(x, 0.0);
+}
+
+// Numerics at the edges: defined results (finite, rows summing to 1 or 0) or clear refusals, natively and in WASM.
+json compute_ok(const std::string& cfg) {
+  std::string result, error;
+  EXPECT_TRUE(model_compute_json(cfg, nullptr, 0, &result, &error)) << cfg << ": " << error;
+  return result.empty() ? json() : json::parse(result);
+}
+
+void expect_rows_normalised(const json& r, const std::string& what) {
+  std::set<int> full;
+  for (const json& i : r["fully_masked_rows"]) full.insert(i.get<int>());
+  for (const json& layer : r["layers"])
+    for (const json& head : layer["heads"])
+      for (size_t i = 0; i < head["weights"].size(); ++i) {
+        double sum = 0;
+        for (const json& w : head["weights"][i]) sum += w.get<double>();
+        EXPECT_NEAR(sum, full.count(int(i)) ? 0.0 : 1.0, 1e-5) << what << " row " << i;
+      }
+}
+
+TEST(Numerics, TemperatureNearZeroGivesOneHotRows) {
+  const json r = compute_ok(R"({"attention": {"temperature": 1e-30}})");
+  expect_rows_normalised(r, "temperature 1e-30");
+  for (const json& row : r["layers"][0]["heads"][0]["weights"]) {
+    double mx = 0;
+    for (const json& w : row) mx = std::max(mx, w.get<double>());
+    EXPECT_EQ(mx, 1.0);
+  }
+}
+
+TEST(Numerics, HugeAndSubnormalInputs) {
+  const json huge = compute_ok(R"({"inputs": {"q": [[1e30, -1e30], [3e38, 1]], "k": [[1e30, 1e30], [-1e30, 2]], "v": [[1], [2]]}})");
+  expect_rows_normalised(huge, "±1e30");
+  EXPECT_FALSE(huge["warnings"].empty());
+  const json sub = compute_ok(R"({"inputs": {"q": [[1e-40, 1e-41]], "k": [[1e-40, 0], [0, 1e-45]], "v": [[1], [3]]}})");
+  expect_rows_normalised(sub, "subnormal");
+  EXPECT_NEAR(sub["layers"][0]["heads"][0]["weights"][0][0].get<double>(), 0.5, 1e-6);  // scores ~0: uniform
+  EXPECT_NEAR(sub["layers"][0]["heads"][0]["context"][0][0].get<double>(), 2.0, 1e-6);
+}
+
+TEST(Numerics, AllRowsMaskedOneKeyAndUnitWidth) {
+  const json all = compute_ok(R"({"text": "a b", "attention": {"mask": {"cells": [[0, 0], [0, 1], [1, 0], [1, 1]]}}})");
+  EXPECT_EQ(all["fully_masked_rows"], json({0, 1}));
+  expect_rows_normalised(all, "all masked");
+  for (const json& row : all["layers"][0]["heads"][0]["context"])
+    for (const json& x : row) EXPECT_EQ(x, 0.0);
+  const json one = compute_ok(R"({"inputs": {"q": [[1], [2], [3]], "k": [[5]], "v": [[7, 8]]}})");
+  for (const json& row : one["layers"][0]["heads"][0]["weights"]) EXPECT_EQ(row, json({1.0}));
+  EXPECT_EQ(one["layers"][0]["heads"][0]["context"][2], json({7.0, 8.0}));
+  const json unit = compute_ok(R"({"d_model": 2, "heads": 2, "mode": "transformer", "attention": {"mask": {"causal": true}}})");
+  expect_rows_normalised(unit, "d_k = 1");
+  EXPECT_EQ(unit["layers"][0]["heads"][0]["context"][0].size(), 1u);
+}
+
+TEST(Numerics, NonFiniteImportsAreRefusedByName) {
+  std::string result, error;
+  EXPECT_FALSE(model_compute_json(R"({"inputs": {"q": [[1e39]], "k": [[1]], "v": [[1]]}})", nullptr, 0, &result, &error));
+  EXPECT_EQ(error, "inputs.q[0][0] is outside the float32 range (got 1e+39)");
+  std::vector<uint8_t> file;
+  ASSERT_TRUE(model_weights_json(R"({"text": "a"})", &file, &error));
+  SafeTensorsFile f;
+  ASSERT_TRUE(safetensors_read(file.data(), file.size(), &f, &error));
+  f.tensors["fc_out.bias"].data[0] = std::numeric_limits<float>::quiet_NaN();
+  const std::vector<uint8_t> bad = safetensors_write(f);
+  EXPECT_FALSE(model_compute_json(R"({"text": "a"})", bad.data(), bad.size(), &result, &error));
+  EXPECT_EQ(error, "weights: tensor 'fc_out.bias': value 0 is NaN or infinite");
 }
 
 }  // namespace
