@@ -104,6 +104,13 @@ describe('result shape (SPEC §3)', () => {
     assert.deepEqual(r.layers[0].heads[0].weights, [[1, 0], [0, 1]]);
     assert.ok(r.warnings.some((w) => w.includes('overflowed float32')), JSON.stringify(r.warnings));
   });
+  test('running out of the 2 GB WebAssembly heap is a message, not an abort, and the engine keeps working', () => {
+    // Under the config caps (1.5 GB of attention matrices) but over what the heap can hold with everything else.
+    const text = Array.from({ length: 4096 }, (_, i) => `w${i}`).join(' ');
+    assert.throws(() => core.compute({ text, d_model: 11, heads: 11 }),
+                  (e) => e instanceof Error && e.message.startsWith('out of memory: the config needs more than the WebAssembly heap can give'));
+    assert.deepEqual(core.compute({ text: 'still works' }).tokens, ['still', 'works']);
+  });
   test('a config given as JSON text works too', () => {
     assert.deepEqual(core.compute('{"text": "x y"}').tokens, ['x', 'y']);
   });
