@@ -12,6 +12,7 @@
 #include <SDL_opengl.h>
 
 #include "platform/capture.h"
+#include "platform/events.h"
 
 #include <cstdio>
 #include <cstdlib>
@@ -151,10 +152,9 @@ int desktop_main(int argc, char** argv) {
 
   bool running = true;
   int frame = 0;
+  EventPump pump;
   while (running) {
-    SDL_Event e;
-    while (SDL_PollEvent(&e)) {
-      ImGui_ImplSDL2_ProcessEvent(&e);
+    events_pump(&pump, [&](const SDL_Event& e) {
       if (e.type == SDL_QUIT) running = false;
       if (e.type == SDL_DROPFILE && e.drop.file) {  // a config .json dropped on the window
         std::vector<uint8_t> bytes;
@@ -164,7 +164,7 @@ int desktop_main(int argc, char** argv) {
       }
       if (e.type == SDL_WINDOWEVENT && e.window.event == SDL_WINDOWEVENT_CLOSE && e.window.windowID == SDL_GetWindowID(window))
         running = false;
-    }
+    });
     if (!running) break;
     if (app_fonts_build_if_needed(app)) {
       ImGui_ImplOpenGL3_DestroyFontsTexture();

@@ -19,6 +19,7 @@
 // Module.onOpenConfig(): downloads, the clipboard and the file picker belong to the page.
 // After every drawn frame the module calls Module.onFrameDrawn(frameNumber): setConfig's promise resolves then.
 #include "platform/capture.h"
+#include "platform/events.h"
 #include "render/heatmap_renderer.h"
 #include "ui/app.h"
 #include "ui/i18n.h"
@@ -51,6 +52,7 @@ struct WebApp {
   double dpr = 1;
   uint64_t frame = 0;
   double frame_ms = 0, render_ms = 0;
+  attnplay::EventPump pump;
 };
 
 WebApp* g_web = nullptr;
@@ -80,8 +82,7 @@ void frame() {
   WebApp* w = g_web;
   const auto t0 = std::chrono::steady_clock::now();
   fit_canvas(w);
-  SDL_Event e;
-  while (SDL_PollEvent(&e)) ImGui_ImplSDL2_ProcessEvent(&e);
+  events_pump(&w->pump, [](const SDL_Event&) {});
   if (attnplay::app_fonts_build_if_needed(&w->app)) {
     ImGui_ImplOpenGL3_DestroyFontsTexture();
     ImGui_ImplOpenGL3_CreateFontsTexture();
