@@ -103,27 +103,19 @@ bool app_state_init(AppState* s, const json& config, std::string* error) {
 }
 
 static void push_undo(AppState* s) {
-  if (s->in_gesture) {
-    if (!s->undo.empty() && s->undo.back().is_object() && s->undo.back().value("__gesture__", false)) return;
-  }
-  json snapshot = s->config;
-  if (s->in_gesture) snapshot["__gesture__"] = true;  // marks the one step this gesture pushed
-  s->undo.push_back(std::move(snapshot));
+  if (s->in_gesture && s->gesture_pushed) return;  // a drag is one undo step: its first edit pushed it
+  s->gesture_pushed = s->in_gesture;
+  s->undo.push_back(s->config);
   if (s->undo.size() > 500) s->undo.erase(s->undo.begin());
   s->redo.clear();
 }
 
-static json strip_marker(json j) {
-  if (j.is_object()) j.erase("__gesture__");
-  return j;
+void app_state_begin_gesture(AppState* s) {
+  s->in_gesture = true;
+  s->gesture_pushed = false;
 }
 
-void app_state_begin_gesture(AppState* s) { s->in_gesture = true; }
-
-void app_state_end_gesture(AppState* s) {
-  s->in_gesture = false;
-  if (!s->undo.empty()) s->undo.back() = strip_marker(s->undo.back());
-}
+void app_state_end_gesture(AppState* s) { s->in_gesture = false; }
 
 bool app_state_edit(AppState* s, const json& next_in) {
   const json next = normalize(next_in);
@@ -144,15 +136,10 @@ bool app_state_edit(AppState* s, const json& next_in) {
 
 bool app_state_set(AppState* s, const json& next_in, std::string* error) {
   const json next = normalize(next_in);
-  std::string err;  // validate first: the state must not change on failure
-  Config c;
-  if (!next.is_object() || !config_parse(next, &c, &err)) {
-    if (error) *error = next.is_object() ? err : "config must be a JSON object";
-    return false;
-  }
   if (next == s->config && !s->stale) return true;
   const json before = s->config;
-  if (!recompute(s, next, &err)) {  // compute can still refuse (vocabulary, memory): state unchanged
+  std::string err;
+  if (!recompute(s, next, &err)) {  // recompute changes nothing unless it succeeds: a refusal leaves the state as it was
     if (error) *error = err;
     return false;
   }
@@ -176,7 +163,7 @@ bool app_state_merge(AppState* s, const json& partial, std::string* error) {
 }
 
 static void restore(AppState* s, const json& cfg) {
-  s->config = strip_marker(cfg);
+  s->config = cfg;
   s->changed = true;
   std::string err;
   if (recompute(s, s->config, &err)) {

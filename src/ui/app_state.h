@@ -63,6 +63,7 @@ struct AppState {
   AppSelection sel;
   std::vector<nlohmann::json> undo, redo;
   bool in_gesture = false;         // a drag in progress: one undo step for the whole drag
+  bool gesture_pushed = false;     // that step is already on the undo stack
   uint64_t generation = 0;         // bumps on every recompute (renderer caches key on it)
   bool changed = false;            // config changed since the platform last looked (drives on("change"))
   double last_compute_ms = 0;      // wall time of the last recompute

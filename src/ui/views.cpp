@@ -66,7 +66,6 @@ void text_vertical(ImDrawList* dl, ImVec2 anchor, ImU32 col, const std::string& 
   const ImVec2 sz = ImGui::CalcTextSize(text.c_str());
   std::string t = text;
   while (!t.empty() && ImGui::CalcTextSize(t.c_str()).x > max_len) t.pop_back();
-  const float len = ImGui::CalcTextSize(t.c_str()).x;
   dl->AddText(ImVec2(anchor.x, anchor.y - sz.y * 0.5f), col, t.c_str());
   // rotate around anchor: (x, y) -> (anchor.x + (y - anchor.y), anchor.y - (x - anchor.x))
   for (int i = start; i < dl->VtxBuffer.Size; ++i) {
@@ -74,7 +73,6 @@ void text_vertical(ImDrawList* dl, ImVec2 anchor, ImU32 col, const std::string& 
     const float dx = v.pos.x - anchor.x, dy = v.pos.y - anchor.y;
     v.pos = ImVec2(anchor.x + dy, anchor.y - dx);
   }
-  (void)len;
 }
 
 std::string clip_text(const std::string& s, float max_w) {
@@ -103,9 +101,30 @@ struct Prepared {
   uint64_t version = ~0ull;
   std::vector<float> data;
 };
-std::map<std::string, Prepared>& prepared_cache() {
-  static std::map<std::string, Prepared> cache;
+// Per-slot data derived from the trace, valid for one generation: emptied when the trace changes, so it holds
+// only what the current frames show.
+template <typename T>
+std::map<std::string, T>& generation_cache(uint64_t generation) {
+  static std::map<std::string, T> cache;
+  static uint64_t cached_generation = ~0ull;
+  if (cached_generation != generation) {
+    cache.clear();
+    cached_generation = generation;
+  }
   return cache;
+}
+
+// A matrix's colour range (max, or max |x| over the finite entries), computed once per generation and slot.
+float cached_range(const App* app, const std::string& slot, const Mat& m, bool absolute) {
+  auto& cache = generation_cache<float>(app->state.generation);
+  auto it = cache.find(slot);
+  if (it != cache.end()) return it->second;
+  float v = 0;
+  for (Eigen::Index k = 0; k < m.size(); ++k) {
+    const float x = m.data()[k];
+    if (std::isfinite(x)) v = std::max(v, absolute ? std::fabs(x) : x);
+  }
+  return cache[slot] = v;
 }
 
 unsigned heatmap_texture(App* app, const std::string& slot, const Mat& m, const MaskMat* mask, int style, float vmin,
@@ -114,7 +133,7 @@ unsigned heatmap_texture(App* app, const std::string& slot, const Mat& m, const 
   const uint64_t version = app->state.generation;
   const float* data = m.data();
   if (mask && mask->size() == m.size()) {
-    Prepared& p = prepared_cache()[slot];
+    Prepared& p = generation_cache<Prepared>(version)[slot];
     if (p.version != version || p.data.size() != size_t(m.size())) {
       p.data.assign(m.data(), m.data() + m.size());
       for (Eigen::Index k = 0; k < m.size(); ++k)
@@ -138,7 +157,7 @@ void colorbar(ImVec2 pos, float height, bool diverging, float vmin, float vmax) 
   dl->AddRect(pos, ImVec2(pos.x + w, pos.y + height), IM_COL32(90, 90, 90, 255));
   char buf[32];
   const ImU32 tc = ImGui::GetColorU32(ImGuiCol_Text);
-  std::snprintf(buf, sizeof buf, "%.3g", diverging ? vmax : vmax);
+  std::snprintf(buf, sizeof buf, "%.3g", vmax);
   dl->AddText(ImVec2(pos.x + w + 3, pos.y - 2), tc, buf);
   std::snprintf(buf, sizeof buf, "%.3g", diverging ? -vmax : vmin);
   dl->AddText(ImVec2(pos.x + w + 3, pos.y + height - ImGui::GetFontSize()), tc, buf);
@@ -273,7 +292,7 @@ void view_attention(App* app) {
   const ImVec2 each = side ? ImVec2((avail.x - gap) * 0.5f, avail.y - ImGui::GetFontSize() * 1.6f)
                            : ImVec2(avail.x, (avail.y - ImGui::GetFontSize() * 3.2f) * 0.5f);
   // weights (viridis over [0, max] or [0, 1])
-  float wmax = a.weights.size() ? a.weights.maxCoeff() : 1.0f;
+  float wmax = cached_range(app, "weights" + lh, a.weights, false);
   if (app->weights_full_range || wmax <= 0) wmax = 1.0f;
   ImGui::SetCursorScreenPos(p);
   ImGui::TextUnformatted(tr(S_SOFTMAX_WEIGHTS));
@@ -284,9 +303,7 @@ void view_attention(App* app) {
             app->paint_on_weights && !app->page.readonly ? GRID_MODE_PAINT : GRID_MODE_VIEW, tr(S_CLICK_EXPLAIN));
   colorbar(ImVec2(gw.origin.x + gw.size().x + 8, gw.origin.y), std::max(40.0f, gw.size().y), false, 0.0f, wmax);
   // scores (diverging around 0; masked cells grey)
-  float smax = 0;
-  for (Eigen::Index k = 0; k < a.scores.size(); ++k)
-    if (std::isfinite(a.scores.data()[k])) smax = std::max(smax, std::fabs(a.scores.data()[k]));
+  float smax = cached_range(app, "scores" + lh, a.scores, true);
   if (smax <= 0) smax = 1;
   const ImVec2 spos = side ? ImVec2(p.x + each.x + gap, p.y) : ImVec2(p.x, wpos.y + each.y + ImGui::GetFontSize() * 0.4f);
   ImGui::SetCursorScreenPos(spos);
@@ -345,14 +362,24 @@ void view_mask(App* app) {
   // Same origin and area as the weights heatmap of the Attention tab (title line included).
   const ImVec2 wpos(p.x, p.y + ImGui::GetFontSize() * 1.4f);
   const Grid g = grid_layout(wpos, each, n_q, n_k, gap);
-  // Values: 0 visible, 1 painted; structural masks use the masked sentinel.
-  Mat m = Mat::Zero(n_q, n_k);
-  MaskSpec structural = s.parsed.mask;
-  structural.cells.clear();
-  const MaskMat sm = mask_build(structural, n_q, n_k);
-  for (const auto& c : s.parsed.mask.cells)
-    if (c.first < n_q && c.second < n_k) m(c.first, c.second) = 1.0f;
-  const unsigned tex = heatmap_texture(app, "mask", m, &sm, 1, 0.0f, 1.0f);
+  // Values: 0 visible, 1 painted; structural masks use the masked sentinel. Built once per generation.
+  struct MaskGrid {
+    Mat painted;
+    MaskMat structural;
+  };
+  auto& grids = generation_cache<MaskGrid>(s.generation);
+  auto found = grids.find("mask");
+  if (found == grids.end()) {
+    MaskGrid mg;
+    mg.painted = Mat::Zero(n_q, n_k);
+    MaskSpec structural = s.parsed.mask;
+    structural.cells.clear();
+    mg.structural = mask_build(structural, n_q, n_k);
+    for (const auto& c : s.parsed.mask.cells)
+      if (c.first < n_q && c.second < n_k) mg.painted(c.first, c.second) = 1.0f;
+    found = grids.emplace("mask", std::move(mg)).first;
+  }
+  const unsigned tex = heatmap_texture(app, "mask", found->second.painted, &found->second.structural, 1, 0.0f, 1.0f);
   ImGui::SetCursorScreenPos(p);
   ImGui::Text(tr(S_MASK_TITLE), n_q, n_k);
   grid_view(app, "mask", g, tex, t.tokens, t.key_tokens, nullptr, app->page.readonly ? GRID_MODE_VIEW : GRID_MODE_PAINT,
@@ -473,9 +500,9 @@ void view_model(App* app) {
     for (int h = 0; h < heads; ++h) {
       ImGui::SameLine(font * 2.5f + h * (thumb + 6));
       const Mat& w = t.layers[size_t(l)].heads[size_t(h)].attn.weights;
-      const float vmax = std::max(1e-6f, w.maxCoeff());
-      const unsigned tex = heatmap_texture(app, "thumb_" + std::to_string(l) + "_" + std::to_string(h), w, nullptr, 0, 0.0f,
-                                           vmax, 128);
+      const std::string slot = "thumb_" + std::to_string(l) + "_" + std::to_string(h);
+      const float vmax = std::max(1e-6f, cached_range(app, slot, w, false));
+      const unsigned tex = heatmap_texture(app, slot, w, nullptr, 0, 0.0f, vmax, 128);
       ImGui::PushID(l * 1000 + h);
       const bool focused = s.sel.layer == l && s.sel.head == h;
       if (tex) {
@@ -510,7 +537,8 @@ void small_matrix(App* app, const char* title, const char* slot, const Mat& m, c
   ImGui::BeginGroup();
   ImGui::Text("%s [%d x %d]", title, int(m.rows()), int(m.cols()));
   const ImVec2 p = ImGui::GetCursorScreenPos();
-  const float vmax = abs_max(m);
+  float vmax = cached_range(app, tex_slot, m, true);
+  if (vmax <= 0) vmax = 1.0f;
   const Grid g = grid_layout(p, ImVec2(area.x, area.y - ImGui::GetFontSize() * 1.5f), int(m.rows()), int(m.cols()), 0);
   const unsigned tex = heatmap_texture(app, tex_slot, m, nullptr, 1, 0.0f, vmax);
   ImDrawList* dl = ImGui::GetWindowDrawList();

@@ -312,7 +312,9 @@ TEST_F(HeadlessApp, EveryViewDrawsForEveryMode) {
       frames(2);
     }
     // Chinese characters in use are queued for the font atlas.
-    if (std::string(cfg).find("今") != std::string::npos) EXPECT_TRUE(app.glyphs.count(0x4ECA));
+    if (std::string(cfg).find("今") != std::string::npos) {
+      EXPECT_TRUE(app.glyphs.count(0x4ECA));
+    }
     app_state_reset(&app.state);
   }
 }
