@@ -281,7 +281,11 @@ case "$cmd" in
     log "peers: TF.js (wasm) and onnxruntime-web, same inputs, interleaved"
     (cd "$ROOT/bench" && npm ci --no-audit --no-fund --loglevel=error >/dev/null)
     /usr/bin/python3 "$ROOT/bench/make_onnx_models.py" "$ROOT/build/bench-models" >/dev/null
-    ATTNPLAY_BENCH_JSON="$ROOT/build/bench-peers.json" node "$ROOT/bench/bench_peers.mjs" "$ROOT/build/web" "$ROOT/build/bench-models" 7 ;;
+    ATTNPLAY_BENCH_JSON="$ROOT/build/bench-peers.json" node "$ROOT/bench/bench_peers.mjs" "$ROOT/build/web" "$ROOT/build/bench-models" 7
+    log "in the browser: headless Chromium, first frame, edit-to-redraw, heap (Playwright)"
+    ensure_packages "${PKGS_TEST[@]}"
+    (cd "$ROOT/tests/browser" && npm ci --no-audit --no-fund --loglevel=error >/dev/null)
+    ATTNPLAY_WEB="$ROOT/build/web" node "$ROOT/bench/bench_browser.mjs" ;;
   sanitize) build_web; run_sanitized ;;
   fuzz)
     build_fuzz

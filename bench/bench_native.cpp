@@ -48,6 +48,26 @@ void BM_ComputeJsonTransformer512(benchmark::State& state) {
 }
 BENCHMARK(BM_ComputeJsonTransformer512)->Unit(benchmark::kMillisecond);
 
+// The forward pass the playground runs on every edit (no JSON): default transformer of issue 5, n tokens.
+void BM_ModelComputeTransformer(benchmark::State& state) {
+  const int n = int(state.range(0));
+  std::string text;
+  for (int i = 0; i < n; ++i) text += "w" + std::to_string(i % 50) + " ";
+  attnplay::Config c;
+  std::string error;
+  const std::string cfg = R"({"mode": "transformer", "d_model": 64, "heads": 4, "text": ")" + text + "\"}";
+  if (!attnplay::config_parse_text(cfg, &c, &error)) {
+    state.SkipWithError(error.c_str());
+    return;
+  }
+  attnplay::Trace t;
+  for (auto _ : state) {
+    if (!attnplay::model_compute(c, nullptr, &t, &error)) state.SkipWithError(error.c_str());
+    benchmark::DoNotOptimize(t.logits.data());
+  }
+}
+BENCHMARK(BM_ModelComputeTransformer)->Arg(512)->Arg(2048)->Unit(benchmark::kMillisecond);
+
 }  // namespace
 
 BENCHMARK_MAIN();

@@ -1,5 +1,7 @@
 // Heatmap pass: one R32F texel per matrix cell -> colour. Runs once per data change into an RGBA8 texture
-// that ImGui draws; output pixels may be fewer than cells (thumbnails sample the nearest cell).
+// that ImGui draws. When output pixels are fewer than cells (thumbnails, thousands of tokens on a few hundred
+// pixels) each pixel shows the mean of the unmasked cells it covers (at most 16 x 16 of them sampled evenly), the
+// way the model's own thumbnails are made, so a diagonal one cell wide does not vanish between samples.
 //   u_style 0: sequential (viridis) over [u_vmin, u_vmax]   (softmax weights)
 //   u_style 1: diverging (blue-white-red) over [-u_vmax, u_vmax]   (scores, Q/K/V, differences)
 // Cells above 1e37 are masked: drawn in a neutral grey that neither colour map uses.
@@ -9,6 +11,7 @@ uniform sampler2D u_data;
 uniform int u_style;
 uniform float u_vmin;
 uniform float u_vmax;
+uniform vec2 u_out;   // output size in pixels
 
 // Polynomial fit of matplotlib's viridis (sRGB), t in [0, 1]; the same coefficients as src/ui/colormap.cpp.
 vec3 viridis(float t) {
@@ -29,12 +32,25 @@ vec3 diverging(float t) {  // t in [0, 1]: blue, white at 0.5, red
 
 void main() {
   ivec2 size = textureSize(u_data, 0);
-  ivec2 cell = clamp(ivec2(floor(v_uv * vec2(size))), ivec2(0), size - 1);
-  float v = texelFetch(u_data, cell, 0).r;
-  if (v > 1e37) {
+  vec2 px = floor(gl_FragCoord.xy);  // this pixel covers cells [px·size/out, (px+1)·size/out)
+  ivec2 c0 = clamp(ivec2(floor(px * vec2(size) / u_out)), ivec2(0), size - 1);
+  ivec2 c1 = clamp(ivec2(floor((px + 1.0) * vec2(size) / u_out)), c0 + 1, size);
+  ivec2 step = max((c1 - c0) / 16, ivec2(1));
+  float sum = 0.0, count = 0.0;
+  for (int y = c0.y; y < c1.y; y += step.y) {
+    for (int x = c0.x; x < c1.x; x += step.x) {
+      float c = texelFetch(u_data, ivec2(x, y), 0).r;
+      if (c <= 1e37) {
+        sum += c;
+        count += 1.0;
+      }
+    }
+  }
+  if (count == 0.0) {
     frag_color = vec4(0.42, 0.42, 0.42, 1.0);
     return;
   }
+  float v = sum / count;
   vec3 c;
   if (u_style == 0) {
     c = viridis(clamp((v - u_vmin) / max(u_vmax - u_vmin, 1e-30), 0.0, 1.0));

@@ -199,8 +199,55 @@ static void softmax_finite_rows(const Mat& scores, Mat* weights, std::vector<uin
   }
 }
 
+// Thumbnail bins: output cell t covers input indices [⌊t·n/side⌋, ⌊(t+1)·n/side⌋).
+static int bin_start(int t, int n, int side) { return int((int64_t(t) * n) / side); }
+
+Mat attention_thumbnail(const Mat& m, int side) {
+  const int rows = int(m.rows()), cols = int(m.cols());
+  const int tq = std::min(side, rows), tk = std::min(side, cols);
+  Mat t = Mat::Zero(tq, tk);
+  for (int a = 0; a < tq; ++a) {
+    const int i0 = bin_start(a, rows, tq), i1 = bin_start(a + 1, rows, tq);
+    for (int i = i0; i < i1; ++i)
+      for (int b = 0; b < tk; ++b) {
+        const int j0 = bin_start(b, cols, tk), j1 = bin_start(b + 1, cols, tk);
+        t(a, b) += vsum(m.data() + size_t(i) * cols + j0, j1 - j0);
+      }
+    for (int b = 0; b < tk; ++b)
+      t(a, b) /= float(i1 - i0) * float(bin_start(b + 1, cols, tk) - bin_start(b, cols, tk));
+  }
+  return t;
+}
+
+// From whole matrices (the additive and double paths): row_lse, the thumbnail, and the matrices dropped if asked.
+static void finish_detail(const AttentionDetail& detail, AttentionOutput* out) {
+  const int n_q = int(out->scores.rows()), n_k = int(out->scores.cols());
+  out->row_lse.resize(n_q);
+  for (int i = 0; i < n_q; ++i) {
+    const float* s = out->scores.data() + size_t(i) * n_k;
+    double mx = -std::numeric_limits<double>::infinity();
+    for (int j = 0; j < n_k; ++j) mx = std::max(mx, double(s[j]));
+    double sum = 0;
+    if (mx > -std::numeric_limits<double>::infinity())
+      for (int j = 0; j < n_k; ++j) sum += std::exp(double(s[j]) - mx);
+    out->row_lse[i] = out->fully_masked[size_t(i)] ? -std::numeric_limits<float>::infinity() : float(mx + std::log(sum));
+  }
+  out->thumb = detail.thumb > 0 ? attention_thumbnail(out->weights, detail.thumb) : Mat();
+  if (!detail.keep_matrices && !out->overflowed) {
+    out->scores = Mat();
+    out->weights = Mat();
+  }
+}
+
+float attention_weight_at(const Mat& q, const Mat& k, const AttentionParams& params, const MaskMat* mask,
+                          const Vec& row_lse, int i, int j) {
+  if ((mask && mask->size() && (*mask)(i, j)) || !std::isfinite(row_lse[i])) return 0.0f;
+  const double s = score_pair_reference(q.row(i).data(), k.row(j).data(), int(q.cols()), params) / score_divisor(params);
+  return float(std::exp(s - double(row_lse[i])));
+}
+
 void attention_forward(const Mat& q, const Mat& k, const Mat& v, const AttentionParams& params, const MaskMat* mask,
-                       AttentionOutput* out) {
+                       AttentionOutput* out, const AttentionDetail& detail) {
   const int n_q = int(q.rows()), n_k = int(k.rows()), d_k = int(q.cols()), d_v = int(v.cols());
   const float inv_div = float(1.0 / score_divisor(params));
   const float neg_inf = -std::numeric_limits<float>::infinity();
@@ -213,23 +260,97 @@ void attention_forward(const Mat& q, const Mat& k, const Mat& v, const Attention
     if (!(bound < 1e37) || !std::isfinite(abs_max(v))) {
       finish_from_double(scores_reference(q, k, params, mask), v, mask, out);
       out->overflowed = true;
+      finish_detail(detail, out);
       return;
     }
+    constexpr int kBlock = 64;
     thread_local GemmPacked pk, pv;
-    thread_local std::vector<float> kt;
+    thread_local std::vector<float> kt, block;
     kt.resize(size_t(d_k) * n_k);
     for (int j = 0; j < n_k; ++j)
       for (int d = 0; d < d_k; ++d) kt[size_t(d) * n_k + j] = k(j, d);
     gemm_pack_b(d_k, n_k, kt.data(), n_k, &pk);
-    out->scores.resize(n_q, n_k);
-    gemm_packed(n_q, qs.data(), d_k, pk, out->scores.data(), n_k);
-    if (mask)
-      for (Eigen::Index c = 0; c < out->scores.size(); ++c)
-        if (mask->data()[c]) out->scores.data()[c] = neg_inf;
-    softmax_finite_rows(out->scores, &out->weights, &out->fully_masked);
     gemm_pack_b(n_k, d_v, v.data(), d_v, &pv);
+    const bool keep = detail.keep_matrices;
+    if (keep) {
+      out->scores.resize(n_q, n_k);
+      out->weights.resize(n_q, n_k);
+    } else {
+      out->scores = Mat();
+      out->weights = Mat();
+    }
     out->context.resize(n_q, d_v);
-    gemm_packed(n_q, out->weights.data(), n_k, pv, out->context.data(), d_v);
+    out->fully_masked.assign(size_t(n_q), 0);
+    out->row_lse.resize(n_q);
+    const int tq = detail.thumb > 0 ? std::min(detail.thumb, n_q) : 0, tk = detail.thumb > 0 ? std::min(detail.thumb, n_k) : 0;
+    out->thumb = Mat::Zero(tq, tk);
+    if (!keep) block.resize(size_t(kBlock) * n_k);
+    thread_local std::vector<float> tacc;  // [n_k] the current thumbnail row bin's column sums
+    int thumb_row = -1;
+    auto flush_thumb = [&](int next) {
+      if (thumb_row >= 0)
+        for (int b = 0; b < tk; ++b) {
+          const int j0 = bin_start(b, n_k, tk);
+          out->thumb(thumb_row, b) = vsum(tacc.data() + j0, bin_start(b + 1, n_k, tk) - j0);
+        }
+      tacc.assign(size_t(n_k), 0.0f);
+      thumb_row = next;
+    };
+    for (int r0 = 0; r0 < n_q; r0 += kBlock) {
+      const int rows = std::min(kBlock, n_q - r0);
+      // Keys any row of this block may see: up to the last unmasked column (all of them without a mask).
+      int kv = n_k;
+      if (mask) {
+        kv = 0;
+        for (int i = r0; i < r0 + rows; ++i) {
+          const uint8_t* m = mask->data() + size_t(i) * n_k;
+          int last = n_k - 1;
+          while (last >= kv && m[last]) --last;
+          kv = std::max(kv, last + 1);
+        }
+      }
+      // Scores [rows, kv] straight into the kept matrix (row stride n_k), or into the block buffer (stride kv) where
+      // the weights then replace them.
+      float* sb = keep ? out->scores.data() + size_t(r0) * n_k : block.data();
+      const int lds = keep ? n_k : kv;
+      if (kv > 0) gemm_packed(rows, qs.data() + size_t(r0) * d_k, d_k, pk, sb, lds, false, -1, kv);
+      for (int r = 0; r < rows; ++r) {
+        const int i = r0 + r;
+        float* row = sb + size_t(r) * lds;
+        float* wrow = keep ? out->weights.data() + size_t(i) * n_k : row;
+        if (mask) {
+          const uint8_t* m = mask->data() + size_t(i) * n_k;
+          for (int j = 0; j < kv; ++j)
+            if (m[j]) row[j] = neg_inf;
+        }
+        if (keep) std::fill(row + kv, row + n_k, neg_inf);  // keys past the block's last visible one: masked
+        const float mx = vmax(row, kv);
+        if (mx == neg_inf) {  // no visible key in this row: weights 0 (exp(-inf - max) would be NaN)
+          std::fill(wrow, wrow + kv, 0.0f);
+          out->fully_masked[size_t(i)] = 1;
+          out->row_lse[i] = neg_inf;
+        } else {
+          const float sum = vexp_shift_sum_to(row, wrow, kv, mx);
+          vscale(wrow, kv, 1.0f / sum);
+          out->row_lse[i] = mx + std::log(sum);
+        }
+        if (keep) std::fill(wrow + kv, wrow + n_k, 0.0f);
+        if (tq > 0) {  // rows of one thumbnail bin are summed whole, then reduced per column bin
+          const int a = int((int64_t(i + 1) * tq - 1) / n_q);  // the bin of row i: largest a with bin_start(a) <= i
+          if (a != thumb_row) flush_thumb(a);
+          vadd(tacc.data(), wrow, kv);
+        }
+      }
+      float* ctx = out->context.data() + size_t(r0) * d_v;
+      const float* wb = keep ? out->weights.data() + size_t(r0) * n_k : block.data();
+      if (kv > 0) gemm_packed(rows, wb, lds, pv, ctx, d_v, false, kv, -1);
+      else std::fill(ctx, ctx + size_t(rows) * d_v, 0.0f);
+    }
+    if (tq > 0) flush_thumb(-1);
+    for (int a = 0; a < tq; ++a)
+      for (int b = 0; b < tk; ++b)
+        out->thumb(a, b) /= float(bin_start(a + 1, n_q, tq) - bin_start(a, n_q, tq)) *
+                            float(bin_start(b + 1, n_k, tk) - bin_start(b, n_k, tk));
     return;
   }
   // Additive (Bahdanau): v_aᵀ tanh(W q + U k) for every pair.
@@ -257,10 +378,12 @@ void attention_forward(const Mat& q, const Mat& k, const Mat& v, const Attention
   if (!finite) {
     finish_from_double(scores_reference(q, k, params, mask), v, mask, out);
     out->overflowed = true;
+    finish_detail(detail, out);
     return;
   }
   softmax_finite_rows(out->scores, &out->weights, &out->fully_masked);
   out->context.noalias() = out->weights * v;
+  finish_detail(detail, out);
 }
 
 // [Batched] ---------------------------------------------------------------------------------------------
@@ -296,8 +419,7 @@ void attention_head_fast(const float* q, int ldq, const float* k, int ldk, const
       inv[size_t(i)] = visible > 0 ? 1.0f / sum : 0.0f;
       if (weights) {
         float* w = weights + size_t(r0 + i) * n_k;
-        std::copy(row, row + kv, w);
-        vscale(w, kv, inv[size_t(i)]);
+        vscale_to(row, w, kv, inv[size_t(i)]);
         std::fill(w + kv, w + n_k, 0.0f);
       }
     }

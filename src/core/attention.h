@@ -10,7 +10,8 @@
 //   [Types]     Mat / Vec / MaskMat and the enums
 //   [Masks]     mask_build: causal, local window, key padding, single cells, combined
 //   [Softmax]   softmax_rows_masked: max-subtracted, masked = -inf, fully masked rows = 0
-//   [Attention] attention_forward (fast, Eigen) and attention_forward_reference (plain loops, double)
+//   [Attention] attention_forward (fast, blocked) and attention_forward_reference (plain loops, double);
+//               AttentionDetail (keep the n² matrices or not), attention_weight_at, attention_thumbnail
 //   [Batched]   attention_batched: raw row-major float buffers, the JS fast path
 //
 // Every kernel returns its intermediates (scores, weights, context) through an output struct: the UI,
@@ -74,11 +75,29 @@ struct AttentionOutput {
   Mat context;                        // [n_q, d_v] weights · v
   std::vector<uint8_t> fully_masked;  // [n_q] 1 where the row has no visible key
   bool overflowed = false;            // float32 scores overflowed: recomputed in double, scores saturate at ±FLT_MAX
+  Vec row_lse;                        // [n_q] log Σ_j exp(score(i, j)) over visible keys (-inf: fully masked row), so
+                                      //   weight(i, j) = exp(score(i, j) - row_lse(i)) without keeping the matrices
+  Mat thumb;                          // [t_q, t_k] weights mean-pooled to at most detail.thumb per side (empty if 0)
 };
 
-// q [n_q, d_k], k [n_k, d_k], v [n_k, d_v], mask [n_q, n_k] or nullptr -> out (all fields resized).
+// How much of an attention head to keep. Thousands of tokens x many heads do not fit in a browser's memory as
+// n² matrices: the UI keeps the head on screen whole and the others as context, row_lse and a thumbnail.
+struct AttentionDetail {
+  bool keep_matrices = true;          // false: scores and weights left empty (kept anyway when overflowed)
+  int  thumb = 0;                     // > 0: fill out->thumb (t_q = min(thumb, n_q), t_k = min(thumb, n_k))
+};
+
+// q [n_q, d_k], k [n_k, d_k], v [n_k, d_v], mask [n_q, n_k] or nullptr -> out (all fields resized). Queries go in
+// blocks of 64 whose scores stay in cache; a block multiplies only the keys up to its last visible one (causal and
+// window masks skip the masked tail instead of computing and discarding it).
 void attention_forward(const Mat& q, const Mat& k, const Mat& v, const AttentionParams& params, const MaskMat* mask,
-                       AttentionOutput* out);
+                       AttentionOutput* out, const AttentionDetail& detail = AttentionDetail());
+// One weight from a head's row_lse (attention_forward's output), without the matrices: O(d_k) (O(d_a·d_k) additive).
+// q, k as given to attention_forward; 0 for a masked cell or a fully masked row.
+float attention_weight_at(const Mat& q, const Mat& k, const AttentionParams& params, const MaskMat* mask,
+                          const Vec& row_lse, int i, int j);
+// Mean-pools m [rows, cols] to at most side x side (each output cell averages its block) -> [min(side, rows), ..].
+Mat   attention_thumbnail(const Mat& m, int side);
 // Same contract, plain loops with double accumulation: the reference the fast path is tested against.
 void attention_forward_reference(const Mat& q, const Mat& k, const Mat& v, const AttentionParams& params,
                                  const MaskMat* mask, AttentionOutput* out);

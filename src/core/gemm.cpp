@@ -82,6 +82,22 @@ void gemm_pack_b(int K, int N, const float* B, int ldb, GemmPacked* out) {
   }
 }
 
+void gemm_pack_bt(int K, int N, const float* Bt, int ld, GemmPacked* out) {
+  out->K = K;
+  out->N = N;
+  out->panel = NR;
+  const int panels = (N + NR - 1) / NR;
+  out->data.assign(size_t(panels) * K * NR, 0.0f);
+  for (int p = 0; p < panels; ++p) {
+    const int j0 = p * NR, cols = std::min(NR, N - j0);
+    float* dst = out->data.data() + size_t(p) * K * NR;
+    for (int j = 0; j < cols; ++j) {
+      const float* src = Bt + size_t(j0 + j) * ld;
+      for (int k = 0; k < K; ++k) dst[size_t(k) * NR + j] = src[k];
+    }
+  }
+}
+
 void gemm_packed(int M, const float* A, int lda, const GemmPacked& B, float* C, int ldc, bool accumulate, int k_count,
                  int n_count) {
   const int K = k_count < 0 ? B.K : std::min(k_count, B.K), N = n_count < 0 ? B.N : std::min(n_count, B.N);
@@ -207,6 +223,45 @@ void vscale(float* x, int n, float f) {
   int i = 0;
   for (; i + W <= n; i += W) store(x + i, load(x + i) * s);
   for (; i < n; ++i) x[i] *= f;
+}
+
+void vscale_to(const float* x, float* y, int n, float f) {
+  const vf s = splat(f);
+  int i = 0;
+  for (; i + W <= n; i += W) store(y + i, load(x + i) * s);
+  for (; i < n; ++i) y[i] = x[i] * f;
+}
+
+void vadd(float* acc, const float* x, int n) {
+  int i = 0;
+  for (; i + W <= n; i += W) store(acc + i, load(acc + i) + load(x + i));
+  for (; i < n; ++i) acc[i] += x[i];
+}
+
+float vexp_shift_sum_to(const float* x, float* y, int n, float shift) {
+  const vf s = splat(shift);
+  vf acc = vf{};
+  int i = 0;
+  for (; i + W <= n; i += W) {
+    const vf e = vexp(load(x + i) - s);
+    store(y + i, e);
+    acc += e;
+  }
+  float sum = hsum(acc);
+  for (; i < n; ++i) {
+    y[i] = std::exp(x[i] - shift);
+    sum += y[i];
+  }
+  return sum;
+}
+
+float vsum(const float* x, int n) {
+  vf acc = vf{};
+  int i = 0;
+  for (; i + W <= n; i += W) acc += load(x + i);
+  float sum = hsum(acc);
+  for (; i < n; ++i) sum += x[i];
+  return sum;
 }
 
 }  // namespace attnplay

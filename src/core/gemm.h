@@ -8,10 +8,11 @@
 //
 // Index
 //   GemmPacked / gemm_pack_b     pack B [K, N] (reused for many A: K^T of a head, V of a head, a weight matrix)
+//   gemm_pack_bt                 pack B from its transpose (nn.Linear's W [d_out, d_in] for x·Wᵀ)
 //   gemm_packed                  C = A · B  (or C += A · B) with a packed B
 //   gemm                         pack + multiply, for one-off products
 //   gemm_reference               plain loops, double accumulation: what the kernel is tested against
-//   vexp_inplace / vexp_shift_sum / vmax / vscale    the softmax's vector passes (exp: Cephes-style)
+//   vexp_inplace / vexp_shift_sum / vmax / vscale / vsum / vadd    the softmax's vector passes (exp: Cephes-style)
 #pragma once
 
 #include <vector>
@@ -26,6 +27,8 @@ struct GemmPacked {
 };
 
 void gemm_pack_b(int K, int N, const float* B, int ldb, GemmPacked* out);
+// Same packing of B = Btᵀ from Bt [N, K] (row stride ld): a weight matrix W [d_out, d_in] for x·Wᵀ (nn.Linear).
+void gemm_pack_bt(int K, int N, const float* Bt, int ld, GemmPacked* out);
 // A [M, K] (lda), packed B [K, N] -> C [M, N] (ldc). accumulate: C += A·B instead of C = A·B.
 // k_count / n_count (<= K / N, -1 = all) use only the first rows / columns of B: a causal block needs only the
 // keys up to its last query.
@@ -39,6 +42,10 @@ void gemm_reference(int M, int N, int K, const float* A, int lda, const float* B
 void  vexp_inplace(float* x, int n);
 float vmax(const float* x, int n);                        // max of n values (-inf for n = 0)
 float vexp_shift_sum(float* x, int n, float shift);       // x[i] = exp(x[i] - shift); returns the sum (float accumulators)
+float vexp_shift_sum_to(const float* x, float* y, int n, float shift);  // y[i] = exp(x[i] - shift); returns the sum
 void  vscale(float* x, int n, float f);                   // x[i] *= f
+void  vscale_to(const float* x, float* y, int n, float f);  // y[i] = x[i] * f (no memcpy: in WASM a large one calls JS)
+float vsum(const float* x, int n);                        // sum of n values (float accumulators, any order)
+void  vadd(float* acc, const float* x, int n);            // acc[i] += x[i]
 
 }  // namespace attnplay

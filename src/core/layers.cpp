@@ -8,9 +8,22 @@
 
 namespace attnplay {
 
+// x [n, d_in], w [d_out, d_in] (row stride d_in), b [d_out] or nullptr -> y [n, d_out]: on the vector GEMM.
+static void linear_raw(const Mat& x, const float* w, int d_out, const float* b, Mat* y) {
+  const int n = int(x.rows()), d_in = int(x.cols());
+  thread_local GemmPacked pw;
+  gemm_pack_bt(d_in, d_out, w, d_in, &pw);
+  y->resize(n, d_out);
+  gemm_packed(n, x.data(), d_in, pw, y->data(), d_out);
+  if (b)
+    for (int i = 0; i < n; ++i) {
+      float* row = y->data() + size_t(i) * d_out;
+      for (int c = 0; c < d_out; ++c) row[c] += b[c];
+    }
+}
+
 void linear_forward(const Mat& x, const Mat& w, const Vec& b, Mat* y) {
-  y->noalias() = x * w.transpose();
-  if (b.size() > 0) y->rowwise() += b.transpose();
+  linear_raw(x, w.data(), int(w.rows()), b.size() > 0 ? b.data() : nullptr, y);
 }
 
 void layer_norm_forward(const Mat& x, const Vec& gamma, const Vec& beta, float eps, Mat* y) {
@@ -39,14 +52,19 @@ void activation_forward(ActivationKind kind, Mat* x) {
 }
 
 void mha_forward(const Mat& x_q, const Mat& x_kv, const MhaWeights& w, const AttentionParams& params,
-                 const MaskMat* mask, std::vector<HeadTrace>* heads, Mat* concat, Mat* output) {
+                 const MaskMat* mask, std::vector<HeadTrace>* heads, Mat* concat, Mat* output,
+                 const AttentionDetail* details) {
   const int H = w.heads, d_k = w.d_k, d_v = w.d_v, n_q = int(x_q.rows());
   const int qk_rows = H * d_k;
   // Projections for all heads at once: Q = x_q·W_qᵀ + b_q, K = x_kv·W_kᵀ + b_k, V = x_kv·W_vᵀ + b_v.
-  const Mat q = (x_q * w.in_proj_w.topRows(qk_rows).transpose()).rowwise() + w.in_proj_b.head(qk_rows).transpose();
-  const Mat k = (x_kv * w.in_proj_w.middleRows(qk_rows, qk_rows).transpose()).rowwise() +
-                w.in_proj_b.segment(qk_rows, qk_rows).transpose();
-  const Mat v = (x_kv * w.in_proj_w.bottomRows(H * d_v).transpose()).rowwise() + w.in_proj_b.tail(H * d_v).transpose();
+  // (in_proj_w is row-major: W_q, W_k, W_v are consecutive row ranges.)
+  const int d_model = int(w.in_proj_w.cols());
+  const float* wp = w.in_proj_w.data();
+  const float* bp = w.in_proj_b.size() > 0 ? w.in_proj_b.data() : nullptr;
+  Mat q, k, v;
+  linear_raw(x_q, wp, qk_rows, bp, &q);
+  linear_raw(x_kv, wp + size_t(qk_rows) * d_model, qk_rows, bp ? bp + qk_rows : nullptr, &k);
+  linear_raw(x_kv, wp + size_t(2 * qk_rows) * d_model, H * d_v, bp ? bp + 2 * qk_rows : nullptr, &v);
   heads->resize(size_t(H));
   concat->resize(n_q, H * d_v);
   for (int h = 0; h < H; ++h) {
@@ -54,7 +72,7 @@ void mha_forward(const Mat& x_q, const Mat& x_kv, const MhaWeights& w, const Att
     t.q = q.middleCols(h * d_k, d_k);
     t.k = k.middleCols(h * d_k, d_k);
     t.v = v.middleCols(h * d_v, d_v);
-    attention_forward(t.q, t.k, t.v, params, mask, &t.attn);
+    attention_forward(t.q, t.k, t.v, params, mask, &t.attn, details ? details[h] : AttentionDetail());
     concat->middleCols(h * d_v, d_v) = t.attn.context;
   }
   linear_forward(*concat, w.out_proj_w, w.out_proj_b, output);

@@ -48,8 +48,10 @@ struct HeadTrace {
 
 // x_q [n_q, d_model], x_kv [n_k, d_model] -> heads (resized to w.heads), concat [n_q, heads·d_v] (contexts side
 // by side), output [n_q, d_model] = concat·out_projᵀ + b. Self-attention passes the same matrix twice.
+// details: per head [heads] (what to keep of each head's matrices) or nullptr (keep everything).
 void mha_forward(const Mat& x_q, const Mat& x_kv, const MhaWeights& w, const AttentionParams& params,
-                 const MaskMat* mask, std::vector<HeadTrace>* heads, Mat* concat, Mat* output);
+                 const MaskMat* mask, std::vector<HeadTrace>* heads, Mat* concat, Mat* output,
+                 const AttentionDetail* details = nullptr);
 
 // [Batched] x [n, d_model], wq/wk/wv/wo [d_model, d_model] applied as x·W (no bias), scaled dot product with
 // 1/√d_k, optional causal mask -> output [n, d_model] and, when weights != nullptr, weights [heads, n, n].

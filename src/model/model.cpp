@@ -12,10 +12,11 @@ namespace attnplay {
 
 Mat model_positions(int n, int d_model) {
   Mat pe(n, d_model);
+  std::vector<double> div(static_cast<size_t>(d_model));  // 10000^(2i/d_model) per column: the same doubles, once per column
+  for (int c = 0; c < d_model; ++c) div[size_t(c)] = std::pow(10000.0, double(c - (c % 2)) / double(d_model));
   for (int p = 0; p < n; ++p)
     for (int c = 0; c < d_model; ++c) {
-      const int i2 = c - (c % 2);  // 2i
-      const double angle = double(p) / std::pow(10000.0, double(i2) / double(d_model));
+      const double angle = double(p) / div[size_t(c)];
       pe(p, c) = float(c % 2 == 0 ? std::sin(angle) : std::cos(angle));
     }
   return pe;
@@ -52,8 +53,61 @@ static void note_overflow(const LayerTrace& lt, int layer, std::vector<std::stri
                           ": scores overflowed float32 and were computed in double; they are shown saturated at ±3.4e38");
 }
 
-bool model_compute(const Config& c, const ModelWeights* loaded, Trace* out, std::string* error) {
+AttentionParams trace_params(const Trace& t) {
+  AttentionParams p;
+  p.kind = t.kind;
+  p.scale_divisor = t.scale_divisor;
+  p.temperature = t.temperature;
+  p.w_general = &t.general_w;
+  p.w_additive = &t.additive_w;
+  p.u_additive = &t.additive_u;
+  p.v_additive = &t.additive_v;
+  return p;
+}
+
+bool trace_head_has_matrices(const Trace& t, int layer, int head) {
+  return !t.lean || t.layers[size_t(layer)].heads[size_t(head)].attn.weights.size() > 0;
+}
+
+void trace_head_materialize(Trace* t, int layer, int head) {
+  if (trace_head_has_matrices(*t, layer, head)) return;
+  HeadTrace& h = t->layers[size_t(layer)].heads[size_t(head)];
+  AttentionOutput full;
+  attention_forward(h.q, h.k, h.v, trace_params(*t), t->mask.size() ? &t->mask : nullptr, &full);
+  h.attn.scores = std::move(full.scores);
+  h.attn.weights = std::move(full.weights);
+}
+
+void trace_head_release(Trace* t, int layer, int head) {
+  if (!t->lean) return;
+  AttentionOutput& a = t->layers[size_t(layer)].heads[size_t(head)].attn;
+  if (a.overflowed || a.row_lse.size() == 0) return;  // the double path keeps its matrices (row_lse saturates)
+  a.scores = Mat();
+  a.weights = Mat();
+}
+
+float trace_weight(const Trace& t, int layer, int head, int i, int j) {
+  const HeadTrace& h = t.layers[size_t(layer)].heads[size_t(head)];
+  if (h.attn.weights.size() > 0) return h.attn.weights(i, j);
+  return attention_weight_at(h.q, h.k, trace_params(t), t.mask.size() ? &t.mask : nullptr, h.attn.row_lse, i, j);
+}
+
+bool model_compute(const Config& c, const ModelWeights* loaded, Trace* out, std::string* error,
+                   const TraceOptions& options) {
   Trace t;
+  // Keep every head's matrices when they fit the budget; otherwise only the focused head's, with thumbnails.
+  const int used_layers = c.mode == MODEL_MODE_TRANSFORMER && !c.inputs.present ? c.layers : 1;
+  const double matrix_bytes = double(used_layers) * c.heads * double(c.n_q()) * double(c.n_k()) * 8.0;
+  t.lean = options.max_matrix_bytes >= 0 && matrix_bytes > options.max_matrix_bytes;
+  auto details_for = [&](int layer) {
+    std::vector<AttentionDetail> d(size_t(c.heads));
+    if (t.lean)
+      for (int h = 0; h < c.heads; ++h) {
+        d[size_t(h)].keep_matrices = layer == options.focus_layer && h == options.focus_head;
+        d[size_t(h)].thumb = options.thumb;
+      }
+    return d;
+  };
   t.tokens = c.tokens;
   t.cross = c.cross;
   t.key_tokens = c.cross ? c.key_tokens : c.tokens;
@@ -84,12 +138,13 @@ bool model_compute(const Config& c, const ModelWeights* loaded, Trace* out, std:
     LayerTrace lt;
     lt.heads.resize(size_t(c.heads));
     lt.concat.resize(c.n_q(), c.heads * c.d_v);
+    const std::vector<AttentionDetail> details = details_for(0);
     for (int h = 0; h < c.heads; ++h) {
       HeadTrace& ht = lt.heads[size_t(h)];
       ht.q = c.inputs.q[size_t(h)];
       ht.k = c.inputs.k[size_t(h)];
       ht.v = c.inputs.v[size_t(h)];
-      attention_forward(ht.q, ht.k, ht.v, p, mp, &ht.attn);
+      attention_forward(ht.q, ht.k, ht.v, p, mp, &ht.attn, details[size_t(h)]);
       lt.concat.middleCols(h * c.d_v, c.d_v) = ht.attn.context;
     }
     lt.output = lt.concat;
@@ -118,7 +173,8 @@ bool model_compute(const Config& c, const ModelWeights* loaded, Trace* out, std:
     if (c.mode == MODEL_MODE_ATTENTION) {
       const Mat x_kv = c.cross ? embed(c, w, key_ids) : Mat();
       LayerTrace lt;
-      mha_forward(x, c.cross ? x_kv : x, w.layers[0].self_attn, p, mp, &lt.heads, &lt.concat, &lt.output);
+      mha_forward(x, c.cross ? x_kv : x, w.layers[0].self_attn, p, mp, &lt.heads, &lt.concat, &lt.output,
+                  details_for(0).data());
       note_overflow(lt, 0, &t.warnings);
       t.layers.push_back(std::move(lt));
     } else {
@@ -127,9 +183,10 @@ bool model_compute(const Config& c, const ModelWeights* loaded, Trace* out, std:
         const LayerWeights& lw = w.layers[size_t(l)];
         LayerTrace lt;
         Mat h, sa, ff;
+        const std::vector<AttentionDetail> details = details_for(l);
         if (c.norm_first) {  // x = x + SA(LN1(x)); x = x + FF(LN2(x))
           layer_norm_forward(x, lw.norm1_w, lw.norm1_b, eps, &h);
-          mha_forward(h, h, lw.self_attn, p, mp, &lt.heads, &lt.concat, &sa);
+          mha_forward(h, h, lw.self_attn, p, mp, &lt.heads, &lt.concat, &sa, details.data());
           x += sa;
           layer_norm_forward(x, lw.norm2_w, lw.norm2_b, eps, &h);
           linear_forward(h, lw.linear1_w, lw.linear1_b, &ff);
@@ -137,7 +194,7 @@ bool model_compute(const Config& c, const ModelWeights* loaded, Trace* out, std:
           linear_forward(ff, lw.linear2_w, lw.linear2_b, &h);
           x += h;
         } else {  // x = LN1(x + SA(x)); x = LN2(x + FF(x))
-          mha_forward(x, x, lw.self_attn, p, mp, &lt.heads, &lt.concat, &sa);
+          mha_forward(x, x, lw.self_attn, p, mp, &lt.heads, &lt.concat, &sa, details.data());
           layer_norm_forward(x + sa, lw.norm1_w, lw.norm1_b, eps, &x);
           linear_forward(x, lw.linear1_w, lw.linear1_b, &ff);
           activation_forward(c.activation, &ff);
@@ -215,7 +272,12 @@ std::string model_result_json(const Trace& t) {
     if (l) s.push_back(',');
     s.append("{\"heads\":[");
     for (size_t h = 0; h < t.layers[l].heads.size(); ++h) {
-      const AttentionOutput& a = t.layers[l].heads[h].attn;
+      // A lean trace's heads are recomputed one at a time, so the JSON never needs every matrix at once.
+      const HeadTrace& ht = t.layers[l].heads[h];
+      const bool recompute = !trace_head_has_matrices(t, int(l), int(h));
+      AttentionOutput full;
+      if (recompute) attention_forward(ht.q, ht.k, ht.v, trace_params(t), t.mask.size() ? &t.mask : nullptr, &full);
+      const AttentionOutput& a = recompute ? full : ht.attn;
       // Masked scores are -inf in the trace and null in JSON.
       MaskMat masked = (a.scores.array() == -std::numeric_limits<float>::infinity()).cast<uint8_t>();
       if (h) s.push_back(',');

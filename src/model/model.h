@@ -6,7 +6,8 @@
 //   [Trace]     Trace / LayerTrace        every layer's heads (q, k, v, scores, weights, context) and output
 //   [Forward]   model_positions           sinusoidal position table
 //               model_compute             attention block or tiny Transformer, seeded, loaded or explicit inputs
-//   [Result]    model_result_json         the result JSON of SPEC §3 (masked scores are null)
+//   [Heads]     trace_head_*, trace_weight  a lean trace's heads: materialise, release, single weights
+//   [Result]    model_result_json         the result JSON of SPEC §3 (masked scores are null; lean heads recomputed one at a time)
 //               model_weights_for         the weights `attnplay weights` writes for a config
 #pragma once
 
@@ -26,6 +27,15 @@ struct LayerTrace {
   Mat output;                          // [n_q, d_model] (attention: concat·out_projᵀ + b; with inputs: concat)
 };
 
+// How much of the trace to keep. Every head's n² scores and weights (what the CLI and the result JSON need) do not
+// fit a browser at thousands of tokens: beyond max_matrix_bytes only the focused head keeps them, the others keep
+// q, k, v, context, row_lse and a thumbnail, and trace_head_materialize brings any head back on demand.
+struct TraceOptions {
+  double max_matrix_bytes = -1;        // budget for all heads' scores + weights; < 0: keep everything
+  int    focus_layer = 0, focus_head = 0;  // the head kept whole when over budget
+  int    thumb = 128;                  // thumbnail side (over budget only)
+};
+
 struct Trace {
   std::vector<std::string> tokens;     // query row labels [n_q]
   std::vector<std::string> key_tokens; // key row labels [n_k] (equal to tokens for self-attention)
@@ -42,13 +52,22 @@ struct Trace {
   Mat general_w, additive_w, additive_u;   // [d_k, d_k], [d_a, d_k], [d_a, d_k]
   Vec additive_v;                          // [d_a]
   MaskMat mask;                            // [n_q, n_k] 1 = masked; empty when nothing is masked
+  bool lean = false;                       // over the budget: heads may lack scores/weights (see TraceOptions)
 };
 
 // [Forward] -----------------------------------------------------------------------------------------------
 Mat  model_positions(int n, int d_model);   // -> [n, d_model]: PE[p, 2i] = sin(p / 10000^(2i/d)), PE[p, 2i+1] = cos(..)
 
 // weights: a loaded file (checked against the config by weights_from_safetensors) or nullptr for seeded weights.
-bool model_compute(const Config& c, const ModelWeights* weights, Trace* out, std::string* error);
+bool model_compute(const Config& c, const ModelWeights* weights, Trace* out, std::string* error,
+                   const TraceOptions& options = TraceOptions());
+
+// [Heads] of a lean trace. Indices must be in range.
+bool   trace_head_has_matrices(const Trace& t, int layer, int head);  // scores and weights present
+void   trace_head_materialize(Trace* t, int layer, int head);         // recompute them from q, k, v (same numbers)
+void   trace_head_release(Trace* t, int layer, int head);             // drop them again (lean traces only)
+float  trace_weight(const Trace& t, int layer, int head, int i, int j);  // stored, or from row_lse in O(d_k)
+AttentionParams trace_params(const Trace& t);                         // the kernel parameters the trace was made with
 
 // [Result] ------------------------------------------------------------------------------------------------
 std::string  model_result_json(const Trace& t);

@@ -27,6 +27,7 @@
 
 #include <SDL.h>
 #include <emscripten/emscripten.h>
+#include <emscripten/heap.h>
 #include <emscripten/html5.h>
 #include <imgui_impl_opengl3.h>
 #include <imgui_impl_sdl.h>
@@ -191,7 +192,8 @@ EMSCRIPTEN_KEEPALIVE int ap_app_stats() {
                       {"compute_ms", s.last_compute_ms}, {"stale", s.stale},            {"error", s.error},
                       {"tokens", s.trace.tokens.size()}, {"gl_version", g_web->renderer.gl_version},
                       {"lang", attnplay::i18n_lang_code(attnplay::Lang(g_web->app.lang))}, {"glyphs", g_web->app.glyphs.size()},
-                      {"preset", s.preset_id}, {"readonly", g_web->app.page.readonly}, {"notices", g_web->app.link}};
+                      {"preset", s.preset_id}, {"readonly", g_web->app.page.readonly}, {"notices", g_web->app.link},
+                      {"heap_bytes", emscripten_get_heap_size()}, {"lean", s.trace.lean}};
   return answer(true, j.dump());
 }
 

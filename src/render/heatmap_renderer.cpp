@@ -72,6 +72,7 @@ bool renderer_init(Renderer* r, bool gles) {
   r->loc_style = glGetUniformLocation(r->program, "u_style");
   r->loc_vmin = glGetUniformLocation(r->program, "u_vmin");
   r->loc_vmax = glGetUniformLocation(r->program, "u_vmax");
+  r->loc_out = glGetUniformLocation(r->program, "u_out");
   const float quad[] = {0, 0, 1, 0, 0, 1, 1, 1};
   glGenVertexArrays(1, &r->vao);
   glGenBuffers(1, &r->vbo);
@@ -128,15 +129,16 @@ unsigned renderer_heatmap(Renderer* r, const std::string& slot, const float* dat
                           HeatmapStyle style, float vmin, float vmax, uint64_t version, int max_pixels) {
   if (!r->ready || rows <= 0 || cols <= 0) return 0;
   HeatmapTexture& t = r->cache[slot];
-  if (t.version == version && t.rows == rows && t.cols == cols && t.style == int(style) && t.vmin == vmin && t.vmax == vmax)
-    return t.color_tex;
-  const int limit = std::max(1, r->max_texture_size);
-  if (rows > limit || cols > limit) return 0;  // cannot upload: the UI shows a message instead
   int out_w = cols, out_h = rows;
   if (max_pixels > 0) {
     out_w = std::min(out_w, max_pixels);
     out_h = std::min(out_h, max_pixels);
   }
+  if (t.version == version && t.rows == rows && t.cols == cols && t.style == int(style) && t.vmin == vmin && t.vmax == vmax &&
+      t.out_w == out_w && t.out_h == out_h)
+    return t.color_tex;
+  const int limit = std::max(1, r->max_texture_size);
+  if (rows > limit || cols > limit) return 0;  // cannot upload: the UI shows a message instead
   // Everything below changes GL state that ImGui's backend relies on: save it first, restore it at the end.
   GLint prev_fbo = 0, prev_program = 0, prev_vao = 0, prev_tex = 0, prev_active = 0;
   GLint prev_viewport[4];
@@ -173,6 +175,7 @@ unsigned renderer_heatmap(Renderer* r, const std::string& slot, const float* dat
   glUniform1i(r->loc_style, int(style));
   glUniform1f(r->loc_vmin, vmin);
   glUniform1f(r->loc_vmax, vmax);
+  glUniform2f(r->loc_out, float(out_w), float(out_h));
   glBindVertexArray(r->vao);
   glDrawArrays(GL_TRIANGLE_STRIP, 0, 4);
   glBindVertexArray(GLuint(prev_vao));

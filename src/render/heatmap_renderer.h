@@ -36,7 +36,7 @@ struct Renderer {
   bool ready = false;
   bool gles = false;
   unsigned program = 0, vao = 0, vbo = 0;
-  int loc_data = -1, loc_style = -1, loc_vmin = -1, loc_vmax = -1;
+  int loc_data = -1, loc_style = -1, loc_vmin = -1, loc_vmax = -1, loc_out = -1;
   int max_texture_size = 4096;
   std::string gl_version, glsl_version, gl_renderer, error;
   std::map<std::string, HeatmapTexture> cache;
@@ -45,7 +45,7 @@ struct Renderer {
 bool     renderer_init(Renderer* r, bool gles);      // compiles the shaders; false and r->error on failure
 void     renderer_shutdown(Renderer* r);
 // data [rows, cols] row-major (values > 1e37 = masked). max_pixels > 0 downsamples to at most that many pixels
-// per side (thumbnails). Returns the GL texture name of the coloured image (0 if not ready or empty).
+// per side (thumbnails, matrices larger than their place on screen): each pixel is its block's mean. Returns the GL texture name of the coloured image (0 if not ready or empty).
 unsigned renderer_heatmap(Renderer* r, const std::string& slot, const float* data, int rows, int cols,
                           HeatmapStyle style, float vmin, float vmax, uint64_t version, int max_pixels = 0);
 void     renderer_forget(Renderer* r, const std::string& slot_prefix);  // frees cached textures whose slot starts so

@@ -332,6 +332,7 @@ void app_frame(App* app) {
   const auto t0 = std::chrono::steady_clock::now();
   ++app->frame_count;
   app->layout.clear();
+  app_state_focus(&app->state);  // the API may have moved the selection since the last frame
   ImGuiIO& io = ImGui::GetIO();
   const float W = io.DisplaySize.x, H = io.DisplaySize.y, s = app->ui_scale;
   i18n_set_lang(Lang(app->lang));

@@ -56,8 +56,12 @@ static bool recompute(AppState* s, const json& cfg, std::string* error) {
   }
   if (!config_parse(cfg, &c, error)) return false;
   Trace t;
+  TraceOptions opt;
+  opt.max_matrix_bytes = kAppMatrixBytes;
+  opt.focus_layer = std::min(std::max(s->sel.layer, 0), (c.mode == MODEL_MODE_TRANSFORMER && !c.inputs.present ? c.layers : 1) - 1);
+  opt.focus_head = std::min(std::max(s->sel.head, 0), c.heads - 1);
   try {
-    if (!model_compute(c, nullptr, &t, error)) return false;
+    if (!model_compute(c, nullptr, &t, error, opt)) return false;
   } catch (const std::bad_alloc&) {
     *error = "out of memory: this config needs more memory than is available; use fewer tokens, heads or layers";
     return false;
@@ -80,7 +84,7 @@ static bool recompute(AppState* s, const json& cfg, std::string* error) {
     Config c2;
     v.trace = Trace();
     v.error.clear();
-    if (!config_parse(vc, &c2, &v.error) || !model_compute(c2, nullptr, &v.trace, &v.error)) v.trace = Trace();
+    if (!config_parse(vc, &c2, &v.error) || !model_compute(c2, nullptr, &v.trace, &v.error, opt)) v.trace = Trace();
   }
   s->last_compute_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
   return true;
@@ -316,5 +320,27 @@ const char* app_state_error_for(const AppState& s, const char* field) {
 }
 
 std::string app_state_result_json(const AppState& s) { return model_result_json(s.trace); }
+
+// A lean trace keeps the matrices of one head: (layer, head) clamped to the trace.
+static void focus_trace(Trace* t, int layer, int head) {
+  if (!t->lean || t->layers.empty()) return;
+  layer = std::min(std::max(layer, 0), int(t->layers.size()) - 1);
+  head = std::min(std::max(head, 0), int(t->layers[size_t(layer)].heads.size()) - 1);
+  for (int l = 0; l < int(t->layers.size()); ++l)
+    for (int h = 0; h < int(t->layers[size_t(l)].heads.size()); ++h)
+      if ((l != layer || h != head) && trace_head_has_matrices(*t, l, h)) trace_head_release(t, l, h);
+  trace_head_materialize(t, layer, head);
+}
+
+void app_state_focus(AppState* s) {
+  focus_trace(&s->trace, s->sel.layer, s->sel.head);
+  for (CompareVariant& v : s->compare) focus_trace(&v.trace, s->sel.layer, s->sel.head);
+}
+
+const HeadTrace& app_state_focused_head(const AppState& cs) {
+  AppState& s = const_cast<AppState&>(cs);  // materialising is a cache fill: the numbers it exposes do not change
+  app_state_focus(&s);
+  return s.trace.layers[size_t(s.sel.layer)].heads[size_t(s.sel.head)];
+}
 
 }  // namespace attnplay

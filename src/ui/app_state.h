@@ -12,6 +12,7 @@
 //   [Types]    AppView, AppSelection, AppState
 //   [Edits]    app_state_init / edit / set / merge / undo / redo / reset
 //   [Helpers]  token and mask edits the panels share; app_state_error_for (the error of one control)
+//   [Focus]    app_state_focused_head: the focused head's matrices, recomputed on demand in a lean trace
 #pragma once
 
 #include "model/config.h"
@@ -93,5 +94,12 @@ bool app_state_toggle_cell(AppState* s, int query, int key, bool masked);   // p
 bool app_state_toggle_padding(AppState* s, int key);
 const char* app_state_error_for(const AppState& s, const char* field);      // error text if it names field, else nullptr
 std::string app_state_result_json(const AppState& s);               // SPEC §3 result of the current trace
+
+// [Focus] Beyond kAppMatrixBytes of attention matrices the trace is lean (model.h TraceOptions): only the focused
+// head keeps its n² scores and weights. Read the focused head through app_state_focused_head, which brings it back
+// (one head's forward pass) when the selection moved; trace_weight reads any other head's single weights.
+constexpr double kAppMatrixBytes = 128.0 * (1 << 20);
+void app_state_focus(AppState* s);                                   // materialise sel's head, release the others
+const HeadTrace& app_state_focused_head(const AppState& s);          // the same, then that head (a cache fill)
 
 }  // namespace attnplay

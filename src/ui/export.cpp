@@ -54,7 +54,7 @@ std::string export_basename(const App& app) {
 
 std::string export_csv(const App& app) {
   const Trace& t = app.state.trace;
-  const HeadTrace& h = t.layers[size_t(app.state.sel.layer)].heads[size_t(app.state.sel.head)];
+  const HeadTrace& h = app_state_focused_head(app.state);
   std::string out = "matrix,row,row_token,col,col_token,value\n";
   auto emit = [&](const char* name, const Mat& m, const std::vector<std::string>& rows, const std::vector<std::string>& cols) {
     for (int i = 0; i < m.rows(); ++i)
@@ -78,7 +78,7 @@ std::string export_csv(const App& app) {
 
 std::string export_matrices_json(const App& app) {
   const Trace& t = app.state.trace;
-  const HeadTrace& h = t.layers[size_t(app.state.sel.layer)].heads[size_t(app.state.sel.head)];
+  const HeadTrace& h = app_state_focused_head(app.state);
   json j = {{"layer", app.state.sel.layer}, {"head", app.state.sel.head}, {"tokens", t.tokens}, {"key_tokens", t.key_tokens},
             {"scores", matrix_json(h.attn.scores, true)}, {"weights", matrix_json(h.attn.weights, false)},
             {"context", matrix_json(h.attn.context, false)}, {"q", matrix_json(h.q, false)}, {"k", matrix_json(h.k, false)},

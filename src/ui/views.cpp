@@ -55,7 +55,7 @@ Grid grid_layout(ImVec2 area_min, ImVec2 area_size, int rows, int cols, float co
     g.labels = cell >= font * 0.9f;
     if (!g.labels) g.label_w = g.label_h = 0;
   }
-  g.cell = std::max(0.5f, std::min(cell, max_cell));
+  g.cell = std::max(1e-3f, std::min(cell, max_cell));  // below a pixel per cell at thousands of tokens: the GPU shrinks it
   g.origin = ImVec2(std::floor(area_min.x + g.label_w), std::floor(area_min.y + g.label_h));
   return g;
 }
@@ -125,6 +125,13 @@ float cached_range(const App* app, const std::string& slot, const Mat& m, bool a
     if (std::isfinite(x)) v = std::max(v, absolute ? std::fabs(x) : x);
   }
   return cache[slot] = v;
+}
+
+// Pixels per side for a grid drawn smaller than one pixel per cell (the renderer then averages blocks), else 0.
+int shrink_pixels(const Grid& g) {
+  const float scale = std::max(1.0f, ImGui::GetIO().DisplayFramebufferScale.x);
+  if (g.cell * scale >= 1.0f) return 0;
+  return std::max(1, int(std::ceil(std::max(g.size().x, g.size().y) * scale)));
 }
 
 unsigned heatmap_texture(App* app, const std::string& slot, const Mat& m, const MaskMat* mask, int style, float vmin,
@@ -243,7 +250,7 @@ void grid_view(App* app, const char* id, const Grid& g, unsigned tex, const std:
     s.sel.hover_query_next = i;
     s.sel.hover_key_next = j;
     if (!t.layers.empty() && i < int(rows.size()) && j < int(cols.size())) {
-      const AttentionOutput& a = t.layers[size_t(s.sel.layer)].heads[size_t(s.sel.head)].attn;
+      const AttentionOutput& a = app_state_focused_head(s).attn;
       ImGui::BeginTooltip();
       ImGui::Text(tr(S_TIP_PAIR), i, rows[size_t(i)].c_str(), j, cols[size_t(j)].c_str());
       if (i < a.weights.rows() && j < a.weights.cols()) {
@@ -283,7 +290,7 @@ void head_selector(App* app) {
 void view_attention(App* app) {
   AppState& s = app->state;
   const Trace& t = s.trace;
-  const AttentionOutput& a = t.layers[size_t(s.sel.layer)].heads[size_t(s.sel.head)].attn;
+  const AttentionOutput& a = app_state_focused_head(s).attn;
   const std::string lh = "_" + std::to_string(s.sel.layer) + "_" + std::to_string(s.sel.head);
   const ImVec2 avail = ImGui::GetContentRegionAvail();
   const ImVec2 p = ImGui::GetCursorScreenPos();
@@ -298,7 +305,8 @@ void view_attention(App* app) {
   ImGui::TextUnformatted(tr(S_SOFTMAX_WEIGHTS));
   const ImVec2 wpos(p.x, p.y + ImGui::GetFontSize() * 1.4f);
   const Grid gw = grid_layout(wpos, each, int(a.weights.rows()), int(a.weights.cols()), gap);
-  const unsigned wt = heatmap_texture(app, "weights" + lh, a.weights, t.mask.size() ? &t.mask : nullptr, 0, 0.0f, wmax);
+  const unsigned wt = heatmap_texture(app, "weights" + lh, a.weights, t.mask.size() ? &t.mask : nullptr, 0, 0.0f, wmax,
+                                     shrink_pixels(gw));
   grid_view(app, "weights", gw, wt, t.tokens, t.key_tokens, t.mask.size() ? &t.mask : nullptr,
             app->paint_on_weights && !app->page.readonly ? GRID_MODE_PAINT : GRID_MODE_VIEW, tr(S_CLICK_EXPLAIN));
   colorbar(ImVec2(gw.origin.x + gw.size().x + 8, gw.origin.y), std::max(40.0f, gw.size().y), false, 0.0f, wmax);
@@ -310,7 +318,8 @@ void view_attention(App* app) {
   ImGui::TextUnformatted(tr(S_SCORES_TITLE));
   const ImVec2 spos2(spos.x, spos.y + ImGui::GetFontSize() * 1.4f);
   const Grid gs = grid_layout(spos2, each, int(a.scores.rows()), int(a.scores.cols()), gap);
-  const unsigned st = heatmap_texture(app, "scores" + lh, a.scores, t.mask.size() ? &t.mask : nullptr, 1, 0.0f, smax);
+  const unsigned st = heatmap_texture(app, "scores" + lh, a.scores, t.mask.size() ? &t.mask : nullptr, 1, 0.0f, smax,
+                                     shrink_pixels(gs));
   grid_view(app, "scores", gs, st, t.tokens, t.key_tokens, t.mask.size() ? &t.mask : nullptr, GRID_MODE_VIEW, nullptr);
   colorbar(ImVec2(gs.origin.x + gs.size().x + 8, gs.origin.y), std::max(40.0f, gs.size().y), true, -smax, smax);
 }
@@ -318,6 +327,7 @@ void view_attention(App* app) {
 // A preset's side-by-side strip: the focused head's weights under each variant, same colour scale.
 void view_compare(App* app) {
   AppState& s = app->state;
+  app_state_focus(&s);  // a lean variant keeps the focused head's matrices only
   const int n = int(s.compare.size());
   const ImVec2 avail = ImGui::GetContentRegionAvail();
   const ImVec2 p = ImGui::GetCursorScreenPos();
@@ -342,7 +352,8 @@ void view_compare(App* app) {
     const Grid g = grid_layout(ImVec2(at.x, at.y + font * 1.4f), ImVec2(w, avail.y - font * 1.6f), int(a.weights.rows()),
                                int(a.weights.cols()), 0);
     const std::string slot = "compare_" + std::to_string(v) + "_" + std::to_string(l) + "_" + std::to_string(h);
-    const unsigned tex = heatmap_texture(app, slot, a.weights, cv.trace.mask.size() ? &cv.trace.mask : nullptr, 0, 0.0f, 1.0f);
+    const unsigned tex = heatmap_texture(app, slot, a.weights, cv.trace.mask.size() ? &cv.trace.mask : nullptr, 0, 0.0f, 1.0f,
+                                         shrink_pixels(g));
     grid_view(app, slot.c_str(), g, tex, cv.trace.tokens, cv.trace.key_tokens, cv.trace.mask.size() ? &cv.trace.mask : nullptr,
               GRID_MODE_VIEW, nullptr);
   }
@@ -379,7 +390,8 @@ void view_mask(App* app) {
       if (c.first < n_q && c.second < n_k) mg.painted(c.first, c.second) = 1.0f;
     found = grids.emplace("mask", std::move(mg)).first;
   }
-  const unsigned tex = heatmap_texture(app, "mask", found->second.painted, &found->second.structural, 1, 0.0f, 1.0f);
+  const unsigned tex = heatmap_texture(app, "mask", found->second.painted, &found->second.structural, 1, 0.0f, 1.0f,
+                                      shrink_pixels(g));
   ImGui::SetCursorScreenPos(p);
   ImGui::Text(tr(S_MASK_TITLE), n_q, n_k);
   grid_view(app, "mask", g, tex, t.tokens, t.key_tokens, nullptr, app->page.readonly ? GRID_MODE_VIEW : GRID_MODE_PAINT,
@@ -450,10 +462,10 @@ void view_heads(App* app) {
     ImGui::Text("%s %d \"%s\"", q_side ? tr(S_QUERY_N) : tr(S_KEY_N), idx, (q_side ? t.tokens : t.key_tokens)[size_t(idx)].c_str());
     for (int h = 0; h < heads; ++h) {
       if (!s.sel.heads_shown[size_t(h)]) continue;
-      const Mat& w = lt.heads[size_t(h)].attn.weights;
       std::vector<std::pair<float, int>> top;
       const int n_other = q_side ? n_k : n_q;
-      for (int o = 0; o < n_other; ++o) top.emplace_back(q_side ? w(idx, o) : w(o, idx), o);
+      for (int o = 0; o < n_other; ++o)
+        top.emplace_back(q_side ? trace_weight(t, s.sel.layer, h, idx, o) : trace_weight(t, s.sel.layer, h, o, idx), o);
       std::partial_sort(top.begin(), top.begin() + std::min<int>(3, n_other), top.end(), [](auto& a, auto& b) { return a.first > b.first; });
       std::string line;
       for (int k = 0; k < std::min(3, n_other); ++k) {
@@ -472,12 +484,11 @@ void view_heads(App* app) {
   const int only_q = hover_q >= 0 ? hover_q : -1, only_k = hover_k >= 0 ? hover_k : -1;
   for (int h = 0; h < heads; ++h) {
     if (!s.sel.heads_shown[size_t(h)]) continue;
-    const Mat& w = lt.heads[size_t(h)].attn.weights;
     for (int i = off; i < n_q && i < off + fit; ++i) {
       if (only_q >= 0 && i != only_q) continue;
       for (int j = off; j < n_k && j < off + fit; ++j) {
         if (only_k >= 0 && j != only_k) continue;
-        const float v = w(i, j);
+        const float v = trace_weight(t, s.sel.layer, h, i, j);  // stored, or O(d_k) from row_lse in a lean trace
         if (v < 0.02f) continue;
         dl->AddLine(ImVec2(lx, y_of(i)), ImVec2(rx, y_of(j)), colormap_head(h, std::min(1.0f, 0.15f + 0.85f * v)), 0.5f + 4.0f * v);
       }
@@ -499,7 +510,10 @@ void view_model(App* app) {
     ImGui::Text("L%d", l);
     for (int h = 0; h < heads; ++h) {
       ImGui::SameLine(font * 2.5f + h * (thumb + 6));
-      const Mat& w = t.layers[size_t(l)].heads[size_t(h)].attn.weights;
+      // A lean trace's thumbnails (block means) for every head, the focused one too, so all share one look; else
+      // the full weights, which the renderer samples down to 128 px.
+      const AttentionOutput& a = t.layers[size_t(l)].heads[size_t(h)].attn;
+      const Mat& w = t.lean ? a.thumb : a.weights;
       const std::string slot = "thumb_" + std::to_string(l) + "_" + std::to_string(h);
       const float vmax = std::max(1e-6f, cached_range(app, slot, w, false));
       const unsigned tex = heatmap_texture(app, slot, w, nullptr, 0, 0.0f, vmax, 128);
@@ -540,7 +554,7 @@ void small_matrix(App* app, const char* title, const char* slot, const Mat& m, c
   float vmax = cached_range(app, tex_slot, m, true);
   if (vmax <= 0) vmax = 1.0f;
   const Grid g = grid_layout(p, ImVec2(area.x, area.y - ImGui::GetFontSize() * 1.5f), int(m.rows()), int(m.cols()), 0);
-  const unsigned tex = heatmap_texture(app, tex_slot, m, nullptr, 1, 0.0f, vmax);
+  const unsigned tex = heatmap_texture(app, tex_slot, m, nullptr, 1, 0.0f, vmax, shrink_pixels(g));
   ImDrawList* dl = ImGui::GetWindowDrawList();
   const ImVec2 end(g.origin.x + g.size().x, g.origin.y + g.size().y);
   if (tex) dl->AddImage(ImTextureID(uintptr_t(tex)), g.origin, end);
@@ -565,7 +579,7 @@ void small_matrix(App* app, const char* title, const char* slot, const Mat& m, c
 void view_qkv(App* app) {
   AppState& s = app->state;
   const Trace& t = s.trace;
-  const HeadTrace& h = t.layers[size_t(s.sel.layer)].heads[size_t(s.sel.head)];
+  const HeadTrace& h = app_state_focused_head(s);
   const ImVec2 avail = ImGui::GetContentRegionAvail();
   const ImVec2 cell((avail.x - 16) * 0.25f, avail.y * 0.6f);
   small_matrix(app, "Q", "q", h.q, t.tokens, cell);
@@ -659,7 +673,7 @@ namespace {
 void walkthrough(App* app) {
   AppState& s = app->state;
   const Trace& t = s.trace;
-  const HeadTrace& h = t.layers[size_t(s.sel.layer)].heads[size_t(s.sel.head)];
+  const HeadTrace& h = app_state_focused_head(s);
   const int n_q = int(t.tokens.size()), n_k = int(t.key_tokens.size());
   const float w = ImGui::GetFontSize() * 8;
   ImGui::SetNextItemWidth(w);
@@ -748,7 +762,7 @@ void walkthrough(App* app) {
 void row_stats(App* app) {
   AppState& s = app->state;
   const Trace& t = s.trace;
-  const Mat& w = t.layers[size_t(s.sel.layer)].heads[size_t(s.sel.head)].attn.weights;
+  const Mat& w = app_state_focused_head(s).attn.weights;
   const float h = std::min(ImGui::GetFontSize() * 14, std::max(ImGui::GetFontSize() * 6, ImGui::GetContentRegionAvail().y * 0.35f));
   if (!ImGui::BeginTable("rowstats", 4, ImGuiTableFlags_ScrollY | ImGuiTableFlags_RowBg | ImGuiTableFlags_BordersInnerV, ImVec2(0, h))) return;
   ImGui::TableSetupScrollFreeze(0, 1);
@@ -810,7 +824,7 @@ void panel_details(App* app) {
   if (s.sel.hover_query >= 0 && s.sel.hover_query < int(t.tokens.size())) {
     const int i = s.sel.hover_query;
     if (s.sel.hover_key >= 0 && s.sel.hover_key < int(t.key_tokens.size())) {
-      const AttentionOutput& a = t.layers[size_t(s.sel.layer)].heads[size_t(s.sel.head)].attn;
+      const AttentionOutput& a = app_state_focused_head(s).attn;
       ImGui::Text(tr(S_HOVER_PAIR), t.tokens[size_t(i)].c_str(), t.key_tokens[size_t(s.sel.hover_key)].c_str(),
                   double(a.weights(i, s.sel.hover_key)));
     } else {

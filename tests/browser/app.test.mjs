@@ -183,6 +183,36 @@ describe('the playground page', () => {
     await page.close();
   });
 
+  // Issue 5: 4096 tokens stay live in a browser. 2 layers x 4 heads of 4096² scores and weights would be 1 GB; the
+  // trace keeps the focused head whole and the others as thumbnails, so the wasm heap stays within 512 MB.
+  test('4096 tokens: every view draws, the heap stays within 512 MB', async () => {
+    const { page, errors } = await open();
+    const text = Array.from({ length: 4096 }, (_, i) => `w${i % 97}`).join(' ');
+    // (The promise's result is not returned to the test: serialising it would build the whole 4096-token result JSON.)
+    await page.evaluate(async (text) => { await window.attnplay.setConfig({ text, mode: 'transformer', d_model: 64, heads: 4 }); }, text);
+    let st = await page.evaluate(() => window.attnplay.stats());
+    assert.equal(st.tokens, 4096);
+    assert.equal(st.error, '');
+    assert.equal(st.lean, true, 'the trace keeps only the focused head whole');
+    for (const v of ['Model', 'Heads', 'Q K V', 'Mask', 'Attention']) {
+      await page.mouse.click(...Object.values(rect(await layout(page), `tab_${v}`)), { delay: 100 });
+      await frames(page, 3);
+      if (v === 'Model') await page.screenshot({ path: path.join(SHOTS, 'web-4096-tokens-model.png') });
+    }
+    // A thumbnail click focuses another head: its full matrices come back (same view, no error).
+    await page.mouse.click(...Object.values(rect(await layout(page), 'tab_Model')), { delay: 100 });
+    await frames(page, 3);
+    await page.mouse.click(...Object.values(rect(await layout(page), 'thumb_1_3')), { delay: 100 });
+    await frames(page, 3);
+    await page.screenshot({ path: path.join(SHOTS, 'web-4096-tokens-attention.png') });
+    assert.ok(rect(await layout(page), 'weights'), 'the attention view shows the clicked head');
+    st = await page.evaluate(() => window.attnplay.stats());
+    console.log(`  4096 tokens: compute ${st.compute_ms.toFixed(0)} ms, wasm heap ${(st.heap_bytes / 1048576).toFixed(0)} MB`);
+    assert.ok(st.heap_bytes <= 512 * 1048576, `wasm heap ${st.heap_bytes} bytes <= 512 MB`);
+    assert.deepEqual(errors, []);
+    await page.close();
+  });
+
   test('performance figures (printed, not asserted)', async () => {
     const { page } = await open();
     for (const n of [64, 512, 1024]) {

@@ -8,6 +8,7 @@
 #include <cfloat>
 #include <limits>
 #include <random>
+#include <tuple>
 
 namespace attnplay {
 namespace {
@@ -134,6 +135,23 @@ TEST_P(AttentionVsReference, FastMatchesPlainLoops) {
     if (fast.fully_masked[size_t(i)]) EXPECT_EQ(sum, 0.0f);
     else EXPECT_NEAR(sum, 1.0f, 1e-5f) << "row " << i;
   }
+  // The same head kept lean (what the UI does beyond its memory budget): same context, no matrices, a thumbnail
+  // equal to pooling the full weights, and every weight recoverable from row_lse.
+  AttentionDetail lean;
+  lean.keep_matrices = false;
+  lean.thumb = 8;
+  AttentionOutput small;
+  attention_forward(q, k, v, p, &mask, &small, lean);
+  EXPECT_EQ(small.scores.size(), 0);
+  EXPECT_EQ(small.weights.size(), 0);
+  EXPECT_TRUE(mat_near(small.context, fast.context)) << "context without matrices";
+  EXPECT_EQ(small.fully_masked, fast.fully_masked);
+  // Tolerance 1e-5 rel + 1e-6 abs on sums of up to a few hundred weights: float accumulation order differs.
+  EXPECT_TRUE(mat_near(small.thumb, attention_thumbnail(ref.weights, 8), 1e-5, 1e-6)) << "thumbnail";
+  Mat recovered(c.n_q, c.n_k);
+  for (int i = 0; i < c.n_q; ++i)
+    for (int j = 0; j < c.n_k; ++j) recovered(i, j) = attention_weight_at(q, k, p, &mask, small.row_lse, i, j);
+  EXPECT_TRUE(mat_near(recovered, ref.weights)) << "weights from row_lse";
 }
 
 INSTANTIATE_TEST_SUITE_P(
@@ -145,7 +163,69 @@ INSTANTIATE_TEST_SUITE_P(
                       AttnCase{ATTENTION_KIND_ADDITIVE, 5, 3, 4, 4, 6, false, -1, 1.0f, 1.0f},
                       AttnCase{ATTENTION_KIND_ADDITIVE, 9, 9, 2, 5, 3, true, 1, 1.0f, 0.25f},
                       AttnCase{ATTENTION_KIND_SCALED_DOT, 1, 1, 1, 1, 1, false, -1, 1.0f, 1.0f},
-                      AttnCase{ATTENTION_KIND_SCALED_DOT, 33, 17, 16, 16, 16, true, 3, 4.0f, 1.0f}));
+                      AttnCase{ATTENTION_KIND_SCALED_DOT, 33, 17, 16, 16, 16, true, 3, 4.0f, 1.0f},
+                      // several query blocks of 64, ragged last block, keys skipped per block by causal / window
+                      AttnCase{ATTENTION_KIND_SCALED_DOT, 150, 131, 16, 8, 16, true, -1, 4.0f, 1.0f},
+                      AttnCase{ATTENTION_KIND_GENERAL, 130, 130, 8, 8, 8, false, 5, 2.0f, 0.7f},
+                      AttnCase{ATTENTION_KIND_DOT, 129, 200, 4, 5, 4, false, -1, 1.0f, 3.0f}));
+
+// Thumbnails: each output cell is the mean of its block (reference: plain loops over the bins' definition).
+TEST(Attention, ThumbnailIsTheMeanOfEachBlock) {
+  for (auto [rows, cols, side] : {std::tuple{10, 7, 4}, {5, 5, 8}, {300, 129, 128}, {1, 9, 3}}) {
+    SCOPED_TRACE("rows=" + std::to_string(rows) + " cols=" + std::to_string(cols) + " side=" + std::to_string(side));
+    const Mat m = random_mat(rows, cols, 11);
+    const Mat t = attention_thumbnail(m, side);
+    ASSERT_EQ(t.rows(), std::min(rows, side));
+    ASSERT_EQ(t.cols(), std::min(cols, side));
+    Mat ref = Mat::Zero(t.rows(), t.cols());
+    for (int a = 0; a < t.rows(); ++a)
+      for (int b = 0; b < t.cols(); ++b) {
+        double sum = 0;
+        int count = 0;
+        for (int i = 0; i < rows; ++i)
+          for (int j = 0; j < cols; ++j)
+            if (i >= a * rows / t.rows() && i < (a + 1) * rows / t.rows() &&  // bins [⌊a·n/side⌋, ⌊(a+1)·n/side⌋)
+                j >= b * cols / t.cols() && j < (b + 1) * cols / t.cols()) {
+              sum += m(i, j);
+              ++count;
+            }
+        ASSERT_GT(count, 0);
+        ref(a, b) = float(sum / count);
+      }
+    EXPECT_TRUE(mat_near(t, ref));
+  }
+}
+
+// Blocks that see no key at all (padding + cells) and fully masked rows inside a block, kept and lean.
+TEST(Attention, FullyMaskedRowsInsideBlocks) {
+  const int n = 100;
+  const Mat q = random_mat(n, 8, 1), k = random_mat(n, 8, 2), v = random_mat(n, 4, 3);
+  MaskSpec spec;
+  spec.causal = true;
+  spec.padding = {0, 1, 2};  // rows 0..2 see nothing
+  for (int j = 0; j <= 70; ++j) spec.cells.push_back({70, j});  // row 70 (second block) sees nothing
+  const MaskMat mask = mask_build(spec, n, n);
+  AttentionParams p;
+  p.scale_divisor = 2.0f;
+  AttentionOutput fast, ref, lean;
+  attention_forward(q, k, v, p, &mask, &fast);
+  attention_forward_reference(q, k, v, p, &mask, &ref);
+  AttentionDetail d;
+  d.keep_matrices = false;
+  d.thumb = 16;
+  attention_forward(q, k, v, p, &mask, &lean, d);
+  EXPECT_EQ(fast.fully_masked, ref.fully_masked);
+  for (int i : {0, 1, 2, 70}) {
+    EXPECT_EQ(fast.fully_masked[size_t(i)], 1) << "row " << i;
+    EXPECT_EQ(lean.row_lse[i], -std::numeric_limits<float>::infinity()) << "row " << i;
+  }
+  EXPECT_TRUE(mat_near(fast.weights, ref.weights));
+  EXPECT_TRUE(mat_near(fast.context, ref.context));
+  EXPECT_TRUE(mat_near(lean.context, ref.context));
+  EXPECT_TRUE(mat_all_finite(lean.thumb));
+  EXPECT_EQ(attention_weight_at(q, k, p, &mask, lean.row_lse, 70, 3), 0.0f);
+  EXPECT_NEAR(attention_weight_at(q, k, p, &mask, lean.row_lse, 71, 70), ref.weights(71, 70), 1e-6);
+}
 
 TEST(Attention, HandComputedScaledDot) {
   Mat q(1, 2), k(2, 2), v(2, 1);

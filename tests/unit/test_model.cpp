@@ -192,6 +192,56 @@ TEST(Model, FullyMaskedRowsAreZeroAndReported) {
   for (const json& x : r["layers"][0]["heads"][0]["context"][1]) EXPECT_EQ(x, 0.0);
 }
 
+// A lean trace (over the UI's memory budget) holds the same numbers as a full one: same result JSON byte for byte,
+// weights recoverable from row_lse, heads materialised and released on demand. Printed: the config of each case.
+TEST(Model, LeanTraceHasTheSameNumbersAsAFullOne) {
+  std::string text;
+  for (int i = 0; i < 150; ++i) text += "w" + std::to_string(i % 23) + " ";
+  const std::vector<std::string> cases = {
+      R"({"mode": "transformer", "d_model": 16, "heads": 4, "attention": {"mask": {"causal": true}}, "text": ")" + text + "\"}",
+      R"({"mode": "attention", "d_model": 8, "heads": 2, "attention": {"kind": "additive", "mask": {"window": 4}}, "text": ")" + text + "\"}",
+      R"({"mode": "attention", "d_model": 8, "heads": 2, "attention": {"kind": "general", "mask": {"padding": [3, 4]}}, "text": ")" + text + "\"}"};
+  for (const std::string& cfg : cases) {
+    SCOPED_TRACE(cfg.substr(0, 110));
+    Config c;
+    std::string error;
+    ASSERT_TRUE(config_parse_text(cfg, &c, &error)) << error;
+    Trace full, lean;
+    ASSERT_TRUE(model_compute(c, nullptr, &full, &error)) << error;
+    TraceOptions opt;
+    opt.max_matrix_bytes = 1;  // nothing fits: only the focused head keeps its matrices
+    opt.focus_layer = int(full.layers.size()) - 1;
+    opt.focus_head = 1;
+    opt.thumb = 32;
+    ASSERT_TRUE(model_compute(c, nullptr, &lean, &error, opt)) << error;
+    EXPECT_FALSE(full.lean);
+    ASSERT_TRUE(lean.lean);
+    EXPECT_EQ(model_result_json(lean), model_result_json(full));
+    for (int l = 0; l < int(lean.layers.size()); ++l)
+      for (int h = 0; h < c.heads; ++h) {
+        SCOPED_TRACE("layer " + std::to_string(l) + " head " + std::to_string(h));
+        const bool focused = l == opt.focus_layer && h == opt.focus_head;
+        EXPECT_EQ(trace_head_has_matrices(lean, l, h), focused);
+        const AttentionOutput& a = lean.layers[size_t(l)].heads[size_t(h)].attn;
+        const AttentionOutput& f = full.layers[size_t(l)].heads[size_t(h)].attn;
+        EXPECT_TRUE(mat_near(a.context, f.context));
+        EXPECT_TRUE(mat_near(a.thumb, attention_thumbnail(f.weights, 32)));
+        Mat w(f.weights.rows(), f.weights.cols());
+        for (int i = 0; i < w.rows(); ++i)
+          for (int j = 0; j < w.cols(); ++j) w(i, j) = trace_weight(lean, l, h, i, j);
+        EXPECT_TRUE(mat_near(w, f.weights));
+        trace_head_materialize(&lean, l, h);
+        ASSERT_TRUE(trace_head_has_matrices(lean, l, h));
+        EXPECT_EQ(a.weights, f.weights);  // the same kernel on the same q, k, v: bit-identical
+        EXPECT_TRUE(mat_near(a.scores, f.scores));
+        trace_head_release(&lean, l, h);
+        EXPECT_FALSE(trace_head_has_matrices(lean, l, h));
+        EXPECT_TRUE(trace_head_has_matrices(full, l, h));
+      }
+    EXPECT_TRUE(mat_near(lean.layers.back().output, full.layers.back().output));
+  }
+}
+
 // Numerics at the edges: defined results (finite, rows summing to 1 or 0) or clear refusals, natively and in WASM.
 json compute_ok(const std::string& cfg) {
   std::string result, error;

@@ -319,6 +319,46 @@ TEST_F(HeadlessApp, EveryViewDrawsForEveryMode) {
   }
 }
 
+// 2048 tokens x 2 layers x 4 heads is 256 MB of matrices, over kAppMatrixBytes: the trace is lean. Every view
+// still draws; the focused head follows the selection with the same numbers as a full computation; the model view
+// draws the thumbnails; the head view reads single weights; the result JSON is still complete for one head's row.
+TEST_F(HeadlessApp, ThousandsOfTokensKeepOnlyTheFocusedHeadWhole) {
+  std::string text;
+  for (int i = 0; i < 2048; ++i) text += "w" + std::to_string(i % 97) + " ";
+  const json cfg = {{"mode", "transformer"}, {"d_model", 64}, {"heads", 4}, {"text", text},
+                    {"attention", {{"mask", {{"causal", true}}}}}};
+  std::string error;
+  ASSERT_TRUE(app_state_merge(&app.state, cfg, &error)) << error;
+  ASSERT_TRUE(app.state.trace.lean);
+  Config c;
+  ASSERT_TRUE(config_parse(app.state.config, &c, &error)) << error;
+  Trace full;
+  ASSERT_TRUE(model_compute(c, nullptr, &full, &error)) << error;
+  for (auto [layer, head] : {std::pair{0, 0}, {1, 3}, {0, 2}}) {
+    SCOPED_TRACE("layer " + std::to_string(layer) + " head " + std::to_string(head));
+    app.state.sel.layer = layer;
+    app.state.sel.head = head;
+    for (int v = 0; v < APP_VIEW_COUNT; ++v) {
+      app.state.sel.view = AppView(v);
+      frames(2);
+    }
+    int kept = 0;
+    for (int l = 0; l < 2; ++l)
+      for (int h = 0; h < 4; ++h) kept += trace_head_has_matrices(app.state.trace, l, h) ? 1 : 0;
+    EXPECT_EQ(kept, 1);  // only the focused head's n² matrices are in memory
+    const HeadTrace& f = app_state_focused_head(app.state);
+    EXPECT_EQ(f.attn.weights, full.layers[size_t(layer)].heads[size_t(head)].attn.weights);
+    EXPECT_EQ(f.attn.thumb.rows(), 128);
+    EXPECT_NEAR(trace_weight(app.state.trace, 1 - layer, 1, 1000, 999),
+                full.layers[size_t(1 - layer)].heads[1].attn.weights(1000, 999), 1e-6);
+  }
+  // The head view's hover tooltip reads a whole row of every head from row_lse.
+  app.state.sel.view = APP_VIEW_HEADS;
+  frames(3);
+  ImGui::GetIO().MousePos = centre("head_view");
+  frames(2);
+}
+
 // ---------------------------------------------------------------------------------------------------------
 // Languages, presets, share links, exports
 TEST(I18n, BothTablesCoverEveryIdWithTheSameConversions) {
