@@ -30,6 +30,41 @@ MaskMat mask_build(const MaskSpec& spec, int n_q, int n_k) {
   return m;
 }
 
+// [Positions] -----------------------------------------------------------------------------------------------
+void rope_apply(Mat* x, float base) {
+  const int n = int(x->rows()), d = int(x->cols());
+  for (int i = 0; i < d / 2; ++i) {
+    const double theta = std::pow(double(base), -2.0 * i / double(d));
+    for (int p = 0; p < n; ++p) {
+      const double a = double(p) * theta, c = std::cos(a), s = std::sin(a);
+      const double x0 = (*x)(p, 2 * i), x1 = (*x)(p, 2 * i + 1);
+      (*x)(p, 2 * i) = float(x0 * c - x1 * s);
+      (*x)(p, 2 * i + 1) = float(x0 * s + x1 * c);
+    }
+  }
+}
+
+std::vector<float> alibi_slopes(int heads) {
+  auto power_of_two = [](int n) {  // n = 2^k: start^1, start^2, ... with start = 2^(-8/n)
+    std::vector<float> s(static_cast<size_t>(n));
+    for (int i = 0; i < n; ++i) s[size_t(i)] = float(std::pow(2.0, -8.0 * (i + 1) / n));
+    return s;
+  };
+  int p = 1;
+  while (p * 2 <= heads) p *= 2;
+  std::vector<float> s = power_of_two(p);
+  if (p < heads) {
+    const std::vector<float> extra = power_of_two(2 * p);
+    for (int i = 0; int(s.size()) < heads; i += 2) s.push_back(extra[size_t(i)]);
+  }
+  return s;
+}
+
+// The ALiBi term of score (i, j) in the units of the final scores (after temperature).
+static double alibi_term(const AttentionParams& p, int i, int j) {
+  return p.alibi_slope == 0.0f ? 0.0 : -double(p.alibi_slope) * double(std::abs(i - j)) / double(p.temperature);
+}
+
 // [Softmax] -----------------------------------------------------------------------------------------------
 // One row: s [n] scores (any scalar type), m [n] mask or nullptr -> w [n]; returns false when fully masked.
 template <typename Scalar>
@@ -138,7 +173,8 @@ static MatD scores_reference(const Mat& q, const Mat& k, const AttentionParams& 
   for (int i = 0; i < n_q; ++i)
     for (int j = 0; j < n_k; ++j)
       s(i, j) = (mask && (*mask)(i, j)) ? -std::numeric_limits<double>::infinity()
-                                        : score_pair_reference(q.row(i).data(), k.row(j).data(), d_k, p) / div;
+                                        : score_pair_reference(q.row(i).data(), k.row(j).data(), d_k, p) / div +
+                                              alibi_term(p, i, j);
   return s;
 }
 
@@ -242,7 +278,8 @@ static void finish_detail(const AttentionDetail& detail, AttentionOutput* out) {
 float attention_weight_at(const Mat& q, const Mat& k, const AttentionParams& params, const MaskMat* mask,
                           const Vec& row_lse, int i, int j) {
   if ((mask && mask->size() && (*mask)(i, j)) || !std::isfinite(row_lse[i])) return 0.0f;
-  const double s = score_pair_reference(q.row(i).data(), k.row(j).data(), int(q.cols()), params) / score_divisor(params);
+  const double s = score_pair_reference(q.row(i).data(), k.row(j).data(), int(q.cols()), params) / score_divisor(params) +
+                   alibi_term(params, i, j);
   return float(std::exp(s - double(row_lse[i])));
 }
 
@@ -256,7 +293,9 @@ void attention_forward(const Mat& q, const Mat& k, const Mat& v, const Attention
     // Dot-product kinds on the vector kernels. A bound decides overflow up front, in O(n·d) instead of scanning
     // n² scores: |score| <= d_k · max|q'| · max|k| (q' = q·W for general). Beyond float32 range: the double path.
     const Mat qs = params.kind == ATTENTION_KIND_GENERAL ? Mat((q * *params.w_general) * inv_div) : Mat(q * inv_div);
-    const double bound = double(d_k) * double(abs_max(qs)) * double(abs_max(k));
+    const float slope_t = params.alibi_slope / params.temperature;  // ALiBi in final-score units
+    const double bound = double(d_k) * double(abs_max(qs)) * double(abs_max(k)) +
+                         std::fabs(double(params.alibi_slope) / double(params.temperature)) * double(std::max(n_q, n_k));
     if (!(bound < 1e37) || !std::isfinite(abs_max(v))) {
       finish_from_double(scores_reference(q, k, params, mask), v, mask, out);
       out->overflowed = true;
@@ -318,6 +357,8 @@ void attention_forward(const Mat& q, const Mat& k, const Mat& v, const Attention
         const int i = r0 + r;
         float* row = sb + size_t(r) * lds;
         float* wrow = keep ? out->weights.data() + size_t(i) * n_k : row;
+        if (slope_t != 0.0f)
+          for (int j = 0; j < kv; ++j) row[j] -= slope_t * float(std::abs(i - j));
         if (mask) {
           const uint8_t* m = mask->data() + size_t(i) * n_k;
           for (int j = 0; j < kv; ++j)
@@ -362,7 +403,7 @@ void attention_forward(const Mat& q, const Mat& k, const Mat& v, const Attention
   for (int i = 0; i < n_q; ++i)
     for (int j = 0; j < n_k; ++j) {
       h = (wq.row(i) + uk.row(j)).array().tanh();
-      out->scores(i, j) = h.dot(va) * inv_div;
+      out->scores(i, j) = h.dot(va) * inv_div + float(alibi_term(params, i, j));
     }
   // Masked cells become -inf; any other non-finite score means float32 overflowed (inputs near ±1e30, or a
   // temperature near 0): redo this head in double so no NaN or arbitrary inf reaches the weights.

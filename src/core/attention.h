@@ -9,6 +9,7 @@
 // Index
 //   [Types]     Mat / Vec / MaskMat and the enums
 //   [Masks]     mask_build: causal, local window, key padding, single cells, combined
+//   [Positions] rope_apply, alibi_slopes: positions that act inside attention
 //   [Softmax]   softmax_rows_masked: max-subtracted, masked = -inf, fully masked rows = 0
 //   [Attention] attention_forward (fast, blocked) and attention_forward_reference (plain loops, double);
 //               AttentionDetail (keep the n² matrices or not), attention_weight_at, attention_thumbnail
@@ -67,7 +68,16 @@ struct AttentionParams {
   const Mat* w_additive = nullptr;    // [d_a, d_k]   applied to q; required by ATTENTION_KIND_ADDITIVE
   const Mat* u_additive = nullptr;    // [d_a, d_k]   applied to k
   const Vec* v_additive = nullptr;    // [d_a]
+  float alibi_slope = 0.0f;           // ALiBi: adds -slope·|i - j| to the scaled score, before temperature (0: none)
 };
+
+// [Positions] inside attention (transformer.positional "rope" / "alibi"; the additive kinds go into x instead)
+// RoPE, interleaved pairs as in RoFormer and Meta's Llama: row p of x [n, d] (d even), pair (x[2i], x[2i+1])
+// rotated by the angle p·base^(-2i/d). Row p is position p (queries and keys alike, also for cross-attention).
+void  rope_apply(Mat* x, float base);
+// ALiBi slopes (Press et al.): heads = 2^k gives 2^(-8/heads), 2^(-16/heads), ...; other counts take the slopes of
+// the power of two below and every other slope of the one above, as the paper's reference code does. -> [heads]
+std::vector<float> alibi_slopes(int heads);
 
 struct AttentionOutput {
   Mat scores;                         // [n_q, n_k] after scale, temperature and mask; masked cells = -inf

@@ -53,26 +53,35 @@ void activation_forward(ActivationKind kind, Mat* x) {
 
 void mha_forward(const Mat& x_q, const Mat& x_kv, const MhaWeights& w, const AttentionParams& params,
                  const MaskMat* mask, std::vector<HeadTrace>* heads, Mat* concat, Mat* output,
-                 const AttentionDetail* details) {
+                 const MhaOptions& options) {
   const int H = w.heads, d_k = w.d_k, d_v = w.d_v, n_q = int(x_q.rows());
-  const int qk_rows = H * d_k;
+  const int KV = w.kv_heads > 0 ? w.kv_heads : H, group = H / KV;
+  const int q_rows = H * d_k, k_rows = KV * d_k, v_rows = KV * d_v;
   // Projections for all heads at once: Q = x_q·W_qᵀ + b_q, K = x_kv·W_kᵀ + b_k, V = x_kv·W_vᵀ + b_v.
   // (in_proj_w is row-major: W_q, W_k, W_v are consecutive row ranges.)
   const int d_model = int(w.in_proj_w.cols());
   const float* wp = w.in_proj_w.data();
   const float* bp = w.in_proj_b.size() > 0 ? w.in_proj_b.data() : nullptr;
   Mat q, k, v;
-  linear_raw(x_q, wp, qk_rows, bp, &q);
-  linear_raw(x_kv, wp + size_t(qk_rows) * d_model, qk_rows, bp ? bp + qk_rows : nullptr, &k);
-  linear_raw(x_kv, wp + size_t(2 * qk_rows) * d_model, H * d_v, bp ? bp + 2 * qk_rows : nullptr, &v);
+  linear_raw(x_q, wp, q_rows, bp, &q);
+  linear_raw(x_kv, wp + size_t(q_rows) * d_model, k_rows, bp ? bp + q_rows : nullptr, &k);
+  linear_raw(x_kv, wp + size_t(q_rows + k_rows) * d_model, v_rows, bp ? bp + q_rows + k_rows : nullptr, &v);
   heads->resize(size_t(H));
   concat->resize(n_q, H * d_v);
   for (int h = 0; h < H; ++h) {
     HeadTrace& t = (*heads)[size_t(h)];
+    const int g = h / group;  // this query head's key/value head
     t.q = q.middleCols(h * d_k, d_k);
-    t.k = k.middleCols(h * d_k, d_k);
-    t.v = v.middleCols(h * d_v, d_v);
-    attention_forward(t.q, t.k, t.v, params, mask, &t.attn, details ? details[h] : AttentionDetail());
+    t.k = k.middleCols(g * d_k, d_k);
+    t.v = v.middleCols(g * d_v, d_v);
+    if (options.rope_base > 0) {
+      rope_apply(&t.q, options.rope_base);
+      rope_apply(&t.k, options.rope_base);
+    }
+    AttentionParams p = params;
+    p.alibi_slope = options.alibi ? (*options.alibi)[size_t(h)] : 0.0f;
+    t.alibi_slope = p.alibi_slope;
+    attention_forward(t.q, t.k, t.v, p, mask, &t.attn, options.details ? options.details[h] : AttentionDetail());
     concat->middleCols(h * d_v, d_v) = t.attn.context;
   }
   linear_forward(*concat, w.out_proj_w, w.out_proj_b, output);

@@ -6,7 +6,8 @@
 //   [Linear]     linear_forward            y = x·Wᵀ + b (PyTorch nn.Linear layout)
 //   [Norm]       layer_norm_forward        nn.LayerNorm over the last dimension
 //   [Activation] activation_forward        relu, gelu (exact, erf)
-//   [MHA]        mha_forward               nn.MultiheadAttention with its trace (q, k, v and every head's attention)
+//   [MHA]        mha_forward               nn.MultiheadAttention with its trace (q, k, v and every head's attention),
+//                                          plus grouped-query heads, RoPE and ALiBi (MhaOptions)
 //   [Batched]    mha_batched               x·W projections over raw buffers, the JS fast path
 #pragma once
 
@@ -33,25 +34,35 @@ void activation_forward(ActivationKind kind, Mat* x);
 // [MHA] ---------------------------------------------------------------------------------------------------
 struct MhaWeights {
   int heads = 1, d_k = 0, d_v = 0;
-  Mat in_proj_w;    // [heads·(2·d_k + d_v), d_model]  rows: W_q, then W_k, then W_v (PyTorch's packed layout)
-  Vec in_proj_b;    // [heads·(2·d_k + d_v)]
+  int kv_heads = 0; // key/value heads (0 = heads): < heads is grouped-query attention, 1 is multi-query; query head h
+                    //   uses key/value head h / (heads / kv_heads), as repeat_interleave in Llama-style code
+  Mat in_proj_w;    // [heads·d_k + kv·(d_k + d_v), d_model]  rows: W_q, then W_k, then W_v (PyTorch's packed layout
+                    //   when kv_heads == heads)
+  Vec in_proj_b;    // [heads·d_k + kv·(d_k + d_v)]
   Mat out_proj_w;   // [d_model, heads·d_v]
   Vec out_proj_b;   // [d_model]
 };
 
 struct HeadTrace {
-  Mat q;                  // [n_q, d_k] this head's queries (after projection)
-  Mat k;                  // [n_k, d_k]
+  Mat q;                  // [n_q, d_k] this head's queries (after projection, and RoPE when on)
+  Mat k;                  // [n_k, d_k] (its key/value group's, with grouped-query attention)
   Mat v;                  // [n_k, d_v]
+  float alibi_slope = 0;  // this head's ALiBi slope (0: none)
   AttentionOutput attn;   // scores, weights, context of this head
+};
+
+// Positions that act inside attention, and how much of each head to keep.
+struct MhaOptions {
+  float rope_base = 0;                          // > 0: RoPE (rope_apply) on every head's q and k
+  const std::vector<float>* alibi = nullptr;    // [heads] ALiBi slopes, or nullptr
+  const AttentionDetail* details = nullptr;     // [heads] what to keep of each head, or nullptr (everything)
 };
 
 // x_q [n_q, d_model], x_kv [n_k, d_model] -> heads (resized to w.heads), concat [n_q, heads·d_v] (contexts side
 // by side), output [n_q, d_model] = concat·out_projᵀ + b. Self-attention passes the same matrix twice.
-// details: per head [heads] (what to keep of each head's matrices) or nullptr (keep everything).
 void mha_forward(const Mat& x_q, const Mat& x_kv, const MhaWeights& w, const AttentionParams& params,
                  const MaskMat* mask, std::vector<HeadTrace>* heads, Mat* concat, Mat* output,
-                 const AttentionDetail* details = nullptr);
+                 const MhaOptions& options = MhaOptions());
 
 // [Batched] x [n, d_model], wq/wk/wv/wo [d_model, d_model] applied as x·W (no bias), scaled dot product with
 // 1/√d_k, optional causal mask -> output [n, d_model] and, when weights != nullptr, weights [heads, n, n].

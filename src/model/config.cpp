@@ -340,7 +340,7 @@ float Config::scale_divisor() const {
 static void config_parse_or_throw(const json& j, Config* c) {
   const ConfigLimits& L = config_limits();
   check_keys(j, "", {"text", "tokens", "key_text", "key_tokens", "tokenizer", "seed", "mode", "d_model", "heads",
-                           "d_k", "d_v", "attention", "transformer", "inputs"});
+                           "kv_heads", "d_k", "d_v", "attention", "transformer", "inputs"});
   c->tokenizer = get_enum(j, "", "tokenizer", TOKENIZER_KIND_WORDS,
                           {{"words", TOKENIZER_KIND_WORDS}, {"whitespace", TOKENIZER_KIND_WHITESPACE}, {"chars", TOKENIZER_KIND_CHARS}});
   if (const json* s = field(j, "seed")) c->seed = uint64_t(as_int(*s, "seed", 0, 9007199254740991ll));
@@ -375,7 +375,7 @@ static void config_parse_or_throw(const json& j, Config* c) {
   // transformer.*
   const json* tr = field(j, "transformer");
   const json& t = tr ? *tr : empty;
-  check_keys(t, "transformer", {"layers", "d_ff", "activation", "norm_first", "positional"});
+  check_keys(t, "transformer", {"layers", "d_ff", "activation", "norm_first", "positional", "rope_base"});
   c->layers = get_int(t, "transformer", "layers", 1, L.max_layers, 2);
   c->d_ff = get_int(t, "transformer", "d_ff", 1, L.max_d_ff, 64);
   c->activation = get_enum(t, "transformer", "activation", ACTIVATION_KIND_RELU,
@@ -383,7 +383,8 @@ static void config_parse_or_throw(const json& j, Config* c) {
   c->norm_first = get_bool(t, "transformer", "norm_first", false);
   c->positional = get_enum(t, "transformer", "positional", POSITIONAL_KIND_SINUSOIDAL,
                            {{"sinusoidal", POSITIONAL_KIND_SINUSOIDAL}, {"learned", POSITIONAL_KIND_LEARNED},
-                            {"none", POSITIONAL_KIND_NONE}});
+                            {"none", POSITIONAL_KIND_NONE}, {"rope", POSITIONAL_KIND_ROPE}, {"alibi", POSITIONAL_KIND_ALIBI}});
+  if (const json* rb = field(t, "rope_base")) c->rope_base = positive_number(*rb, "transformer.rope_base");
 
   // Tokens.
   if (const json* tk = field(j, "tokens")) {
@@ -425,6 +426,14 @@ static void config_parse_or_throw(const json& j, Config* c) {
              std::to_string(c->d_v) + ", d_model / heads=" + std::to_string(c->d_model / c->heads) + ")");
     }
   }
+  // Grouped-query heads, and positions inside attention.
+  c->kv_heads = get_int(j, "", "kv_heads", 1, L.max_heads, c->heads);
+  if (c->kv_heads > c->heads || c->heads % c->kv_heads != 0)
+    fail("kv_heads must divide heads (got heads=" + std::to_string(c->heads) + ", kv_heads=" + std::to_string(c->kv_heads) + ")");
+  if (c->inputs.present && c->kv_heads != c->heads)
+    fail("kv_heads: explicit inputs give k and v for every query head (kv_heads applies to projected heads)");
+  if (c->positional == POSITIONAL_KIND_ROPE && c->d_k % 2 != 0)
+    fail("transformer.positional \"rope\" rotates pairs of dimensions and needs an even d_k (got d_k=" + std::to_string(c->d_k) + ")");
   c->d_a = get_int(a, "attention", "d_a", 1, L.max_head_dim, c->inputs.present && c->kind == ATTENTION_KIND_ADDITIVE &&
                                                                    (c->inputs.has_w || c->inputs.has_u || c->inputs.has_v_a)
                                                                ? c->d_a : c->d_k);

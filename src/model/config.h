@@ -53,6 +53,8 @@ enum PositionalKind {
   POSITIONAL_KIND_SINUSOIDAL,
   POSITIONAL_KIND_LEARNED,
   POSITIONAL_KIND_NONE,
+  POSITIONAL_KIND_ROPE,    // rotary, on every head's q and k (nothing added to x)
+  POSITIONAL_KIND_ALIBI,   // linear distance bias on the scores (nothing added to x)
 };
 
 // [Config] ------------------------------------------------------------------------------------------------
@@ -77,6 +79,7 @@ struct Config {
   ModelMode mode = MODEL_MODE_ATTENTION;
   int d_model = 16;
   int heads = 2;
+  int kv_heads = 2;                      // key/value heads: default heads; fewer is grouped-query, 1 multi-query
   int d_k = 8, d_v = 8;                  // default d_model / heads
   int d_a = 8;                           // additive hidden width (attention.d_a), default d_k
 
@@ -91,6 +94,7 @@ struct Config {
   ActivationKind activation = ACTIVATION_KIND_RELU;
   bool norm_first = false;
   PositionalKind positional = POSITIONAL_KIND_SINUSOIDAL;
+  float rope_base = 10000.0f;            // transformer.rope_base: RoPE's θ_i = base^(-2i/d_k)
 
   ConfigInputs inputs;
   std::vector<std::string> warnings;     // accepted but worth saying (unused fields)

@@ -53,6 +53,12 @@ static void note_overflow(const LayerTrace& lt, int layer, std::vector<std::stri
                           ": scores overflowed float32 and were computed in double; they are shown saturated at ±3.4e38");
 }
 
+AttentionParams trace_params(const Trace& t, const HeadTrace& h) {
+  AttentionParams p = trace_params(t);
+  p.alibi_slope = h.alibi_slope;
+  return p;
+}
+
 AttentionParams trace_params(const Trace& t) {
   AttentionParams p;
   p.kind = t.kind;
@@ -73,7 +79,7 @@ void trace_head_materialize(Trace* t, int layer, int head) {
   if (trace_head_has_matrices(*t, layer, head)) return;
   HeadTrace& h = t->layers[size_t(layer)].heads[size_t(head)];
   AttentionOutput full;
-  attention_forward(h.q, h.k, h.v, trace_params(*t), t->mask.size() ? &t->mask : nullptr, &full);
+  attention_forward(h.q, h.k, h.v, trace_params(*t, h), t->mask.size() ? &t->mask : nullptr, &full);
   h.attn.scores = std::move(full.scores);
   h.attn.weights = std::move(full.weights);
 }
@@ -89,7 +95,7 @@ void trace_head_release(Trace* t, int layer, int head) {
 float trace_weight(const Trace& t, int layer, int head, int i, int j) {
   const HeadTrace& h = t.layers[size_t(layer)].heads[size_t(head)];
   if (h.attn.weights.size() > 0) return h.attn.weights(i, j);
-  return attention_weight_at(h.q, h.k, trace_params(t), t.mask.size() ? &t.mask : nullptr, h.attn.row_lse, i, j);
+  return attention_weight_at(h.q, h.k, trace_params(t, h), t.mask.size() ? &t.mask : nullptr, h.attn.row_lse, i, j);
 }
 
 bool model_compute(const Config& c, const ModelWeights* loaded, Trace* out, std::string* error,
@@ -99,6 +105,14 @@ bool model_compute(const Config& c, const ModelWeights* loaded, Trace* out, std:
   const int used_layers = c.mode == MODEL_MODE_TRANSFORMER && !c.inputs.present ? c.layers : 1;
   const double matrix_bytes = double(used_layers) * c.heads * double(c.n_q()) * double(c.n_k()) * 8.0;
   t.lean = options.max_matrix_bytes >= 0 && matrix_bytes > options.max_matrix_bytes;
+  const std::vector<float> alibi = c.positional == POSITIONAL_KIND_ALIBI ? alibi_slopes(c.heads) : std::vector<float>();
+  auto mha_options = [&](const std::vector<AttentionDetail>& details) {
+    MhaOptions o;
+    o.rope_base = c.positional == POSITIONAL_KIND_ROPE ? c.rope_base : 0.0f;
+    o.alibi = alibi.empty() ? nullptr : &alibi;
+    o.details = details.data();
+    return o;
+  };
   auto details_for = [&](int layer) {
     std::vector<AttentionDetail> d(size_t(c.heads));
     if (t.lean)
@@ -144,7 +158,14 @@ bool model_compute(const Config& c, const ModelWeights* loaded, Trace* out, std:
       ht.q = c.inputs.q[size_t(h)];
       ht.k = c.inputs.k[size_t(h)];
       ht.v = c.inputs.v[size_t(h)];
-      attention_forward(ht.q, ht.k, ht.v, p, mp, &ht.attn, details[size_t(h)]);
+      if (c.positional == POSITIONAL_KIND_ROPE) {  // positions inside attention apply to given q, k as well
+        rope_apply(&ht.q, c.rope_base);
+        rope_apply(&ht.k, c.rope_base);
+      }
+      AttentionParams ph = p;
+      ph.alibi_slope = alibi.empty() ? 0.0f : alibi[size_t(h)];
+      ht.alibi_slope = ph.alibi_slope;
+      attention_forward(ht.q, ht.k, ht.v, ph, mp, &ht.attn, details[size_t(h)]);
       lt.concat.middleCols(h * c.d_v, c.d_v) = ht.attn.context;
     }
     lt.output = lt.concat;
@@ -173,8 +194,9 @@ bool model_compute(const Config& c, const ModelWeights* loaded, Trace* out, std:
     if (c.mode == MODEL_MODE_ATTENTION) {
       const Mat x_kv = c.cross ? embed(c, w, key_ids) : Mat();
       LayerTrace lt;
+      const std::vector<AttentionDetail> details = details_for(0);
       mha_forward(x, c.cross ? x_kv : x, w.layers[0].self_attn, p, mp, &lt.heads, &lt.concat, &lt.output,
-                  details_for(0).data());
+                  mha_options(details));
       note_overflow(lt, 0, &t.warnings);
       t.layers.push_back(std::move(lt));
     } else {
@@ -186,7 +208,7 @@ bool model_compute(const Config& c, const ModelWeights* loaded, Trace* out, std:
         const std::vector<AttentionDetail> details = details_for(l);
         if (c.norm_first) {  // x = x + SA(LN1(x)); x = x + FF(LN2(x))
           layer_norm_forward(x, lw.norm1_w, lw.norm1_b, eps, &h);
-          mha_forward(h, h, lw.self_attn, p, mp, &lt.heads, &lt.concat, &sa, details.data());
+          mha_forward(h, h, lw.self_attn, p, mp, &lt.heads, &lt.concat, &sa, mha_options(details));
           x += sa;
           layer_norm_forward(x, lw.norm2_w, lw.norm2_b, eps, &h);
           linear_forward(h, lw.linear1_w, lw.linear1_b, &ff);
@@ -194,7 +216,7 @@ bool model_compute(const Config& c, const ModelWeights* loaded, Trace* out, std:
           linear_forward(ff, lw.linear2_w, lw.linear2_b, &h);
           x += h;
         } else {  // x = LN1(x + SA(x)); x = LN2(x + FF(x))
-          mha_forward(x, x, lw.self_attn, p, mp, &lt.heads, &lt.concat, &sa, details.data());
+          mha_forward(x, x, lw.self_attn, p, mp, &lt.heads, &lt.concat, &sa, mha_options(details));
           layer_norm_forward(x + sa, lw.norm1_w, lw.norm1_b, eps, &x);
           linear_forward(x, lw.linear1_w, lw.linear1_b, &ff);
           activation_forward(c.activation, &ff);
@@ -276,7 +298,7 @@ std::string model_result_json(const Trace& t) {
       const HeadTrace& ht = t.layers[l].heads[h];
       const bool recompute = !trace_head_has_matrices(t, int(l), int(h));
       AttentionOutput full;
-      if (recompute) attention_forward(ht.q, ht.k, ht.v, trace_params(t), t.mask.size() ? &t.mask : nullptr, &full);
+      if (recompute) attention_forward(ht.q, ht.k, ht.v, trace_params(t, ht), t.mask.size() ? &t.mask : nullptr, &full);
       const AttentionOutput& a = recompute ? full : ht.attn;
       // Masked scores are -inf in the trace and null in JSON.
       MaskMat masked = (a.scores.array() == -std::numeric_limits<float>::infinity()).cast<uint8_t>();

@@ -68,6 +68,7 @@ void   trace_head_materialize(Trace* t, int layer, int head);         // recompu
 void   trace_head_release(Trace* t, int layer, int head);             // drop them again (lean traces only)
 float  trace_weight(const Trace& t, int layer, int head, int i, int j);  // stored, or from row_lse in O(d_k)
 AttentionParams trace_params(const Trace& t);                         // the kernel parameters the trace was made with
+AttentionParams trace_params(const Trace& t, const HeadTrace& h);     // the same with that head's ALiBi slope
 
 // [Result] ------------------------------------------------------------------------------------------------
 std::string  model_result_json(const Trace& t);

@@ -41,6 +41,8 @@ static Vec uniform_vec(uint64_t seed, const std::string& name, int n, float boun
   return v;
 }
 
+int weights_in_proj_rows(const Config& c) { return c.heads * c.d_k + c.kv_heads * (c.d_k + c.d_v); }
+
 static float inv_sqrt(int fan_in) { return 1.0f / std::sqrt(float(fan_in)); }
 
 void weights_seed_extra(const Config& c, ModelWeights* w) {
@@ -53,7 +55,7 @@ void weights_seed_extra(const Config& c, ModelWeights* w) {
 
 ModelWeights weights_seeded(const Config& c) {
   const uint64_t s = c.seed;
-  const int d = c.d_model, H = c.heads, proj_rows = H * (2 * c.d_k + c.d_v);
+  const int d = c.d_model, H = c.heads, proj_rows = weights_in_proj_rows(c);
   ModelWeights w;
   w.vocab = weights_seeded_vocab(c);
   const int V = int(w.vocab.size());
@@ -81,6 +83,7 @@ ModelWeights weights_seeded(const Config& c) {
     lw.self_attn.heads = H;
     lw.self_attn.d_k = c.d_k;
     lw.self_attn.d_v = c.d_v;
+    lw.self_attn.kv_heads = c.kv_heads;
     lw.self_attn.in_proj_w = uniform_mat(s, pre + "self_attn.in_proj_weight", proj_rows, d,
                                          std::sqrt(6.0f / float(d + proj_rows)));
     lw.self_attn.in_proj_b = Vec::Zero(proj_rows);
@@ -212,7 +215,8 @@ bool weights_from_safetensors(const SafeTensorsFile& f, const Config& c, ModelWe
                         std::to_string(c.n_q()) + " tokens"};
       w.pos_embedding = tk.mat("pos_embedding.weight", int(sh[0]), d, dm);
     }
-    const int proj_rows = H * (2 * c.d_k + c.d_v);
+    const int proj_rows = weights_in_proj_rows(c);
+    const std::string rows_hint = c.kv_heads == H ? "3·d_model" : "(heads + 2·kv_heads)·d_k";
     tk.hint = " (the config has transformer.layers=" + std::to_string(c.layers) + ")";
     for (int l = 0; l < c.layers; ++l) {
       const std::string pre = "encoder.layers." + std::to_string(l) + ".";
@@ -220,8 +224,9 @@ bool weights_from_safetensors(const SafeTensorsFile& f, const Config& c, ModelWe
       lw.self_attn.heads = H;
       lw.self_attn.d_k = c.d_k;
       lw.self_attn.d_v = c.d_v;
-      lw.self_attn.in_proj_w = tk.mat(pre + "self_attn.in_proj_weight", proj_rows, d, "3·d_model rows, " + dm);
-      lw.self_attn.in_proj_b = tk.vec(pre + "self_attn.in_proj_bias", proj_rows, "3·d_model, " + dm);
+      lw.self_attn.kv_heads = c.kv_heads;
+      lw.self_attn.in_proj_w = tk.mat(pre + "self_attn.in_proj_weight", proj_rows, d, rows_hint + " rows, " + dm);
+      lw.self_attn.in_proj_b = tk.vec(pre + "self_attn.in_proj_bias", proj_rows, rows_hint + ", " + dm);
       lw.self_attn.out_proj_w = tk.mat(pre + "self_attn.out_proj.weight", d, H * c.d_v, dm);
       lw.self_attn.out_proj_b = tk.vec(pre + "self_attn.out_proj.bias", d, dm);
       const std::string ff = "d_ff=" + std::to_string(c.d_ff) + ", " + dm;

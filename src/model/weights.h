@@ -53,6 +53,7 @@ struct ModelWeights {
 
 std::vector<std::string> weights_seeded_vocab(const Config& c);                       // distinct tokens, first appearance
 int                      weights_seeded_max_len(const Config& c);                     // max(64, n) rows of learned positions
+int                      weights_in_proj_rows(const Config& c);                       // heads·d_k + kv_heads·(d_k + d_v)
 ModelWeights             weights_seeded(const Config& c);                             // every tensor from c.seed
 void                     weights_seed_extra(const Config& c, ModelWeights* w);        // general/additive params from c.seed
 SafeTensorsFile          weights_to_safetensors(const ModelWeights& w);

@@ -294,7 +294,12 @@ static void section_model(App* app) {
     for (int h = 1; h <= std::min(64, std::max(1, d_model)); ++h) {
       if (d_model % h) continue;
       std::snprintf(label, sizeof label, "%d", h);
-      if (ImGui::Selectable(label, h == heads)) { c["heads"] = h; ui_edit(app, c); }
+      if (ImGui::Selectable(label, h == heads)) {
+        c["heads"] = h;
+        if (c.contains("kv_heads") && c["kv_heads"].is_number_integer() && h % c["kv_heads"].get<int>() != 0)
+          c.erase("kv_heads");  // no longer a divisor: back to one key/value head per query head
+        ui_edit(app, c);
+      }
       app_record(app, std::string("heads_item_") + label);
     }
     ImGui::EndCombo();
@@ -302,6 +307,26 @@ static void section_model(App* app) {
   app_record(app, "heads");
   help_marker(tr(S_HEADS_HELP));
   ui_error_for(app, "heads");
+  // kv_heads: the divisors of heads (grouped-query attention); absent means one per query head.
+  if (app_visible(*app, "heads") && heads > 1) {
+    const bool set = c.contains("kv_heads") && !c["kv_heads"].is_null();
+    const int kv = set && c["kv_heads"].is_number_integer() ? c["kv_heads"].get<int>() : heads;
+    std::snprintf(label, sizeof label, "%d", kv);
+    ImGui::SetNextItemWidth(w);
+    if (ImGui::BeginCombo(tr_id(S_KV_HEADS, "kv_heads").c_str(), set ? label : tr(S_KV_HEADS_ALL))) {
+      if (ImGui::Selectable(tr(S_KV_HEADS_ALL), !set)) { c.erase("kv_heads"); ui_edit(app, c); }
+      for (int g = 1; g < heads; ++g) {
+        if (heads % g) continue;
+        std::snprintf(label, sizeof label, "%d", g);
+        if (ImGui::Selectable(label, set && g == kv)) { c["kv_heads"] = g; ui_edit(app, c); }
+        app_record(app, std::string("kv_heads_item_") + label);
+      }
+      ImGui::EndCombo();
+    }
+    app_record(app, "kv_heads");
+    help_marker(tr(S_KV_HEADS_HELP));
+    ui_error_for(app, "kv_heads");
+  }
   bool custom = !c["d_k"].is_null() || !c["d_v"].is_null();
   if (ImGui::Checkbox(tr_id(S_CUSTOM_DKDV, "custom_dk").c_str(), &custom)) {
     if (custom) {
@@ -344,7 +369,7 @@ transformer:
   if (ImGui::InputInt("d_ff", &d_ff, 1, 16)) { t["d_ff"] = std::max(1, d_ff); ui_edit(app, c); }
   ui_error_for(app, "transformer.d_ff");
   static const char* acts[] = {"relu", "gelu"};
-  static const char* pos[] = {"sinusoidal", "learned", "none"};
+  static const char* pos[] = {"sinusoidal", "learned", "none", "rope", "alibi"};
   const std::string act = t.value("activation", std::string("relu")), p = t.value("positional", std::string("sinusoidal"));
   ImGui::SetNextItemWidth(w);
   if (ImGui::BeginCombo(tr_id(S_ACTIVATION, "activation").c_str(), act.c_str())) {
@@ -360,6 +385,8 @@ transformer:
       if (ImGui::Selectable(a, p == a)) { t["positional"] = a; ui_edit(app, c); }
     ImGui::EndCombo();
   }
+  app_record(app, "positions");
+  help_marker(tr(S_POSITIONS_HELP));
   ui_error_for(app, "transformer");
   ImGui::TreePop();
 }

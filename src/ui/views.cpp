@@ -710,10 +710,12 @@ void walkthrough(App* app) {
   }
   const bool scaled = t.kind == ATTENTION_KIND_SCALED_DOT || t.kind == ATTENTION_KIND_GENERAL;
   const double div = scaled ? t.scale_divisor : 1.0;
-  const double after_scale = raw / div, score = after_scale / t.temperature;
+  const double bias = -double(h.alibi_slope) * std::abs(i - j);  // ALiBi, before temperature (0 without)
+  const double after_scale = raw / div, score = (after_scale + bias) / t.temperature;
   const bool masked = t.mask.size() && t.mask(i, j);
   ImGui::Text(tr(S_WT_KIND), kind_label(t.kind));
   ImGui::Text(tr(S_WT_STEP1), formula, raw);
+  if (s.parsed.positional == POSITIONAL_KIND_ROPE) ImGui::TextDisabled(tr(S_WT_ROPE), i, j);
   if (t.kind == ATTENTION_KIND_SCALED_DOT || t.kind == ATTENTION_KIND_DOT) {
     std::string terms;
     for (int d = 0; d < std::min(d_k, 3); ++d) {
@@ -725,6 +727,7 @@ void walkthrough(App* app) {
   }
   if (scaled) ImGui::Text(tr(S_WT_SCALE), div, after_scale);
   else ImGui::Text(tr(S_WT_NOSCALE), kind_label(t.kind), after_scale);
+  if (h.alibi_slope != 0) ImGui::Text(tr(S_WT_ALIBI), double(h.alibi_slope), i, j, after_scale + bias);
   ImGui::Text(tr(S_WT_TEMP), double(t.temperature), score);
   const AttentionOutput& a = h.attn;
   if (masked) {

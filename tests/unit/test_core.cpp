@@ -169,6 +169,64 @@ INSTANTIATE_TEST_SUITE_P(
                       AttnCase{ATTENTION_KIND_GENERAL, 130, 130, 8, 8, 8, false, 5, 2.0f, 0.7f},
                       AttnCase{ATTENTION_KIND_DOT, 129, 200, 4, 5, 4, false, -1, 1.0f, 3.0f}));
 
+// ALiBi slopes: the paper's geometric sequence, and its rule for head counts that are not powers of two.
+TEST(Positions, AlibiSlopesFollowThePaper) {
+  const std::vector<float> s8 = alibi_slopes(8);
+  ASSERT_EQ(s8.size(), 8u);
+  for (int h = 0; h < 8; ++h) EXPECT_FLOAT_EQ(s8[size_t(h)], std::pow(2.0f, -float(h + 1))) << "head " << h;
+  // 3 heads: the slopes of 2 heads (2^-4, 2^-8), then every other slope of 4 heads (2^-2)
+  EXPECT_EQ(alibi_slopes(3), (std::vector<float>{std::pow(2.0f, -4.0f), std::pow(2.0f, -8.0f), std::pow(2.0f, -2.0f)}));
+  EXPECT_EQ(alibi_slopes(1), std::vector<float>{std::pow(2.0f, -8.0f)});
+}
+
+// RoPE rotates pairs: norms are kept, and q_i·k_j depends only on i - j for the same vectors at every position.
+TEST(Positions, RopeKeepsNormsAndDependsOnRelativePosition) {
+  const int n = 9, d = 6;
+  Mat q(n, d), k(n, d);
+  const Mat a = random_mat(1, d, 3), b = random_mat(1, d, 4);
+  for (int p = 0; p < n; ++p) {
+    q.row(p) = a;
+    k.row(p) = b;
+  }
+  const Mat q0 = q;
+  rope_apply(&q, 10000.0f);
+  rope_apply(&k, 10000.0f);
+  for (int p = 0; p < n; ++p) EXPECT_NEAR(q.row(p).norm(), q0.row(p).norm(), 1e-5) << "row " << p;
+  EXPECT_TRUE(mat_near(q.row(0), a)) << "position 0 is not rotated";
+  const Mat s = q * k.transpose();
+  for (int i = 1; i < n; ++i)
+    for (int j = 1; j < n; ++j) EXPECT_NEAR(s(i, j), s(i - 1, j - 1), 1e-5) << "i=" << i << " j=" << j;
+  // Pair 0 of position 1 turns by exactly 1 radian (θ_0 = 1).
+  Mat one = Mat::Zero(2, 2);
+  one(1, 0) = 1;
+  rope_apply(&one, 10000.0f);
+  EXPECT_NEAR(one(1, 0), std::cos(1.0), 1e-6);
+  EXPECT_NEAR(one(1, 1), std::sin(1.0), 1e-6);
+}
+
+// ALiBi in the blocked kernel matches the reference (which adds -slope·|i-j| / temperature to each score).
+TEST(Positions, AlibiInTheFastPathMatchesTheReference) {
+  const Mat q = random_mat(70, 8, 1), k = random_mat(70, 8, 2), v = random_mat(70, 4, 3);
+  AttentionParams p;
+  p.scale_divisor = std::sqrt(8.0f);
+  p.temperature = 0.7f;
+  p.alibi_slope = 0.25f;
+  MaskSpec spec;
+  spec.causal = true;
+  const MaskMat mask = mask_build(spec, 70, 70);
+  AttentionOutput fast, ref;
+  attention_forward(q, k, v, p, &mask, &fast);
+  attention_forward_reference(q, k, v, p, &mask, &ref);
+  EXPECT_TRUE(mat_near(fast.scores, ref.scores));
+  EXPECT_TRUE(mat_near(fast.weights, ref.weights));
+  EXPECT_TRUE(mat_near(fast.context, ref.context));
+  AttentionParams none = p;
+  none.alibi_slope = 0;
+  AttentionOutput plain;
+  attention_forward(q, k, v, none, &mask, &plain);
+  EXPECT_NEAR(fast.scores(5, 2), plain.scores(5, 2) - 0.25f * 3 / 0.7f, 1e-5);
+}
+
 // Thumbnails: each output cell is the mean of its block (reference: plain loops over the bins' definition).
 TEST(Attention, ThumbnailIsTheMeanOfEachBlock) {
   for (auto [rows, cols, side] : {std::tuple{10, 7, 4}, {5, 5, 8}, {300, 129, 128}, {1, 9, 3}}) {

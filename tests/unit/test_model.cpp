@@ -200,7 +200,9 @@ TEST(Model, LeanTraceHasTheSameNumbersAsAFullOne) {
   const std::vector<std::string> cases = {
       R"({"mode": "transformer", "d_model": 16, "heads": 4, "attention": {"mask": {"causal": true}}, "text": ")" + text + "\"}",
       R"({"mode": "attention", "d_model": 8, "heads": 2, "attention": {"kind": "additive", "mask": {"window": 4}}, "text": ")" + text + "\"}",
-      R"({"mode": "attention", "d_model": 8, "heads": 2, "attention": {"kind": "general", "mask": {"padding": [3, 4]}}, "text": ")" + text + "\"}"};
+      R"({"mode": "attention", "d_model": 8, "heads": 2, "attention": {"kind": "general", "mask": {"padding": [3, 4]}}, "text": ")" + text + "\"}",
+      R"({"mode": "transformer", "d_model": 16, "heads": 4, "kv_heads": 2, "transformer": {"positional": "alibi"}, "text": ")" + text + "\"}",
+      R"({"mode": "transformer", "d_model": 16, "heads": 4, "kv_heads": 1, "transformer": {"positional": "rope"}, "attention": {"mask": {"window": 9}}, "text": ")" + text + "\"}"};
   for (const std::string& cfg : cases) {
     SCOPED_TRACE(cfg.substr(0, 110));
     Config c;
@@ -240,6 +242,22 @@ TEST(Model, LeanTraceHasTheSameNumbersAsAFullOne) {
       }
     EXPECT_TRUE(mat_near(lean.layers.back().output, full.layers.back().output));
   }
+}
+
+// Grouped-query attention: query heads 2g and 2g+1 share key/value head g; their queries differ.
+TEST(Model, GroupedQueryHeadsShareKeysAndValues) {
+  Config c;
+  std::string error;
+  ASSERT_TRUE(config_parse_text(R"({"d_model": 16, "heads": 4, "kv_heads": 2, "text": "a b c d e"})", &c, &error)) << error;
+  Trace t;
+  ASSERT_TRUE(model_compute(c, nullptr, &t, &error)) << error;
+  const auto& h = t.layers[0].heads;
+  EXPECT_EQ(h[0].k, h[1].k);
+  EXPECT_EQ(h[0].v, h[1].v);
+  EXPECT_EQ(h[2].k, h[3].k);
+  EXPECT_NE(h[0].k, h[2].k);
+  EXPECT_NE(h[0].q, h[1].q);
+  EXPECT_EQ(model_weights_for(c).layers[0].self_attn.in_proj_w.rows(), 4 * 4 + 2 * (4 + 4));
 }
 
 // Numerics at the edges: defined results (finite, rows summing to 1 or 0) or clear refusals, natively and in WASM.

@@ -241,6 +241,28 @@ TEST_F(HeadlessApp, HeadsComboOffersDivisorsAndCtrlZUndoes) {
   EXPECT_EQ(app.state.config["heads"], 2);
 }
 
+// The kv heads combo offers the divisors of heads (grouped-query attention) and goes away when heads changes.
+TEST_F(HeadlessApp, KvHeadsComboMakesGroupedQueryHeads) {
+  std::string error;
+  ASSERT_TRUE(app_state_merge(&app.state, json{{"heads", 4}, {"transformer", {{"positional", "rope"}}}}, &error)) << error;
+  frames(2);
+  click(centre("kv_heads"));
+  frames(2);
+  EXPECT_FALSE(app.layout.count("kv_heads_item_3"));  // 3 does not divide 4
+  click(centre("kv_heads_item_2"));
+  EXPECT_EQ(app.state.config["kv_heads"], 2);
+  ASSERT_EQ(app.state.trace.layers[0].heads.size(), 4u);
+  EXPECT_EQ(app.state.trace.layers[0].heads[0].k, app.state.trace.layers[0].heads[1].k);
+  EXPECT_NE(app.state.trace.layers[0].heads[1].k, app.state.trace.layers[0].heads[2].k);
+  // heads 1: kv 2 no longer divides it, so the field goes (one key/value head per query head again).
+  click(centre("heads"));
+  frames(2);
+  click(centre("heads_item_1"));
+  EXPECT_EQ(app.state.config["heads"], 1);
+  EXPECT_FALSE(app.state.config.contains("kv_heads"));
+  EXPECT_EQ(app.state.error, "");
+}
+
 TEST_F(HeadlessApp, ChipsEditAndReorderTokens) {
   click(centre("chip_1"));  // "cat": opens the editor
   frames(2);
@@ -304,6 +326,8 @@ TEST_F(HeadlessApp, DesktopExportsAskForAPathAndWriteTheFile) {
 TEST_F(HeadlessApp, EveryViewDrawsForEveryMode) {
   for (const char* cfg : {R"({"mode": "transformer", "text": "今天天气很好", "tokenizer": "chars"})",
                           R"({"key_text": "le chat", "attention": {"kind": "additive"}})",
+                          R"({"mode": "transformer", "heads": 4, "kv_heads": 2, "transformer": {"positional": "rope"}})",
+                          R"({"heads": 4, "kv_heads": 1, "transformer": {"positional": "alibi"}, "attention": {"mask": {"causal": true}}})",
                           R"({"inputs": {"q": [[1, 0], [0, 1]], "k": [[1, 0], [0, 1], [1, 1]], "v": [[1], [2], [3]]}})"}) {
     std::string error;
     ASSERT_TRUE(app_state_merge(&app.state, json::parse(cfg), &error)) << error;
