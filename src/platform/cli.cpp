@@ -3,8 +3,11 @@
 
 #include "core/build_info.h"
 #include "model/model.h"
+#include "model/train.h"
 
+#include <algorithm>
 #include <cerrno>
+#include <cmath>
 #include <cstdio>
 #include <cstring>
 #include <fstream>
@@ -25,6 +28,9 @@ constexpr size_t kMaxWeightsBytes = 1024u << 20;
 const char* kUsage =
     "usage: attnplay compute CONFIG.json|- [--weights MODEL.safetensors] [-o OUT.json]\n"
     "       attnplay weights CONFIG.json|- -o MODEL.safetensors\n"
+    "       attnplay train CONFIG.json|- (--task copy|reverse|sort|induction [--length L] [--vocab V] | --data DATA.json)\n"
+    "                      [--weights IN.safetensors] [--steps N] [--optimizer sgd|adam] [--lr X] [--batch B]\n"
+    "                      [--seed S] -o OUT.safetensors\n"
     "       attnplay --version\n"
     "       attnplay [--config FILE] [--size WxH] [--screenshot PNG] [--frames N]   the desktop app\n";
 
@@ -138,12 +144,99 @@ int cmd_weights(int argc, char** argv) {
   return 0;
 }
 
+// Numbers of the train command: the whole text must be the number, in range.
+bool parse_int(const std::string& flag, const std::string& text, long long lo, long long hi, long long* out, std::string* error) {
+  char* end = nullptr;
+  errno = 0;
+  const long long v = std::strtoll(text.c_str(), &end, 10);
+  if (text.empty() || *end != '\0' || errno != 0 || v < lo || v > hi) {
+    *error = flag + " must be an integer from " + std::to_string(lo) + " to " + std::to_string(hi) + " (got '" + text + "')";
+    return false;
+  }
+  *out = v;
+  return true;
+}
+
+int cmd_train(int argc, char** argv) {
+  TrainRunOptions o;
+  std::string config_path, weights_path, data_path, out_path, error;
+  for (int i = 2; i < argc; ++i) {
+    const std::string s = argv[i];
+    auto next = [&](std::string* v) {
+      if (i + 1 >= argc) {
+        error = s + " needs a value";
+        return false;
+      }
+      *v = argv[++i];
+      return true;
+    };
+    std::string v;
+    long long n = 0;
+    if (s == "--task") {
+      if (!next(&o.task)) return fail(error);
+    } else if (s == "--data") {
+      if (!next(&data_path)) return fail(error);
+    } else if (s == "--weights") {
+      if (!next(&weights_path)) return fail(error);
+    } else if (s == "-o" || s == "--output") {
+      if (!next(&out_path)) return fail(error);
+    } else if (s == "--steps" || s == "--batch" || s == "--length" || s == "--vocab" || s == "--seed") {
+      if (!next(&v)) return fail(error);
+      const long long hi = s == "--seed" ? 9007199254740991ll : 10000000ll;
+      if (!parse_int(s, v, s == "--seed" ? 0 : 1, hi, &n, &error)) return fail(error);
+      if (s == "--steps") o.steps = int(n);
+      if (s == "--batch") o.batch = int(n);
+      if (s == "--length") o.length = int(n);
+      if (s == "--vocab") o.vocab = int(n);
+      if (s == "--seed") o.seed = uint64_t(n);
+    } else if (s == "--lr") {
+      if (!next(&v)) return fail(error);
+      char* end = nullptr;
+      const double lr = std::strtod(v.c_str(), &end);
+      if (v.empty() || *end != '\0' || !(lr > 0) || !std::isfinite(lr)) return fail("--lr must be a positive number (got '" + v + "')");
+      o.lr = float(lr);
+    } else if (s == "--optimizer") {
+      if (!next(&v)) return fail(error);
+      if (v == "sgd") o.optimizer = TRAIN_OPTIMIZER_SGD;
+      else if (v == "adam") o.optimizer = TRAIN_OPTIMIZER_ADAM;
+      else return fail("--optimizer must be sgd or adam (got '" + v + "')");
+    } else if (s.size() > 1 && s[0] == '-') {
+      return fail("unknown option " + s);
+    } else if (config_path.empty()) {
+      config_path = s;
+    } else {
+      return fail("unexpected argument " + s);
+    }
+  }
+  if (config_path.empty()) return fail("missing CONFIG.json (or - for standard input)");
+  if (out_path.empty()) return fail("train needs -o OUT.safetensors");
+  if (o.task.empty() == data_path.empty()) return fail("train needs exactly one of --task NAME and --data DATA.json");
+  std::string config, weights;
+  if (!read_all(config_path, kMaxConfigBytes, &config, &error)) return fail(error);
+  if (!weights_path.empty() && !read_all(weights_path, kMaxWeightsBytes, &weights, &error)) return fail(error);
+  if (!data_path.empty() && !read_all(data_path, kMaxConfigBytes, &o.data_text, &error)) return fail(error);
+  if (!data_path.empty() && o.data_text.empty()) return fail("data: " + data_path + " is empty");
+  const int every = std::max(1, o.steps / 50);  // about 50 progress lines, and always the last step
+  auto progress = [&](int step, const TrainResult& r) {
+    if (step % every == 0 || step == o.steps || step == 1) {
+      std::printf("step %d/%d  loss %.6f  accuracy %.4f\n", step, o.steps, r.loss, r.accuracy);
+      std::fflush(stdout);
+    }
+  };
+  std::vector<uint8_t> file;
+  const uint8_t* wp = weights_path.empty() ? nullptr : reinterpret_cast<const uint8_t*>(weights.data());
+  if (!train_run(config, wp, weights.size(), o, progress, &file, &error)) return fail(error);
+  if (!write_atomic(out_path, file.data(), file.size(), &error)) return fail(error);
+  return 0;
+}
+
 }  // namespace
 
 int cli_main(int argc, char** argv) {
   const std::string cmd = argc > 1 ? argv[1] : "";
   if (cmd == "compute") return cmd_compute(argc, argv);
   if (cmd == "weights") return cmd_weights(argc, argv);
+  if (cmd == "train") return cmd_train(argc, argv);
   if (cmd == "--version" || cmd == "version") {
     std::printf("%s\n", build_summary().c_str());
     return 0;

@@ -1,0 +1,518 @@
+// attnplay model: training. Contracts: train.h; layer arithmetic: nn.TransformerEncoderLayer (model.cpp's forward).
+#include "model/train.h"
+
+#include "model/model.h"
+
+#include <nlohmann/json.hpp>
+
+#include <algorithm>
+#include <cmath>
+#include <numeric>
+
+namespace attnplay {
+
+// [Tasks] --------------------------------------------------------------------------------------------------
+bool train_task_from_name(const std::string& name, TrainTask* out) {
+  static const struct { const char* name; TrainTask task; } kTasks[] = {
+      {"copy", TRAIN_TASK_COPY}, {"reverse", TRAIN_TASK_REVERSE}, {"sort", TRAIN_TASK_SORT}, {"induction", TRAIN_TASK_INDUCTION}};
+  for (const auto& t : kTasks)
+    if (name == t.name) {
+      *out = t.task;
+      return true;
+    }
+  return false;
+}
+
+const char* train_task_name(TrainTask task) {
+  switch (task) {
+    case TRAIN_TASK_COPY: return "copy";
+    case TRAIN_TASK_REVERSE: return "reverse";
+    case TRAIN_TASK_SORT: return "sort";
+    case TRAIN_TASK_INDUCTION: return "induction";
+  }
+  return "?";
+}
+
+bool train_task_causal(TrainTask task) { return task == TRAIN_TASK_INDUCTION; }
+
+std::vector<std::string> train_task_vocab(int vocab) {
+  std::vector<std::string> v;
+  for (int i = 0; i < vocab; ++i) v.push_back(std::to_string(i));
+  return v;
+}
+
+TrainBatch train_task_batch(TrainTask task, int length, int vocab, int batch, Rng* rng) {
+  TrainBatch b;
+  for (int s = 0; s < batch; ++s) {
+    std::vector<int> x(static_cast<size_t>(length));
+    for (int& t : x) t = int(rng_next_u64(rng) % uint64_t(vocab));
+    std::vector<int> in = x, target = x;
+    switch (task) {
+      case TRAIN_TASK_COPY: break;
+      case TRAIN_TASK_REVERSE: std::reverse(target.begin(), target.end()); break;
+      case TRAIN_TASK_SORT: std::sort(target.begin(), target.end()); break;
+      case TRAIN_TASK_INDUCTION: {
+        // [a_1..a_L, a_1..a_L]: position t predicts token t+1; only the second occurrence is predictable.
+        in.insert(in.end(), x.begin(), x.end());
+        target.assign(in.size(), kIgnoreTarget);
+        for (size_t t = size_t(length); t + 1 < in.size(); ++t) target[t] = in[t + 1];
+        break;
+      }
+    }
+    b.inputs.push_back(std::move(in));
+    b.targets.push_back(std::move(target));
+  }
+  return b;
+}
+
+// [Check] --------------------------------------------------------------------------------------------------
+bool train_check_config(const Config& c, std::string* error) {
+  auto fail = [&](const std::string& m) {
+    if (error) *error = m;
+    return false;
+  };
+  if (c.mode != MODEL_MODE_TRANSFORMER) return fail("train: mode must be \"transformer\" (training trains the tiny Transformer)");
+  if (c.kind != ATTENTION_KIND_SCALED_DOT && c.kind != ATTENTION_KIND_DOT)
+    return fail(std::string("train: attention.kind \"") + attention_kind_name(c.kind) +
+                "\" is not trainable here (its extra parameters are not in the weights file); use scaled_dot or dot");
+  if (!c.mask.padding.empty() || !c.mask.cells.empty())
+    return fail("train: attention.mask.padding and attention.mask.cells name positions of one text; training uses causal and window only");
+  return true;
+}
+
+// [Gradients] ----------------------------------------------------------------------------------------------
+namespace {
+
+struct HeadCache {
+  Mat q, k, v, weights;   // q, k after RoPE; weights [n, n]
+  float slope = 0;
+};
+
+struct LayerCache {
+  Mat x_in;                        // [n, d] the layer's input
+  Mat attn_in;                     // what the attention reads (x_in, or LN1(x_in) with norm_first)
+  std::vector<HeadCache> heads;    // [heads]
+  Mat concat;                      // [n, heads·d_v]
+  LayerNormCache ln1, ln2;
+  Mat x1;                          // after the attention block (post-norm: LN1(x_in + sa); pre-norm: x_in + sa)
+  Mat ffn_in;                      // x1 (post-norm) or LN2(x1) (pre-norm)
+  Mat pre_act, post_act;           // [n, d_ff]
+};
+
+AttentionParams params_of(const Config& c) {
+  AttentionParams p;
+  p.kind = c.kind;
+  p.scale_divisor = c.scale_divisor();
+  p.temperature = c.temperature;
+  return p;
+}
+
+// Self-attention of one layer with its cache. x [n, d] -> out [n, d].
+void mha_train_forward(const Config& c, const MhaWeights& w, const Mat& x, const MaskMat* mask, const std::vector<float>& alibi,
+                       LayerCache* lc, Mat* out) {
+  const int H = w.heads, KV = w.kv_heads > 0 ? w.kv_heads : H, d_k = w.d_k, d_v = w.d_v, group = H / KV;
+  const Mat proj = (x * w.in_proj_w.transpose()).rowwise() + w.in_proj_b.transpose();  // [n, H·d_k + KV·(d_k + d_v)]
+  const AttentionParams base = params_of(c);
+  lc->heads.resize(size_t(H));
+  lc->concat.resize(x.rows(), H * d_v);
+  for (int h = 0; h < H; ++h) {
+    const int g = h / group;
+    HeadCache& hc = lc->heads[size_t(h)];
+    hc.q = proj.middleCols(h * d_k, d_k);
+    hc.k = proj.middleCols(H * d_k + g * d_k, d_k);
+    hc.v = proj.middleCols(H * d_k + KV * d_k + g * d_v, d_v);
+    if (c.positional == POSITIONAL_KIND_ROPE) {
+      rope_apply(&hc.q, c.rope_base);
+      rope_apply(&hc.k, c.rope_base);
+    }
+    AttentionParams p = base;
+    p.alibi_slope = alibi.empty() ? 0.0f : alibi[size_t(h)];
+    hc.slope = p.alibi_slope;
+    AttentionOutput a;
+    attention_forward(hc.q, hc.k, hc.v, p, mask, &a);
+    hc.weights = std::move(a.weights);
+    lc->concat.middleCols(h * d_v, d_v) = a.context;
+  }
+  *out = (lc->concat * w.out_proj_w.transpose()).rowwise() + w.out_proj_b.transpose();
+}
+
+// d_out [n, d] -> d_x [n, d] (written), parameter gradients accumulated into g.
+void mha_train_backward(const Config& c, const MhaWeights& w, const Mat& x, const LayerCache& lc, const Mat& d_out,
+                        MhaWeights* g, Mat* d_x) {
+  const int H = w.heads, KV = w.kv_heads > 0 ? w.kv_heads : H, d_k = w.d_k, d_v = w.d_v, group = H / KV;
+  Mat d_concat;
+  linear_backward(lc.concat, w.out_proj_w, d_out, &d_concat, &g->out_proj_w, &g->out_proj_b);
+  Mat d_proj = Mat::Zero(x.rows(), w.in_proj_w.rows());
+  const AttentionParams base = params_of(c);
+  for (int h = 0; h < H; ++h) {
+    const int gi = h / group;
+    const HeadCache& hc = lc.heads[size_t(h)];
+    AttentionParams p = base;
+    p.alibi_slope = hc.slope;
+    Mat dq, dk, dv;
+    attention_backward(hc.q, hc.k, hc.v, hc.weights, p, d_concat.middleCols(h * d_v, d_v), &dq, &dk, &dv);
+    if (c.positional == POSITIONAL_KIND_ROPE) {
+      rope_backward(&dq, c.rope_base);
+      rope_backward(&dk, c.rope_base);
+    }
+    d_proj.middleCols(h * d_k, d_k) += dq;
+    d_proj.middleCols(H * d_k + gi * d_k, d_k) += dk;  // the heads of a group share one key/value head
+    d_proj.middleCols(H * d_k + KV * d_k + gi * d_v, d_v) += dv;
+  }
+  linear_backward(x, w.in_proj_w, d_proj, d_x, &g->in_proj_w, &g->in_proj_b);
+}
+
+void layer_train_forward(const Config& c, const LayerWeights& lw, const MaskMat* mask, const std::vector<float>& alibi,
+                         LayerCache* lc, Mat* x) {
+  constexpr float eps = 1e-5f;
+  lc->x_in = *x;
+  Mat sa, y, ff;
+  if (c.norm_first) {  // x = x + SA(LN1(x)); x = x + FF(LN2(x))
+    layer_norm_forward_cached(lc->x_in, lw.norm1_w, lw.norm1_b, eps, &lc->attn_in, &lc->ln1);
+    mha_train_forward(c, lw.self_attn, lc->attn_in, mask, alibi, lc, &sa);
+    lc->x1 = lc->x_in + sa;
+    layer_norm_forward_cached(lc->x1, lw.norm2_w, lw.norm2_b, eps, &lc->ffn_in, &lc->ln2);
+  } else {  // x = LN1(x + SA(x)); x = LN2(x + FF(x))
+    lc->attn_in = lc->x_in;
+    mha_train_forward(c, lw.self_attn, lc->attn_in, mask, alibi, lc, &sa);
+    layer_norm_forward_cached(lc->x_in + sa, lw.norm1_w, lw.norm1_b, eps, &lc->x1, &lc->ln1);
+    lc->ffn_in = lc->x1;
+  }
+  lc->pre_act = (lc->ffn_in * lw.linear1_w.transpose()).rowwise() + lw.linear1_b.transpose();
+  lc->post_act = lc->pre_act;
+  activation_forward(c.activation, &lc->post_act);
+  ff = (lc->post_act * lw.linear2_w.transpose()).rowwise() + lw.linear2_b.transpose();
+  if (c.norm_first) {
+    *x = lc->x1 + ff;
+  } else {
+    layer_norm_forward_cached(lc->x1 + ff, lw.norm2_w, lw.norm2_b, eps, &y, &lc->ln2);
+    *x = y;
+  }
+}
+
+// d_x: gradient of the layer's output -> of its input.
+void layer_train_backward(const Config& c, const LayerWeights& lw, const LayerCache& lc, LayerWeights* g, Mat* d_x) {
+  Mat d_ff = *d_x, d_x1, d_f, d_a, d_ffn_in, d_attn_in, d_sa;
+  if (!c.norm_first) {
+    Mat d_h2;
+    layer_norm_backward(lc.ln2, lw.norm2_w, *d_x, &d_h2, &g->norm2_w, &g->norm2_b);
+    d_ff = d_h2;
+    d_x1 = d_h2;  // residual around the FFN
+  } else {
+    d_x1 = *d_x;
+  }
+  linear_backward(lc.post_act, lw.linear2_w, d_ff, &d_f, &g->linear2_w, &g->linear2_b);
+  activation_backward(c.activation, lc.pre_act, d_f, &d_a);
+  linear_backward(lc.ffn_in, lw.linear1_w, d_a, &d_ffn_in, &g->linear1_w, &g->linear1_b);
+  if (c.norm_first) {
+    Mat d_ln2;
+    layer_norm_backward(lc.ln2, lw.norm2_w, d_ffn_in, &d_ln2, &g->norm2_w, &g->norm2_b);
+    d_x1 += d_ln2;
+    // x1 = x_in + SA(LN1(x_in))
+    mha_train_backward(c, lw.self_attn, lc.attn_in, lc, d_x1, &g->self_attn, &d_attn_in);
+    Mat d_ln1;
+    layer_norm_backward(lc.ln1, lw.norm1_w, d_attn_in, &d_ln1, &g->norm1_w, &g->norm1_b);
+    *d_x = d_x1 + d_ln1;
+  } else {
+    d_x1 += d_ffn_in;
+    // x1 = LN1(x_in + SA(x_in))
+    Mat d_h1;
+    layer_norm_backward(lc.ln1, lw.norm1_w, d_x1, &d_h1, &g->norm1_w, &g->norm1_b);
+    mha_train_backward(c, lw.self_attn, lc.attn_in, lc, d_h1, &g->self_attn, &d_attn_in);
+    *d_x = d_h1 + d_attn_in;
+  }
+}
+
+}  // namespace
+
+ModelWeights weights_zeros_like(const ModelWeights& w) {
+  ModelWeights z = w;
+  for (ParamRef p : weights_params(&z)) std::fill(p.data, p.data + p.size, 0.0f);
+  return z;
+}
+
+std::vector<ParamRef> weights_params(ModelWeights* w) {
+  std::vector<ParamRef> out;
+  auto add = [&out](auto& m) {
+    if (m.size() > 0) out.push_back({m.data(), size_t(m.size())});
+  };
+  add(w->embedding);
+  add(w->pos_embedding);
+  for (LayerWeights& lw : w->layers) {
+    add(lw.self_attn.in_proj_w);
+    add(lw.self_attn.in_proj_b);
+    add(lw.self_attn.out_proj_w);
+    add(lw.self_attn.out_proj_b);
+    add(lw.linear1_w);
+    add(lw.linear1_b);
+    add(lw.linear2_w);
+    add(lw.linear2_b);
+    add(lw.norm1_w);
+    add(lw.norm1_b);
+    add(lw.norm2_w);
+    add(lw.norm2_b);
+  }
+  add(w->fc_out_w);
+  add(w->fc_out_b);
+  return out;
+}
+
+TrainResult train_loss_and_grads(const Config& c, const ModelWeights& w, const TrainBatch& batch, bool causal,
+                                 ModelWeights* grads) {
+  *grads = weights_zeros_like(w);
+  TrainResult r;
+  for (const auto& t : batch.targets)
+    for (int v : t) r.counted += v != kIgnoreTarget ? 1 : 0;
+  if (r.counted == 0) return r;
+  const std::vector<float> alibi = c.positional == POSITIONAL_KIND_ALIBI ? alibi_slopes(c.heads) : std::vector<float>();
+  double loss = 0;
+  int correct = 0;
+  for (size_t s = 0; s < batch.inputs.size(); ++s) {
+    const std::vector<int>& ids = batch.inputs[s];
+    const int n = int(ids.size());
+    MaskSpec spec;
+    spec.causal = causal || c.mask.causal;
+    spec.window = c.mask.window;
+    const bool has_mask = !mask_spec_is_empty(spec);
+    const MaskMat mask = has_mask ? mask_build(spec, n, n) : MaskMat();
+    // Forward: embedding + additive positions, layers, logits.
+    Mat x(n, c.d_model);
+    for (int p = 0; p < n; ++p) x.row(p) = w.embedding.row(ids[size_t(p)]);
+    if (c.positional == POSITIONAL_KIND_SINUSOIDAL) x += model_positions(n, c.d_model);
+    if (c.positional == POSITIONAL_KIND_LEARNED) x += w.pos_embedding.topRows(n);
+    std::vector<LayerCache> caches(w.layers.size());
+    for (size_t l = 0; l < w.layers.size(); ++l) layer_train_forward(c, w.layers[l], has_mask ? &mask : nullptr, alibi, &caches[l], &x);
+    const Mat logits = (x * w.fc_out_w.transpose()).rowwise() + w.fc_out_b.transpose();
+    // Backward.
+    Mat d_logits, d_x;
+    loss += cross_entropy_forward_backward(logits, batch.targets[s], r.counted, &d_logits, &correct);
+    linear_backward(x, w.fc_out_w, d_logits, &d_x, &grads->fc_out_w, &grads->fc_out_b);
+    for (size_t l = w.layers.size(); l-- > 0;) layer_train_backward(c, w.layers[l], caches[l], &grads->layers[l], &d_x);
+    for (int p = 0; p < n; ++p) {
+      grads->embedding.row(ids[size_t(p)]) += d_x.row(p);
+      if (c.positional == POSITIONAL_KIND_LEARNED) grads->pos_embedding.row(p) += d_x.row(p);
+    }
+  }
+  r.loss = loss / r.counted;
+  r.accuracy = double(correct) / r.counted;
+  return r;
+}
+
+// [Steps] --------------------------------------------------------------------------------------------------
+void train_state_init(TrainState* s, ModelWeights weights) {
+  s->weights = std::move(weights);
+  s->adam_m = weights_zeros_like(s->weights);
+  s->adam_v = weights_zeros_like(s->weights);
+  s->step = 0;
+}
+
+TrainResult train_step(const Config& c, TrainState* s, const TrainBatch& batch, bool causal, TrainOptimizer opt, float lr) {
+  ModelWeights g;
+  const TrainResult r = train_loss_and_grads(c, s->weights, batch, causal, &g);
+  ++s->step;
+  const std::vector<ParamRef> ps = weights_params(&s->weights), gs = weights_params(&g);
+  if (opt == TRAIN_OPTIMIZER_SGD) {
+    for (size_t t = 0; t < ps.size(); ++t)
+      for (size_t i = 0; i < ps[t].size; ++i) ps[t].data[i] -= lr * gs[t].data[i];  // torch.optim.SGD: p.add_(g, alpha=-lr)
+    return r;
+  }
+  // torch.optim.Adam (single-tensor path): m = β1·m + (1-β1)·g; v = β2·v + (1-β2)·g²;
+  // p -= (lr / (1-β1^t)) · m / (sqrt(v) / sqrt(1-β2^t) + eps)
+  constexpr float beta1 = 0.9f, beta2 = 0.999f, eps = 1e-8f;
+  const std::vector<ParamRef> ms = weights_params(&s->adam_m), vs = weights_params(&s->adam_v);
+  const double bc1 = 1.0 - std::pow(double(beta1), double(s->step)), bc2 = 1.0 - std::pow(double(beta2), double(s->step));
+  const float step_size = float(lr / bc1), bc2_sqrt = float(std::sqrt(bc2));
+  for (size_t t = 0; t < ps.size(); ++t)
+    for (size_t i = 0; i < ps[t].size; ++i) {
+      const float gi = gs[t].data[i];
+      float& m = ms[t].data[i];
+      float& v = vs[t].data[i];
+      m = m * beta1 + gi * (1.0f - beta1);
+      v = v * beta2 + gi * gi * (1.0f - beta2);
+      const float denom = std::sqrt(v) / bc2_sqrt + eps;
+      ps[t].data[i] -= step_size * (m / denom);
+    }
+  return r;
+}
+
+// [Run] ----------------------------------------------------------------------------------------------------
+namespace {
+
+using json = nlohmann::json;
+
+struct RunError {
+  std::string message;
+};
+
+// DATA.json -> rows of tokens (strings) or ids; targets may be null / -100 (ignored).
+struct DataRows {
+  bool strings = false;
+  std::vector<std::vector<json>> inputs, targets;
+};
+
+DataRows parse_data(const std::string& text) {
+  if (!json_nesting_ok(text)) throw RunError{"data: nested deeper than 32 levels"};
+  const json j = json::parse(text, nullptr, false);
+  if (j.is_discarded() || !j.is_object()) throw RunError{"data: not a JSON object {\"inputs\": [[...]], \"targets\": [[...]]}"};
+  for (auto it = j.begin(); it != j.end(); ++it)
+    if (it.key() != "inputs" && it.key() != "targets") throw RunError{"data: unknown field '" + it.key() + "' (known: inputs, targets)"};
+  DataRows d;
+  bool seen_string = false, seen_int = false;
+  for (const char* key : {"inputs", "targets"}) {
+    if (!j.contains(key) || !j[key].is_array() || j[key].empty())
+      throw RunError{std::string("data.") + key + " must be a non-empty list of rows"};
+    auto& rows = std::string(key) == "inputs" ? d.inputs : d.targets;
+    for (size_t r = 0; r < j[key].size(); ++r) {
+      const json& row = j[key][r];
+      const std::string where = std::string("data.") + key + "[" + std::to_string(r) + "]";
+      if (!row.is_array() || row.empty()) throw RunError{where + " must be a non-empty list"};
+      if (row.size() > size_t(config_limits().max_tokens))
+        throw RunError{where + " has " + std::to_string(row.size()) + " tokens (at most " + std::to_string(config_limits().max_tokens) + ")"};
+      for (size_t i = 0; i < row.size(); ++i) {
+        const json& v = row[i];
+        const bool ignore = std::string(key) == "targets" && (v.is_null() || (v.is_number_integer() && v.get<int64_t>() == kIgnoreTarget));
+        if (ignore) continue;
+        if (v.is_string()) seen_string = true;
+        else if (v.is_number_integer() && v.get<int64_t>() >= 0 && v.get<int64_t>() < 1000000) seen_int = true;
+        else throw RunError{where + "[" + std::to_string(i) + "] must be a token string or a vocabulary id >= 0" +
+                            (std::string(key) == "targets" ? " (null or -100: not counted)" : "")};
+      }
+      rows.push_back(row.get<std::vector<json>>());
+    }
+  }
+  if (seen_string && seen_int) throw RunError{"data: use token strings or vocabulary ids, not both"};
+  d.strings = seen_string;
+  if (d.inputs.size() != d.targets.size())
+    throw RunError{"data: " + std::to_string(d.inputs.size()) + " input rows but " + std::to_string(d.targets.size()) + " target rows"};
+  for (size_t r = 0; r < d.inputs.size(); ++r)
+    if (d.inputs[r].size() != d.targets[r].size())
+      throw RunError{"data.targets[" + std::to_string(r) + "] has " + std::to_string(d.targets[r].size()) + " entries but data.inputs[" +
+                     std::to_string(r) + "] has " + std::to_string(d.inputs[r].size())};
+  return d;
+}
+
+}  // namespace
+
+bool train_run(const std::string& config_text, const uint8_t* weights, size_t weights_size, const TrainRunOptions& o,
+               const std::function<void(int, const TrainResult&)>& progress, std::vector<uint8_t>* out_file,
+               std::string* error) {
+  try {
+    Config c;
+    if (!config_parse_text(config_text, &c, error)) return false;
+    if (!train_check_config(c, error)) return false;
+    if (o.steps < 1 || o.steps > 10000000) throw RunError{"--steps must be from 1 to 10000000 (got " + std::to_string(o.steps) + ")"};
+    if (o.batch < 1 || o.batch > 4096) throw RunError{"--batch must be from 1 to 4096 (got " + std::to_string(o.batch) + ")"};
+    if (!(o.lr > 0) || !std::isfinite(o.lr)) throw RunError{"--lr must be a positive number"};
+    if (o.task.empty() == o.data_text.empty()) throw RunError{"train needs exactly one of --task NAME and --data DATA.json"};
+    TrainTask task = TRAIN_TASK_COPY;
+    DataRows data;
+    if (!o.task.empty()) {
+      if (!train_task_from_name(o.task, &task)) throw RunError{"--task must be copy, reverse, sort or induction (got '" + o.task + "')"};
+      if (o.length < 1 || o.length > config_limits().max_tokens / 2)
+        throw RunError{"--length must be from 1 to " + std::to_string(config_limits().max_tokens / 2) + " (got " + std::to_string(o.length) + ")"};
+      if (o.vocab < 2 || o.vocab > 10000) throw RunError{"--vocab must be from 2 to 10000 (got " + std::to_string(o.vocab) + ")"};
+    } else {
+      data = parse_data(o.data_text);
+    }
+    // Start weights: the file, or seeded over the task's / data's vocabulary.
+    ModelWeights start;
+    if (weights) {
+      SafeTensorsFile f;
+      if (!safetensors_read(weights, weights_size, &f, error)) return false;
+      if (!weights_from_safetensors(f, c, &start, error)) return false;
+    } else {
+      std::vector<std::string> vocab;
+      if (!o.task.empty()) {
+        vocab = train_task_vocab(o.vocab);
+      } else if (data.strings) {
+        for (const auto* rows : {&data.inputs, &data.targets})
+          for (const auto& row : *rows)
+            for (const json& v : row)
+              if (v.is_string() && std::find(vocab.begin(), vocab.end(), v.get<std::string>()) == vocab.end())
+                vocab.push_back(v.get<std::string>());
+      } else {
+        int64_t mx = 0;
+        for (const auto* rows : {&data.inputs, &data.targets})
+          for (const auto& row : *rows)
+            for (const json& v : row)
+              if (v.is_number_integer()) mx = std::max(mx, v.get<int64_t>());
+        vocab = train_task_vocab(int(mx + 1));
+      }
+      Config vc = c;
+      vc.tokens = vocab;
+      vc.cross = false;
+      start = weights_seeded(vc);
+    }
+    const int V = int(start.vocab.size());
+    // Data rows -> ids.
+    TrainBatch all;
+    if (o.task.empty()) {
+      for (size_t r = 0; r < data.inputs.size(); ++r) {
+        std::vector<int> in, tg;
+        for (size_t i = 0; i < data.inputs[r].size(); ++i) {
+          const json& v = data.inputs[r][i];
+          const json& t = data.targets[r][i];
+          auto id_of = [&](const json& x, const std::string& where) {
+            if (x.is_string()) {
+              std::vector<int> ids;
+              std::string e;
+              if (!weights_token_ids(start, {x.get<std::string>()}, &ids, &e)) throw RunError{where + ": " + e};
+              return ids[0];
+            }
+            const int64_t id = x.get<int64_t>();
+            if (id >= V) throw RunError{where + " = " + std::to_string(id) + " is not a vocabulary id (the vocabulary has " + std::to_string(V) + " tokens)"};
+            return int(id);
+          };
+          const std::string at = "[" + std::to_string(r) + "][" + std::to_string(i) + "]";
+          in.push_back(id_of(v, "data.inputs" + at));
+          tg.push_back(t.is_null() || (t.is_number_integer() && t.get<int64_t>() == kIgnoreTarget) ? kIgnoreTarget : id_of(t, "data.targets" + at));
+        }
+        all.inputs.push_back(std::move(in));
+        all.targets.push_back(std::move(tg));
+      }
+    }
+    const int max_len = o.task.empty() ? int(std::max_element(all.inputs.begin(), all.inputs.end(), [](auto& a, auto& b) { return a.size() < b.size(); })->size())
+                                       : (task == TRAIN_TASK_INDUCTION ? 2 * o.length : o.length);
+    if (c.positional == POSITIONAL_KIND_LEARNED && start.pos_embedding.rows() < max_len)
+      throw RunError{"train: learned positions have " + std::to_string(start.pos_embedding.rows()) + " rows but sequences have " +
+                     std::to_string(max_len) + " tokens"};
+    const bool causal = !o.task.empty() && train_task_causal(task);
+    TrainState st;
+    train_state_init(&st, std::move(start));
+    Rng rng = rng_stream(o.seed, "train/" + (o.task.empty() ? std::string("data") : o.task));
+    std::vector<size_t> order(all.inputs.size());
+    std::iota(order.begin(), order.end(), size_t(0));
+    size_t cursor = order.size();
+    for (int step = 1; step <= o.steps; ++step) {
+      TrainBatch b;
+      if (!o.task.empty()) {
+        b = train_task_batch(task, o.length, V, o.batch, &rng);
+      } else if (size_t(o.batch) >= all.inputs.size()) {
+        b = all;  // the whole data set every step
+      } else {
+        for (int k = 0; k < o.batch; ++k) {
+          if (cursor >= order.size()) {  // a new epoch: reshuffle (Fisher–Yates on the seeded stream)
+            for (size_t i = order.size(); i > 1; --i) std::swap(order[i - 1], order[size_t(rng_next_u64(&rng) % i)]);
+            cursor = 0;
+          }
+          b.inputs.push_back(all.inputs[order[cursor]]);
+          b.targets.push_back(all.targets[order[cursor]]);
+          ++cursor;
+        }
+      }
+      const TrainResult r = train_step(c, &st, b, causal, o.optimizer, o.lr);
+      if (!std::isfinite(r.loss)) throw RunError{"train: the loss became " + std::to_string(r.loss) + " at step " + std::to_string(step) + " (try a smaller --lr)"};
+      if (progress) progress(step, r);
+    }
+    *out_file = safetensors_write(weights_to_safetensors(st.weights));
+    return true;
+  } catch (const RunError& e) {
+    if (error) *error = e.message;
+    return false;
+  } catch (const std::bad_alloc&) {
+    if (error) *error = "out of memory: use fewer or shorter sequences, or a smaller model";
+    return false;
+  }
+}
+
+}  // namespace attnplay
