@@ -15,7 +15,7 @@
 //
 // api: getConfig(), setConfig(partial) (deep merge; resolves with the result once drawn, rejects with an Error naming
 // the bad field and changes nothing), result(), on('change', fn) -> unsubscribe, highlight(query, key),
-// shareQuery(), layout(), stats(), ready.
+// shareQuery(), layout(), stats(), importConfig(text, name), importWeights(bytes, name), ready.
 
 const SIMD_PROBE = new Uint8Array([0, 97, 115, 109, 1, 0, 0, 0, 1, 5, 1, 96, 0, 1, 123, 3, 2, 1, 0, 10, 10, 1, 8, 0, 65, 0, 253, 15, 253, 98, 11]);
 let mounted = false;
@@ -86,7 +86,7 @@ export async function mount(target, options = {}) {
                              background: '#f0f0f0', color: '#333', textAlign: 'center', padding: '2rem', boxSizing: 'border-box',
                              font: '16px system-ui, sans-serif' }, { role: 'status' });
   status.textContent = options.loadingText ?? 'Loading the attention playground…';
-  const picker = el('input', { display: 'none' }, { type: 'file', accept: '.json,application/json' });
+  const picker = el('input', { display: 'none' }, { type: 'file', accept: '.json,application/json,.safetensors' });
   box.append(ime, status, picker);
 
   const fatal = (message) => {
@@ -139,6 +139,20 @@ export async function mount(target, options = {}) {
     return out;
   };
   const importText = (text, name) => withText(text, (p, n) => withText(name, (q, m) => M._ap_app_import(p, n, q, m)));
+  // Weights files are binary: their bytes go in as they are (a config's text goes in as UTF-8).
+  const importBytes = (bytes, name) => {
+    const p = M._malloc(Math.max(1, bytes.length));
+    if (!p) throw new Error('out of memory');
+    try {
+      M.HEAPU8.set(bytes, p);
+      return withText(name, (q, m) => M._ap_app_import(p, bytes.length, q, m));
+    } finally {
+      M._free(p);
+    }
+  };
+  const importFile = async (file) => (/\.safetensors$/i.test(file.name)
+    ? importBytes(new Uint8Array(await file.arrayBuffer()), file.name)
+    : importText(await file.text(), file.name));
 
   // While ImGui has an active text box, the hidden textarea holds the focus (over that box, so an IME shows its
   // candidates there) and forwards committed text: SDL2 only turns keypress into text, so IME input would be lost.
@@ -208,14 +222,14 @@ export async function mount(target, options = {}) {
 
   picker.addEventListener('change', async () => {
     const file = picker.files && picker.files[0];
-    if (file) importText(await file.text(), file.name);
+    if (file) await importFile(file);
     picker.value = '';
   });
   box.addEventListener('dragover', (e) => { e.preventDefault(); });
   box.addEventListener('drop', async (e) => {
     e.preventDefault();
     const file = e.dataTransfer && e.dataTransfer.files && e.dataTransfer.files[0];
-    if (file) importText(await file.text(), file.name);
+    if (file) await importFile(file);
   });
 
   const query = options.query ?? '';
@@ -274,6 +288,7 @@ export async function mount(target, options = {}) {
     },
     shareQuery: () => call(() => M._ap_app_share_query()),
     importConfig: (text, name = 'config.json') => importText(String(text), String(name)) === 1,
+    importWeights: (bytes, name = 'weights.safetensors') => importBytes(new Uint8Array(bytes), String(name)) === 1,
     layout: () => JSON.parse(call(() => M._ap_app_layout())),
     stats: () => JSON.parse(call(() => M._ap_app_stats())),
   };

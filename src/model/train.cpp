@@ -52,10 +52,23 @@ TrainBatch train_task_batch(TrainTask task, int length, int vocab, int batch, Rn
       case TRAIN_TASK_REVERSE: std::reverse(target.begin(), target.end()); break;
       case TRAIN_TASK_SORT: std::sort(target.begin(), target.end()); break;
       case TRAIN_TASK_INDUCTION: {
-        // [a_1..a_L, a_1..a_L]: position t predicts token t+1; only the second occurrence is predictable.
+        // [a_1..a_L, f_1..f_k, a_1..a_L] with k random in [0, L): position t predicts token t+1, counted over the
+        // second occurrence only. The random gap k means no fixed offset finds the answer: the model has to find
+        // the earlier occurrence of the current token and copy what followed it (an induction head). The a_i are
+        // distinct and the fillers avoid them (when the vocabulary allows), so that earlier occurrence is unique.
+        std::vector<int> pool(static_cast<size_t>(vocab));
+        std::iota(pool.begin(), pool.end(), 0);
+        for (int i = 0; i < vocab - 1; ++i) std::swap(pool[size_t(i)], pool[size_t(i + int(rng_next_u64(rng) % uint64_t(vocab - i)))]);
+        if (length <= vocab) x.assign(pool.begin(), pool.begin() + length);
+        const int k = int(rng_next_u64(rng) % uint64_t(length));
+        in = x;
+        for (int f = 0; f < k; ++f)
+          in.push_back(length < vocab ? pool[size_t(length + int(rng_next_u64(rng) % uint64_t(vocab - length)))]
+                                      : int(rng_next_u64(rng) % uint64_t(vocab)));
+        const size_t second = in.size();
         in.insert(in.end(), x.begin(), x.end());
         target.assign(in.size(), kIgnoreTarget);
-        for (size_t t = size_t(length); t + 1 < in.size(); ++t) target[t] = in[t + 1];
+        for (size_t t = second; t + 1 < in.size(); ++t) target[t] = in[t + 1];
         break;
       }
     }
@@ -472,7 +485,7 @@ bool train_run(const std::string& config_text, const uint8_t* weights, size_t we
       }
     }
     const int max_len = o.task.empty() ? int(std::max_element(all.inputs.begin(), all.inputs.end(), [](auto& a, auto& b) { return a.size() < b.size(); })->size())
-                                       : (task == TRAIN_TASK_INDUCTION ? 2 * o.length : o.length);
+                                       : (task == TRAIN_TASK_INDUCTION ? 3 * o.length - 1 : o.length);
     if (c.positional == POSITIONAL_KIND_LEARNED && start.pos_embedding.rows() < max_len)
       throw RunError{"train: learned positions have " + std::to_string(start.pos_embedding.rows()) + " rows but sequences have " +
                      std::to_string(max_len) + " tokens"};

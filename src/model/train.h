@@ -33,7 +33,8 @@ enum TrainTask {
   TRAIN_TASK_COPY,       // targets = inputs                     (bidirectional)
   TRAIN_TASK_REVERSE,    // targets = inputs reversed            (bidirectional: a head learns the anti-diagonal)
   TRAIN_TASK_SORT,       // targets = inputs sorted              (bidirectional)
-  TRAIN_TASK_INDUCTION,  // [a_1..a_L, a_1..a_L], causal; the second half predicts what followed the first time
+  TRAIN_TASK_INDUCTION,  // [a_1..a_L, k random fillers, a_1..a_L], causal; the second copy predicts what followed
+                         //   the first time (the random gap rules out a positional shortcut)
 };
 bool        train_task_from_name(const std::string& name, TrainTask* out);  // "copy", "reverse", "sort", "induction"
 const char* train_task_name(TrainTask task);
@@ -43,7 +44,7 @@ struct TrainBatch {
   std::vector<std::vector<int>> inputs;   // [batch][n] vocab ids
   std::vector<std::vector<int>> targets;  // [batch][n] vocab ids or kIgnoreTarget
 };
-// vocab ids 0..vocab-1 (tokens "0", "1", ...); length L: sequences of L tokens (2L for induction).
+// vocab ids 0..vocab-1 (tokens "0", "1", ...); length L: sequences of L tokens (2L to 3L-1 for induction).
 TrainBatch train_task_batch(TrainTask task, int length, int vocab, int batch, Rng* rng);
 std::vector<std::string> train_task_vocab(int vocab);                          // "0" .. "vocab-1"
 

@@ -193,7 +193,11 @@ EMSCRIPTEN_KEEPALIVE int ap_app_stats() {
                       {"tokens", s.trace.tokens.size()}, {"gl_version", g_web->renderer.gl_version},
                       {"lang", attnplay::i18n_lang_code(attnplay::Lang(g_web->app.lang))}, {"glyphs", g_web->app.glyphs.size()},
                       {"preset", s.preset_id}, {"readonly", g_web->app.page.readonly}, {"notices", g_web->app.link},
-                      {"heap_bytes", emscripten_get_heap_size()}, {"lean", s.trace.lean}};
+                      {"heap_bytes", emscripten_get_heap_size()}, {"lean", s.trace.lean},
+                      {"train", {{"running", g_web->app.training.running}, {"step", g_web->app.training.state.step},
+                                 {"loss", g_web->app.training.loss.empty() ? 0.0f : g_web->app.training.loss.back()},
+                                 {"accuracy", g_web->app.training.accuracy.empty() ? 0.0f : g_web->app.training.accuracy.back()},
+                                 {"steps_per_s", g_web->app.training.steps_per_s}}}};
   return answer(true, j.dump());
 }
 

@@ -59,8 +59,14 @@ void app_deliver_file(App* app, const std::string& name, const std::string& mime
 bool app_import(App* app, const std::string& text, const std::string& name) {
   std::string error;
   char buf[512];
-  if (import_config(app, text, &error)) {
-    std::snprintf(buf, sizeof buf, tr(S_IMPORTED), name.c_str());
+  const bool weights = name.size() >= 12 && name.compare(name.size() - 12, 12, ".safetensors") == 0;
+  if (weights && app->training.started) {  // loaded weights replace the model being trained
+    app->training.running = app->training.started = false;
+    app->training.loss.clear();
+    app->training.accuracy.clear();
+  }
+  if (weights ? import_weights(app, text, &error) : import_config(app, text, &error)) {
+    std::snprintf(buf, sizeof buf, weights ? tr(S_WEIGHTS_LOADED) : tr(S_IMPORTED), name.c_str());
     app->notices.push_back(buf);
     return true;
   }
@@ -332,6 +338,7 @@ void app_frame(App* app) {
   const auto t0 = std::chrono::steady_clock::now();
   ++app->frame_count;
   app->layout.clear();
+  train_tick(app);                // a few milliseconds of training while playing; the views follow
   app_state_focus(&app->state);  // the API may have moved the selection since the last frame
   ImGuiIO& io = ImGui::GetIO();
   const float W = io.DisplaySize.x, H = io.DisplaySize.y, s = app->ui_scale;

@@ -14,6 +14,7 @@
 //   app_*        the calls above; app_layout_json for the tests' view of the screen
 #pragma once
 
+#include "model/train.h"
 #include "ui/app_state.h"
 
 #include <imgui.h>
@@ -49,8 +50,27 @@ struct AppPageOptions {
   bool embed = false;                      // embed.html: no page chrome
 };
 
+// The Train panel: a TrainState stepped a few milliseconds per frame; the views show its weights as it goes.
+struct AppTraining {
+  int task = TRAIN_TASK_REVERSE;           // TrainTask
+  int length = 8, vocab = 10, batch = 16;
+  int optimizer = TRAIN_OPTIMIZER_ADAM;    // TrainOptimizer
+  float lr = 3e-3f;
+  double budget_ms = 6;                    // training time per frame, adapted so frames stay within ~32 ms (30 fps)
+  double frame_period_ms = 0;              // measured time between frames (moving average)
+  double last_frame_at = -1, last_publish_at = -1;  // ms on a steady clock
+  double credit_ms = 0;                    // training time owed: a step longer than the slice runs every few frames
+  bool running = false;                    // Play
+  bool started = false;                    // state holds the model being trained (and AppState::weights its copy)
+  TrainState state;
+  Rng rng;
+  std::vector<float> loss, accuracy;       // every step's batch loss and accuracy
+  double steps_per_s = 0;
+};
+
 struct App {
   AppState state;
+  AppTraining training;
   AppHost host;
   AppPageOptions page;
   int lang = 0;                            // Lang (i18n.h)
@@ -97,6 +117,7 @@ std::string app_layout_json(const App& app);      // {"name": [x, y, w, h], ...}
 bool        app_visible(const App& app, const char* name);  // false when the page options hide this panel/control
 void        app_record(App* app, const std::string& name);  // records the last item's rectangle
 void        app_deliver_file(App* app, const std::string& name, const std::string& mime, const std::string& bytes);
-bool        app_import(App* app, const std::string& text, const std::string& name);  // a config file's text; notices the result
+// A picked or dropped file: a config (.json text) or weights (.safetensors bytes, fitted to the current config).
+bool        app_import(App* app, const std::string& bytes, const std::string& name);  // notices the result
 
 }  // namespace attnplay

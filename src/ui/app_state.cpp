@@ -61,7 +61,7 @@ static bool recompute(AppState* s, const json& cfg, std::string* error) {
   opt.focus_layer = std::min(std::max(s->sel.layer, 0), (c.mode == MODEL_MODE_TRANSFORMER && !c.inputs.present ? c.layers : 1) - 1);
   opt.focus_head = std::min(std::max(s->sel.head, 0), c.heads - 1);
   try {
-    if (!model_compute(c, nullptr, &t, error, opt)) return false;
+    if (!model_compute(c, s->weights.get(), &t, error, opt)) return false;
   } catch (const std::bad_alloc&) {
     *error = "out of memory: this config needs more memory than is available; use fewer tokens, heads or layers";
     return false;
@@ -84,7 +84,7 @@ static bool recompute(AppState* s, const json& cfg, std::string* error) {
     Config c2;
     v.trace = Trace();
     v.error.clear();
-    if (!config_parse(vc, &c2, &v.error) || !model_compute(c2, nullptr, &v.trace, &v.error, opt)) v.trace = Trace();
+    if (!config_parse(vc, &c2, &v.error) || !model_compute(c2, s->weights.get(), &v.trace, &v.error, opt)) v.trace = Trace();
   }
   s->last_compute_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
   return true;
@@ -320,6 +320,21 @@ const char* app_state_error_for(const AppState& s, const char* field) {
 }
 
 std::string app_state_result_json(const AppState& s) { return model_result_json(s.trace); }
+
+bool app_state_set_weights(AppState* s, std::shared_ptr<const ModelWeights> weights, std::string* error) {
+  std::shared_ptr<const ModelWeights> before = std::move(s->weights);
+  s->weights = std::move(weights);
+  std::string err;
+  if (!recompute(s, s->config, &err)) {
+    s->weights = std::move(before);
+    if (error) *error = err;
+    return false;
+  }
+  s->stale = false;
+  s->error.clear();
+  s->changed = true;
+  return true;
+}
 
 // A lean trace keeps the matrices of one head: (layer, head) clamped to the trace.
 static void focus_trace(Trace* t, int layer, int head) {

@@ -20,6 +20,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -70,6 +71,8 @@ struct AppState {
   double last_compute_ms = 0;      // wall time of the last recompute
   std::string preset_id;           // the preset this state came from ("" none): its explanation is shown
   std::vector<CompareVariant> compare;  // a preset's side-by-side variants, recomputed with every edit
+  std::shared_ptr<const ModelWeights> weights;  // weights the trace uses instead of the seeded ones (trained in the
+                                                //   Train panel, or a loaded file); null: seeded from the config
 };
 
 // [Edits] -------------------------------------------------------------------------------------------------
@@ -94,6 +97,9 @@ bool app_state_toggle_cell(AppState* s, int query, int key, bool masked);   // p
 bool app_state_toggle_padding(AppState* s, int key);
 const char* app_state_error_for(const AppState& s, const char* field);      // error text if it names field, else nullptr
 std::string app_state_result_json(const AppState& s);               // SPEC §3 result of the current trace
+// Use these weights (null: seeded again) for the current config and every later edit; recomputes now. False (and
+// nothing changed) when they do not fit the config: *error names the tensor or token.
+bool app_state_set_weights(AppState* s, std::shared_ptr<const ModelWeights> weights, std::string* error);
 
 // [Focus] Beyond kAppMatrixBytes of attention matrices the trace is lean (model.h TraceOptions): only the focused
 // head keeps its n² scores and weights. Read the focused head through app_state_focused_head, which brings it back

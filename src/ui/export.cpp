@@ -93,9 +93,22 @@ bool export_weights(const App& app, std::string* bytes, std::string* error) {
     *error = "explicit Q/K/V inputs have no model weights";
     return false;
   }
-  const std::vector<uint8_t> b = safetensors_write(weights_to_safetensors(weights_seeded(app.state.parsed)));
+  const std::vector<uint8_t> b =
+      safetensors_write(weights_to_safetensors(app.state.weights ? *app.state.weights : weights_seeded(app.state.parsed)));
   bytes->assign(b.begin(), b.end());
   return true;
+}
+
+bool import_weights(App* app, const std::string& bytes, std::string* error) {
+  if (app->state.parsed.inputs.present) {
+    *error = "explicit Q/K/V inputs have no model weights: choose a model first";
+    return false;
+  }
+  SafeTensorsFile f;
+  auto w = std::make_shared<ModelWeights>();
+  if (!safetensors_read(reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size(), &f, error)) return false;
+  if (!weights_from_safetensors(f, app->state.parsed, w.get(), error)) return false;
+  return app_state_set_weights(&app->state, std::move(w), error);
 }
 
 bool import_config(App* app, const std::string& text, std::string* error) {

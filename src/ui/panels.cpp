@@ -533,6 +533,12 @@ void panel_controls(App* app) {
   if (app_visible(a, "model") && ImGui::CollapsingHeader(tr_id(S_MODEL, "h_model").c_str(), ImGuiTreeNodeFlags_DefaultOpen)) section_model(app);
   if (app_visible(a, "attention") && ImGui::CollapsingHeader(tr_id(S_ATTENTION, "h_attention").c_str(), ImGuiTreeNodeFlags_DefaultOpen)) section_attention(app);
   if (app_visible(a, "mask") && ImGui::CollapsingHeader(tr_id(S_MASK, "h_mask").c_str(), ImGuiTreeNodeFlags_DefaultOpen)) section_mask(app);
+  if (app_visible(a, "train") && ImGui::CollapsingHeader(tr_id(S_TRAIN, "h_train").c_str(), app->training.started ? ImGuiTreeNodeFlags_DefaultOpen : 0)) {
+    app_record(app, "h_train");
+    section_train(app);
+  } else {
+    app_record(app, "h_train");
+  }
   if (app_visible(a, "history") && ImGui::CollapsingHeader(tr_id(S_HISTORY, "h_history").c_str(), ImGuiTreeNodeFlags_DefaultOpen)) {
     ImGui::BeginDisabled(s.undo.empty());
     if (ImGui::Button(tr_id(S_UNDO, "undo").c_str())) app_state_undo(&s);

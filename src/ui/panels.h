@@ -9,6 +9,12 @@ void panel_controls(App* app);   // left: tokens, model, attention, mask, histor
 void panel_views(App* app);      // centre: tabs of views (attention, mask, heads, model, Q K V)
 void panel_details(App* app);    // right: hover, cell walkthrough, row statistics, next token, context, about
 
+// The Train panel (train_panel.cpp).
+void section_train(App* app);    // task, hyper-parameters, play / pause / step / reset, loss and accuracy plots
+void train_tick(App* app);       // each frame: a time-sliced number of steps while playing; the views follow
+bool train_begin(App* app);      // switch to the task's model and example, seeded weights; false: noticed why
+void train_reset(App* app);      // stop and go back to seeded weights
+
 // Shared by the panels.
 bool ui_edit(App* app, const nlohmann::json& next);   // app_state_edit, and keeps the text boxes in sync
 void ui_gesture(App* app);                             // call right after a draggable widget: one undo step per drag

@@ -12,6 +12,7 @@
 #include <fstream>
 #include <functional>
 #include <random>
+#include <set>
 #include <sstream>
 
 namespace attnplay {
@@ -236,14 +237,23 @@ TEST(Train, TasksAreWhatTheyClaim) {
     for (int i = 0; i < 6; ++i) EXPECT_EQ(rev.targets[s][size_t(i)], rev.inputs[s][size_t(5 - i)]);
   const TrainBatch srt = train_task_batch(TRAIN_TASK_SORT, 6, 10, 2, &rng);
   for (const auto& t : srt.targets) EXPECT_TRUE(std::is_sorted(t.begin(), t.end()));
-  const TrainBatch ind = train_task_batch(TRAIN_TASK_INDUCTION, 4, 10, 2, &rng);
-  for (size_t s = 0; s < 2; ++s) {
-    ASSERT_EQ(ind.inputs[s].size(), 8u);
-    for (int i = 0; i < 4; ++i) EXPECT_EQ(ind.inputs[s][size_t(i)], ind.inputs[s][size_t(i + 4)]);
-    for (int i = 0; i < 4; ++i) EXPECT_EQ(ind.targets[s][size_t(i)], kIgnoreTarget);
-    for (int i = 4; i < 7; ++i) EXPECT_EQ(ind.targets[s][size_t(i)], ind.inputs[s][size_t(i + 1)]);
-    EXPECT_EQ(ind.targets[s][7], kIgnoreTarget);
+  const TrainBatch ind = train_task_batch(TRAIN_TASK_INDUCTION, 4, 10, 20, &rng);
+  std::set<size_t> gaps;
+  for (size_t s = 0; s < ind.inputs.size(); ++s) {
+    const auto& in = ind.inputs[s];
+    const auto& tg = ind.targets[s];
+    ASSERT_GE(in.size(), 8u);
+    ASSERT_LE(in.size(), 11u);
+    const size_t second = in.size() - 4;
+    gaps.insert(second - 4);
+    EXPECT_EQ(std::set<int>(in.begin(), in.begin() + 4).size(), 4u) << "distinct tokens in the repeated segment";
+    for (size_t i = 0; i < 4; ++i) EXPECT_EQ(in[i], in[second + i]);
+    for (size_t i = 4; i < second; ++i) EXPECT_EQ(std::count(in.begin(), in.begin() + 4, in[i]), 0) << "fillers avoid the segment";
+    for (size_t i = 0; i < second; ++i) EXPECT_EQ(tg[i], kIgnoreTarget);
+    for (size_t i = second; i + 1 < in.size(); ++i) EXPECT_EQ(tg[i], in[i + 1]);
+    EXPECT_EQ(tg.back(), kIgnoreTarget);
   }
+  EXPECT_GE(gaps.size(), 3u) << "the gap between the two occurrences varies";
   EXPECT_TRUE(train_task_causal(TRAIN_TASK_INDUCTION));
   EXPECT_FALSE(train_task_causal(TRAIN_TASK_COPY));
 }

@@ -263,6 +263,52 @@ TEST_F(HeadlessApp, KvHeadsComboMakesGroupedQueryHeads) {
   EXPECT_EQ(app.state.error, "");
 }
 
+// The Train panel: Play trains in time slices inside frames; the views show the trained model as it learns; Reset
+// goes back to seeded weights; the trained weights export and load back. A step count, never a time.
+TEST_F(HeadlessApp, TrainPanelLearnsReverseAndTheViewsFollow) {
+  std::string error;
+  ASSERT_TRUE(app_state_merge(&app.state, json{{"d_model", 32}, {"heads", 4}, {"transformer", {{"d_ff", 64}}}}, &error)) << error;
+  app.training.length = 5;
+  app.training.vocab = 6;
+  ImGui::GetIO().DisplaySize = ImVec2(1280, 1800);  // the Train section sits below the others in the controls column
+  frames(2);
+  click(centre("h_train"));
+  frames(1);
+  click(centre("train_play"));
+  EXPECT_TRUE(app.training.running);
+  EXPECT_EQ(app.state.parsed.mode, MODEL_MODE_TRANSFORMER);
+  ASSERT_TRUE(app.state.weights != nullptr);
+  EXPECT_EQ(app.state.weights->vocab.size(), 6u);
+  EXPECT_EQ(app.state.trace.tokens.size(), 5u);  // the example sequence
+  for (int f = 0; f < 2000 && app.training.state.step < 400; ++f) frames(1);
+  ASSERT_GE(app.training.state.step, 400);
+  click(centre("train_play"));  // pause
+  EXPECT_FALSE(app.training.running);
+  EXPECT_GT(app.training.accuracy.back(), 0.9f);
+  // The views' model is the trained one: its logits reverse the example sequence.
+  const Trace& t = app.state.trace;
+  for (int i = 0; i < 5; ++i) {
+    Eigen::Index arg = 0;
+    t.logits.row(i).maxCoeff(&arg);
+    EXPECT_EQ(t.vocab[size_t(arg)], t.tokens[size_t(4 - i)]) << "position " << i;
+  }
+  EXPECT_TRUE(app.layout.count("train_loss_plot"));
+  // Export, reset to seeded weights (the prediction is gone), load the file back (it returns).
+  std::string bytes;
+  ASSERT_TRUE(export_weights(app, &bytes, &error)) << error;
+  click(centre("train_reset"));
+  EXPECT_TRUE(app.state.weights == nullptr);
+  EXPECT_FALSE(app.training.started);
+  ASSERT_TRUE(app_import(&app, bytes, "reverse.safetensors"));
+  ASSERT_TRUE(app.state.weights != nullptr);
+  Eigen::Index arg = 0;
+  app.state.trace.logits.row(0).maxCoeff(&arg);
+  EXPECT_EQ(app.state.trace.vocab[size_t(arg)], app.state.trace.tokens[4]);
+  // A text with a token the trained vocabulary lacks is explained, not crashed on.
+  EXPECT_FALSE(app_state_set_text(&app.state, "1 2 hello"));
+  EXPECT_NE(app.state.error.find("hello"), std::string::npos) << app.state.error;
+}
+
 TEST_F(HeadlessApp, ChipsEditAndReorderTokens) {
   click(centre("chip_1"));  // "cat": opens the editor
   frames(2);

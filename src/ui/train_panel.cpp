@@ -1,0 +1,234 @@
+// attnplay ui: the Train panel. Training runs inside the frame, a few milliseconds at a time (budget_ms), so the page
+// keeps drawing; after each slice the trained weights replace the state's and the views recompute with them.
+#include "ui/i18n.h"
+#include "ui/panels.h"
+
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+
+namespace attnplay {
+
+namespace {
+
+using json = nlohmann::json;
+using Clock = std::chrono::steady_clock;
+
+const char* kTaskNames[] = {"copy", "reverse", "sort", "induction"};
+
+// Mean of history over bucket i of `count` buckets: the plots show at most a few hundred points however long it runs.
+struct Buckets {
+  const std::vector<float>* v;
+  int count;
+};
+float bucket_mean(void* data, int i) {
+  const Buckets& b = *static_cast<Buckets*>(data);
+  const size_t n = b.v->size(), lo = n * size_t(i) / size_t(b.count), hi = std::max(lo + 1, n * size_t(i + 1) / size_t(b.count));
+  double s = 0;
+  for (size_t k = lo; k < hi && k < n; ++k) s += (*b.v)[k];
+  return float(s / double(hi - lo));
+}
+
+void notice(App* app, StrId id, const std::string& what) {
+  char buf[512];
+  std::snprintf(buf, sizeof buf, tr(id), what.c_str());
+  app->notices.push_back(buf);
+}
+
+// One training step on a fresh batch of the task.
+TrainResult step_once(App* app) {
+  AppTraining& t = app->training;
+  const TrainTask task = TrainTask(t.task);
+  const TrainBatch b = train_task_batch(task, t.length, t.vocab, t.batch, &t.rng);
+  const TrainResult r = train_step(app->state.parsed, &t.state, b, train_task_causal(task), TrainOptimizer(t.optimizer), t.lr);
+  t.loss.push_back(float(r.loss));
+  t.accuracy.push_back(float(r.accuracy));
+  return r;
+}
+
+// The views follow the model: its weights become the state's.
+bool publish(App* app) {
+  std::string error;
+  if (app_state_set_weights(&app->state, std::make_shared<ModelWeights>(app->training.state.weights), &error)) return true;
+  app->training.running = false;
+  notice(app, S_TRAIN_STOPPED, error);
+  return false;
+}
+
+}  // namespace
+
+bool train_begin(App* app) {
+  AppState& s = app->state;
+  AppTraining& t = app->training;
+  std::string error;
+  app_state_set_weights(&s, nullptr, &error);  // seeded again: the example's tokens must not meet an old vocabulary
+  // The task's model: the tiny Transformer on one example sequence, with the task's mask.
+  json c = s.config;
+  c["mode"] = "transformer";
+  Rng ex = rng_stream(7, "train/example");
+  const TrainBatch example = train_task_batch(TrainTask(t.task), t.length, t.vocab, 1, &ex);
+  std::string text;
+  for (int id : example.inputs[0]) text += (text.empty() ? "" : " ") + std::to_string(id);
+  c["text"] = text;
+  c["tokenizer"] = "whitespace";
+  for (const char* k : {"tokens", "key_text", "key_tokens", "inputs"}) c.erase(k);
+  json& a = c["attention"];
+  if (a.value("kind", std::string("scaled_dot")) != "dot") a["kind"] = "scaled_dot";
+  a["mask"] = {{"causal", train_task_causal(TrainTask(t.task))}, {"window", nullptr}, {"padding", json::array()}, {"cells", json::array()}};
+  if (!ui_edit(app, c)) {
+    notice(app, S_TRAIN_STOPPED, s.error);
+    return false;
+  }
+  if (!train_check_config(s.parsed, &error)) {
+    notice(app, S_TRAIN_STOPPED, error);
+    return false;
+  }
+  Config vc = s.parsed;
+  vc.tokens = train_task_vocab(t.vocab);
+  vc.cross = false;
+  train_state_init(&t.state, weights_seeded(vc));
+  t.rng = rng_stream(1, std::string("train/ui/") + kTaskNames[t.task]);
+  t.loss.clear();
+  t.accuracy.clear();
+  t.steps_per_s = 0;
+  t.started = true;
+  return publish(app);
+}
+
+void train_reset(App* app) {
+  AppTraining& t = app->training;
+  t.running = false;
+  t.started = false;
+  t.loss.clear();
+  t.accuracy.clear();
+  t.state = TrainState();
+  std::string error;
+  app_state_set_weights(&app->state, nullptr, &error);
+}
+
+void train_tick(App* app) {
+  AppTraining& t = app->training;
+  const double now = std::chrono::duration<double, std::milli>(Clock::now().time_since_epoch()).count();
+  if (t.last_frame_at >= 0) {
+    const double period = now - t.last_frame_at;
+    t.frame_period_ms = t.frame_period_ms > 0 ? 0.8 * t.frame_period_ms + 0.2 * period : period;
+  }
+  t.last_frame_at = now;
+  if (!t.running || !t.started) return;
+  // The page keeps 30 frames per second: the slice shrinks while frames run long and grows while they are short.
+  if (t.frame_period_ms > 32.0) t.budget_ms = std::max(1.0, t.budget_ms * 0.85);
+  else if (t.frame_period_ms > 0 && t.frame_period_ms < 28.0) t.budget_ms = std::min(16.0, t.budget_ms * 1.1);
+  // Each frame adds its slice to a credit that steps spend: when one step takes longer than a slice, frames with a
+  // step and frames without alternate, and the average frame still keeps its budget.
+  t.credit_ms = std::min(t.credit_ms + t.budget_ms, t.budget_ms);
+  int steps = 0;
+  while (t.credit_ms > 0 && steps < 10000) {
+    const auto s0 = Clock::now();
+    const TrainResult r = step_once(app);
+    ++steps;
+    t.credit_ms -= std::chrono::duration<double, std::milli>(Clock::now() - s0).count();
+    if (!std::isfinite(r.loss)) {
+      t.running = false;
+      notice(app, S_TRAIN_STOPPED, "the loss is not finite (try a smaller learning rate)");
+      break;
+    }
+  }
+  const double rate = t.frame_period_ms > 0 ? steps * 1000.0 / t.frame_period_ms : 0;  // steps per second of wall time
+  t.steps_per_s = t.steps_per_s > 0 ? 0.9 * t.steps_per_s + 0.1 * rate : rate;
+  // The views follow ten times a second (each publish recomputes the trace and its textures), and when paused.
+  if (!t.running || t.last_publish_at < 0 || now - t.last_publish_at >= 100.0) {
+    t.last_publish_at = now;
+    publish(app);
+  }
+}
+
+void section_train(App* app) {
+  AppTraining& t = app->training;
+  const float w = ImGui::GetFontSize() * 9;
+  const bool locked = t.started;  // the task's shape is fixed while a model is being trained: Reset to change it
+  ImGui::BeginDisabled(locked);
+  ImGui::SetNextItemWidth(w);
+  if (ImGui::BeginCombo(tr_id(S_TRAIN_TASK, "train_task").c_str(), kTaskNames[t.task])) {
+    for (int k = 0; k < 4; ++k) {
+      if (ImGui::Selectable(kTaskNames[k], t.task == k)) {
+        t.task = k;
+        // Induction needs room for a real induction head: with few tokens a bag of bigrams also solves it.
+        t.length = k == TRAIN_TASK_INDUCTION ? 12 : 8;
+        t.vocab = k == TRAIN_TASK_INDUCTION ? 30 : 10;
+      }
+      app_record(app, std::string("train_task_") + kTaskNames[k]);
+    }
+    ImGui::EndCombo();
+  }
+  app_record(app, "train_task");
+  ImGui::SameLine();
+  ImGui::TextDisabled("(?)");
+  if (ImGui::IsItemHovered()) {
+    ImGui::BeginTooltip();
+    ImGui::PushTextWrapPos(ImGui::GetFontSize() * 28);
+    ImGui::TextUnformatted(tr(S_TRAIN_TASK_HELP));
+    ImGui::PopTextWrapPos();
+    ImGui::EndTooltip();
+  }
+  ImGui::SetNextItemWidth(w);
+  if (ImGui::InputInt(tr_id(S_TRAIN_LENGTH, "train_length").c_str(), &t.length)) t.length = std::clamp(t.length, 2, 64);
+  ImGui::SetNextItemWidth(w);
+  if (ImGui::InputInt(tr_id(S_TRAIN_VOCAB, "train_vocab").c_str(), &t.vocab)) t.vocab = std::clamp(t.vocab, 2, 100);
+  ImGui::EndDisabled();
+  ImGui::SetNextItemWidth(w);
+  const char* opts[] = {"sgd", "adam"};
+  if (ImGui::BeginCombo(tr_id(S_TRAIN_OPTIMIZER, "train_optimizer").c_str(), opts[t.optimizer])) {
+    for (int k = 0; k < 2; ++k)
+      if (ImGui::Selectable(opts[k], t.optimizer == k)) t.optimizer = k;
+    ImGui::EndCombo();
+  }
+  ImGui::SetNextItemWidth(w);
+  ImGui::SliderFloat(tr_id(S_TRAIN_LR, "train_lr").c_str(), &t.lr, 1e-4f, 1.0f, "%.4g", ImGuiSliderFlags_Logarithmic);
+  ImGui::SetNextItemWidth(w);
+  if (ImGui::InputInt(tr_id(S_TRAIN_BATCH, "train_batch").c_str(), &t.batch)) t.batch = std::clamp(t.batch, 1, 256);
+  // Play / Pause, Step, Reset.
+  if (ImGui::Button(t.running ? tr_id(S_TRAIN_PAUSE, "train_play").c_str() : tr_id(S_TRAIN_PLAY, "train_play").c_str())) {
+    if (!t.running && !t.started) {
+      t.running = train_begin(app);
+    } else {
+      t.running = !t.running;
+      if (!t.running) publish(app);  // paused: the views show exactly the model at this step
+    }
+  }
+  app_record(app, "train_play");
+  ImGui::SameLine();
+  if (ImGui::Button(tr_id(S_TRAIN_STEP, "train_step").c_str())) {
+    if (t.started || train_begin(app)) {
+      step_once(app);
+      publish(app);
+    }
+  }
+  app_record(app, "train_step");
+  ImGui::SameLine();
+  ImGui::BeginDisabled(!t.started);
+  if (ImGui::Button(tr_id(S_TRAIN_RESET, "train_reset").c_str())) train_reset(app);
+  ImGui::EndDisabled();
+  app_record(app, "train_reset");
+  if (!t.started) {
+    ImGui::TextDisabled("%s", tr(S_TRAIN_IDLE));
+    return;
+  }
+  const double last_acc = t.accuracy.empty() ? 0.0 : t.accuracy.back();
+  ImGui::Text(tr(S_TRAIN_STATUS), (long long)t.state.step, t.loss.empty() ? 0.0 : double(t.loss.back()), 100.0 * last_acc,
+              t.steps_per_s);
+  app_record(app, "train_status");
+  const float plot_w = ImGui::GetContentRegionAvail().x, plot_h = ImGui::GetFontSize() * 3.5f;
+  if (!t.loss.empty()) {
+    Buckets bl{&t.loss, int(std::min<size_t>(t.loss.size(), 240))};
+    float top = 0;
+    for (int i = 0; i < bl.count; ++i) top = std::max(top, bucket_mean(&bl, i));
+    ImGui::PlotLines("##loss", bucket_mean, &bl, bl.count, 0, tr(S_TRAIN_LOSS), 0.0f, std::max(top, 1e-3f), ImVec2(plot_w, plot_h));
+    app_record(app, "train_loss_plot");
+    Buckets ba{&t.accuracy, int(std::min<size_t>(t.accuracy.size(), 240))};
+    ImGui::PlotLines("##accuracy", bucket_mean, &ba, ba.count, 0, tr(S_TRAIN_ACCURACY), 0.0f, 1.0f, ImVec2(plot_w, plot_h));
+    app_record(app, "train_accuracy_plot");
+  }
+  ImGui::TextWrapped(tr(S_TRAIN_USING), int(t.state.weights.vocab.size()));
+}
+
+}  // namespace attnplay

@@ -1,0 +1,100 @@
+// The Train panel in the page: clicks only (task, Play, the Model tab), then the page's own figures. The goals of
+// issue 7 are step counts here (tests never assert times); the wall time and frame rate are printed.
+import assert from 'node:assert/strict';
+import path from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { SHOTS, frames, layout, open, rect, start, stop } from './helpers.mjs';
+
+before(start);
+after(stop);
+
+// The Train section is below the fold of the controls column at 1280 x 720: scroll it into view with the wheel.
+const showTrain = async (page) => {
+  await page.mouse.move(150, 400);
+  for (let k = 0; k < 6; ++k) {
+    await page.mouse.wheel(0, 600);
+    await frames(page, 2);
+  }
+  await click(page, 'h_train');
+  for (let k = 0; k < 6; ++k) {
+    await page.mouse.wheel(0, 600);
+    await frames(page, 2);
+  }
+};
+
+const click = async (page, name) => {
+  await page.mouse.click(...Object.values(rect(await layout(page), name)), { delay: 60 });
+  await frames(page, 2);
+};
+
+// Plays until accuracy >= goal in `hold` consecutive polls or `maxSteps` steps; returns the figures.
+async function playUntil(page, goal, maxSteps) {
+  const t0 = Date.now();
+  const f0 = (await page.evaluate(() => window.attnplay.stats())).frame;
+  await click(page, 'train_play');
+  let st;
+  let hold = 0;
+  for (;;) {
+    await page.waitForTimeout(250);
+    st = await page.evaluate(() => window.attnplay.stats());
+    hold = st.train.accuracy >= goal ? hold + 1 : 0;
+    if (hold >= 3 || st.train.step >= maxSteps) break;
+  }
+  const seconds = (Date.now() - t0) / 1000;
+  await click(page, 'train_play');  // pause
+  const fps = (st.frame - f0) / seconds;
+  return { ...st.train, seconds, fps };
+}
+
+describe('training in the page', () => {
+  test('copy (length 8, vocab 10) reaches 99% token accuracy; the views show the trained model', async () => {
+    const { page, errors } = await open();
+    await page.evaluate(() => window.attnplay.setConfig({ d_model: 64, heads: 4, transformer: { layers: 2, d_ff: 128 } }));
+    await showTrain(page);
+    await click(page, 'train_task');
+    await click(page, 'train_task_copy');
+    const fig = await playUntil(page, 0.99, 3000);
+    console.log(`  copy: ${fig.step} steps, accuracy ${fig.accuracy.toFixed(3)}, loss ${fig.loss.toFixed(4)}, ` +
+                `${fig.seconds.toFixed(1)} s, ${fig.fps.toFixed(0)} frames/s while training`);
+    assert.ok(fig.accuracy >= 0.99, `accuracy ${fig.accuracy} after ${fig.step} steps`);
+    const cfg = await page.evaluate(() => window.attnplay.getConfig());
+    assert.equal(cfg.mode, 'transformer');
+    // The trained model predicts each token of the example at its own position.
+    const r = await page.evaluate(() => { const x = window.attnplay.result(); return { tokens: x.tokens, logits: x.logits, vocab: x.vocab }; });
+    const argmax = r.logits.map((row) => r.vocab[row.indexOf(Math.max(...row))]);
+    assert.deepEqual(argmax, r.tokens);
+    await page.screenshot({ path: path.join(SHOTS, 'web-train-copy.png') });
+    assert.deepEqual(errors, []);
+    await page.close();
+  });
+
+  test('induction: previous-token and induction heads form (Model view screenshot)', async () => {
+    const { page, errors } = await open();
+    await page.evaluate(() => window.attnplay.setConfig({ d_model: 64, heads: 4,
+                                                            transformer: { layers: 2, d_ff: 128, positional: 'learned' } }));
+    await showTrain(page);
+    await click(page, 'train_task');
+    await click(page, 'train_task_induction');
+    const fig = await playUntil(page, 0.95, 4000);
+    console.log(`  induction (length 12, vocab 30): ${fig.step} steps, accuracy ${fig.accuracy.toFixed(3)}, ` +
+                `${fig.seconds.toFixed(1)} s, ${fig.fps.toFixed(0)} frames/s while training`);
+    assert.ok(fig.accuracy >= 0.95, `accuracy ${fig.accuracy} after ${fig.step} steps`);
+    await click(page, 'tab_Model');
+    await frames(page, 3);
+    await page.screenshot({ path: path.join(SHOTS, 'web-train-induction-model.png') });
+    // Second-half queries attend mostly to the key right after the earlier occurrence of their token (induction) in
+    // some layer-1 head: the result's weights say so.
+    const r = await page.evaluate(() => { const x = window.attnplay.result(); return { tokens: x.tokens, layers: x.layers }; });
+    // Induction score of a head: its mean weight, over the second copy's queries, on the key right after the earlier
+    // occurrence of the query's token. Previous-token score: mean weight on the key just before the query.
+    const n = r.tokens.length, L = 12, second = n - L;  // [a_1..a_12, fillers, a_1..a_12]
+    const score = (h, f, from, to) => { let s = 0; for (let i = from; i < to; ++i) s += h.weights[i][f(i)]; return s / (to - from); };
+    const induction = r.layers[1].heads.map((h) => score(h, (i) => i - second + 1, second, n - 1));
+    const previous = r.layers[0].heads.map((h) => score(h, (i) => i - 1, 1, n));
+    console.log(`  induction scores (layer 1): ${induction.map((x) => x.toFixed(2)).join(' ')}; previous-token scores (layer 0): ${previous.map((x) => x.toFixed(2)).join(' ')}`);
+    assert.ok(Math.max(...induction) >= 0.5, 'a layer-1 head attends to the token after the earlier occurrence');
+    assert.ok(Math.max(...previous) >= 0.3, 'a layer-0 head attends to the previous token');
+    assert.deepEqual(errors, []);
+    await page.close();
+  });
+});
