@@ -36,7 +36,7 @@ die() { printf '[build.sh] error: %s\n' "$*" >&2; exit 1; }
 PKGS_NATIVE=(g++ cmake ninja-build pkg-config libeigen3-dev nlohmann-json3-dev libgtest-dev libbenchmark-dev
              libsdl2-dev libgl-dev libstb-dev dpkg-dev fonts-wqy-microhei fonttools)
 PKGS_WEB=(emscripten nodejs)
-PKGS_TEST=(chromium xvfb clang-14 libclang-rt-14-dev)
+PKGS_TEST=(chromium xvfb clang-14 libclang-rt-14-dev python3-torch python3-numpy)  # torch: tools/export_attention.py's test
 PKGS_FIXTURES=(python3-torch python3-numpy)
 PKGS_BENCH=(python3-onnx)
 

@@ -15,7 +15,7 @@
 //
 // api: getConfig(), setConfig(partial) (deep merge; resolves with the result once drawn, rejects with an Error naming
 // the bad field and changes nothing), result(), on('change', fn) -> unsubscribe, highlight(query, key),
-// shareQuery(), layout(), stats(), importConfig(text, name), importWeights(bytes, name), ready.
+// shareQuery(), layout(), stats(), importConfig(text, name), importFile(bytesOrText, name), ready.
 
 const SIMD_PROBE = new Uint8Array([0, 97, 115, 109, 1, 0, 0, 0, 1, 5, 1, 96, 0, 1, 123, 3, 2, 1, 0, 10, 10, 1, 8, 0, 65, 0, 253, 15, 253, 98, 11]);
 let mounted = false;
@@ -86,7 +86,7 @@ export async function mount(target, options = {}) {
                              background: '#f0f0f0', color: '#333', textAlign: 'center', padding: '2rem', boxSizing: 'border-box',
                              font: '16px system-ui, sans-serif' }, { role: 'status' });
   status.textContent = options.loadingText ?? 'Loading the attention playground…';
-  const picker = el('input', { display: 'none' }, { type: 'file', accept: '.json,application/json,.safetensors' });
+  const picker = el('input', { display: 'none' }, { type: 'file', accept: '.json,application/json,.safetensors,.npy,.npz' });
   box.append(ime, status, picker);
 
   const fatal = (message) => {
@@ -150,7 +150,8 @@ export async function mount(target, options = {}) {
       M._free(p);
     }
   };
-  const importFile = async (file) => (/\.safetensors$/i.test(file.name)
+  const BINARY = /\.(safetensors|npy|npz)$/i;  // weights, or attention maps exported from another model
+  const importFile = async (file) => (BINARY.test(file.name)
     ? importBytes(new Uint8Array(await file.arrayBuffer()), file.name)
     : importText(await file.text(), file.name));
 
@@ -288,7 +289,10 @@ export async function mount(target, options = {}) {
     },
     shareQuery: () => call(() => M._ap_app_share_query()),
     importConfig: (text, name = 'config.json') => importText(String(text), String(name)) === 1,
-    importWeights: (bytes, name = 'weights.safetensors') => importBytes(new Uint8Array(bytes), String(name)) === 1,
+    // A file's contents as the picker would hand them over: a config (.json), weights (.safetensors) or attention
+    // maps (.npy, .npz, .safetensors with an "attention" tensor, JSON {"attention": [...]}). true when accepted.
+    importFile: (data, name) => (typeof data === 'string' ? importText(data, String(name))
+                                                           : importBytes(new Uint8Array(data), String(name))) === 1,
     layout: () => JSON.parse(call(() => M._ap_app_layout())),
     stats: () => JSON.parse(call(() => M._ap_app_stats())),
   };

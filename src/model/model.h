@@ -53,6 +53,8 @@ struct Trace {
   Vec additive_v;                          // [d_a]
   MaskMat mask;                            // [n_q, n_k] 1 = masked; empty when nothing is masked
   bool lean = false;                       // over the budget: heads may lack scores/weights (see TraceOptions)
+  bool imported = false;                   // attention maps from a file (attention_import.h): weights only, no q/k/v,
+                                           //   scores, context, mask or logits
 };
 
 // [Forward] -----------------------------------------------------------------------------------------------

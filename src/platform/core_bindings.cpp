@@ -10,6 +10,7 @@
 #include "core/attention.h"
 #include "core/build_info.h"
 #include "core/layers.h"
+#include "model/attention_import.h"
 #include "model/model.h"
 
 #include <emscripten/emscripten.h>
@@ -46,6 +47,22 @@ EMSCRIPTEN_KEEPALIVE int ap_weights(const char* cfg, int cfg_len) {
     }
   } catch (const std::bad_alloc&) {
     error = "out of memory while making the weights";
+  }
+  g_result = error;
+  return 0;
+}
+
+// Attention maps from a file (.npy / .npz / .safetensors / JSON; the name picks nothing but .safetensors).
+EMSCRIPTEN_KEEPALIVE int ap_import_attention(const uint8_t* bytes, int len, const char* name, int name_len) {
+  std::string error;
+  try {
+    attnplay::ImportedAttention a;
+    if (attnplay::attention_import(bytes, size_t(len), std::string(name, size_t(name_len)), &a, &error)) {
+      g_result = attnplay::attention_import_json(a);
+      return 1;
+    }
+  } catch (const std::bad_alloc&) {
+    error = "out of memory: the attention file is too large";
   }
   g_result = error;
   return 0;

@@ -1,6 +1,9 @@
 // attnplay ui: app init / frame / shutdown, fonts and layout. Contracts: app.h.
 #include "ui/app.h"
 
+#include "model/attention_import.h"
+#include "model/safetensors.h"
+
 #include "core/build_info.h"
 #include "model/tokenizer.h"
 #include "ui/export.h"
@@ -14,6 +17,7 @@
 
 #include <chrono>
 #include <cstdio>
+#include <cstring>
 #include <cstdlib>
 #include <fstream>
 
@@ -59,7 +63,31 @@ void app_deliver_file(App* app, const std::string& name, const std::string& mime
 bool app_import(App* app, const std::string& text, const std::string& name) {
   std::string error;
   char buf[512];
-  const bool weights = name.size() >= 12 && name.compare(name.size() - 12, 12, ".safetensors") == 0;
+  auto ends = [&name](const char* suffix) {
+    const size_t n = std::strlen(suffix);
+    return name.size() >= n && name.compare(name.size() - n, n, suffix) == 0;
+  };
+  // Attention maps: .npy / .npz, a .safetensors file with an "attention" tensor, or JSON {"attention": [...]}.
+  SafeTensorsFile probe;
+  const bool st = ends(".safetensors");
+  const bool has_attention = st && safetensors_read(reinterpret_cast<const uint8_t*>(text.data()), text.size(), &probe, nullptr) &&
+                             probe.tensors.count("attention");
+  if (ends(".npy") || ends(".npz") || has_attention || (!st && attention_import_is_json_attention(text))) {
+    ImportedAttention a;
+    if (attention_import(reinterpret_cast<const uint8_t*>(text.data()), text.size(), name, &a, &error)) {
+      app->training.running = false;
+      Trace t;
+      attention_import_trace(a, &t);
+      app_state_show_imported(&app->state, std::move(t), name);
+      std::snprintf(buf, sizeof buf, tr(S_ATTENTION_LOADED), name.c_str());
+      app->notices.push_back(buf);
+      return true;
+    }
+    std::snprintf(buf, sizeof buf, tr(S_IMPORT_FAILED), error.c_str());
+    app->notices.push_back(buf);
+    return false;
+  }
+  const bool weights = st;
   if (weights && app->training.started) {  // loaded weights replace the model being trained
     app->training.running = app->training.started = false;
     app->training.loss.clear();
@@ -99,6 +127,10 @@ static bool collect_glyphs(App* app) {
   scan(app->key_text_edit);
   scan(s.error);
   for (const auto& w : s.trace.warnings) scan(w);
+  if (s.trace.imported) {  // an imported file's own labels
+    for (const auto& t : s.trace.tokens) scan(t);
+    for (const auto& t : s.trace.key_tokens) scan(t);
+  }
   for (const auto& n : app->notices) scan(n);
   if (app->lang != LANG_EN)  // the whole UI table, once: menus and popups appear before they are drawn
     for (int id = 0; id < S_COUNT; ++id)

@@ -68,6 +68,7 @@ static bool recompute(AppState* s, const json& cfg, std::string* error) {
   }
   s->parsed = std::move(c);
   s->trace = std::move(t);
+  s->imported_name.clear();
   ++s->generation;
   const int heads = s->parsed.heads, layers = int(s->trace.layers.size());
   s->sel.layer = std::min(std::max(s->sel.layer, 0), layers - 1);
@@ -123,7 +124,7 @@ void app_state_end_gesture(AppState* s) { s->in_gesture = false; }
 
 bool app_state_edit(AppState* s, const json& next_in) {
   const json next = normalize(next_in);
-  if (next == s->config) return !s->stale;
+  if (next == s->config && !s->trace.imported) return !s->stale;  // (an imported trace gives way to any edit)
   push_undo(s);
   s->config = next;
   s->changed = true;
@@ -140,7 +141,7 @@ bool app_state_edit(AppState* s, const json& next_in) {
 
 bool app_state_set(AppState* s, const json& next_in, std::string* error) {
   const json next = normalize(next_in);
-  if (next == s->config && !s->stale) return true;
+  if (next == s->config && !s->stale && !s->trace.imported) return true;
   const json before = s->config;
   std::string err;
   if (!recompute(s, next, &err)) {  // recompute changes nothing unless it succeeds: a refusal leaves the state as it was
@@ -320,6 +321,23 @@ const char* app_state_error_for(const AppState& s, const char* field) {
 }
 
 std::string app_state_result_json(const AppState& s) { return model_result_json(s.trace); }
+
+void app_state_show_imported(AppState* s, Trace trace, const std::string& name) {
+  s->trace = std::move(trace);
+  s->imported_name = name;
+  s->compare.clear();
+  s->preset_id.clear();
+  ++s->generation;
+  const int layers = int(s->trace.layers.size()), heads = int(s->trace.layers[0].heads.size());
+  s->sel.layer = std::min(std::max(s->sel.layer, 0), layers - 1);
+  s->sel.head = std::min(std::max(s->sel.head, 0), heads - 1);
+  s->sel.query = std::min(std::max(s->sel.query, 0), int(s->trace.tokens.size()) - 1);
+  s->sel.key = std::min(std::max(s->sel.key, 0), int(s->trace.key_tokens.size()) - 1);
+  s->sel.hover_query = s->sel.hover_key = -1;
+  if (int(s->sel.heads_shown.size()) != heads) s->sel.heads_shown.assign(size_t(heads), true);
+  s->stale = false;
+  s->error.clear();
+}
 
 bool app_state_set_weights(AppState* s, std::shared_ptr<const ModelWeights> weights, std::string* error) {
   std::shared_ptr<const ModelWeights> before = std::move(s->weights);

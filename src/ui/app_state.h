@@ -71,6 +71,7 @@ struct AppState {
   double last_compute_ms = 0;      // wall time of the last recompute
   std::string preset_id;           // the preset this state came from ("" none): its explanation is shown
   std::vector<CompareVariant> compare;  // a preset's side-by-side variants, recomputed with every edit
+  std::string imported_name;        // the file whose attention maps the trace shows (trace.imported), else ""
   std::shared_ptr<const ModelWeights> weights;  // weights the trace uses instead of the seeded ones (trained in the
                                                 //   Train panel, or a loaded file); null: seeded from the config
 };
@@ -100,6 +101,8 @@ std::string app_state_result_json(const AppState& s);               // SPEC §3 
 // Use these weights (null: seeded again) for the current config and every later edit; recomputes now. False (and
 // nothing changed) when they do not fit the config: *error names the tensor or token.
 bool app_state_set_weights(AppState* s, std::shared_ptr<const ModelWeights> weights, std::string* error);
+// Show attention maps from a file (attention_import.h) until the next edit recomputes the config's own trace.
+void app_state_show_imported(AppState* s, Trace trace, const std::string& name);
 
 // [Focus] Beyond kAppMatrixBytes of attention matrices the trace is lean (model.h TraceOptions): only the focused
 // head keeps its n² scores and weights. Read the focused head through app_state_focused_head, which brings it back

@@ -108,6 +108,8 @@ extern const StrEntry kStrings_en[] = {
     {S_TRAIN_USING, "The views show the trained weights (vocabulary: %d tokens). Reset goes back to seeded weights."},
     {S_TRAIN_STOPPED, "Training stopped: %s"},
     {S_WEIGHTS_LOADED, "Loaded weights from %s"},
+    {S_IMPORTED_NOTE, "Attention maps imported from %s: the weights views, head lines, model view and row statistics show them. Any edit goes back to the playground's own model."},
+    {S_ATTENTION_LOADED, "Loaded attention maps from %s"},
     {S_VERSION, "attnplay %s"},
     {S_BUILD_TYPE, "Build type: %s"},
     {S_PLATFORM, "Platform: %s"},

@@ -108,6 +108,8 @@ extern const StrEntry kStrings_zh[] = {
     {S_TRAIN_USING, "视图显示的是训练后的权重（词表 %d 个词）。“重置”回到种子权重。"},
     {S_TRAIN_STOPPED, "训练已停止：%s"},
     {S_WEIGHTS_LOADED, "已从 %s 载入权重"},
+    {S_IMPORTED_NOTE, "注意力图来自 %s：权重视图、头连线、模型视图和逐行统计显示的是它们。任何编辑都会回到本工具自己的模型。"},
+    {S_ATTENTION_LOADED, "已从 %s 载入注意力图"},
     {S_VERSION, "attnplay %s"},
     {S_BUILD_TYPE, "构建类型：%s"},
     {S_PLATFORM, "平台：%s"},

@@ -256,7 +256,7 @@ void grid_view(App* app, const char* id, const Grid& g, unsigned tex, const std:
       if (i < a.weights.rows() && j < a.weights.cols()) {
         const bool masked = t.mask.size() && t.mask(i, j);
         if (masked) ImGui::TextUnformatted(tr(S_TIP_SCORE_MASKED));
-        else ImGui::Text(tr(S_TIP_SCORE), double(a.scores(i, j)));
+        else if (a.scores.size() > 0) ImGui::Text(tr(S_TIP_SCORE), double(a.scores(i, j)));
         ImGui::Text(tr(S_TIP_WEIGHT), double(a.weights(i, j)));
       }
       if (tooltip_what) ImGui::TextDisabled("%s", tooltip_what);
@@ -267,7 +267,7 @@ void grid_view(App* app, const char* id, const Grid& g, unsigned tex, const std:
 
 void head_selector(App* app) {
   AppState& s = app->state;
-  const int layers = int(s.trace.layers.size()), heads = s.parsed.heads;
+  const int layers = int(s.trace.layers.size()), heads = int(s.trace.layers[size_t(s.sel.layer)].heads.size());
   if (layers > 1) {
     ImGui::SetNextItemWidth(ImGui::GetFontSize() * 6);
     ImGui::SliderInt(tr_id(S_LAYER, "layer").c_str(), &s.sel.layer, 0, layers - 1);
@@ -296,8 +296,10 @@ void view_attention(App* app) {
   const ImVec2 p = ImGui::GetCursorScreenPos();
   const float gap = ImGui::GetFontSize() * 4.0f;  // colour bar + its labels
   const bool side = avail.x > avail.y * 1.3f;     // side by side when wide, stacked when tall
-  const ImVec2 each = side ? ImVec2((avail.x - gap) * 0.5f, avail.y - ImGui::GetFontSize() * 1.6f)
-                           : ImVec2(avail.x, (avail.y - ImGui::GetFontSize() * 3.2f) * 0.5f);
+  const bool weights_only = a.scores.size() == 0;  // imported attention maps: no scores
+  const ImVec2 each = weights_only ? ImVec2(avail.x - gap, avail.y - ImGui::GetFontSize() * 1.6f)
+                      : side ? ImVec2((avail.x - gap) * 0.5f, avail.y - ImGui::GetFontSize() * 1.6f)
+                             : ImVec2(avail.x, (avail.y - ImGui::GetFontSize() * 3.2f) * 0.5f);
   // weights (viridis over [0, max] or [0, 1])
   float wmax = cached_range(app, "weights" + lh, a.weights, false);
   if (app->weights_full_range || wmax <= 0) wmax = 1.0f;
@@ -310,6 +312,7 @@ void view_attention(App* app) {
   grid_view(app, "weights", gw, wt, t.tokens, t.key_tokens, t.mask.size() ? &t.mask : nullptr,
             app->paint_on_weights && !app->page.readonly ? GRID_MODE_PAINT : GRID_MODE_VIEW, tr(S_CLICK_EXPLAIN));
   colorbar(ImVec2(gw.origin.x + gw.size().x + 8, gw.origin.y), std::max(40.0f, gw.size().y), false, 0.0f, wmax);
+  if (weights_only) return;
   // scores (diverging around 0; masked cells grey)
   float smax = cached_range(app, "scores" + lh, a.scores, true);
   if (smax <= 0) smax = 1;
@@ -501,7 +504,7 @@ void view_heads(App* app) {
 void view_model(App* app) {
   AppState& s = app->state;
   const Trace& t = s.trace;
-  const int layers = int(t.layers.size()), heads = s.parsed.heads;
+  const int layers = int(t.layers.size()), heads = int(t.layers[0].heads.size());
   ImGui::TextUnformatted(tr(S_MODEL_HELP));
   const ImVec2 avail = ImGui::GetContentRegionAvail();
   const float font = ImGui::GetFontSize();
@@ -628,7 +631,9 @@ void panel_views(App* app) {
     ImGui::SameLine();
     ImGui::Checkbox(tr_id(S_WEIGHTS_RANGE, "weights_range").c_str(), &app->weights_full_range);
   }
+  if (s.trace.imported && (s.sel.view == APP_VIEW_MASK || s.sel.view == APP_VIEW_QKV)) s.sel.view = APP_VIEW_ATTENTION;
   auto draw_view = [app](AppView v) {
+    if (app->state.trace.imported && (v == APP_VIEW_MASK || v == APP_VIEW_QKV)) v = APP_VIEW_ATTENTION;
     switch (v) {
       case APP_VIEW_ATTENTION:
         if (!app->state.compare.empty() && app_visible(*app, "compare")) view_compare(app);
@@ -652,6 +657,7 @@ void panel_views(App* app) {
     // state.sel.view is the requested tab (menu, model view, API); a click on a tab changes it once no request is pending.
     const bool pending = int(s.sel.view) != app->shown_view;
     for (int v = 0; v < APP_VIEW_COUNT; ++v) {
+      if (s.trace.imported && (v == APP_VIEW_MASK || v == APP_VIEW_QKV)) continue;  // they need a config's mask, q, k, v
       const ImGuiTabItemFlags f = (pending && s.sel.view == v) ? ImGuiTabItemFlags_SetSelected : 0;
       const bool open = ImGui::BeginTabItem(tr_id(labels[v], names[v]).c_str(), nullptr, f);
       app_record(app, std::string("tab_") + names[v]);
@@ -846,7 +852,12 @@ void panel_details(App* app) {
     ImGui::Separator();
   }
   const App& a = *app;
-  if (app_visible(a, "walkthrough") && ImGui::CollapsingHeader(tr_id(S_WALKTHROUGH, "h_walkthrough").c_str(), ImGuiTreeNodeFlags_DefaultOpen)) walkthrough(app);
+  if (t.imported) {  // attention maps from a file: no q, k, v or scores to walk through
+    ImGui::Separator();
+    ImGui::TextWrapped(tr(S_IMPORTED_NOTE), s.imported_name.c_str());
+    app_record(app, "imported_note");
+  }
+  if (!t.imported && app_visible(a, "walkthrough") && ImGui::CollapsingHeader(tr_id(S_WALKTHROUGH, "h_walkthrough").c_str(), ImGuiTreeNodeFlags_DefaultOpen)) walkthrough(app);
   if (app_visible(a, "rowstats") && ImGui::CollapsingHeader(tr_id(S_ROW_STATS, "h_rowstats").c_str(), ImGuiTreeNodeFlags_DefaultOpen)) row_stats(app);
   if (t.logits.size() > 0 && app_visible(a, "nexttoken") && ImGui::CollapsingHeader(tr_id(S_NEXT_TOKEN, "h_next").c_str(), ImGuiTreeNodeFlags_DefaultOpen)) next_token(app);
   if (app_visible(a, "about") && ImGui::CollapsingHeader(tr_id(S_ABOUT, "h_about").c_str())) ui_about(app);

@@ -1,9 +1,10 @@
 // The Train panel in the page: clicks only (task, Play, the Model tab), then the page's own figures. The goals of
 // issue 7 are step counts here (tests never assert times); the wall time and frame rate are printed.
 import assert from 'node:assert/strict';
+import fs from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { SHOTS, frames, layout, open, rect, start, stop } from './helpers.mjs';
+import { ROOT, SHOTS, frames, layout, open, rect, start, stop } from './helpers.mjs';
 
 before(start);
 after(stop);
@@ -94,6 +95,29 @@ describe('training in the page', () => {
     console.log(`  induction scores (layer 1): ${induction.map((x) => x.toFixed(2)).join(' ')}; previous-token scores (layer 0): ${previous.map((x) => x.toFixed(2)).join(' ')}`);
     assert.ok(Math.max(...induction) >= 0.5, 'a layer-1 head attends to the token after the earlier occurrence');
     assert.ok(Math.max(...previous) >= 0.3, 'a layer-0 head attends to the previous token');
+    assert.deepEqual(errors, []);
+    await page.close();
+  });
+
+  test('bring your own attention: a dropped .npz from tools/export_attention.py shows in the views', async () => {
+    const { page, errors } = await open();
+    const bytes = [...fs.readFileSync(path.join(ROOT, 'tests/fixtures/attention/demo.npz'))];
+    await page.evaluate((bytes) => {
+      const dt = new DataTransfer();
+      dt.items.add(new File([new Uint8Array(bytes)], 'demo.npz', { type: 'application/octet-stream' }));
+      document.getElementById('canvas').dispatchEvent(new DragEvent('drop', { dataTransfer: dt, bubbles: true, cancelable: true }));
+    }, bytes);
+    await page.waitForFunction(() => window.attnplay.result().tokens[1] === 'cat', null, { timeout: 5000 });
+    const r = await page.evaluate(() => { const x = window.attnplay.result(); return { layers: x.layers.length, heads: x.layers[0].heads.length }; });
+    assert.deepEqual(r, { layers: 2, heads: 4 });
+    const l = await layout(page);
+    assert.ok(l.imported_note && l.weights && !l.tab_Mask, 'weights view and the note; no mask tab');
+    await page.screenshot({ path: path.join(SHOTS, 'web-imported-attention.png') });
+    await click(page, 'tab_Model');
+    await page.screenshot({ path: path.join(SHOTS, 'web-imported-attention-model.png') });
+    // An edit goes back to the playground's own model.
+    await page.evaluate(() => window.attnplay.setConfig({ text: 'my own model again' }));
+    assert.equal((await page.evaluate(() => window.attnplay.result().tokens))[0], 'my');
     assert.deepEqual(errors, []);
     await page.close();
   });

@@ -1,4 +1,5 @@
 // attnplay tests: src/model (tokenizer, RNG, config, safetensors, weights, forward).
+#include "model/attention_import.h"
 #include "model/config.h"
 #include "model/model.h"
 #include "model/rng.h"
@@ -10,6 +11,8 @@
 #include <nlohmann/json.hpp>
 
 #include <cstring>
+#include <fstream>
+#include <sstream>
 #include <limits>
 #include <set>
 
@@ -325,6 +328,98 @@ TEST(Numerics, NonFiniteImportsAreRefusedByName) {
   const std::vector<uint8_t> bad = safetensors_write(f);
   EXPECT_FALSE(model_compute_json(R"({"text": "a"})", bad.data(), bad.size(), &result, &error));
   EXPECT_EQ(error, "weights: tensor 'fc_out.bias': value 0 is NaN or infinite");
+}
+
+}  // namespace
+}  // namespace attnplay
+
+// ---------------------------------------------------------------------------------------------------------
+// Bring your own attention: tools/export_attention.py's demo export (tests/fixtures/attention/, made by
+// make_fixtures.py from a PyTorch nn.TransformerEncoder) in every format reads back as the same maps.
+namespace attnplay {
+namespace {
+
+std::string fixture_bytes(const std::string& name) {
+  std::ifstream f(std::string(ATTNPLAY_FIXTURES_DIR) + "/attention/" + name, std::ios::binary);
+  std::ostringstream os;
+  os << f.rdbuf();
+  return os.str();
+}
+
+bool import_fixture(const std::string& name, ImportedAttention* a, std::string* error) {
+  const std::string b = fixture_bytes(name);
+  return attention_import(reinterpret_cast<const uint8_t*>(b.data()), b.size(), name, a, error);
+}
+
+TEST(AttentionImport, EveryFormatGivesThePyTorchMaps) {
+  const json expected = json::parse(fixture_bytes("expected.json"));
+  const auto tokens = expected["tokens"].get<std::vector<std::string>>();
+  for (const char* name : {"demo.npz", "demo.npy", "demo.safetensors", "demo.json"}) {
+    SCOPED_TRACE(name);
+    ImportedAttention a;
+    std::string error;
+    ASSERT_TRUE(import_fixture(name, &a, &error)) << error;
+    ASSERT_EQ(a.layers.size(), 2u);
+    ASSERT_EQ(a.layers[0].size(), 4u);
+    if (std::string(name) == "demo.npy") {  // a bare array has no labels
+      EXPECT_EQ(a.tokens[0], "q0");
+      EXPECT_EQ(a.key_tokens[9], "k9");
+    } else {
+      EXPECT_EQ(a.tokens, tokens);
+      EXPECT_EQ(a.key_tokens, tokens);
+    }
+    EXPECT_TRUE(a.warnings.empty());
+    for (size_t l = 0; l < 2; ++l)
+      for (size_t h = 0; h < 4; ++h) {
+        const auto rows = expected["attention"][l][h].get<std::vector<std::vector<float>>>();
+        Mat want(10, 10);
+        for (int i = 0; i < 10; ++i)
+          for (int j = 0; j < 10; ++j) want(i, j) = rows[size_t(i)][size_t(j)];
+        EXPECT_TRUE(mat_near(a.layers[l][h], want)) << "layer " << l << " head " << h;
+      }
+    Trace t;
+    attention_import_trace(a, &t);
+    EXPECT_TRUE(t.imported);
+    EXPECT_EQ(t.layers[1].heads[3].attn.weights, a.layers[1][3]);
+    EXPECT_EQ(trace_weight(t, 1, 3, 5, 2), a.layers[1][3](5, 2));
+  }
+}
+
+TEST(AttentionImport, BadFilesAreRefusedByName) {
+  struct Case {
+    const char* name;
+    std::string bytes;
+    const char* error;
+  };
+  const std::vector<Case> cases = {
+      {"bad_compressed.npz", fixture_bytes("bad_compressed.npz"), "is compressed (np.savez_compressed); save it with np.savez"},
+      {"bad_int.npy", fixture_bytes("bad_int.npy"), "dtype '<i4' is not supported"},
+      {"bad_nan.npy", fixture_bytes("bad_nan.npy"), "is not finite"},
+      {"bad_tokens.npz", fixture_bytes("bad_tokens.npz"), "tokens has 9 entries but the attention has n_q = 10"},
+      {"truncated.npz", fixture_bytes("demo.npz").substr(0, 700), "npz: "},
+      {"truncated.npy", fixture_bytes("demo.npy").substr(0, 300), "the data is shorter than its shape"},
+      {"ragged.json", R"({"attention": [[0.5, 0.5], [1]]})", "attention[1] must be a list of 2"},
+      {"five.json", R"({"attention": [[[[[1]]]]]})", "more than 4 levels"},
+      {"flat.json", R"({"attention": [1, 2]})", "nested list of numbers (2 to 4 levels)"},
+      {"unknown.json", R"({"attention": [[1]], "labels": []})", "unknown field 'labels'"},
+      {"config.json", R"({"text": "a b"})", "json: unknown field 'text'"},
+      {"empty.json", R"({"tokens": ["a"]})", "no \"attention\" array"},
+      {"noise.bin", "\x01\x02\x03", "not an attention file"},
+      {"other.safetensors", fixture_bytes("../bad/ok.safetensors"), "no tensor named 'attention'"},
+  };
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.name);
+    ImportedAttention a;
+    std::string error;
+    EXPECT_FALSE(attention_import(reinterpret_cast<const uint8_t*>(c.bytes.data()), c.bytes.size(), c.name, &a, &error));
+    EXPECT_NE(error.find(c.error), std::string::npos) << error;
+  }
+  // Rows that are not softmax weights are shown, with a warning.
+  ImportedAttention a;
+  std::string error;
+  const std::string raw = R"({"attention": [[2, 3], [0, 0]], "tokens": ["a", "b"]})";
+  ASSERT_TRUE(attention_import(reinterpret_cast<const uint8_t*>(raw.data()), raw.size(), "x.json", &a, &error)) << error;
+  ASSERT_EQ(a.warnings.size(), 1u);
 }
 
 }  // namespace

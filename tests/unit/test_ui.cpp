@@ -309,6 +309,45 @@ TEST_F(HeadlessApp, TrainPanelLearnsReverseAndTheViewsFollow) {
   EXPECT_NE(app.state.error.find("hello"), std::string::npos) << app.state.error;
 }
 
+// Bring your own attention: an exported .npz (or JSON) becomes the trace; every view draws (those that need Q/K/V
+// give way to the attention view); the next edit returns to the playground's own model.
+TEST_F(HeadlessApp, ImportedAttentionMapsShowInTheViewsAndAnEditLeavesThem) {
+  for (const char* name : {"demo.npz", "demo.json"}) {
+    SCOPED_TRACE(name);
+    std::ifstream f(std::string(ATTNPLAY_FIXTURES_DIR) + "/attention/" + name, std::ios::binary);
+    const std::string bytes((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
+    ASSERT_FALSE(bytes.empty());
+    ASSERT_TRUE(app_import(&app, bytes, name));
+    const Trace& t = app.state.trace;
+    ASSERT_TRUE(t.imported);
+    EXPECT_EQ(t.layers.size(), 2u);
+    EXPECT_EQ(t.layers[0].heads.size(), 4u);
+    EXPECT_EQ(t.tokens.size(), 10u);
+    EXPECT_EQ(t.tokens[1], "cat");
+    for (int v = 0; v < APP_VIEW_COUNT; ++v) {
+      app.state.sel.view = AppView(v);
+      frames(2);
+    }
+    app.state.sel.layer = 1;
+    app.state.sel.head = 3;
+    app.state.sel.view = APP_VIEW_MODEL;
+    frames(2);
+    EXPECT_TRUE(app.layout.count("thumb_1_3"));
+    EXPECT_TRUE(app.layout.count("imported_note"));
+    EXPECT_FALSE(app.layout.count("tab_Mask"));
+    const std::string result = app_state_result_json(app.state);
+    EXPECT_NE(result.find("\"cat\""), std::string::npos);
+    // Any edit recomputes the config's own model.
+    ASSERT_TRUE(app_state_set_text(&app.state, "back to my own model"));
+    EXPECT_FALSE(app.state.trace.imported);
+    EXPECT_EQ(app.state.imported_name, "");
+  }
+  // A config JSON is still a config.
+  ASSERT_TRUE(app_import(&app, R"({"text": "a config file", "heads": 1})", "c.json"));
+  EXPECT_FALSE(app.state.trace.imported);
+  EXPECT_EQ(app.state.config["heads"], 1);
+}
+
 TEST_F(HeadlessApp, ChipsEditAndReorderTokens) {
   click(centre("chip_1"));  // "cat": opens the editor
   frames(2);

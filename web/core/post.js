@@ -4,6 +4,7 @@
 //   const core = await createCore();
 //   core.compute(config[, weightsBytes]) -> result      config object (or JSON text); weights: safetensors Uint8Array
 //   core.weights(config) -> Uint8Array                   the safetensors file the config's seed makes
+//   core.importAttention(bytes, name) -> {tokens, layers} attention maps from another model (.npy/.npz/.safetensors/JSON)
 //   core.attention({q, k, v, heads, nq, nk, dk, dv, causal, scale, weights}) -> {context, weights}
 //   core.multiHeadAttention({x, wq, wk, wv, wo, n, dModel, heads, causal, weights}) -> {output, weights}
 //   core.version, core.simd, core.build
@@ -119,6 +120,27 @@ export async function createCore(options = {}) {
       const { ptr, len } = readResult();
       if (!ok) attnplayFail(M.UTF8ToString(ptr, len));
       return M.HEAPU8.slice(ptr, ptr + len);
+    },
+
+    // Attention maps exported from another model (tools/export_attention.py): .npy / .npz / .safetensors bytes or
+    // JSON text -> {tokens, key_tokens?, layers: [{heads: [{weights}]}], warnings}. name: the file name (its
+    // extension tells .safetensors apart; the others are recognised by their content).
+    importAttention(bytes, name = 'attention') {
+      if (typeof bytes === 'string') bytes = new TextEncoder().encode(bytes);
+      if (bytes instanceof ArrayBuffer) bytes = new Uint8Array(bytes);
+      if (!(bytes instanceof Uint8Array)) attnplayFail('importAttention takes a Uint8Array (or JSON text)');
+      const p = M._malloc(Math.max(bytes.length, 1));
+      if (!p) attnplayFail('out of memory: the file does not fit in the WebAssembly heap');
+      try {
+        M.HEAPU8.set(bytes, p);
+        const ok = callWithText(String(name), (q, m) => M._ap_import_attention(p, bytes.length, q, m));
+        const { ptr, len } = readResult();
+        const s = M.UTF8ToString(ptr, len);
+        if (!ok) attnplayFail(s);
+        return JSON.parse(s);
+      } finally {
+        M._free(p);
+      }
     },
 
     attention(args) {
