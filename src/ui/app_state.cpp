@@ -322,7 +322,60 @@ const char* app_state_error_for(const AppState& s, const char* field) {
 
 std::string app_state_result_json(const AppState& s) { return model_result_json(s.trace); }
 
+static void ab_swap(AppState* s) {
+  AbSide& o = s->ab.other;
+  std::swap(s->config, o.config);
+  std::swap(s->parsed, o.parsed);
+  std::swap(s->trace, o.trace);
+  std::swap(s->weights, o.weights);
+  std::swap(s->undo, o.undo);
+  std::swap(s->redo, o.redo);
+  std::swap(s->stale, o.stale);
+  std::swap(s->error, o.error);
+  s->compare.clear();
+  s->preset_id.clear();
+  s->changed = true;
+  ++s->generation;
+  const int layers = int(s->trace.layers.size()), heads = int(s->trace.layers[0].heads.size());
+  s->sel.layer = std::min(std::max(s->sel.layer, 0), layers - 1);
+  s->sel.head = std::min(std::max(s->sel.head, 0), heads - 1);
+  s->sel.query = std::min(std::max(s->sel.query, 0), int(s->trace.tokens.size()) - 1);
+  s->sel.key = std::min(std::max(s->sel.key, 0), int(s->trace.key_tokens.size()) - 1);
+  if (int(s->sel.heads_shown.size()) != heads) s->sel.heads_shown.assign(size_t(heads), true);
+}
+
+void app_state_ab_start(AppState* s) {
+  AbSide& o = s->ab.other;
+  o.config = s->config;
+  o.parsed = s->parsed;
+  o.trace = s->trace;
+  o.weights = s->weights;
+  o.undo.clear();
+  o.redo.clear();
+  o.stale = s->stale;
+  o.error = s->error;
+  s->ab.on = true;
+  s->ab.editing_b = false;
+  ++s->generation;
+}
+
+void app_state_ab_edit(AppState* s, bool b) {
+  if (!s->ab.on || s->ab.editing_b == b) return;
+  ab_swap(s);
+  s->ab.editing_b = b;
+}
+
+void app_state_ab_stop(AppState* s) {
+  s->ab = AppAb();
+  ++s->generation;
+}
+
+const Trace& app_state_ab_trace(const AppState& s, bool b) {
+  return (b == s.ab.editing_b) ? s.trace : s.ab.other.trace;
+}
+
 void app_state_show_imported(AppState* s, Trace trace, const std::string& name) {
+  s->ab = AppAb();  // an imported file is compared with nothing
   s->trace = std::move(trace);
   s->imported_name = name;
   s->compare.clear();
@@ -367,6 +420,7 @@ static void focus_trace(Trace* t, int layer, int head) {
 
 void app_state_focus(AppState* s) {
   focus_trace(&s->trace, s->sel.layer, s->sel.head);
+  if (s->ab.on) focus_trace(&s->ab.other.trace, s->sel.layer, s->sel.head);
   for (CompareVariant& v : s->compare) focus_trace(&v.trace, s->sel.layer, s->sel.head);
 }
 

@@ -55,6 +55,23 @@ struct CompareVariant {
   std::string error;
 };
 
+// A/B: a second state to compare with. The controls edit one side at a time: the side being edited lives in
+// AppState's own fields (config, trace, ...) and the other here; switching sides swaps them.
+struct AbSide {
+  nlohmann::json config;
+  Config parsed;
+  Trace trace;
+  std::shared_ptr<const ModelWeights> weights;
+  std::vector<nlohmann::json> undo, redo;
+  bool stale = false;
+  std::string error;
+};
+struct AppAb {
+  bool on = false;
+  bool editing_b = false;          // the controls edit B (AppState holds B, other holds A)
+  AbSide other;                    // the side not being edited
+};
+
 struct AppState {
   nlohmann::json config;           // the edited config (every SPEC field explicit); may be invalid after a UI edit
   nlohmann::json preset;           // what "Reset" returns to
@@ -72,6 +89,7 @@ struct AppState {
   std::string preset_id;           // the preset this state came from ("" none): its explanation is shown
   std::vector<CompareVariant> compare;  // a preset's side-by-side variants, recomputed with every edit
   std::string imported_name;        // the file whose attention maps the trace shows (trace.imported), else ""
+  AppAb ab;                         // A/B comparison (off by default)
   std::shared_ptr<const ModelWeights> weights;  // weights the trace uses instead of the seeded ones (trained in the
                                                 //   Train panel, or a loaded file); null: seeded from the config
 };
@@ -101,6 +119,11 @@ std::string app_state_result_json(const AppState& s);               // SPEC §3 
 // Use these weights (null: seeded again) for the current config and every later edit; recomputes now. False (and
 // nothing changed) when they do not fit the config: *error names the tensor or token.
 bool app_state_set_weights(AppState* s, std::shared_ptr<const ModelWeights> weights, std::string* error);
+// [A/B] B starts as a copy of the current state; then either side can be edited; the A/B view shows A, B, A - B.
+void app_state_ab_start(AppState* s);                               // B := current; on; edits go to A
+void app_state_ab_edit(AppState* s, bool b);                        // which side the controls edit
+void app_state_ab_stop(AppState* s);                                // back to the side being edited alone
+const Trace& app_state_ab_trace(const AppState& s, bool b);         // A's (false) or B's (true) trace
 // Show attention maps from a file (attention_import.h) until the next edit recomputes the config's own trace.
 void app_state_show_imported(AppState* s, Trace trace, const std::string& name);
 

@@ -363,6 +363,60 @@ void view_compare(App* app) {
   colorbar(ImVec2(p.x + avail.x - font * 2.6f, p.y + font * 1.4f), std::max(40.0f, avail.y * 0.5f), false, 0.0f, 1.0f);
 }
 
+// A/B: the focused head's weights under A and under B, and A - B (diverging), one hover for all three.
+void view_ab(App* app) {
+  AppState& s = app->state;
+  app_state_focus(&s);
+  const Trace& ta = app_state_ab_trace(s, false);
+  const Trace& tb = app_state_ab_trace(s, true);
+  const ImVec2 avail = ImGui::GetContentRegionAvail();
+  const ImVec2 p = ImGui::GetCursorScreenPos();
+  const float font = ImGui::GetFontSize(), gap = font * 3.5f;
+  const float w = (avail.x - 2 * gap - font * 3) / 3;
+  auto head_of = [&s](const Trace& t) -> const AttentionOutput& {
+    const int l = std::min(s.sel.layer, int(t.layers.size()) - 1);
+    const int h = std::min(s.sel.head, int(t.layers[size_t(l)].heads.size()) - 1);
+    return t.layers[size_t(l)].heads[size_t(h)].attn;
+  };
+  const AttentionOutput& a = head_of(ta);
+  const AttentionOutput& b = head_of(tb);
+  const bool same = a.weights.rows() == b.weights.rows() && a.weights.cols() == b.weights.cols();
+  auto panel = [&](int k, const char* title, const Mat& m, const Trace& t, int style, float vmin, float vmax) {
+    const ImVec2 at(p.x + k * (w + gap), p.y);
+    ImGui::SetCursorScreenPos(at);
+    ImGui::TextUnformatted(title);
+    const Grid g = grid_layout(ImVec2(at.x, at.y + font * 1.4f), ImVec2(w, avail.y - font * 1.6f), int(m.rows()), int(m.cols()), 0);
+    const std::string slot = std::string("ab_") + std::to_string(k) + "_" + std::to_string(s.sel.layer) + "_" + std::to_string(s.sel.head);
+    const unsigned tex = heatmap_texture(app, slot, m, k < 2 && t.mask.size() ? &t.mask : nullptr, style, vmin, vmax, shrink_pixels(g));
+    grid_view(app, slot.c_str(), g, tex, t.tokens, t.key_tokens, k < 2 && t.mask.size() ? &t.mask : nullptr, GRID_MODE_VIEW, nullptr);
+    colorbar(ImVec2(g.origin.x + g.size().x + 6, g.origin.y), std::max(40.0f, g.size().y), style == 1, vmin, vmax);
+    return g;
+  };
+  panel(0, tr(S_AB_TITLE_A), a.weights, ta, 0, 0.0f, 1.0f);
+  panel(1, tr(S_AB_TITLE_B), b.weights, tb, 0, 0.0f, 1.0f);
+  if (!same) {
+    ImGui::SetCursorScreenPos(ImVec2(p.x + 2 * (w + gap), p.y + font * 1.4f));
+    ImGui::PushTextWrapPos(p.x + 2 * (w + gap) + w);
+    ImGui::TextWrapped(tr(S_AB_SHAPES), int(a.weights.rows()), int(a.weights.cols()), int(b.weights.rows()), int(b.weights.cols()));
+    ImGui::PopTextWrapPos();
+    return;
+  }
+  auto& diffs = generation_cache<Mat>(s.generation);
+  const std::string key = "ab_diff_" + std::to_string(s.sel.layer) + "_" + std::to_string(s.sel.head);
+  auto it = diffs.find(key);
+  if (it == diffs.end()) it = diffs.emplace(key, Mat(a.weights - b.weights)).first;
+  const Mat& d = it->second;
+  float dmax = cached_range(app, key, d, true);
+  if (dmax <= 0) dmax = 1e-6f;
+  panel(2, tr(S_AB_DIFF), d, ta, 1, -dmax, dmax);
+  const int i = s.sel.hover_query, j = s.sel.hover_key;
+  if (i >= 0 && j >= 0 && i < d.rows() && j < d.cols()) {
+    ImGui::SetCursorScreenPos(ImVec2(p.x, p.y + avail.y - font * 1.2f));
+    ImGui::Text(tr(S_AB_TIP), double(a.weights(i, j)), double(b.weights(i, j)), double(d(i, j)));
+    app_record(app, "ab_values");
+  }
+}
+
 void view_mask(App* app) {
   AppState& s = app->state;
   const Trace& t = s.trace;
@@ -631,12 +685,33 @@ void panel_views(App* app) {
     ImGui::SameLine();
     ImGui::Checkbox(tr_id(S_WEIGHTS_RANGE, "weights_range").c_str(), &app->weights_full_range);
   }
+  // A/B: start (B = a copy of now), pick the side the controls edit, close.
+  if (app_visible(*app, "ab") && !s.trace.imported) {
+    if (!s.ab.on) {
+      if (ImGui::SmallButton(tr_id(S_AB, "ab_start").c_str())) {
+        app_state_ab_start(&s);
+        s.sel.view = APP_VIEW_ATTENTION;
+      }
+      app_record(app, "ab_start");
+      if (ImGui::IsItemHovered()) ImGui::SetTooltip("%s", tr(S_AB_HELP));
+    } else {
+      if (ImGui::RadioButton(tr_id(S_AB_EDIT_A, "ab_edit_a").c_str(), !s.ab.editing_b)) app_state_ab_edit(&s, false);
+      app_record(app, "ab_edit_a");
+      ImGui::SameLine();
+      if (ImGui::RadioButton(tr_id(S_AB_EDIT_B, "ab_edit_b").c_str(), s.ab.editing_b)) app_state_ab_edit(&s, true);
+      app_record(app, "ab_edit_b");
+      ImGui::SameLine();
+      if (ImGui::SmallButton(tr_id(S_AB_CLOSE, "ab_close").c_str())) app_state_ab_stop(&s);
+      app_record(app, "ab_close");
+    }
+  }
   if (s.trace.imported && (s.sel.view == APP_VIEW_MASK || s.sel.view == APP_VIEW_QKV)) s.sel.view = APP_VIEW_ATTENTION;
   auto draw_view = [app](AppView v) {
     if (app->state.trace.imported && (v == APP_VIEW_MASK || v == APP_VIEW_QKV)) v = APP_VIEW_ATTENTION;
     switch (v) {
       case APP_VIEW_ATTENTION:
-        if (!app->state.compare.empty() && app_visible(*app, "compare")) view_compare(app);
+        if (app->state.ab.on) view_ab(app);
+        else if (!app->state.compare.empty() && app_visible(*app, "compare")) view_compare(app);
         else view_attention(app);
         break;
       case APP_VIEW_MASK: view_mask(app); break;

@@ -4,6 +4,7 @@
 #include "ui/app_state.h"
 #include "ui/export.h"
 #include "ui/i18n.h"
+#include "ui/panels.h"
 #include "ui/presets.h"
 #include "ui/share.h"
 
@@ -346,6 +347,44 @@ TEST_F(HeadlessApp, ImportedAttentionMapsShowInTheViewsAndAnEditLeavesThem) {
   ASSERT_TRUE(app_import(&app, R"({"text": "a config file", "heads": 1})", "c.json"));
   EXPECT_FALSE(app.state.trace.imported);
   EXPECT_EQ(app.state.config["heads"], 1);
+}
+
+// A/B: B starts as a copy; the controls edit one side at a time; the Attention tab shows A, B and A - B with one
+// hover; closing keeps the side being edited.
+TEST_F(HeadlessApp, AbComparesTwoSettingsWithOneHover) {
+  click(centre("ab_start"));
+  ASSERT_TRUE(app.state.ab.on);
+  EXPECT_FALSE(app.state.ab.editing_b);
+  const Mat a0 = app_state_ab_trace(app.state, false).layers[0].heads[0].attn.weights;
+  frames(1);  // the radio buttons appear on the frame after the click
+  click(centre("ab_edit_b"));
+  ASSERT_TRUE(app.state.ab.editing_b);
+  std::string error;
+  json b = app.state.config;
+  b["attention"]["temperature"] = 0.25;
+  ASSERT_TRUE(ui_edit(&app, b));
+  const Mat& wa = app_state_ab_trace(app.state, false).layers[0].heads[0].attn.weights;
+  const Mat& wb = app_state_ab_trace(app.state, true).layers[0].heads[0].attn.weights;
+  EXPECT_EQ(wa, a0);            // A kept its numbers
+  EXPECT_NE(wb, a0);            // B is sharper
+  EXPECT_GT(wb.maxCoeff(), wa.maxCoeff());
+  frames(2);
+  for (const char* name : {"ab_0_0_0", "ab_1_0_0", "ab_2_0_0"}) EXPECT_TRUE(app.layout.count(std::string(name) + "_grid")) << name;
+  // Hovering a cell of B highlights it in A and the difference too, and prints all three values.
+  const auto g = app.layout["ab_1_0_0_grid"];
+  ImGui::GetIO().MousePos = ImVec2(g[0] + g[2] * 2.5f, g[1] + g[2] * 1.5f);  // row 1, column 2
+  frames(3);
+  EXPECT_EQ(app.state.sel.hover_query, 1);
+  EXPECT_EQ(app.state.sel.hover_key, 2);
+  EXPECT_TRUE(app.layout.count("ab_values"));
+  // Back to editing A: its controls show A's temperature; closing keeps A.
+  frames(1);
+  click(centre("ab_edit_a"));
+  frames(1);
+  EXPECT_EQ(app.state.config["attention"]["temperature"], 1.0);
+  click(centre("ab_close"));
+  EXPECT_FALSE(app.state.ab.on);
+  EXPECT_EQ(app.state.trace.layers[0].heads[0].attn.weights, a0);
 }
 
 TEST_F(HeadlessApp, ChipsEditAndReorderTokens) {
