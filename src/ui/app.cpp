@@ -246,7 +246,7 @@ static void main_menu(App* app) {
   }
   app_record(app, "menu_presets");
   if (ImGui::BeginMenu(tr_id(S_MENU_VIEW, "m_view").c_str())) {
-    const StrId names[APP_VIEW_COUNT] = {S_ATTENTION, S_MASK, S_HEADS_TAB, S_MODEL_TAB, S_QKV_TAB};
+    const StrId names[APP_VIEW_COUNT] = {S_ATTENTION, S_MASK, S_HEADS_TAB, S_MODEL_TAB, S_QKV_TAB, S_GEOMETRY_TAB};
     for (int v = 0; v < APP_VIEW_COUNT; ++v)
       if (ImGui::MenuItem(tr(names[v]), nullptr, s.sel.view == v)) s.sel.view = AppView(v);
     ImGui::Separator();

@@ -99,6 +99,10 @@ struct App {
   int head_view_offset = 0;                // first token shown in the head view
   int shown_view = -1;                     // the tab the tab bar showed last frame (state.sel.view may request another)
   bool show_about = false;
+  int geo_drag = -1;                       // geometry view: the token being dragged (-1 none)
+  bool geo_drag_key = false;               //   a key point (else a query point)
+  bool geo_moved = false;                  //   embeddings were moved: Reset embeddings returns to geo_base
+  std::shared_ptr<const ModelWeights> geo_base;
   // Export of a PNG: set by the menu, done by the platform after the frame (it re-renders offscreen).
   int capture = 0;                         // 0 none, 1 the views panel at 2x, 2 the whole window
   std::array<float, 4> capture_rect{};     // the views panel, in ImGui coordinates

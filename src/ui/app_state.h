@@ -33,6 +33,7 @@ enum AppView {
   APP_VIEW_HEADS,         // BertViz-style lines from queries to keys, one colour per head
   APP_VIEW_MODEL,         // layers x heads thumbnails
   APP_VIEW_QKV,           // Q, K, V and context matrices
+  APP_VIEW_GEOMETRY,      // 2-D PCA of the focused head's queries and keys; drag a token to move its embedding
   APP_VIEW_COUNT,
 };
 

@@ -15,6 +15,8 @@ void train_tick(App* app);       // each frame: a time-sliced number of steps wh
 bool train_begin(App* app);      // switch to the task's model and example, seeded weights; false: noticed why
 void train_reset(App* app);      // stop and go back to seeded weights
 
+void view_geometry(App* app);    // geometry_view.cpp: PCA of the focused head's q and k; drag moves embeddings
+
 // Shared by the panels.
 bool ui_edit(App* app, const nlohmann::json& next);   // app_state_edit, and keeps the text boxes in sync
 void ui_gesture(App* app);                             // call right after a draggable widget: one undo step per drag

@@ -14,7 +14,7 @@ using json = nlohmann::json;
 
 namespace {
 
-const char* const kViewNames[APP_VIEW_COUNT] = {"attention", "mask", "heads", "model", "qkv"};
+const char* const kViewNames[APP_VIEW_COUNT] = {"attention", "mask", "heads", "model", "qkv", "geometry"};
 
 struct Param {
   std::string key, value;
@@ -104,7 +104,7 @@ bool share_apply(App* app, const std::string& query, std::string* error) {
     } else if (p.key == "view") {
       for (int v = 0; v < APP_VIEW_COUNT; ++v)
         if (p.value == kViewNames[v]) view = v;
-      if (view < 0) return bad("view: must be one of attention, mask, heads, model, qkv (got " + shown(p.value) + ")");
+      if (view < 0) return bad("view: must be one of attention, mask, heads, model, qkv, geometry (got " + shown(p.value) + ")");
     } else if (p.key == "layer") {
       if (!small_int(p.value, 0, 63, &layer)) return bad("layer: must be a layer number (got " + shown(p.value) + ")");
     } else if (p.key == "head") {

@@ -718,6 +718,7 @@ void panel_views(App* app) {
       case APP_VIEW_HEADS: view_heads(app); break;
       case APP_VIEW_MODEL: view_model(app); break;
       case APP_VIEW_QKV: view_qkv(app); break;
+      case APP_VIEW_GEOMETRY: view_geometry(app); break;
       default: break;
     }
   };
@@ -727,8 +728,8 @@ void panel_views(App* app) {
     return;
   }
   if (ImGui::BeginTabBar("views")) {
-    static const char* names[APP_VIEW_COUNT] = {"Attention", "Mask", "Heads", "Model", "Q K V"};  // ids (tests name tabs so)
-    const StrId labels[APP_VIEW_COUNT] = {S_ATTENTION, S_MASK, S_HEADS_TAB, S_MODEL_TAB, S_QKV_TAB};
+    static const char* names[APP_VIEW_COUNT] = {"Attention", "Mask", "Heads", "Model", "Q K V", "Geometry"};  // ids (tests name tabs so)
+    const StrId labels[APP_VIEW_COUNT] = {S_ATTENTION, S_MASK, S_HEADS_TAB, S_MODEL_TAB, S_QKV_TAB, S_GEOMETRY_TAB};
     // state.sel.view is the requested tab (menu, model view, API); a click on a tab changes it once no request is pending.
     const bool pending = int(s.sel.view) != app->shown_view;
     for (int v = 0; v < APP_VIEW_COUNT; ++v) {

@@ -121,4 +121,31 @@ describe('training in the page', () => {
     assert.deepEqual(errors, []);
     await page.close();
   });
+
+  test('geometry: dragging a query point moves its token and the weights follow; A/B shows A - B', async () => {
+    const { page, errors } = await open();
+    await page.evaluate(() => window.attnplay.setConfig({ text: 'the cat sat on the mat because it was warm', heads: 2 }));
+    const before = await page.evaluate(() => window.attnplay.result().layers[0].heads[0].weights);
+    await click(page, 'ab_start');  // A = now; the drag edits A, B keeps the start
+    await click(page, 'tab_Geometry');
+    const q = (await layout(page)).geo_q_1;
+    await page.mouse.move(q[0], q[1]);
+    await page.mouse.down();
+    for (let k = 1; k <= 6; ++k) {
+      await page.mouse.move(q[0] + 12 * k, q[1] - 6 * k);
+      await frames(page, 1);
+    }
+    await page.mouse.up();
+    await frames(page, 3);
+    await page.screenshot({ path: path.join(SHOTS, 'web-geometry-dragged.png') });
+    const after = await page.evaluate(() => window.attnplay.result().layers[0].heads[0].weights);
+    const changed = after[1].some((v, j) => Math.abs(v - before[1][j]) > 1e-4);
+    assert.ok(changed, 'row "cat" of the weights changed');
+    await click(page, 'tab_Attention');
+    const l = await layout(page);
+    assert.ok(l.ab_2_0_0_grid, 'the A - B panel');
+    await page.screenshot({ path: path.join(SHOTS, 'web-ab-after-drag.png') });
+    assert.deepEqual(errors, []);
+    await page.close();
+  });
 });

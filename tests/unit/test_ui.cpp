@@ -387,6 +387,42 @@ TEST_F(HeadlessApp, AbComparesTwoSettingsWithOneHover) {
   EXPECT_EQ(app.state.trace.layers[0].heads[0].attn.weights, a0);
 }
 
+// Geometry: q and k points of the focused head; dragging a query point right moves that token's embedding so its
+// point moves right (the PCA axes are recomputed, so the check is on q itself along the old first axis); Reset
+// embeddings returns to the seeded model.
+TEST_F(HeadlessApp, GeometryViewDragMovesTheTokensEmbedding) {
+  std::string error;
+  ASSERT_TRUE(app_state_merge(&app.state, json{{"text", "a b c d e f"}, {"heads", 1}}, &error)) << error;
+  app.state.sel.view = APP_VIEW_GEOMETRY;
+  frames(3);
+  ASSERT_TRUE(app.layout.count("geo_q_2"));
+  ASSERT_TRUE(app.layout.count("geo_k_4"));
+  const Mat q0 = app.state.trace.layers[0].heads[0].q, w0 = app.state.trace.layers[0].heads[0].attn.weights;
+  const auto p = app.layout["geo_q_2"];
+  const float scale = app.layout["geometry_scale"][2];
+  ImGuiIO& io = ImGui::GetIO();
+  io.MousePos = ImVec2(p[0], p[1]);
+  frames(1);
+  io.MouseDown[0] = true;
+  frames(1);
+  for (int k = 1; k <= 5; ++k) {
+    io.MousePos = ImVec2(p[0] + 8.0f * k, p[1]);
+    frames(1);
+  }
+  io.MouseDown[0] = false;
+  frames(2);
+  ASSERT_TRUE(app.state.weights != nullptr);
+  const Mat& q1 = app.state.trace.layers[0].heads[0].q;
+  // Row 2 moved by about 40 px / scale along the old first axis; the other rows did not move.
+  const Eigen::RowVectorXf moved = q1.row(2) - q0.row(2);
+  EXPECT_GT(moved.norm(), 0.5f * 40.0f / scale);
+  for (int i : {0, 1, 3, 4, 5}) EXPECT_LT((q1.row(i) - q0.row(i)).norm(), 1e-5f) << "row " << i;
+  EXPECT_NE(app.state.trace.layers[0].heads[0].attn.weights, w0);
+  click(centre("geo_reset"));
+  EXPECT_TRUE(app.state.weights == nullptr);
+  EXPECT_EQ(app.state.trace.layers[0].heads[0].q, q0);
+}
+
 TEST_F(HeadlessApp, ChipsEditAndReorderTokens) {
   click(centre("chip_1"));  // "cat": opens the editor
   frames(2);

@@ -1,0 +1,193 @@
+// attnplay ui: the geometry view. The focused head's query and key vectors on their two main directions (PCA of
+// all q and k rows together), lines for each query's strongest weights, and dragging: moving a point moves that
+// token's embedding by the smallest change that moves its q (or k) that way, and everything recomputes.
+//
+// Dimension glossary: n_q, n_k, d_k (this head), d_model.
+#include "core/backward.h"
+#include "ui/colormap.h"
+#include "ui/i18n.h"
+#include "ui/panels.h"
+
+#include <Eigen/Eigenvalues>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+
+namespace attnplay {
+
+namespace {
+
+struct Pca {
+  Eigen::RowVectorXf mean;   // [d_k]
+  Eigen::VectorXf v1, v2;    // [d_k] unit directions (v2 = 0 when d_k = 1)
+  float share1 = 0, share2 = 0;
+};
+
+// rows [m, d_k] -> the two main directions of their covariance.
+Pca pca_of(const Mat& rows) {
+  Pca p;
+  const int d = int(rows.cols());
+  p.mean = rows.colwise().mean();
+  const Eigen::MatrixXf c = (rows.rowwise() - p.mean).cast<float>();
+  const Eigen::MatrixXf cov = (c.transpose() * c) / float(std::max<Eigen::Index>(1, rows.rows() - 1));
+  Eigen::SelfAdjointEigenSolver<Eigen::MatrixXf> es(cov);
+  const Eigen::VectorXf ev = es.eigenvalues();  // ascending
+  const float total = std::max(1e-30f, ev.sum());
+  p.v1 = es.eigenvectors().col(d - 1);
+  p.v2 = d > 1 ? Eigen::VectorXf(es.eigenvectors().col(d - 2)) : Eigen::VectorXf::Zero(d);
+  p.share1 = ev[d - 1] / total;
+  p.share2 = d > 1 ? ev[d - 2] / total : 0.0f;
+  return p;
+}
+
+// The embedding change that moves row `row` of this head's q (or k) by delta [d_k] in the least-norm sense:
+// Δx = Wᵀ (W Wᵀ)⁻¹ Δq with W the head's rows of in_proj (layer 0), RoPE undone first.
+Vec embedding_delta(const AppState& s, const ModelWeights& w, int head, bool key, int row, const Eigen::VectorXf& delta) {
+  const Config& c = s.parsed;
+  const MhaWeights& m = w.layers[0].self_attn;
+  const int H = m.heads, KV = m.kv_heads > 0 ? m.kv_heads : H, d_k = m.d_k;
+  const int first = key ? H * d_k + (head / (H / KV)) * d_k : head * d_k;
+  const Mat W = m.in_proj_w.middleRows(first, d_k);  // [d_k, d_model]
+  Mat d = Mat::Zero(row + 1, d_k);
+  d.row(row) = delta.transpose();
+  if (c.positional == POSITIONAL_KIND_ROPE) rope_backward(&d, c.rope_base);  // Rᵀ: the rotation before it
+  const Eigen::MatrixXf g = W * W.transpose() + 1e-6f * Eigen::MatrixXf::Identity(d_k, d_k);
+  const Eigen::VectorXf y = g.ldlt().solve(Eigen::VectorXf(d.row(row).transpose()));
+  return W.transpose() * y;
+}
+
+}  // namespace
+
+void view_geometry(App* app) {
+  AppState& s = app->state;
+  const Trace& t = s.trace;
+  const HeadTrace& h = app_state_focused_head(s);
+  const float font = ImGui::GetFontSize();
+  ImGui::TextWrapped("%s", tr(S_GEO_HELP));
+  if (h.q.size() == 0 || h.k.size() == 0) return;  // imported attention maps have no q or k
+  const int n_q = std::min<int>(int(h.q.rows()), 1024), n_k = std::min<int>(int(h.k.rows()), 1024), d_k = int(h.q.cols());
+  Mat all(n_q + n_k, d_k);
+  all.topRows(n_q) = h.q.topRows(n_q);
+  all.bottomRows(n_k) = h.k.topRows(n_k);
+  const Pca p = pca_of(all);
+  ImGui::TextDisabled(tr(S_GEO_AXES), 100.0 * p.share1, 100.0 * p.share2);
+  const bool can_drag = !s.parsed.inputs.present && s.sel.layer == 0 && !app->page.readonly;
+  if (!can_drag && s.parsed.inputs.present) {
+    ImGui::SameLine();
+    ImGui::TextDisabled("%s", tr(S_GEO_NO_DRAG));
+  }
+  if (app->geo_moved) {
+    ImGui::SameLine();
+    if (ImGui::SmallButton(tr_id(S_GEO_RESET, "geo_reset").c_str())) {
+      std::string error;
+      app_state_set_weights(&s, app->geo_base, &error);
+      app->geo_moved = false;
+      app->geo_base.reset();
+    }
+    app_record(app, "geo_reset");
+  }
+  // Canvas: fit every point with a margin; y up.
+  const ImVec2 origin = ImGui::GetCursorScreenPos();
+  const ImVec2 size(ImGui::GetContentRegionAvail().x, std::max(120.0f, ImGui::GetContentRegionAvail().y - font * 0.5f));
+  std::vector<ImVec2> pts(size_t(n_q + n_k));
+  float lo1 = 1e30f, hi1 = -1e30f, lo2 = 1e30f, hi2 = -1e30f;
+  std::vector<std::pair<float, float>> coords(pts.size());
+  for (int r = 0; r < n_q + n_k; ++r) {
+    const Eigen::RowVectorXf x = all.row(r) - p.mean;
+    const float c1 = x.dot(p.v1.transpose()), c2 = x.dot(p.v2.transpose());
+    coords[size_t(r)] = {c1, c2};
+    lo1 = std::min(lo1, c1), hi1 = std::max(hi1, c1), lo2 = std::min(lo2, c2), hi2 = std::max(hi2, c2);
+  }
+  const float span = std::max({hi1 - lo1, hi2 - lo2, 1e-6f});
+  const float scale = std::min(size.x, size.y) * 0.85f / span;
+  const ImVec2 centre(origin.x + size.x * 0.5f, origin.y + size.y * 0.5f);
+  const float m1 = 0.5f * (lo1 + hi1), m2 = 0.5f * (lo2 + hi2);
+  for (size_t r = 0; r < pts.size(); ++r)
+    pts[r] = ImVec2(centre.x + (coords[r].first - m1) * scale, centre.y - (coords[r].second - m2) * scale);
+  ImDrawList* dl = ImGui::GetWindowDrawList();
+  dl->AddRect(origin, ImVec2(origin.x + size.x, origin.y + size.y), IM_COL32(200, 200, 200, 255));
+  const ImU32 qcol = colormap_head(s.sel.head, 1.0f), kcol = IM_COL32(90, 90, 90, 255);
+  // Lines: each query's two strongest keys (only the hovered query's when there are many).
+  const int only = s.sel.hover_query;
+  for (int i = 0; i < n_q; ++i) {
+    if (n_q > 64 && i != only) continue;
+    int best[2] = {-1, -1};
+    float bw[2] = {0, 0};
+    for (int j = 0; j < n_k; ++j) {
+      const float v = trace_weight(t, s.sel.layer, s.sel.head, i, j);
+      if (v > bw[0]) { best[1] = best[0]; bw[1] = bw[0]; best[0] = j; bw[0] = v; }
+      else if (v > bw[1]) { best[1] = j; bw[1] = v; }
+    }
+    for (int k = 0; k < 2; ++k)
+      if (best[k] >= 0 && bw[k] > 0.05f)
+        dl->AddLine(pts[size_t(i)], pts[size_t(n_q + best[k])], colormap_head(s.sel.head, 0.15f + 0.85f * bw[k]), 0.5f + 3.0f * bw[k]);
+  }
+  // Points and labels; the nearest point under the mouse is hovered (linked with every other view).
+  const ImVec2 mouse = ImGui::GetIO().MousePos;
+  int near = -1;
+  float near_d = font * 0.6f;
+  for (size_t r = 0; r < pts.size(); ++r) {
+    const float dx = mouse.x - pts[r].x, dy = mouse.y - pts[r].y, dd = std::sqrt(dx * dx + dy * dy);
+    if (dd < near_d) near_d = dd, near = int(r);
+  }
+  for (int r = 0; r < n_q + n_k; ++r) {
+    const bool key = r >= n_q;
+    const int idx = key ? r - n_q : r;
+    const bool hl = key ? s.sel.hover_key == idx : s.sel.hover_query == idx;
+    const float rad = hl ? font * 0.42f : font * 0.3f;
+    if (key) dl->AddRectFilled(ImVec2(pts[size_t(r)].x - rad, pts[size_t(r)].y - rad), ImVec2(pts[size_t(r)].x + rad, pts[size_t(r)].y + rad), kcol);
+    else dl->AddCircleFilled(pts[size_t(r)], rad, qcol);
+    if (hl) dl->AddCircle(pts[size_t(r)], rad + 3, IM_COL32(255, 170, 0, 255), 0, 2.0f);
+    if (n_q + n_k <= 128 || hl) {
+      const std::string& label = key ? t.key_tokens[size_t(idx)] : t.tokens[size_t(idx)];
+      dl->AddText(ImVec2(pts[size_t(r)].x + rad + 2, pts[size_t(r)].y - font * 0.5f), key ? kcol : qcol, label.c_str());
+    }
+  }
+  ImGui::SetCursorScreenPos(origin);
+  ImGui::InvisibleButton("geometry", size);
+  app_record(app, "geometry");
+  app->layout["geometry_scale"] = {centre.x, centre.y, scale, float(n_q)};
+  if (ImGui::IsItemHovered() && near >= 0) {
+    const bool key = near >= n_q;
+    const int idx = key ? near - n_q : near;
+    if (key) s.sel.hover_key_next = idx;
+    else s.sel.hover_query_next = idx;
+    ImGui::SetTooltip(tr(S_GEO_TIP), key ? tr(S_KEY_N) : tr(S_QUERY_N), idx,
+                      (key ? t.key_tokens : t.tokens)[size_t(idx)].c_str(), double(coords[size_t(near)].first),
+                      double(coords[size_t(near)].second));
+  }
+  for (int r = 0; r < n_q + n_k; ++r)  // exact point positions for the tests (ImGui coordinates)
+    app->layout[std::string(r < n_q ? "geo_q_" : "geo_k_") + std::to_string(r < n_q ? r : r - n_q)] =
+        {pts[size_t(r)].x, pts[size_t(r)].y, 0, 0};
+  // Dragging: the point follows the mouse; its token's embedding moves by the least-norm change that does that.
+  if (can_drag && ImGui::IsItemActivated() && near >= 0) {
+    app->geo_drag = near >= n_q ? near - n_q : near;
+    app->geo_drag_key = near >= n_q;
+    app_state_begin_gesture(&s);
+  }
+  if (app->geo_drag >= 0 && ImGui::IsItemActive()) {
+    const ImVec2 d = ImGui::GetIO().MouseDelta;
+    if (d.x != 0 || d.y != 0) {
+      const Eigen::VectorXf delta = p.v1 * (d.x / scale) + p.v2 * (-d.y / scale);  // pixels -> PCA -> d_k space
+      if (!app->geo_moved) {
+        app->geo_base = s.weights;
+        app->geo_moved = true;
+      }
+      auto w = std::make_shared<ModelWeights>(s.weights ? *s.weights : weights_seeded(s.parsed));
+      const std::string& token = app->geo_drag_key ? t.key_tokens[size_t(app->geo_drag)] : t.tokens[size_t(app->geo_drag)];
+      std::vector<int> ids;
+      std::string error;
+      if (weights_token_ids(*w, {token}, &ids, &error)) {
+        w->embedding.row(ids[0]) += embedding_delta(s, *w, s.sel.head, app->geo_drag_key, app->geo_drag, delta).transpose();
+        app_state_set_weights(&s, std::move(w), &error);
+      }
+    }
+  }
+  if (ImGui::IsItemDeactivated() && app->geo_drag >= 0) {
+    app->geo_drag = -1;
+    app_state_end_gesture(&s);
+  }
+}
+
+}  // namespace attnplay
