@@ -31,12 +31,12 @@ MaskMat mask_build(const MaskSpec& spec, int n_q, int n_k) {
 }
 
 // [Positions] -----------------------------------------------------------------------------------------------
-void rope_apply(Mat* x, float base) {
+void rope_apply(Mat* x, float base, bool inverse) {
   const int n = int(x->rows()), d = int(x->cols());
   for (int i = 0; i < d / 2; ++i) {
     const double theta = std::pow(double(base), -2.0 * i / double(d));
     for (int p = 0; p < n; ++p) {
-      const double a = double(p) * theta, c = std::cos(a), s = std::sin(a);
+      const double a = double(p) * theta * (inverse ? -1.0 : 1.0), c = std::cos(a), s = std::sin(a);
       const double x0 = (*x)(p, 2 * i), x1 = (*x)(p, 2 * i + 1);
       (*x)(p, 2 * i) = float(x0 * c - x1 * s);
       (*x)(p, 2 * i + 1) = float(x0 * s + x1 * c);

@@ -13,28 +13,6 @@ void linear_backward(const Mat& x, const Mat& w, const Mat& d_y, Mat* d_x, Mat* 
   if (d_b) *d_b += d_y.colwise().sum().transpose();
 }
 
-void layer_norm_forward_cached(const Mat& x, const Vec& gamma, const Vec& beta, float eps, Mat* y, LayerNormCache* cache) {
-  const int n = int(x.rows()), d = int(x.cols());
-  y->resize(n, d);
-  cache->xhat.resize(n, d);
-  cache->rstd.resize(n);
-  for (int i = 0; i < n; ++i) {
-    double mean = 0;
-    for (int c = 0; c < d; ++c) mean += x(i, c);
-    mean /= d;
-    double var = 0;
-    for (int c = 0; c < d; ++c) var += (x(i, c) - mean) * (x(i, c) - mean);
-    var /= d;  // biased, as nn.LayerNorm
-    const double inv = 1.0 / std::sqrt(var + double(eps));
-    cache->rstd[i] = float(inv);
-    for (int c = 0; c < d; ++c) {
-      const float xh = float((x(i, c) - mean) * inv);
-      cache->xhat(i, c) = xh;
-      (*y)(i, c) = xh * gamma[c] + beta[c];  // the same float arithmetic as layer_norm_forward
-    }
-  }
-}
-
 void layer_norm_backward(const LayerNormCache& cache, const Vec& gamma, const Mat& d_y, Mat* d_x, Vec* d_gamma, Vec* d_beta) {
   const int n = int(d_y.rows()), d = int(d_y.cols());
   d_x->resize(n, d);
@@ -92,19 +70,7 @@ void attention_backward(const Mat& q, const Mat& k, const Mat& v, const Mat& wei
   d_k->noalias() = (d_s.transpose() * q) * c;
 }
 
-void rope_backward(Mat* d_x, float base) {
-  // rope_apply turns each pair by +angle; its transpose turns the gradient by −angle.
-  const int n = int(d_x->rows()), d = int(d_x->cols());
-  for (int i = 0; i < d / 2; ++i) {
-    const double theta = std::pow(double(base), -2.0 * i / double(d));
-    for (int p = 0; p < n; ++p) {
-      const double a = double(p) * theta, cs = std::cos(a), sn = std::sin(a);
-      const double g0 = (*d_x)(p, 2 * i), g1 = (*d_x)(p, 2 * i + 1);
-      (*d_x)(p, 2 * i) = float(g0 * cs + g1 * sn);
-      (*d_x)(p, 2 * i + 1) = float(-g0 * sn + g1 * cs);
-    }
-  }
-}
+void rope_backward(Mat* d_x, float base) { rope_apply(d_x, base, true); }  // a rotation's transpose is its inverse
 
 double cross_entropy_forward_backward(const Mat& logits, const std::vector<int>& targets, int count, Mat* d_logits,
                                       int* correct) {

@@ -9,7 +9,7 @@
 //
 // Index
 //   [Linear]     linear_backward           y = x·Wᵀ + b
-//   [Norm]       LayerNormCache, layer_norm_forward_cached, layer_norm_backward
+//   [Norm]       layer_norm_backward       (its forward, layer_norm_forward_cached, is in layers.h)
 //   [Activation] activation_backward       relu, gelu (exact)
 //   [Attention]  attention_backward        one head, dot-product kinds: scale, temperature, mask, ALiBi
 //   [Positions]  rope_backward             the transpose of rope_apply (rotation by minus the angle)
@@ -27,12 +27,6 @@ namespace attnplay {
 void linear_backward(const Mat& x, const Mat& w, const Mat& d_y, Mat* d_x, Mat* d_w, Vec* d_b);
 
 // [Norm] ---------------------------------------------------------------------------------------------------
-struct LayerNormCache {
-  Mat xhat;   // [n, d] (x - mean) / sqrt(var + eps)
-  Vec rstd;   // [n] 1 / sqrt(var + eps)
-};
-// Same numbers as layer_norm_forward (statistics in double), keeping what the backward pass needs.
-void layer_norm_forward_cached(const Mat& x, const Vec& gamma, const Vec& beta, float eps, Mat* y, LayerNormCache* cache);
 // d_y [n, d] -> d_x [n, d]; d_gamma += Σ_rows d_y ⊙ xhat, d_beta += Σ_rows d_y.
 void layer_norm_backward(const LayerNormCache& cache, const Vec& gamma, const Mat& d_y, Mat* d_x, Vec* d_gamma, Vec* d_beta);
 

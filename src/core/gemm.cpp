@@ -69,7 +69,8 @@ void micro_kernel(int K, const float* A, int lda, const float* panel, float* C, 
 
 int gemm_vector_width() { return W; }
 
-void gemm_pack_b(int K, int N, const float* B, int ldb, GemmPacked* out) {
+// B(k, j) = B[k·sk + j·sj]: row-major B (sk = ldb, sj = 1) or its transpose (sk = 1, sj = ld).
+static void pack_strided(int K, int N, const float* B, size_t sk, size_t sj, GemmPacked* out) {
   out->K = K;
   out->N = N;
   out->panel = NR;
@@ -78,25 +79,14 @@ void gemm_pack_b(int K, int N, const float* B, int ldb, GemmPacked* out) {
   for (int p = 0; p < panels; ++p) {
     const int j0 = p * NR, cols = std::min(NR, N - j0);
     float* dst = out->data.data() + size_t(p) * K * NR;
-    for (int k = 0; k < K; ++k) std::memcpy(dst + size_t(k) * NR, B + size_t(k) * ldb + j0, size_t(cols) * sizeof(float));
+    for (int k = 0; k < K; ++k)
+      for (int j = 0; j < cols; ++j) dst[size_t(k) * NR + j] = B[size_t(k) * sk + size_t(j0 + j) * sj];
   }
 }
 
-void gemm_pack_bt(int K, int N, const float* Bt, int ld, GemmPacked* out) {
-  out->K = K;
-  out->N = N;
-  out->panel = NR;
-  const int panels = (N + NR - 1) / NR;
-  out->data.assign(size_t(panels) * K * NR, 0.0f);
-  for (int p = 0; p < panels; ++p) {
-    const int j0 = p * NR, cols = std::min(NR, N - j0);
-    float* dst = out->data.data() + size_t(p) * K * NR;
-    for (int j = 0; j < cols; ++j) {
-      const float* src = Bt + size_t(j0 + j) * ld;
-      for (int k = 0; k < K; ++k) dst[size_t(k) * NR + j] = src[k];
-    }
-  }
-}
+void gemm_pack_b(int K, int N, const float* B, int ldb, GemmPacked* out) { pack_strided(K, N, B, size_t(ldb), 1, out); }
+
+void gemm_pack_bt(int K, int N, const float* Bt, int ld, GemmPacked* out) { pack_strided(K, N, Bt, 1, size_t(ld), out); }
 
 void gemm_packed(int M, const float* A, int lda, const GemmPacked& B, float* C, int ldc, bool accumulate, int k_count,
                  int n_count) {
@@ -201,6 +191,8 @@ float vmax(const float* x, int n) {
   return m;
 }
 
+// In place; kept apart from vexp_shift_sum_to on purpose: forwarding to it (x, x) measured 1.7x slower in the model
+// benchmark at 2048 tokens (BM_ModelComputeTransformer).
 float vexp_shift_sum(float* x, int n, float shift) {
   const vf s = splat(shift);
   vf acc = vf{};

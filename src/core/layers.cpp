@@ -26,9 +26,13 @@ void linear_forward(const Mat& x, const Mat& w, const Vec& b, Mat* y) {
   linear_raw(x, w.data(), int(w.rows()), b.size() > 0 ? b.data() : nullptr, y);
 }
 
-void layer_norm_forward(const Mat& x, const Vec& gamma, const Vec& beta, float eps, Mat* y) {
+void layer_norm_forward_cached(const Mat& x, const Vec& gamma, const Vec& beta, float eps, Mat* y, LayerNormCache* cache) {
   const int n = int(x.rows()), d = int(x.cols());
   y->resize(n, d);
+  if (cache) {
+    cache->xhat.resize(n, d);
+    cache->rstd.resize(n);
+  }
   for (int i = 0; i < n; ++i) {
     double mean = 0;
     for (int c = 0; c < d; ++c) mean += x(i, c);
@@ -37,8 +41,17 @@ void layer_norm_forward(const Mat& x, const Vec& gamma, const Vec& beta, float e
     for (int c = 0; c < d; ++c) var += (x(i, c) - mean) * (x(i, c) - mean);
     var /= d;  // biased, as nn.LayerNorm
     const double inv = 1.0 / std::sqrt(var + double(eps));
-    for (int c = 0; c < d; ++c) (*y)(i, c) = float((x(i, c) - mean) * inv) * gamma[c] + beta[c];
+    if (cache) cache->rstd[i] = float(inv);
+    for (int c = 0; c < d; ++c) {
+      const float xh = float((x(i, c) - mean) * inv);
+      if (cache) cache->xhat(i, c) = xh;
+      (*y)(i, c) = xh * gamma[c] + beta[c];
+    }
   }
+}
+
+void layer_norm_forward(const Mat& x, const Vec& gamma, const Vec& beta, float eps, Mat* y) {
+  layer_norm_forward_cached(x, gamma, beta, eps, y, nullptr);
 }
 
 void activation_forward(ActivationKind kind, Mat* x) {

@@ -27,6 +27,12 @@ void linear_forward(const Mat& x, const Mat& w, const Vec& b, Mat* y);
 
 // [Norm] x [n, d], gamma [d], beta [d] -> y [n, d]; statistics in double (inputs near ±1e30 stay finite).
 void layer_norm_forward(const Mat& x, const Vec& gamma, const Vec& beta, float eps, Mat* y);
+struct LayerNormCache {
+  Mat xhat;   // [n, d] (x - mean) / sqrt(var + eps)
+  Vec rstd;   // [n] 1 / sqrt(var + eps)
+};
+// The same, keeping what layer_norm_backward (backward.h) needs; cache may be nullptr.
+void layer_norm_forward_cached(const Mat& x, const Vec& gamma, const Vec& beta, float eps, Mat* y, LayerNormCache* cache);
 
 // [Activation] in place on x [any shape].
 void activation_forward(ActivationKind kind, Mat* x);

@@ -322,6 +322,16 @@ const char* app_state_error_for(const AppState& s, const char* field) {
 
 std::string app_state_result_json(const AppState& s) { return model_result_json(s.trace); }
 
+// The selection made valid for the current trace (after it changed without a recompute).
+static void clamp_selection(AppState* s) {
+  const int layers = int(s->trace.layers.size()), heads = int(s->trace.layers[0].heads.size());
+  s->sel.layer = std::min(std::max(s->sel.layer, 0), layers - 1);
+  s->sel.head = std::min(std::max(s->sel.head, 0), heads - 1);
+  s->sel.query = std::min(std::max(s->sel.query, 0), int(s->trace.tokens.size()) - 1);
+  s->sel.key = std::min(std::max(s->sel.key, 0), int(s->trace.key_tokens.size()) - 1);
+  if (int(s->sel.heads_shown.size()) != heads) s->sel.heads_shown.assign(size_t(heads), true);
+}
+
 static void ab_swap(AppState* s) {
   AbSide& o = s->ab.other;
   std::swap(s->config, o.config);
@@ -336,12 +346,7 @@ static void ab_swap(AppState* s) {
   s->preset_id.clear();
   s->changed = true;
   ++s->generation;
-  const int layers = int(s->trace.layers.size()), heads = int(s->trace.layers[0].heads.size());
-  s->sel.layer = std::min(std::max(s->sel.layer, 0), layers - 1);
-  s->sel.head = std::min(std::max(s->sel.head, 0), heads - 1);
-  s->sel.query = std::min(std::max(s->sel.query, 0), int(s->trace.tokens.size()) - 1);
-  s->sel.key = std::min(std::max(s->sel.key, 0), int(s->trace.key_tokens.size()) - 1);
-  if (int(s->sel.heads_shown.size()) != heads) s->sel.heads_shown.assign(size_t(heads), true);
+  clamp_selection(s);
 }
 
 void app_state_ab_start(AppState* s) {
@@ -381,13 +386,8 @@ void app_state_show_imported(AppState* s, Trace trace, const std::string& name) 
   s->compare.clear();
   s->preset_id.clear();
   ++s->generation;
-  const int layers = int(s->trace.layers.size()), heads = int(s->trace.layers[0].heads.size());
-  s->sel.layer = std::min(std::max(s->sel.layer, 0), layers - 1);
-  s->sel.head = std::min(std::max(s->sel.head, 0), heads - 1);
-  s->sel.query = std::min(std::max(s->sel.query, 0), int(s->trace.tokens.size()) - 1);
-  s->sel.key = std::min(std::max(s->sel.key, 0), int(s->trace.key_tokens.size()) - 1);
+  clamp_selection(s);
   s->sel.hover_query = s->sel.hover_key = -1;
-  if (int(s->sel.heads_shown.size()) != heads) s->sel.heads_shown.assign(size_t(heads), true);
   s->stale = false;
   s->error.clear();
 }
