@@ -65,9 +65,40 @@ void attention_backward(const Mat& q, const Mat& k, const Mat& v, const Mat& wei
     const double dot = double((d_p.row(i).array() * weights.row(i).array()).sum());
     d_s.row(i) = (weights.row(i).array() * (d_p.row(i).array() - float(dot))).matrix();
   }
-  // S = c·q·kᵀ (+ constants): d_q = c·d_S·k, d_k = c·d_Sᵀ·q
-  d_q->noalias() = (d_s * k) * c;
-  d_k->noalias() = (d_s.transpose() * q) * c;
+  switch (params.kind) {
+    case ATTENTION_KIND_SCALED_DOT:
+    case ATTENTION_KIND_DOT:  // S = c·q·kᵀ (+ constants): d_q = c·d_S·k, d_k = c·d_Sᵀ·q
+      d_q->noalias() = (d_s * k) * c;
+      d_k->noalias() = (d_s.transpose() * q) * c;
+      break;
+    case ATTENTION_KIND_GENERAL: {  // S = c·(q·W)·kᵀ: d_q = c·d_S·k·Wᵀ, d_k = c·d_Sᵀ·(q·W)
+      const Mat& w = *params.w_general;
+      d_q->noalias() = ((d_s * k) * w.transpose()) * c;
+      d_k->noalias() = (d_s.transpose() * (q * w)) * c;
+      break;
+    }
+    case ATTENTION_KIND_ADDITIVE: {  // S_ij = v_a·tanh(W q_i + U k_j) / temperature
+      const Mat& w = *params.w_additive;
+      const Mat& u = *params.u_additive;
+      const Vec& va = *params.v_additive;
+      const Mat a = q * w.transpose(), b = k * u.transpose();  // [n_q, d_a], [n_k, d_a]
+      Mat da = Mat::Zero(a.rows(), a.cols()), db = Mat::Zero(b.rows(), b.cols());
+      const float inv_t = 1.0f / params.temperature;
+      Eigen::RowVectorXf h(a.cols());
+      for (int i = 0; i < a.rows(); ++i)
+        for (int j = 0; j < b.rows(); ++j) {
+          const float g = d_s(i, j) * inv_t;
+          if (g == 0.0f) continue;
+          h = (a.row(i) + b.row(j)).array().tanh();
+          const Eigen::RowVectorXf pre = (g * va.transpose().array() * (1.0f - h.array().square())).matrix();
+          da.row(i) += pre;
+          db.row(j) += pre;
+        }
+      d_q->noalias() = da * w;
+      d_k->noalias() = db * u;
+      break;
+    }
+  }
 }
 
 void rope_backward(Mat* d_x, float base) { rope_apply(d_x, base, true); }  // a rotation's transpose is its inverse

@@ -34,10 +34,11 @@ void layer_norm_backward(const LayerNormCache& cache, const Vec& gamma, const Ma
 void activation_backward(ActivationKind kind, const Mat& pre, const Mat& d_y, Mat* d_x);
 
 // [Attention] ----------------------------------------------------------------------------------------------
-// One head of a dot-product kind: scores = (q·kᵀ)·c − slope·|i − j|/temperature (c = 1/(scale_divisor·temperature)
-// for scaled_dot, 1/temperature for dot), masked cells −inf, weights = softmax rows (0 for a fully masked row),
-// out = weights·v. Inputs: q [n_q, d_k], k [n_k, d_k], v [n_k, d_v], the forward weights [n_q, n_k] and d_out
-// [n_q, d_v] -> d_q [n_q, d_k], d_k [n_k, d_k], d_v [n_k, d_v] (written). ALiBi's slope has no gradient.
+// One head of any kind (attention.h's scores, scale, temperature, mask and ALiBi), weights = softmax rows (0 for a
+// fully masked row), out = weights·v. Inputs: q [n_q, d_k], k [n_k, d_k], v [n_k, d_v], the forward weights
+// [n_q, n_k] and d_out [n_q, d_v] -> d_q [n_q, d_k], d_k [n_k, d_k], d_v [n_k, d_v] (written). The extra
+// parameters of kinds general (W) and additive (W, U, v_a) get no gradient: they are not in the weights file (SPEC
+// §5) and always come from the seed, so training leaves them as they are. ALiBi's slope has no gradient either.
 void attention_backward(const Mat& q, const Mat& k, const Mat& v, const Mat& weights, const AttentionParams& params,
                         const Mat& d_out, Mat* d_q, Mat* d_k, Mat* d_v);
 

@@ -85,9 +85,6 @@ bool train_check_config(const Config& c, std::string* error) {
     return false;
   };
   if (c.mode != MODEL_MODE_TRANSFORMER) return fail("train: mode must be \"transformer\" (training trains the tiny Transformer)");
-  if (c.kind != ATTENTION_KIND_SCALED_DOT && c.kind != ATTENTION_KIND_DOT)
-    return fail(std::string("train: attention.kind \"") + attention_kind_name(c.kind) +
-                "\" is not trainable here (its extra parameters are not in the weights file); use scaled_dot or dot");
   if (!c.mask.padding.empty() || !c.mask.cells.empty())
     return fail("train: attention.mask.padding and attention.mask.cells name positions of one text; training uses causal and window only");
   return true;
@@ -112,20 +109,25 @@ struct LayerCache {
   Mat pre_act, post_act;           // [n, d_ff]
 };
 
-AttentionParams params_of(const Config& c) {
+// The kernel parameters; general's W and additive's W, U, v_a are the model's (seeded, never trained).
+AttentionParams params_of(const Config& c, const ModelWeights& w) {
   AttentionParams p;
   p.kind = c.kind;
   p.scale_divisor = c.scale_divisor();
   p.temperature = c.temperature;
+  p.w_general = &w.general_w;
+  p.w_additive = &w.additive_w;
+  p.u_additive = &w.additive_u;
+  p.v_additive = &w.additive_v;
   return p;
 }
 
 // Self-attention of one layer with its cache. x [n, d] -> out [n, d].
-void mha_train_forward(const Config& c, const MhaWeights& w, const Mat& x, const MaskMat* mask, const std::vector<float>& alibi,
+void mha_train_forward(const Config& c, const ModelWeights& mw, const MhaWeights& w, const Mat& x, const MaskMat* mask, const std::vector<float>& alibi,
                        LayerCache* lc, Mat* out) {
   const int H = w.heads, KV = w.kv_heads > 0 ? w.kv_heads : H, d_k = w.d_k, d_v = w.d_v, group = H / KV;
   const Mat proj = (x * w.in_proj_w.transpose()).rowwise() + w.in_proj_b.transpose();  // [n, H·d_k + KV·(d_k + d_v)]
-  const AttentionParams base = params_of(c);
+  const AttentionParams base = params_of(c, mw);
   lc->heads.resize(size_t(H));
   lc->concat.resize(x.rows(), H * d_v);
   for (int h = 0; h < H; ++h) {
@@ -150,13 +152,13 @@ void mha_train_forward(const Config& c, const MhaWeights& w, const Mat& x, const
 }
 
 // d_out [n, d] -> d_x [n, d] (written), parameter gradients accumulated into g.
-void mha_train_backward(const Config& c, const MhaWeights& w, const Mat& x, const LayerCache& lc, const Mat& d_out,
+void mha_train_backward(const Config& c, const ModelWeights& mw, const MhaWeights& w, const Mat& x, const LayerCache& lc, const Mat& d_out,
                         MhaWeights* g, Mat* d_x) {
   const int H = w.heads, KV = w.kv_heads > 0 ? w.kv_heads : H, d_k = w.d_k, d_v = w.d_v, group = H / KV;
   Mat d_concat;
   linear_backward(lc.concat, w.out_proj_w, d_out, &d_concat, &g->out_proj_w, &g->out_proj_b);
   Mat d_proj = Mat::Zero(x.rows(), w.in_proj_w.rows());
-  const AttentionParams base = params_of(c);
+  const AttentionParams base = params_of(c, mw);
   for (int h = 0; h < H; ++h) {
     const int gi = h / group;
     const HeadCache& hc = lc.heads[size_t(h)];
@@ -175,19 +177,19 @@ void mha_train_backward(const Config& c, const MhaWeights& w, const Mat& x, cons
   linear_backward(x, w.in_proj_w, d_proj, d_x, &g->in_proj_w, &g->in_proj_b);
 }
 
-void layer_train_forward(const Config& c, const LayerWeights& lw, const MaskMat* mask, const std::vector<float>& alibi,
+void layer_train_forward(const Config& c, const ModelWeights& mw, const LayerWeights& lw, const MaskMat* mask, const std::vector<float>& alibi,
                          LayerCache* lc, Mat* x) {
   constexpr float eps = 1e-5f;
   lc->x_in = *x;
   Mat sa, y, ff;
   if (c.norm_first) {  // x = x + SA(LN1(x)); x = x + FF(LN2(x))
     layer_norm_forward_cached(lc->x_in, lw.norm1_w, lw.norm1_b, eps, &lc->attn_in, &lc->ln1);
-    mha_train_forward(c, lw.self_attn, lc->attn_in, mask, alibi, lc, &sa);
+    mha_train_forward(c, mw, lw.self_attn, lc->attn_in, mask, alibi, lc, &sa);
     lc->x1 = lc->x_in + sa;
     layer_norm_forward_cached(lc->x1, lw.norm2_w, lw.norm2_b, eps, &lc->ffn_in, &lc->ln2);
   } else {  // x = LN1(x + SA(x)); x = LN2(x + FF(x))
     lc->attn_in = lc->x_in;
-    mha_train_forward(c, lw.self_attn, lc->attn_in, mask, alibi, lc, &sa);
+    mha_train_forward(c, mw, lw.self_attn, lc->attn_in, mask, alibi, lc, &sa);
     layer_norm_forward_cached(lc->x_in + sa, lw.norm1_w, lw.norm1_b, eps, &lc->x1, &lc->ln1);
     lc->ffn_in = lc->x1;
   }
@@ -204,7 +206,7 @@ void layer_train_forward(const Config& c, const LayerWeights& lw, const MaskMat*
 }
 
 // d_x: gradient of the layer's output -> of its input.
-void layer_train_backward(const Config& c, const LayerWeights& lw, const LayerCache& lc, LayerWeights* g, Mat* d_x) {
+void layer_train_backward(const Config& c, const ModelWeights& mw, const LayerWeights& lw, const LayerCache& lc, LayerWeights* g, Mat* d_x) {
   Mat d_ff = *d_x, d_x1, d_f, d_a, d_ffn_in, d_attn_in, d_sa;
   if (!c.norm_first) {
     Mat d_h2;
@@ -222,7 +224,7 @@ void layer_train_backward(const Config& c, const LayerWeights& lw, const LayerCa
     layer_norm_backward(lc.ln2, lw.norm2_w, d_ffn_in, &d_ln2, &g->norm2_w, &g->norm2_b);
     d_x1 += d_ln2;
     // x1 = x_in + SA(LN1(x_in))
-    mha_train_backward(c, lw.self_attn, lc.attn_in, lc, d_x1, &g->self_attn, &d_attn_in);
+    mha_train_backward(c, mw, lw.self_attn, lc.attn_in, lc, d_x1, &g->self_attn, &d_attn_in);
     Mat d_ln1;
     layer_norm_backward(lc.ln1, lw.norm1_w, d_attn_in, &d_ln1, &g->norm1_w, &g->norm1_b);
     *d_x = d_x1 + d_ln1;
@@ -231,7 +233,7 @@ void layer_train_backward(const Config& c, const LayerWeights& lw, const LayerCa
     // x1 = LN1(x_in + SA(x_in))
     Mat d_h1;
     layer_norm_backward(lc.ln1, lw.norm1_w, d_x1, &d_h1, &g->norm1_w, &g->norm1_b);
-    mha_train_backward(c, lw.self_attn, lc.attn_in, lc, d_h1, &g->self_attn, &d_attn_in);
+    mha_train_backward(c, mw, lw.self_attn, lc.attn_in, lc, d_h1, &g->self_attn, &d_attn_in);
     *d_x = d_h1 + d_attn_in;
   }
 }
@@ -294,13 +296,13 @@ TrainResult train_loss_and_grads(const Config& c, const ModelWeights& w, const T
     if (c.positional == POSITIONAL_KIND_SINUSOIDAL) x += model_positions(n, c.d_model);
     if (c.positional == POSITIONAL_KIND_LEARNED) x += w.pos_embedding.topRows(n);
     std::vector<LayerCache> caches(w.layers.size());
-    for (size_t l = 0; l < w.layers.size(); ++l) layer_train_forward(c, w.layers[l], has_mask ? &mask : nullptr, alibi, &caches[l], &x);
+    for (size_t l = 0; l < w.layers.size(); ++l) layer_train_forward(c, w, w.layers[l], has_mask ? &mask : nullptr, alibi, &caches[l], &x);
     const Mat logits = (x * w.fc_out_w.transpose()).rowwise() + w.fc_out_b.transpose();
     // Backward.
     Mat d_logits, d_x;
     loss += cross_entropy_forward_backward(logits, batch.targets[s], r.counted, &d_logits, &correct);
     linear_backward(x, w.fc_out_w, d_logits, &d_x, &grads->fc_out_w, &grads->fc_out_b);
-    for (size_t l = w.layers.size(); l-- > 0;) layer_train_backward(c, w.layers[l], caches[l], &grads->layers[l], &d_x);
+    for (size_t l = w.layers.size(); l-- > 0;) layer_train_backward(c, w, w.layers[l], caches[l], &grads->layers[l], &d_x);
     for (int p = 0; p < n; ++p) {
       grads->embedding.row(ids[size_t(p)]) += d_x.row(p);
       if (c.positional == POSITIONAL_KIND_LEARNED) grads->pos_embedding.row(p) += d_x.row(p);

@@ -48,8 +48,8 @@ struct TrainBatch {
 TrainBatch train_task_batch(TrainTask task, int length, int vocab, int batch, Rng* rng);
 std::vector<std::string> train_task_vocab(int vocab);                          // "0" .. "vocab-1"
 
-// [Check] mode "transformer", kinds scaled_dot / dot (general and additive keep parameters outside the weights file),
-// masks causal / window only (padding and cells name positions of one text).
+// [Check] mode "transformer"; masks causal / window only (padding and cells name positions of one text). Every kind
+// trains; general's W and additive's W, U, v_a stay as seeded (they are not in the weights file).
 bool train_check_config(const Config& c, std::string* error);
 
 // [Gradients] ----------------------------------------------------------------------------------------------

@@ -73,7 +73,6 @@ bool train_begin(App* app) {
   c["tokenizer"] = "whitespace";
   for (const char* k : {"tokens", "key_text", "key_tokens", "inputs"}) c.erase(k);
   json& a = c["attention"];
-  if (a.value("kind", std::string("scaled_dot")) != "dot") a["kind"] = "scaled_dot";
   a["mask"] = {{"causal", train_task_causal(TrainTask(t.task))}, {"window", nullptr}, {"padding", json::array()}, {"cells", json::array()}};
   if (!ui_edit(app, c)) {
     notice(app, S_TRAIN_STOPPED, s.error);

@@ -89,9 +89,19 @@ describe('attnplay train', () => {
     });
   }
 
+  test('kinds general and additive train too (their W, U, v_a stay as seeded)', () => {
+    for (const kind of ['general', 'additive']) {
+      const cfg = write(`${kind}.json`, { mode: 'transformer', d_model: 16, heads: 2, attention: { kind }, transformer: { layers: 1, d_ff: 32 } });
+      const out = path.join(dir, `${kind}.safetensors`);
+      const r = runCli(['train', cfg, '--task', 'copy', '--length', '5', '--vocab', '6', '--steps', '60', '--lr', '1e-2', '-o', out]);
+      assert.equal(r.status, 0, r.stderr);
+      const ls = lines(r.stdout);
+      assert.ok(ls.at(-1).loss < ls[0].loss / 3, `${kind}: loss ${ls[0].loss} -> ${ls.at(-1).loss}`);
+    }
+  });
+
   const badConfigs = [
     ['attention mode', { mode: 'attention' }, 'train: mode must be "transformer"'],
-    ['additive kind', { mode: 'transformer', attention: { kind: 'additive' } }, 'train: attention.kind "additive" is not trainable'],
     ['padding', { mode: 'transformer', attention: { mask: { padding: [0] } } }, 'train: attention.mask.padding and attention.mask.cells'],
   ];
   for (const [name, cfg, message] of badConfigs) {

@@ -117,8 +117,11 @@ TEST(Backward, AttentionMatchesFiniteDifferences) {
     int window;
     float temperature, slope;
   };
+  const Mat wg = rnd(4, 4, 20, 0.7f), wa = rnd(5, 4, 21), ua = rnd(5, 4, 22);
+  const Vec va = rnd(5, 1, 23);
   for (const Case& cs : {Case{ATTENTION_KIND_SCALED_DOT, false, -1, 1.0f, 0.0f}, Case{ATTENTION_KIND_SCALED_DOT, true, -1, 0.7f, 0.25f},
-                         Case{ATTENTION_KIND_DOT, false, 1, 1.5f, 0.0f}}) {
+                         Case{ATTENTION_KIND_DOT, false, 1, 1.5f, 0.0f}, Case{ATTENTION_KIND_GENERAL, true, -1, 0.8f, 0.0f},
+                         Case{ATTENTION_KIND_ADDITIVE, false, 2, 0.6f, 0.125f}}) {
     SCOPED_TRACE("kind=" + std::to_string(cs.kind) + " causal=" + std::to_string(cs.causal) + " window=" +
                  std::to_string(cs.window) + " temperature=" + std::to_string(cs.temperature) + " slope=" + std::to_string(cs.slope));
     Mat q = rnd(5, 4, 11), k = rnd(6, 4, 12), v = rnd(6, 3, 13);
@@ -129,6 +132,10 @@ TEST(Backward, AttentionMatchesFiniteDifferences) {
     p.scale_divisor = 2.0f;
     p.temperature = cs.temperature;
     p.alibi_slope = cs.slope;
+    p.w_general = &wg;
+    p.w_additive = &wa;
+    p.u_additive = &ua;
+    p.v_additive = &va;
     MaskSpec spec;
     spec.causal = cs.causal;
     spec.window = cs.window;
@@ -194,7 +201,9 @@ TEST(Backward, WholeModelMatchesFiniteDifferences) {
       R"({"mode": "transformer", "d_model": 8, "heads": 2, "transformer": {"layers": 2, "d_ff": 12, "activation": "gelu"}, "attention": {"mask": {"causal": true}}})",
       R"({"mode": "transformer", "d_model": 8, "heads": 2, "transformer": {"layers": 1, "d_ff": 12, "norm_first": true, "activation": "gelu", "positional": "learned"}, "attention": {"temperature": 0.8}})",
       R"({"mode": "transformer", "d_model": 8, "heads": 4, "kv_heads": 2, "transformer": {"layers": 1, "d_ff": 8, "positional": "rope", "activation": "gelu"}, "attention": {"kind": "dot", "mask": {"window": 2}}})",
-      R"({"mode": "transformer", "d_model": 8, "heads": 2, "kv_heads": 1, "transformer": {"layers": 1, "d_ff": 8, "positional": "alibi", "norm_first": true, "activation": "gelu"}})"};
+      R"({"mode": "transformer", "d_model": 8, "heads": 2, "kv_heads": 1, "transformer": {"layers": 1, "d_ff": 8, "positional": "alibi", "norm_first": true, "activation": "gelu"}})",
+      R"({"mode": "transformer", "d_model": 8, "heads": 2, "transformer": {"layers": 1, "d_ff": 8, "activation": "gelu"}, "attention": {"kind": "general", "mask": {"causal": true}}})",
+      R"({"mode": "transformer", "d_model": 8, "heads": 2, "transformer": {"layers": 1, "d_ff": 8, "activation": "gelu"}, "attention": {"kind": "additive", "temperature": 0.7}})"};
   for (const char* cfg : configs) {
     SCOPED_TRACE(cfg);
     Config c;
@@ -301,7 +310,7 @@ bool load_weights(const std::string& file, const Config& c, ModelWeights* w, std
 
 TEST(Train, MatchesPyTorchAutogradAndOptimisers) {
   const nlohmann::json index = nlohmann::json::parse(read_bytes(std::string(ATTNPLAY_FIXTURES_DIR) + "/golden/train_index.json"));
-  ASSERT_GE(index["cases"].size(), 4u);
+  ASSERT_GE(index["cases"].size(), 6u);
   for (const auto& tc : index["cases"]) {
     const std::string name = tc["name"];
     SCOPED_TRACE(name);
@@ -312,6 +321,23 @@ TEST(Train, MatchesPyTorchAutogradAndOptimisers) {
     ModelWeights start, expected;
     ASSERT_TRUE(load_weights(tc["start"], c, &start, &error)) << error;
     ASSERT_TRUE(load_weights(tc["final"], c, &expected, &error)) << error;
+    if (tc.contains("extra")) {  // general's W / additive's W, U, v_a: fixed values (never trained, never in the file)
+      auto mat = [](const nlohmann::json& j) {
+        const auto rows = j.get<std::vector<std::vector<float>>>();
+        Mat m(int(rows.size()), int(rows[0].size()));
+        for (int i = 0; i < m.rows(); ++i)
+          for (int k = 0; k < m.cols(); ++k) m(i, k) = rows[size_t(i)][size_t(k)];
+        return m;
+      };
+      const auto& e = tc["extra"];
+      if (c.kind == ATTENTION_KIND_GENERAL) start.general_w = mat(e["W"]);
+      if (c.kind == ATTENTION_KIND_ADDITIVE) {
+        start.additive_w = mat(e["W"]);
+        start.additive_u = mat(e["U"]);
+        const auto va = e["v_a"].get<std::vector<float>>();
+        start.additive_v = Eigen::Map<const Vec>(va.data(), Eigen::Index(va.size()));
+      }
+    }
     TrainBatch batch;
     batch.inputs = tc["inputs"].get<std::vector<std::vector<int>>>();
     batch.targets = tc["targets"].get<std::vector<std::vector<int>>>();
