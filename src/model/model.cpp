@@ -34,7 +34,7 @@ static Mat embed(const Config& c, const ModelWeights& w, const std::vector<int>&
   return x;
 }
 
-static AttentionParams params_for(const Config& c, const ModelWeights& w) {
+AttentionParams model_attention_params(const Config& c, const ModelWeights& w) {
   AttentionParams p;
   p.kind = c.kind;
   p.scale_divisor = c.scale_divisor();
@@ -147,7 +147,7 @@ bool model_compute(const Config& c, const ModelWeights* loaded, Trace* out, std:
     if (c.inputs.has_w) (c.kind == ATTENTION_KIND_GENERAL ? extra.general_w : extra.additive_w) = c.inputs.w;
     if (c.inputs.has_u) extra.additive_u = c.inputs.u;
     if (c.inputs.has_v_a) extra.additive_v = c.inputs.v_a;
-    const AttentionParams p = params_for(c, extra);
+    const AttentionParams p = model_attention_params(c, extra);
     keep_params(extra);
     LayerTrace lt;
     lt.heads.resize(size_t(c.heads));
@@ -187,7 +187,7 @@ bool model_compute(const Config& c, const ModelWeights* loaded, Trace* out, std:
         return false;
       }
     }
-    const AttentionParams p = params_for(c, w);
+    const AttentionParams p = model_attention_params(c, w);
     keep_params(w);
     Mat x = embed(c, w, ids);
     t.x = x;

@@ -59,6 +59,8 @@ struct Trace {
 
 // [Forward] -----------------------------------------------------------------------------------------------
 Mat  model_positions(int n, int d_model);   // -> [n, d_model]: PE[p, 2i] = sin(p / 10000^(2i/d)), PE[p, 2i+1] = cos(..)
+// The kernel parameters of a config; general's W and additive's W, U, v_a point into w (valid while w lives).
+AttentionParams model_attention_params(const Config& c, const ModelWeights& w);
 
 // weights: a loaded file (checked against the config by weights_from_safetensors) or nullptr for seeded weights.
 bool model_compute(const Config& c, const ModelWeights* weights, Trace* out, std::string* error,

@@ -109,25 +109,12 @@ struct LayerCache {
   Mat pre_act, post_act;           // [n, d_ff]
 };
 
-// The kernel parameters; general's W and additive's W, U, v_a are the model's (seeded, never trained).
-AttentionParams params_of(const Config& c, const ModelWeights& w) {
-  AttentionParams p;
-  p.kind = c.kind;
-  p.scale_divisor = c.scale_divisor();
-  p.temperature = c.temperature;
-  p.w_general = &w.general_w;
-  p.w_additive = &w.additive_w;
-  p.u_additive = &w.additive_u;
-  p.v_additive = &w.additive_v;
-  return p;
-}
-
 // Self-attention of one layer with its cache. x [n, d] -> out [n, d].
 void mha_train_forward(const Config& c, const ModelWeights& mw, const MhaWeights& w, const Mat& x, const MaskMat* mask, const std::vector<float>& alibi,
                        LayerCache* lc, Mat* out) {
   const int H = w.heads, KV = w.kv_heads > 0 ? w.kv_heads : H, d_k = w.d_k, d_v = w.d_v, group = H / KV;
   const Mat proj = (x * w.in_proj_w.transpose()).rowwise() + w.in_proj_b.transpose();  // [n, H·d_k + KV·(d_k + d_v)]
-  const AttentionParams base = params_of(c, mw);
+  const AttentionParams base = model_attention_params(c, mw);
   lc->heads.resize(size_t(H));
   lc->concat.resize(x.rows(), H * d_v);
   for (int h = 0; h < H; ++h) {
@@ -158,7 +145,7 @@ void mha_train_backward(const Config& c, const ModelWeights& mw, const MhaWeight
   Mat d_concat;
   linear_backward(lc.concat, w.out_proj_w, d_out, &d_concat, &g->out_proj_w, &g->out_proj_b);
   Mat d_proj = Mat::Zero(x.rows(), w.in_proj_w.rows());
-  const AttentionParams base = params_of(c, mw);
+  const AttentionParams base = model_attention_params(c, mw);
   for (int h = 0; h < H; ++h) {
     const int gi = h / group;
     const HeadCache& hc = lc.heads[size_t(h)];
