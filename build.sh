@@ -146,12 +146,25 @@ sys.stdout.write("".join(out))' > "$chars"
     --no-hinting --desubroutinize --output-file="$FONT_FILE.tmp" 2>/dev/null || die "pyftsubset failed"
   mv "$FONT_FILE.tmp" "$FONT_FILE"
 }
+# The same face cut to Latin, Greek, punctuation, arrows, maths and box drawing: what an English page draws. The page
+# loads only this one at start and fetches the CJK cut when a glyph or lang=zh needs it (src/ui/app.cpp latin_covers).
+LATIN_FONT_FILE="$CACHE/fonts/attnplay-latin-$FONT_VERSION.ttf"
+make_latin_font() {
+  [ -s "$LATIN_FONT_FILE" ] && return 0
+  log "cutting the Latin font subset ($FONT_VERSION)"
+  mkdir -p "$CACHE/fonts"
+  pyftsubset /usr/share/fonts/truetype/wqy/wqy-microhei.ttc --font-number=0 \
+    --unicodes="U+0020-007E,U+00A0-024F,U+0370-03FF,U+1D00-1DBF,U+2000-209F,U+2190-22FF,U+2500-25FF" \
+    --no-hinting --desubroutinize --output-file="$LATIN_FONT_FILE.tmp" 2>/dev/null || die "pyftsubset (latin) failed"
+  mv "$LATIN_FONT_FILE.tmp" "$LATIN_FONT_FILE"
+}
 
-deps_native() { ensure_packages "${PKGS_NATIVE[@]}"; third_party_sources; make_font; }
+deps_native() { ensure_packages "${PKGS_NATIVE[@]}"; third_party_sources; make_font; make_latin_font; }
 deps_web() {
   ensure_packages "${PKGS_WEB[@]}" "${PKGS_NATIVE[@]}"
   third_party_sources
   make_font
+  make_latin_font
   build_sdl2_wasm
 }
 
@@ -159,7 +172,7 @@ deps_web() {
 # Builds
 # ---------------------------------------------------------------------------------------------------------
 cmake_common=(-G Ninja "-DCMAKE_BUILD_TYPE=$BUILD_TYPE" "-DATTNPLAY_IMGUI_DIR=$CACHE/imgui-$IMGUI_VERSION"
-              "-DATTNPLAY_FONT_FILE=$FONT_FILE")
+              "-DATTNPLAY_FONT_FILE=$FONT_FILE" "-DATTNPLAY_LATIN_FONT_FILE=$LATIN_FONT_FILE")
 
 build_native() {
   deps_native

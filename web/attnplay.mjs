@@ -15,10 +15,11 @@
 //
 // api: getConfig(), setConfig(partial) (deep merge; resolves with the result once drawn, rejects with an Error naming
 // the bad field and changes nothing), result(), on('change', fn) -> unsubscribe, highlight(query, key),
-// shareQuery(), layout(), stats(), importConfig(text, name), importFile(bytesOrText, name), ready.
+// shareQuery(), layout(), stats(), importConfig(text, name), importFile(bytesOrText, name), a11y(), setView(name), ready.
 
 const SIMD_PROBE = new Uint8Array([0, 97, 115, 109, 1, 0, 0, 0, 1, 5, 1, 96, 0, 1, 123, 3, 2, 1, 0, 10, 10, 1, 8, 0, 65, 0, 253, 15, 253, 98, 11]);
 let mounted = false;
+const VIEWS = ['attention', 'mask', 'heads', 'model', 'qkv', 'geometry'];  // AppView order
 
 export function hasWebGL2() {
   try {
@@ -61,6 +62,141 @@ function el(tag, style, attrs = {}) {
   return e;
 }
 
+// Pointers. A finger tells the app to treat taps as hover (they stay until the next tap). In an embed, the page
+// scrolls under a wheel turn or a swipe unless the app has something of its own there (a scrolling panel, a mask
+// to paint, a zoomed heatmap to pan): such events are kept from SDL, which would otherwise swallow them. Ctrl+wheel
+// and a two-finger pinch zoom the heatmap under them, as embedded maps do.
+function pointers(canvas, box, M, embed) {
+  const local = (x, y) => { const r = canvas.getBoundingClientRect(); return [x - r.left, y - r.top]; };
+  canvas.addEventListener('pointerdown', (e) => M._ap_app_pointer(e.pointerType === 'touch' ? 1 : 0), { capture: true });
+  box.addEventListener('wheel', (e) => {
+    const [x, y] = local(e.clientX, e.clientY);
+    if (e.ctrlKey) {  // a trackpad pinch arrives as Ctrl+wheel too
+      e.preventDefault();
+      e.stopPropagation();
+      M._ap_app_zoom(Math.pow(1.25, -Math.sign(e.deltaY) * Math.min(4, Math.abs(e.deltaY) / 50 || 1)), x, y);
+    } else if (embed && M._ap_app_wants_wheel(x, y) !== 1) {
+      e.stopPropagation();  // SDL never sees it: the browser scrolls the article
+    }
+  }, { capture: true, passive: false });
+  const pageTouches = new Set();  // touches that belong to the page (scrolling), not to the app
+  let pinch = null;
+  const spread = (t) => Math.hypot(t[0].clientX - t[1].clientX, t[0].clientY - t[1].clientY);
+  box.addEventListener('touchstart', (e) => {
+    if (e.touches.length >= 2) {
+      const t = e.touches;
+      pinch = { d: spread(t) };
+      e.preventDefault();
+      e.stopPropagation();
+      return;
+    }
+    const t = e.changedTouches[0];
+    const [x, y] = local(t.clientX, t.clientY);
+    if (embed && M._ap_app_wants_drag(x, y) !== 1) {
+      pageTouches.add(t.identifier);  // a tap still reaches the app as the browser's click
+      e.stopPropagation();
+    }
+  }, { capture: true, passive: false });
+  box.addEventListener('touchmove', (e) => {
+    if (pinch && e.touches.length >= 2) {
+      const t = e.touches;
+      const d = spread(t);
+      const [x, y] = local((t[0].clientX + t[1].clientX) / 2, (t[0].clientY + t[1].clientY) / 2);
+      if (pinch.d > 0 && d > 0) M._ap_app_zoom(d / pinch.d, x, y);
+      pinch.d = d;
+      e.preventDefault();
+      e.stopPropagation();
+      return;
+    }
+    if ([...e.changedTouches].some((t) => pageTouches.has(t.identifier))) e.stopPropagation();
+  }, { capture: true, passive: false });
+  const end = (e) => {
+    if (pinch) {  // SDL sees every end (it may have seen the first finger land before the second made a pinch)
+      if (e.touches.length < 2) pinch = null;
+      return;
+    }
+    let page = false;
+    for (const t of e.changedTouches) page = pageTouches.delete(t.identifier) || page;
+    if (page) e.stopPropagation();
+  };
+  box.addEventListener('touchend', end, { capture: true });
+  box.addEventListener('touchcancel', end, { capture: true });
+}
+
+// The DOM mirror for screen readers: a visually hidden region (aria-live polite) with a one-line summary of the
+// config, the focused head's weights as a table with token headers (a summary beyond 64 tokens) and the selected
+// cell's walkthrough. Built with textContent only: tokens are text, never markup.
+function a11yMirror(box, read) {
+  const root = el('section', { position: 'absolute', width: '1px', height: '1px', overflow: 'hidden', clipPath: 'inset(50%)',
+                               whiteSpace: 'nowrap', margin: '-1px', padding: '0', border: '0' },
+                  { 'aria-live': 'polite', 'aria-label': 'attention playground, as text', 'data-attnplay-mirror': '' });
+  box.appendChild(root);
+  let last = '';
+  let lastAt = 0;
+  return {
+    root,
+    update() {
+      const now = performance.now();
+      if (now - lastAt < 250) return;  // a few times a second is plenty for a reader
+      lastAt = now;
+      let data;
+      try { data = read(); } catch { return; }
+      if (!data || !data.summary) return;
+      const key = JSON.stringify(data);
+      if (key === last) return;
+      last = key;
+      root.replaceChildren();
+      const p = el('p', {}, { 'data-summary': '' });
+      p.textContent = data.summary;
+      root.appendChild(p);
+      const table = el('table', {});
+      const cap = el('caption', {});
+      cap.textContent = data.caption;
+      table.appendChild(cap);
+      if (data.weights) {
+        const head = el('tr', {});
+        head.appendChild(el('th', {}, { scope: 'col' }));
+        for (const c of data.cols) { const th = el('th', {}, { scope: 'col' }); th.textContent = c; head.appendChild(th); }
+        const thead = el('thead', {});
+        thead.appendChild(head);
+        table.appendChild(thead);
+        const tbody = el('tbody', {});
+        data.weights.forEach((row, i) => {
+          const tr = el('tr', {});
+          const th = el('th', {}, { scope: 'row' });
+          th.textContent = data.rows[i];
+          tr.appendChild(th);
+          for (const v of row) { const td = el('td', {}); td.textContent = v.toFixed(4); tr.appendChild(td); }
+          tbody.appendChild(tr);
+        });
+        table.appendChild(tbody);
+      } else {
+        const note = el('p', {});
+        note.textContent = data.large;
+        root.appendChild(note);
+        const tbody = el('tbody', {});
+        data.top.forEach(([k, v], i) => {
+          const tr = el('tr', {});
+          const th = el('th', {}, { scope: 'row' });
+          th.textContent = data.rows[i];
+          const td = el('td', {});
+          td.textContent = `${data.cols[k]} ${v.toFixed(4)}`;
+          tr.append(th, td);
+          tbody.appendChild(tr);
+        });
+        table.appendChild(tbody);
+      }
+      root.appendChild(table);
+      const walk = el('div', {}, { 'data-walkthrough': '' });
+      for (const line of data.walkthrough) { const q = el('p', {}); q.textContent = line; walk.appendChild(q); }
+      root.appendChild(walk);
+      const hint = el('p', {});
+      hint.textContent = data.hint;
+      root.appendChild(hint);
+    },
+  };
+}
+
 export async function mount(target, options = {}) {
   if (mounted) throw new Error('attnplay: one app per page; embed more figures with iframes of embed.html');
   if (!(target instanceof HTMLElement)) throw new Error('attnplay: mount() needs an element');
@@ -75,7 +211,7 @@ export async function mount(target, options = {}) {
     box = target.parentElement;
   } else {
     if (getComputedStyle(target).position === 'static') target.style.position = 'relative';
-    canvas = el('canvas', { display: 'block', width: '100%', height: '100%', outline: 'none' }, { tabindex: '-1', 'aria-label': 'attention playground' });
+    canvas = el('canvas', { display: 'block', width: '100%', height: '100%', outline: 'none' }, { tabindex: '0', 'aria-label': 'attention playground (a text description follows it)' });
     target.appendChild(canvas);
   }
   canvas.id = 'canvas';  // SDL2 and emscripten address the canvas by this id
@@ -87,6 +223,7 @@ export async function mount(target, options = {}) {
                              font: '16px system-ui, sans-serif' }, { role: 'status' });
   status.textContent = options.loadingText ?? 'Loading the attention playground…';
   const picker = el('input', { display: 'none' }, { type: 'file', accept: '.json,application/json,.safetensors,.npy,.npz' });
+  const mirror = a11yMirror(box, () => M && JSON.parse(call(() => M._ap_app_a11y())));
   box.append(ime, status, picker);
 
   const fatal = (message) => {
@@ -101,7 +238,10 @@ export async function mount(target, options = {}) {
   if (!hasWebGL2()) throw fatal('This browser or device has no WebGL2, which attnplay needs to draw. Try a current Chrome, Firefox, Edge or Safari, with hardware acceleration on.');
   if (!hasWasmSimd()) throw fatal('This browser does not support WebAssembly SIMD, which attnplay needs. Chrome 91+, Firefox 89+, Safari 16.4+ and Edge 91+ do.');
 
-  const fontBytes = fetch(new URL('fonts/attnplay-cjk.ttf', base)).then((r) => (r.ok ? r.arrayBuffer() : null)).catch(() => null);
+  // Fonts on demand: the Latin cut of the face comes with the app; the CJK cut (≈ 0.7 MB) only once a glyph in use,
+  // or lang=zh, needs it (until then such glyphs draw as placeholders, then redraw).
+  const fetchFont = (name) => fetch(new URL(`fonts/${name}`, base)).then((r) => (r.ok ? r.arrayBuffer() : null)).catch(() => null);
+  const latinBytes = fetchFont('attnplay-latin.ttf');
   if (typeof globalThis.attnplayAppModule !== 'function') await loadScript(new URL('attnplay-app.js', base).href);
 
   const pending = [];
@@ -164,6 +304,22 @@ export async function mount(target, options = {}) {
     forward(ime.value);
     ime.value = '';
   });
+  // A tap on a text box opens the on-screen keyboard: focus must be given inside the gesture (iOS, Android).
+  canvas.addEventListener('pointerup', (e) => {
+    if (e.pointerType !== 'touch' || !M) return;
+    const l = JSON.parse(call(() => M._ap_app_layout()));
+    const r = canvas.getBoundingClientRect();
+    const x = e.clientX - r.left, y = e.clientY - r.top;
+    for (const name of ['text_input', 'key_text_input', 'chip_editor']) {
+      const b = l[name];
+      if (b && x >= b[0] && y >= b[1] && x < b[0] + b[2] && y < b[1] + b[3]) {
+        ime.style.left = `${r.left + b[0]}px`;
+        ime.style.top = `${r.top + b[1]}px`;
+        ime.focus({ preventScroll: true });
+        return;
+      }
+    }
+  });
   ime.addEventListener('compositionend', (e) => {
     forward(e.data);
     ime.value = '';
@@ -186,10 +342,28 @@ export async function mount(target, options = {}) {
     }
   };
 
+  let cjkRequested = false;
+  const giveFont = (buf, setter) => {
+    const bytes = new Uint8Array(buf);
+    const p = M._malloc(bytes.length);
+    M.HEAPU8.set(bytes, p);
+    setter(p, bytes.length);  // the app copies it
+    M._free(p);
+  };
+  const requestCjk = () => {
+    cjkRequested = true;
+    fetchFont('attnplay-cjk.ttf').then((buf) => {
+      if (!buf) return console.warn('attnplay: the CJK font did not load; Chinese text will show as ?');
+      giveFont(buf, (p, n) => M._ap_app_set_font(p, n));
+    });
+  };
+
   function onFrameDrawn(frame) {
     lastFrame = frame;
     if (frame === 1 && !status.dataset.error) status.style.display = 'none';
     syncTextFocus();
+    if (!cjkRequested && M._ap_app_needs_cjk() === 1) requestCjk();
+    mirror.update();
     for (let i = pending.length - 1; i >= 0; i--) {
       if (pending[i].target <= frame) pending.splice(i, 1)[0].resolve(lazyResult());
     }
@@ -248,14 +422,11 @@ export async function mount(target, options = {}) {
     printErr: (t) => console.warn(t),
   });
 
-  fontBytes.then((buf) => {
-    if (!buf) return console.warn('attnplay: the CJK font did not load; Chinese text will show as ?');
-    const bytes = new Uint8Array(buf);
-    const p = M._malloc(bytes.length);
-    M.HEAPU8.set(bytes, p);
-    M._ap_app_set_font(p, bytes.length);  // the app copies it
-    M._free(p);
+  latinBytes.then((buf) => {
+    if (!buf) return console.warn('attnplay: the font did not load; the UI uses the built-in bitmap font');
+    giveFont(buf, (p, n) => M._ap_app_set_latin_font(p, n));
   });
+  pointers(canvas, box, M, !!options.embed);
 
   const api = {
     getConfig: () => JSON.parse(call(() => M._ap_app_config())),
@@ -295,6 +466,14 @@ export async function mount(target, options = {}) {
                                                            : importBytes(new Uint8Array(data), String(name))) === 1,
     layout: () => JSON.parse(call(() => M._ap_app_layout())),
     stats: () => JSON.parse(call(() => M._ap_app_stats())),
+    // What the DOM mirror holds: {summary, caption, rows, cols, weights | top, walkthrough, cell, layer, head}.
+    a11y: () => JSON.parse(call(() => M._ap_app_a11y())),
+    // Show one view: 'attention' | 'mask' | 'heads' | 'model' | 'qkv' | 'geometry' (as the URL's view=).
+    setView(name) {
+      const i = VIEWS.indexOf(name);
+      if (i < 0) throw new Error(`setView: view must be one of ${VIEWS.join(', ')} (got ${JSON.stringify(name)})`);
+      M._ap_app_set_view(i);
+    },
   };
   api.ready = Promise.resolve(api);
   return Object.freeze(api);

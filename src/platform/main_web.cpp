@@ -6,7 +6,14 @@
 //   ap_app_load_url(query, len)   apply URL state (?cfg=... or plain parameters); 1 ok, 0 refused
 //   ap_app_config / ap_app_result / ap_app_layout / ap_app_stats   JSON of the state, the result, widget rects, timings
 //   ap_app_take_changed()         1 once after each config change (drives on("change"))
-//   ap_app_set_font(bytes, len)   the CJK font, fetched by the page in parallel with the wasm
+//   ap_app_set_font(bytes, len)   the CJK font, fetched by the page once ap_app_needs_cjk() returns 1
+//   ap_app_set_latin_font(b, len) the Latin cut of the same face, fetched in parallel with the wasm
+//   ap_app_pointer(touch)         the last pointer was a finger (1) or a mouse/pen (0)
+//   ap_app_wants_drag(x, y) / ap_app_wants_wheel(x, y)  does a drag / the wheel at (x, y) belong to the app (else
+//                                 an embedding page scrolls)
+//   ap_app_zoom(factor, x, y)     pinch over a heatmap
+//   ap_app_set_view(v)            show view v (AppView)
+//   ap_app_a11y()                 the DOM mirror's content (summary, focused head's weights, walkthrough)
 //   ap_app_wants_text()           1 while a text box is active: the page then focuses its hidden <textarea>
 //   ap_app_add_text(utf8, len)    text committed there (IME composition, insertText): SDL2's emscripten backend
 //                                 only turns keypress into text, so CJK input would otherwise never arrive
@@ -194,6 +201,10 @@ EMSCRIPTEN_KEEPALIVE int ap_app_stats() {
                       {"lang", attnplay::i18n_lang_code(attnplay::Lang(g_web->app.lang))}, {"glyphs", g_web->app.glyphs.size()},
                       {"preset", s.preset_id}, {"readonly", g_web->app.page.readonly}, {"notices", g_web->app.link},
                       {"heap_bytes", emscripten_get_heap_size()}, {"lean", s.trace.lean},
+                      {"layout", attnplay::app_layout_name(g_web->app.layout_mode)}, {"clipped", g_web->app.clipped},
+                      {"touch", g_web->app.touch}, {"zoom", g_web->app.zoom.scale}, {"cjk_font", !g_web->app.cjk_font.empty()},
+                      {"sel", {{"query", s.sel.query}, {"key", s.sel.key}, {"layer", s.sel.layer}, {"head", s.sel.head},
+                               {"view", int(s.sel.view)}, {"hover_query", s.sel.hover_query}, {"hover_key", s.sel.hover_key}}},
                       {"train", {{"running", g_web->app.training.running}, {"step", g_web->app.training.state.step},
                                  {"loss", g_web->app.training.loss.empty() ? 0.0f : g_web->app.training.loss.back()},
                                  {"accuracy", g_web->app.training.accuracy.empty() ? 0.0f : g_web->app.training.accuracy.back()},
@@ -210,6 +221,20 @@ EMSCRIPTEN_KEEPALIVE int ap_app_take_changed() {
 EMSCRIPTEN_KEEPALIVE void ap_app_set_font(const uint8_t* data, int len) {
   attnplay::app_set_font(&g_web->app, data, size_t(len), "WenQuanYi Micro Hei (GB2312 subset)");
 }
+
+// The Latin cut of the font, fetched with the app; the CJK font is fetched only once ap_app_needs_cjk() says so.
+EMSCRIPTEN_KEEPALIVE void ap_app_set_latin_font(const uint8_t* data, int len) { attnplay::app_set_latin_font(&g_web->app, data, size_t(len)); }
+EMSCRIPTEN_KEEPALIVE int ap_app_needs_cjk() { return attnplay::app_needs_cjk(g_web->app) ? 1 : 0; }
+
+// Pointer and scrolling questions the page asks before a gesture (CSS px in the canvas):
+EMSCRIPTEN_KEEPALIVE void ap_app_pointer(int touch) { g_web->app.touch = touch != 0; }  // the last pointer was a finger
+EMSCRIPTEN_KEEPALIVE int ap_app_wants_drag(float x, float y) { return attnplay::app_wants_drag(g_web->app, x, y) ? 1 : 0; }
+EMSCRIPTEN_KEEPALIVE int ap_app_wants_wheel(float x, float y) { return attnplay::app_wants_wheel(g_web->app, x, y) ? 1 : 0; }
+EMSCRIPTEN_KEEPALIVE void ap_app_zoom(float factor, float x, float y) { attnplay::app_zoom_at(&g_web->app, factor, x, y); }
+EMSCRIPTEN_KEEPALIVE void ap_app_set_view(int view) {  // an author's page (or a test) switching the shown view
+  if (view >= 0 && view < attnplay::APP_VIEW_COUNT) g_web->app.state.sel.view = attnplay::AppView(view);
+}
+EMSCRIPTEN_KEEPALIVE int ap_app_a11y() { return answer(true, attnplay::app_a11y_json(&g_web->app)); }
 
 EMSCRIPTEN_KEEPALIVE int ap_app_wants_text() { return ImGui::GetCurrentContext() && ImGui::GetIO().WantTextInput ? 1 : 0; }
 

@@ -13,15 +13,20 @@
 #include "ui/share.h"
 
 #include <algorithm>
+#include <imgui_internal.h>
 #include <imgui_stdlib.h>
 
 #include <chrono>
+#include <cmath>
 #include <cstdio>
 #include <cstring>
 #include <cstdlib>
 #include <fstream>
 
 namespace attnplay {
+
+static const char* kZhMenuLabel = "中文（简体）";
+static bool g_view_menu_open = false;  // the View menu's Chinese item needs the CJK glyphs while the menu is open
 
 void app_init(App* app, const nlohmann::json& config, std::string* error) {
   ImGuiIO& io = ImGui::GetIO();
@@ -37,6 +42,25 @@ void app_set_font(App* app, const uint8_t* data, size_t size, const std::string&
   app->cjk_font.assign(data, data + size);
   app->font_name = name;
   app->fonts_dirty = true;
+}
+
+void app_set_latin_font(App* app, const uint8_t* data, size_t size) {
+  app->latin_font.assign(data, data + size);
+  app->fonts_dirty = true;
+}
+
+// What the Latin font (build.sh's latin cut) covers; everything else waits for the CJK font.
+static bool latin_covers(uint32_t cp) {
+  return cp < 0x0250 || (cp >= 0x0370 && cp <= 0x03FF) || (cp >= 0x1D00 && cp <= 0x1DBF) || (cp >= 0x2000 && cp <= 0x206F) ||
+         (cp >= 0x2070 && cp <= 0x209F) || (cp >= 0x2190 && cp <= 0x22FF) || (cp >= 0x2500 && cp <= 0x25FF);
+}
+
+bool app_needs_cjk(const App& app) {
+  if (!app.cjk_font.empty()) return false;
+  if (app.lang != LANG_EN) return true;
+  for (uint32_t cp : app.glyphs)
+    if (!latin_covers(cp)) return true;
+  return false;
 }
 
 void app_record(App* app, const std::string& name) {
@@ -113,7 +137,9 @@ std::string app_layout_json(const App& app) {
 // stays small however large the font.
 static bool collect_glyphs(App* app) {
   const AppState& s = app->state;
-  if (app->glyphs_generation == s.generation && !s.changed && app->glyphs_lang == app->lang && app->notices.empty()) return false;
+  if (app->glyphs_generation == s.generation && !s.changed && app->glyphs_lang == app->lang && app->notices.empty() &&
+      !g_view_menu_open)
+    return false;
   app->glyphs_lang = app->lang;
   app->glyphs_generation = s.generation;
   const size_t before = app->glyphs.size();
@@ -136,6 +162,7 @@ static bool collect_glyphs(App* app) {
     for (int id = 0; id < S_COUNT; ++id)
       if (const char* t = tr_lang(Lang(app->lang), StrId(id))) scan(t);
   scan(app->link);
+  if (g_view_menu_open) scan(kZhMenuLabel);
   return app->glyphs.size() != before;
 }
 
@@ -146,7 +173,8 @@ bool app_fonts_build_if_needed(App* app) {
   ImGuiIO& io = ImGui::GetIO();
   io.Fonts->Clear();
   const float scale = app->ui_scale;
-  if (!app->cjk_font.empty()) {
+  const std::vector<uint8_t>& face = app->cjk_font.empty() ? app->latin_font : app->cjk_font;
+  if (!face.empty()) {
     ImFontGlyphRangesBuilder b;
     b.AddRanges(io.Fonts->GetGlyphRangesDefault());  // Basic Latin + Latin-1
     static const ImWchar extra[] = {0x0100, 0x024F, 0x2000, 0x206F, 0x2190, 0x21FF, 0x2200, 0x22FF,
@@ -156,11 +184,11 @@ bool app_fonts_build_if_needed(App* app) {
     app->glyph_ranges.clear();
     b.BuildRanges(&app->glyph_ranges);
     ImFontConfig cfg;
-    cfg.FontDataOwnedByAtlas = false;  // the bytes live in app->cjk_font
+    cfg.FontDataOwnedByAtlas = false;  // the bytes live in app->cjk_font / latin_font
     cfg.OversampleH = 2;
     cfg.OversampleV = 1;
     cfg.PixelSnapH = true;
-    io.Fonts->AddFontFromMemoryTTF(app->cjk_font.data(), int(app->cjk_font.size()), 16.0f * scale, &cfg,
+    io.Fonts->AddFontFromMemoryTTF(const_cast<uint8_t*>(face.data()), int(face.size()), 16.0f * scale, &cfg,
                                    app->glyph_ranges.Data);
   } else {
     ImFontConfig cfg;
@@ -245,7 +273,9 @@ static void main_menu(App* app) {
     ImGui::EndMenu();
   }
   app_record(app, "menu_presets");
+  g_view_menu_open = false;
   if (ImGui::BeginMenu(tr_id(S_MENU_VIEW, "m_view").c_str())) {
+    g_view_menu_open = true;
     const StrId names[APP_VIEW_COUNT] = {S_ATTENTION, S_MASK, S_HEADS_TAB, S_MODEL_TAB, S_QKV_TAB, S_GEOMETRY_TAB};
     for (int v = 0; v < APP_VIEW_COUNT; ++v)
       if (ImGui::MenuItem(tr(names[v]), nullptr, s.sel.view == v)) s.sel.view = AppView(v);
@@ -260,7 +290,7 @@ static void main_menu(App* app) {
     ImGui::TextDisabled("%s", tr(S_LANGUAGE));
     if (ImGui::MenuItem("English", nullptr, app->lang == LANG_EN)) app->lang = LANG_EN;
     app_record(app, "lang_en");
-    if (ImGui::MenuItem("中文（简体）", nullptr, app->lang == LANG_ZH)) app->lang = LANG_ZH;
+    if (ImGui::MenuItem(kZhMenuLabel, nullptr, app->lang == LANG_ZH)) app->lang = LANG_ZH;
     app_record(app, "lang_zh");
     ImGui::EndMenu();
   }
@@ -288,8 +318,11 @@ static void main_menu(App* app) {
     ImGui::SameLine();
     ImGui::TextDisabled("(%s)", tr(S_READONLY));
   }
-  ImGui::SameLine(ImGui::GetWindowWidth() - ImGui::CalcTextSize("attnplay 0.0.0").x - 16 * app->ui_scale);
-  ImGui::TextDisabled("attnplay %s", build_version());
+  const float version_x = ImGui::GetWindowWidth() - ImGui::CalcTextSize("attnplay 0.0.0").x - 16 * app->ui_scale;
+  if (version_x > ImGui::GetCursorPosX() + 8) {  // where it fits (About always shows it)
+    ImGui::SameLine(version_x);
+    ImGui::TextDisabled("attnplay %s", build_version());
+  }
   ImGui::EndMainMenuBar();
 }
 
@@ -366,51 +399,276 @@ static void notices(App* app) {
   ImGui::End();
 }
 
+void app_zoom_at(App* app, float factor, float x, float y) {
+  for (const char* name : {"weights", "scores", "mask"}) {
+    const auto item = app->layout.find(name), grid = app->layout.find(std::string(name) + "_grid");
+    if (item == app->layout.end() || grid == app->layout.end()) continue;
+    const auto& r = item->second;  // the visible part of the grid
+    if (x < r[0] || y < r[1] || x >= r[0] + r[2] || y >= r[1] + r[3]) continue;
+    const auto& g = grid->second;  // {origin x, origin y, cell, rows * 10000 + cols}
+    AppZoom& z = app->zoom;
+    const float cx = (x - g[0]) / g[2], cy = (y - g[1]) / g[2];  // the cell under the point stays under it
+    const float nz = std::clamp(z.scale * factor, 1.0f, 64.0f);
+    const float ncell = g[2] * nz / z.scale;
+    z.col0 = cx - (x - r[0]) / ncell;
+    z.row0 = cy - (y - r[1]) / ncell;
+    z.scale = nz;
+    if (nz <= 1.0f) z = AppZoom();
+    return;
+  }
+}
+
+std::string app_a11y_json(App* app) {
+  AppState& s = app->state;
+  const Trace& t = s.trace;
+  // The page asks a few times a second: the answer is remade only when the trace, the selection or the language moved.
+  static std::string cached;
+  static std::array<uint64_t, 6> cached_key{};
+  const std::array<uint64_t, 6> key = {s.generation + 1, uint64_t(s.sel.layer), uint64_t(s.sel.head), uint64_t(s.sel.query),
+                                       uint64_t(s.sel.key), uint64_t(app->lang)};
+  if (key == cached_key && !cached.empty()) return cached;
+  cached_key = key;
+  nlohmann::json j = nlohmann::json::object();
+  if (t.layers.empty()) return j.dump();
+  char buf[512];
+  std::snprintf(buf, sizeof buf, tr(S_A11Y_SUMMARY), attention_kind_name(t.kind), int(t.tokens.size()), s.parsed.d_model, s.parsed.heads,
+                s.sel.layer, s.sel.head);
+  j["summary"] = buf;
+  std::snprintf(buf, sizeof buf, tr(S_A11Y_TABLE), s.sel.layer, s.sel.head);
+  j["caption"] = buf;
+  j["rows"] = t.tokens;
+  j["cols"] = t.key_tokens;
+  j["layer"] = s.sel.layer;
+  j["head"] = s.sel.head;
+  const int n_q = int(t.tokens.size()), n_k = int(t.key_tokens.size());
+  if (n_q <= 64 && n_k <= 64) {  // the whole table
+    const Mat& w = app_state_focused_head(s).attn.weights;
+    nlohmann::json rows = nlohmann::json::array();
+    for (int i = 0; i < n_q; ++i) {
+      nlohmann::json row = nlohmann::json::array();
+      for (int k = 0; k < n_k; ++k) row.push_back(std::round(double(w(i, k)) * 1e4) / 1e4);
+      rows.push_back(row);
+    }
+    j["weights"] = rows;
+  } else {  // a summary: each query's strongest key
+    std::snprintf(buf, sizeof buf, tr(S_A11Y_LARGE), n_q, n_k);
+    j["large"] = buf;
+    nlohmann::json top = nlohmann::json::array();
+    for (int i = 0; i < n_q && i < 256; ++i) {  // the first 256 queries: a reader will not go further
+      int best = 0;
+      float bw = -1;
+      for (int k = 0; k < n_k; ++k) {
+        const float v = trace_weight(t, s.sel.layer, s.sel.head, i, k);
+        if (v > bw) bw = v, best = k;
+      }
+      top.push_back({best, std::round(double(bw) * 1e4) / 1e4});
+    }
+    j["top"] = top;
+  }
+  nlohmann::json lines = nlohmann::json::array();
+  for (const WalkLine& l : walkthrough_lines(*app)) lines.push_back(l.text);
+  j["walkthrough"] = lines;
+  j["cell"] = {s.sel.query, s.sel.key};
+  j["hint"] = tr(S_A11Y_ARROWS);
+  return cached = j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
+AppLayout app_layout_for_width(float css_width) {
+  return css_width >= 1100 ? APP_LAYOUT_WIDE : css_width >= 700 ? APP_LAYOUT_MEDIUM : APP_LAYOUT_NARROW;
+}
+
+const char* app_layout_name(AppLayout layout) {
+  switch (layout) {
+    case APP_LAYOUT_WIDE: return "wide";
+    case APP_LAYOUT_MEDIUM: return "medium";
+    case APP_LAYOUT_NARROW: return "narrow";
+  }
+  return "?";
+}
+
+// The window under a point (last frame's, front to back), or null.
+static ImGuiWindow* window_at(float x, float y) {
+  ImGuiContext* g = ImGui::GetCurrentContext();
+  if (!g) return nullptr;
+  for (int k = g->Windows.Size - 1; k >= 0; --k) {
+    ImGuiWindow* w = g->Windows[k];
+    if (w->WasActive && !w->Hidden && w->OuterRectClipped.Contains(ImVec2(x, y))) return w;
+  }
+  return nullptr;
+}
+
+// Something of the app's own to scroll at (x, y): the window there, or one it sits in, has a vertical scroll range.
+// A figure (a window that does not scroll with the mouse, as the views) hands scrolling to the page around it.
+static bool scrolls_at(float x, float y) {
+  for (ImGuiWindow* w = window_at(x, y); w; w = w->ParentWindow) {
+    if (w->Flags & ImGuiWindowFlags_NoScrollWithMouse) return false;
+    if (w->ScrollMax.y > 0) return true;
+  }
+  return false;
+}
+
+static bool in_drag_zone(const App& app, float x, float y) {
+  for (const auto& r : app.drag_zones)
+    if (x >= r[0] && y >= r[1] && x < r[0] + r[2] && y < r[1] + r[3]) return true;
+  return false;
+}
+
+bool app_wants_drag(const App& app, float x, float y) { return in_drag_zone(app, x, y) || scrolls_at(x, y); }
+bool app_wants_wheel(const App&, float x, float y) { return scrolls_at(x, y); }
+
+// A finger dragged on empty space (no widget took the press) scrolls the window under it, as a page would.
+static void touch_scroll(App* app) {
+  ImGuiContext& g = *ImGui::GetCurrentContext();
+  const ImGuiIO& io = g.IO;
+  if (!app->touch || !io.MouseDown[0] || io.MouseDownDuration[0] <= 0.0f || io.MouseDelta.y == 0) return;  // not the press
+  ImGuiWindow* w = g.HoveredWindow;
+  if (!w || (g.ActiveId != 0 && g.ActiveId != w->MoveId && g.ActiveId != w->RootWindow->MoveId)) return;
+  for (; w; w = w->ParentWindow)
+    if (w->ScrollMax.y > 0 && !(w->Flags & ImGuiWindowFlags_NoScrollWithMouse)) {
+      ImGui::SetScrollY(w, std::clamp(w->Scroll.y - io.MouseDelta.y, 0.0f, w->ScrollMax.y));
+      return;
+    }
+}
+
+// A window's own tab bar (medium layout's side panel): no label is ever cut.
+static int side_tabs(App* app) {
+  int shown = app->side_tab;
+  if (ImGui::BeginTabBar("side", ImGuiTabBarFlags_FittingPolicyScroll)) {
+    const StrId names[2] = {S_CONTROLS, S_DETAILS};
+    const char* ids[2] = {"side_controls", "side_details"};
+    for (int k = 0; k < 2; ++k) {
+      const bool open = ImGui::BeginTabItem(tr_id(names[k], ids[k]).c_str());
+      app_record(app, std::string("tab_") + ids[k]);
+      app_check_label(app, std::string("tab_") + ids[k], tr(names[k]));
+      if (open) {
+        shown = k;
+        ImGui::EndTabItem();
+      }
+    }
+    ImGui::EndTabBar();
+  }
+  return app->side_tab = shown;
+}
+
+void app_check_label(App* app, const std::string& name, const char* label) {
+  const ImGuiStyle& st = ImGui::GetStyle();
+  const float need = ImGui::CalcTextSize(label, nullptr, true).x + st.FramePadding.x * 2 - 1;
+  const ImGuiTabBar* bar = ImGui::GetCurrentContext()->CurrentTabBar;  // a tab scrolled out of its bar is cut too
+  const bool scrolled = bar && bar->WidthAllTabsIdeal > bar->BarRect.GetWidth() + 0.5f;
+  if (ImGui::GetItemRectSize().x < need || scrolled) app->clipped.push_back(name);
+}
+
 void app_frame(App* app) {
   const auto t0 = std::chrono::steady_clock::now();
   ++app->frame_count;
   app->layout.clear();
+  app->drag_zones.clear();
+  app->clipped.clear();
   train_tick(app);                // a few milliseconds of training while playing; the views follow
   app_state_focus(&app->state);  // the API may have moved the selection since the last frame
   ImGuiIO& io = ImGui::GetIO();
   const float W = io.DisplaySize.x, H = io.DisplaySize.y, s = app->ui_scale;
   i18n_set_lang(Lang(app->lang));
   shortcuts(app);
+  touch_scroll(app);
+  const AppLayout mode = app->layout_mode = app_layout_for_width(W / s);
+  // Touch targets of at least 40 CSS px in the phone layout: every frame, button, checkbox and tab grows.
+  int styles = 0;
+  if (mode == APP_LAYOUT_NARROW) {
+    const float pad_y = std::max(ImGui::GetStyle().FramePadding.y, (40.0f * s - ImGui::GetFontSize()) * 0.5f);
+    ImGui::PushStyleVar(ImGuiStyleVar_FramePadding, ImVec2(10 * s, pad_y));
+    ImGui::PushStyleVar(ImGuiStyleVar_ItemSpacing, ImVec2(8 * s, 6 * s));
+    styles = 2;
+  }
   main_menu(app);
   const float top = app_visible(*app, "menu") ? ImGui::GetFrameHeight() : 0.0f;
-  // Three fixed columns that never overlap: controls | views | details. Below 900 px the details column
-  // folds under the controls.
   const bool show_left = app_visible(*app, "controls"), show_right = app_visible(*app, "details");
-  const bool narrow = W < 900 * s && show_left;
-  const float left = show_left ? std::clamp(W * 0.26f, 260 * s, 420 * s) : 0.0f;
-  const float right = narrow || !show_right ? 0.0f : std::clamp(W * 0.24f, 250 * s, 440 * s);
-  const float centre = std::max(100.0f, W - left - right);
-  const ImGuiWindowFlags fixed = ImGuiWindowFlags_NoMove | ImGuiWindowFlags_NoResize | ImGuiWindowFlags_NoCollapse |
-                                 ImGuiWindowFlags_NoSavedSettings | ImGuiWindowFlags_NoBringToFrontOnFocus;
-  if (show_left) {
-    ImGui::SetNextWindowPos(ImVec2(0, top));
-    ImGui::SetNextWindowSize(ImVec2(left, H - top));
-    if (ImGui::Begin(tr_id(S_CONTROLS, "Controls").c_str(), nullptr, fixed)) {
-      ImGui::BeginDisabled(app->page.readonly);
-      panel_controls(app);
-      ImGui::EndDisabled();
-      if (narrow && show_right) {
-        ImGui::Separator();
-        panel_details(app);
-      }
+  ImGuiWindowFlags fixed = ImGuiWindowFlags_NoMove | ImGuiWindowFlags_NoResize | ImGuiWindowFlags_NoCollapse |
+                           ImGuiWindowFlags_NoSavedSettings | ImGuiWindowFlags_NoBringToFrontOnFocus;
+  if (app->page.embed) fixed |= ImGuiWindowFlags_NoTitleBar;  // a figure in an article: no window chrome
+  const ImGuiWindowFlags views_flags = fixed | ImGuiWindowFlags_NoScrollbar | ImGuiWindowFlags_NoScrollWithMouse;
+  auto record_window = [app](const char* name) {  // call before End(); also ends begin()'s text wrapping
+    const ImVec2 p = ImGui::GetWindowPos(), z = ImGui::GetWindowSize();
+    app->layout[name] = {p.x, p.y, z.x, z.y};
+    ImGui::PopTextWrapPos();
+  };
+  // Begin, with help texts and notes wrapping at the window's edge instead of being cut (any width, any language).
+  auto begin = [](const char* name, ImGuiWindowFlags flags) {
+    const bool open = ImGui::Begin(name, nullptr, flags);
+    ImGui::PushTextWrapPos(0.0f);
+    return open;
+  };
+  auto controls = [app]() {
+    ImGui::BeginDisabled(app->page.readonly);
+    panel_controls(app);
+    ImGui::EndDisabled();
+  };
+  auto views = [app](ImVec2 pos, ImVec2 size) {
+    panel_views(app);
+    app->capture_rect = {pos.x, pos.y, size.x, size.y};
+    app->layout["views_panel"] = app->capture_rect;
+  };
+  if (mode == APP_LAYOUT_WIDE) {  // controls | views | details
+    const float left = show_left ? std::clamp(W * 0.26f, 260 * s, 420 * s) : 0.0f;
+    const float right = show_right ? std::clamp(W * 0.24f, 250 * s, 440 * s) : 0.0f;
+    const float centre = std::max(100.0f, W - left - right);
+    if (show_left) {
+      ImGui::SetNextWindowPos(ImVec2(0, top));
+      ImGui::SetNextWindowSize(ImVec2(left, H - top));
+      if (begin(tr_id(S_CONTROLS, "Controls").c_str(), fixed)) controls();
+      record_window("win_controls");
+      ImGui::End();
     }
+    ImGui::SetNextWindowPos(ImVec2(left, top));
+    ImGui::SetNextWindowSize(ImVec2(centre, H - top));
+    if (begin(tr_id(S_VIEWS, "Views").c_str(), views_flags)) views(ImVec2(left, top), ImVec2(centre, H - top));
+    record_window("win_views");
     ImGui::End();
-  }
-  ImGui::SetNextWindowPos(ImVec2(left, top));
-  ImGui::SetNextWindowSize(ImVec2(centre, H - top));
-  if (ImGui::Begin(tr_id(S_VIEWS, "Views").c_str(), nullptr, fixed | ImGuiWindowFlags_NoScrollbar | ImGuiWindowFlags_NoScrollWithMouse)) panel_views(app);
-  app->capture_rect = {left, top, centre, H - top};
-  app->layout["views_panel"] = app->capture_rect;
-  ImGui::End();
-  if (!narrow && show_right) {
-    ImGui::SetNextWindowPos(ImVec2(left + centre, top));
-    ImGui::SetNextWindowSize(ImVec2(right, H - top));
-    if (ImGui::Begin(tr_id(S_DETAILS, "Details").c_str(), nullptr, fixed)) panel_details(app);
+    if (show_right) {
+      ImGui::SetNextWindowPos(ImVec2(left + centre, top));
+      ImGui::SetNextWindowSize(ImVec2(right, H - top));
+      if (begin(tr_id(S_DETAILS, "Details").c_str(), fixed)) panel_details(app);
+      record_window("win_details");
+      ImGui::End();
+    }
+  } else if (mode == APP_LAYOUT_MEDIUM) {  // views | side panel (Controls / Details tabs)
+    const bool side_on = show_left || show_right;
+    const float side = side_on ? std::clamp(W * 0.36f, 260 * s, 420 * s) : 0.0f;
+    ImGui::SetNextWindowPos(ImVec2(0, top));
+    ImGui::SetNextWindowSize(ImVec2(W - side, H - top));
+    if (begin(tr_id(S_VIEWS, "Views").c_str(), views_flags)) views(ImVec2(0, top), ImVec2(W - side, H - top));
+    record_window("win_views");
+    ImGui::End();
+    if (side_on) {
+      ImGui::SetNextWindowPos(ImVec2(W - side, top));
+      ImGui::SetNextWindowSize(ImVec2(side, H - top));
+      if (begin("###Side", fixed | ImGuiWindowFlags_NoTitleBar)) {
+        const int tab = show_left && show_right ? side_tabs(app) : show_left ? 0 : 1;
+        if (tab == 0) controls();
+        else panel_details(app);
+      }
+      record_window("win_side");
+      ImGui::End();
+    }
+  } else {  // one column: the view at full width, the compact bar, then Controls and Details as sections
+    ImGui::SetNextWindowPos(ImVec2(0, top));
+    ImGui::SetNextWindowSize(ImVec2(W, H - top));
+    if (begin("###Page", fixed | ImGuiWindowFlags_NoTitleBar)) {
+      const float pad = ImGui::GetStyle().WindowPadding.y * 2;
+      const float view_h = show_left || show_right ? std::clamp(W * 1.2f, std::min(240 * s, H - top - pad), std::max(240 * s, (H - top) * 0.72f))
+                                                   : H - top - pad;
+      const ImVec2 at = ImGui::GetCursorScreenPos();
+      const float view_w = ImGui::GetContentRegionAvail().x;
+      if (ImGui::BeginChild("views_child", ImVec2(0, view_h), false, ImGuiWindowFlags_NoScrollbar | ImGuiWindowFlags_NoScrollWithMouse))
+        views(at, ImVec2(view_w, view_h));
+      ImGui::EndChild();
+      if (show_left && !app->page.readonly) panel_compact_bar(app);
+      if (show_left && ImGui::CollapsingHeader(tr_id(S_CONTROLS, "h_controls").c_str())) controls();
+      if (show_left) app_record(app, "h_controls");
+      if (show_right && ImGui::CollapsingHeader(tr_id(S_DETAILS, "h_details").c_str(), ImGuiTreeNodeFlags_DefaultOpen)) panel_details(app);
+      if (show_right) app_record(app, "h_details");
+    }
+    record_window("win_page");
     ImGui::End();
   }
   if (app->show_about) {
@@ -421,10 +679,13 @@ void app_frame(App* app) {
   }
   file_dialogs(app);
   notices(app);
+  ImGui::PopStyleVar(styles);
   // Hover is whatever a widget reported under the mouse this frame (-1 if none): highlights follow it next frame.
+  // A finger cannot hover: after a tap the selected cell stands in for the hover until the next tap.
   AppSelection& sel = app->state.sel;
-  sel.hover_query = sel.hover_query_next;
-  sel.hover_key = sel.hover_key_next;
+  const bool tapped = app->touch && sel.hover_query_next < 0 && sel.hover_key_next < 0;
+  sel.hover_query = tapped ? sel.query : sel.hover_query_next;
+  sel.hover_key = tapped ? sel.key : sel.hover_key_next;
   sel.hover_query_next = sel.hover_key_next = -1;
   app->frame_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
 }

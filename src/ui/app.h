@@ -50,6 +50,21 @@ struct AppPageOptions {
   bool embed = false;                      // embed.html: no page chrome
 };
 
+// Layouts, chosen by the canvas's width in CSS pixels (divided by the UI scale), never by the device:
+enum AppLayout {
+  APP_LAYOUT_WIDE,     // >= 1100: controls | views | details
+  APP_LAYOUT_MEDIUM,   // 700..1100: views | one side panel with Controls / Details tabs
+  APP_LAYOUT_NARROW,   // < 700 (phones, narrow embeds): one scrolling column: view, compact bar, Controls, Details
+};
+AppLayout   app_layout_for_width(float css_width);  // the thresholds above
+const char* app_layout_name(AppLayout layout);      // "wide", "medium", "narrow"
+
+// Zoom and pan of the main n_q x n_k grids (weights, scores, mask share them, so a cell stays put between views).
+struct AppZoom {
+  float scale = 1;                         // 1 = the whole matrix; up to 64
+  float row0 = 0, col0 = 0;                // first visible row / column (fractional cells) when zoomed
+};
+
 // The Train panel: a TrainState stepped a few milliseconds per frame; the views show its weights as it goes.
 struct AppTraining {
   int task = TRAIN_TASK_REVERSE;           // TrainTask
@@ -79,8 +94,18 @@ struct App {
   float ui_scale = 1.0f;                   // the high-DPI setting (View menu); fonts and sizes scale with it
   float applied_scale = 0.0f;
   bool fonts_dirty = true;
-  std::vector<uint8_t> cjk_font;           // a CJK-capable TrueType font (empty: ImGui's default font)
+  std::vector<uint8_t> cjk_font;           // a CJK-capable TrueType font (empty: the Latin font, else ImGui's default)
   std::string font_name;
+  std::vector<uint8_t> latin_font;         // the same face cut to Latin, Greek, punctuation and symbols (web: loaded first)
+  AppLayout layout_mode = APP_LAYOUT_WIDE; // this frame's layout
+  bool touch = false;                      // the last pointer was a finger: hover falls back to the selection (a tap
+                                           // stays until the next one), drags on empty space scroll the page column
+  int side_tab = 0;                        // medium layout: 0 Controls, 1 Details
+  int attention_show = 0;                  // Attention view: 0 auto (both when each fits readable cells), 1 weights, 2 scores, 3 both
+  AppZoom zoom;
+  bool grid_keys = false;                  // a heatmap was clicked: arrow keys move the explained cell (Esc releases)
+  std::vector<std::array<float, 4>> drag_zones;  // rects where a drag belongs to the app (painting, panning, points)
+  std::vector<std::string> clipped;        // tabs and headers drawn narrower than their label this frame (tests: none)
   std::set<uint32_t> glyphs;               // non-Latin code points in use, rasterised on demand
   ImVector<ImWchar> glyph_ranges;
   uint64_t glyphs_generation = ~0ull;
@@ -116,7 +141,13 @@ void        app_init(App* app, const nlohmann::json& config, std::string* error)
 bool        app_fonts_build_if_needed(App* app);  // (re)builds ImGui's font atlas when glyphs or scale changed
 void        app_frame(App* app);                  // all windows; reads io.DisplaySize
 void        app_shutdown(App* app);
-void        app_set_font(App* app, const uint8_t* data, size_t size, const std::string& name);
+void        app_set_font(App* app, const uint8_t* data, size_t size, const std::string& name);  // the CJK font
+void        app_set_latin_font(App* app, const uint8_t* data, size_t size);
+bool        app_needs_cjk(const App& app);        // a glyph in use (or lang=zh) that the Latin font lacks, and no CJK font yet
+bool        app_wants_drag(const App& app, float x, float y);   // a drag starting here belongs to the app, not the page
+bool        app_wants_wheel(const App& app, float x, float y);  // the wheel here scrolls something of the app's own
+void        app_zoom_at(App* app, float factor, float x, float y);  // pinch / Ctrl+wheel over a main grid (else nothing)
+std::string app_a11y_json(App* app);              // the DOM mirror: summary, focused head's table, walkthrough lines
 std::string app_layout_json(const App& app);      // {"name": [x, y, w, h], ...} in ImGui coordinates
 bool        app_visible(const App& app, const char* name);  // false when the page options hide this panel/control
 void        app_record(App* app, const std::string& name);  // records the last item's rectangle

@@ -79,7 +79,7 @@ void view_geometry(App* app) {
   }
   if (app->geo_moved) {
     ImGui::SameLine();
-    if (ImGui::SmallButton(tr_id(S_GEO_RESET, "geo_reset").c_str())) {
+    if (ui_small_button(*app, tr_id(S_GEO_RESET, "geo_reset").c_str())) {
       std::string error;
       app_state_set_weights(&s, app->geo_base, &error);
       app->geo_moved = false;

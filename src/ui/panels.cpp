@@ -32,6 +32,10 @@ static void sync_text_boxes(App* app) {
 
 bool ui_edit(App* app, const json& next) { return app_state_edit(&app->state, next); }
 
+bool ui_small_button(const App& app, const char* label) {
+  return app.layout_mode == APP_LAYOUT_NARROW ? ImGui::Button(label) : ImGui::SmallButton(label);
+}
+
 void ui_gesture(App* app) {
   if (ImGui::IsItemActivated()) app_state_begin_gesture(&app->state);
   if (ImGui::IsItemDeactivated()) app_state_end_gesture(&app->state);
@@ -184,6 +188,25 @@ static void token_chips(App* app, bool keys) {
   }
 }
 
+// The token text box (with its errors): the Tokens section's first line, or the narrow layout's compact bar.
+static void text_box(App* app) {
+  AppState& s = app->state;
+  if (!ImGui::IsAnyItemActive()) sync_text_boxes(app);
+  if (app_visible(*app, "text")) {
+    ImGui::SetNextItemWidth(-1);
+    if (ImGui::InputTextWithHint("##text", tr(S_TYPE_SENTENCE), &app->text_edit)) {
+      ui_gesture(app);
+      app_state_set_text(&s, app->text_edit);
+    } else {
+      ui_gesture(app);
+    }
+    app_record(app, "text_input");
+    if (ImGui::IsItemActive()) app_record(app, "active_text");
+  }
+  ui_error_for(app, "text");
+  ui_error_for(app, "tokens");
+}
+
 static void section_tokens(App* app) {
   AppState& s = app->state;
   json& c = s.config;
@@ -192,20 +215,7 @@ static void section_tokens(App* app) {
     token_chips(app, false);
     return;
   }
-  if (!ImGui::IsAnyItemActive()) sync_text_boxes(app);
-  if (app_visible(*app, "text")) {
-  ImGui::SetNextItemWidth(-1);
-  if (ImGui::InputTextWithHint("##text", tr(S_TYPE_SENTENCE), &app->text_edit)) {
-    ui_gesture(app);
-    app_state_set_text(&s, app->text_edit);
-  } else {
-    ui_gesture(app);
-  }
-  app_record(app, "text_input");
-  if (ImGui::IsItemActive()) app_record(app, "active_text");
-  }
-  ui_error_for(app, "text");
-  ui_error_for(app, "tokens");
+  if (app->layout_mode != APP_LAYOUT_NARROW) text_box(app);  // the narrow layout has it in the compact bar
   static const char* tokenizers[] = {"words", "whitespace", "chars"};
   const std::string cur = c.value("tokenizer", std::string("words"));
   if (app_visible(*app, "tokenizer")) {
@@ -353,7 +363,7 @@ static void section_model(App* app) {
   if (ImGui::InputInt(tr_id(S_SEED, "seed").c_str(), &seed)) { c["seed"] = std::max(0, seed); ui_edit(app, c); }
   app_record(app, "seed");
   ImGui::SameLine();
-  if (ImGui::SmallButton(tr_id(S_NEW_SEED, "new_seed").c_str())) { c["seed"] = (seed * 1103515245u + 12345u) % 100000u; ui_edit(app, c); }
+  if (ui_small_button(*app, tr_id(S_NEW_SEED, "new_seed").c_str())) { c["seed"] = (seed * 1103515245u + 12345u) % 100000u; ui_edit(app, c); }
   ui_error_for(app, "seed");
 transformer:
   if (!app_visible(*app, "transformer")) return;
@@ -391,10 +401,10 @@ transformer:
   ImGui::TreePop();
 }
 
-static void section_attention(App* app) {
+// The attention kind (a combo recorded as `name`); returns the current kind's index.
+static int kind_combo(App* app, float w, const char* name) {
   json c = app->state.config;
   json& a = c["attention"];
-  const float w = ImGui::GetFontSize() * 9;
   static const char* kinds[] = {"scaled_dot", "dot", "general", "additive"};
   const char* kind_names[] = {tr(S_KIND_SCALED), tr(S_KIND_DOT), tr(S_KIND_GENERAL), tr(S_KIND_ADDITIVE)};
   const std::string kind = a.value("kind", std::string("scaled_dot"));
@@ -407,7 +417,45 @@ static void section_attention(App* app) {
       if (ImGui::Selectable(kind_names[i], i == ki)) { a["kind"] = kinds[i]; ui_edit(app, c); }
     ImGui::EndCombo();
   }
-  app_record(app, "kind");
+  app_record(app, name);
+  return ki;
+}
+
+// The causal checkbox (recorded as `name`).
+static void causal_checkbox(App* app, const char* name) {
+  json c = app->state.config;
+  json& m = c["attention"]["mask"];
+  bool causal = m.value("causal", false);
+  if (app_visible(*app, "causal") && ImGui::Checkbox(tr_id(S_CAUSAL, "causal").c_str(), &causal)) { m["causal"] = causal; ui_edit(app, c); }
+  app_record(app, name);
+}
+
+void panel_compact_bar(App* app) {
+  text_box(app);
+  if (app->state.config.contains("inputs")) return;
+  const AppView v = app->state.sel.view;
+  ImGui::PushID("bar");  // the same controls may also be open in the Controls section below
+  if (v == APP_VIEW_ATTENTION || v == APP_VIEW_MASK || v == APP_VIEW_HEADS) causal_checkbox(app, "bar_causal");
+  if (v == APP_VIEW_ATTENTION) {  // on the same line where the longest kind's name fits whole
+    const ImGuiStyle& st = ImGui::GetStyle();
+    float name_w = 0;
+    for (StrId k : {S_KIND_SCALED, S_KIND_DOT, S_KIND_GENERAL, S_KIND_ADDITIVE}) name_w = std::max(name_w, ImGui::CalcTextSize(tr(k)).x);
+    const float combo_w = name_w + ImGui::GetFrameHeight() + st.FramePadding.x * 2;
+    const float label_w = ImGui::CalcTextSize(tr(S_KIND)).x + st.ItemInnerSpacing.x;
+    ImGui::SameLine();
+    if (ImGui::GetContentRegionAvail().x < combo_w + label_w) ImGui::NewLine();
+    kind_combo(app, combo_w, "bar_kind");
+  }
+  ImGui::PopID();
+}
+
+static void section_attention(App* app) {
+  json c = app->state.config;
+  json& a = c["attention"];
+  const float w = ImGui::GetFontSize() * 9;
+  const char* kind_names[] = {tr(S_KIND_SCALED), tr(S_KIND_DOT), tr(S_KIND_GENERAL), tr(S_KIND_ADDITIVE)};
+  const std::string kind = a.value("kind", std::string("scaled_dot"));
+  const int ki = kind_combo(app, w, "kind");
   help_marker(tr(S_KIND_HELP));
   ui_error_for(app, "attention.kind");
   // scale: sqrt_dk | dk | none | a number
@@ -456,9 +504,7 @@ static void section_mask(App* app) {
   AppState& s = app->state;
   json c = s.config;
   json& m = c["attention"]["mask"];
-  bool causal = m.value("causal", false);
-  if (app_visible(*app, "causal") && ImGui::Checkbox(tr_id(S_CAUSAL, "causal").c_str(), &causal)) { m["causal"] = causal; ui_edit(app, c); }
-  app_record(app, "causal");
+  causal_checkbox(app, "causal");
   ui_error_for(app, "attention.mask.causal");
   bool windowed = m.contains("window") && m["window"].is_number();
   if (!app_visible(*app, "window")) windowed = false;
@@ -500,7 +546,7 @@ static void section_mask(App* app) {
     ImGui::PushID(int(j) + 200000);
     if (padded) ImGui::PushStyleColor(ImGuiCol_Button, IM_COL32(110, 110, 110, 255));
     if (padded) ImGui::PushStyleColor(ImGuiCol_Text, IM_COL32(235, 235, 235, 255));
-    if (ImGui::SmallButton(label.c_str())) app_state_toggle_padding(&s, int(j));
+    if (ui_small_button(*app, label.c_str())) app_state_toggle_padding(&s, int(j));
     if (padded) ImGui::PopStyleColor(2);
     if (ImGui::IsItemHovered()) s.sel.hover_key_next = int(j);
     if (j < 64) app_record(app, "pad_" + std::to_string(j));
@@ -512,7 +558,7 @@ static void section_mask(App* app) {
   const size_t n_cells = m["cells"].is_array() ? m["cells"].size() : 0;
   ImGui::Text(tr(S_PAINTED_CELLS), int(n_cells));
   ImGui::SameLine();
-  if (ImGui::SmallButton(tr_id(S_CLEAR, "clear_cells").c_str())) { m["cells"] = json::array(); ui_edit(app, c); }
+  if (ui_small_button(*app, tr_id(S_CLEAR, "clear_cells").c_str())) { m["cells"] = json::array(); ui_edit(app, c); }
   ui_error_for(app, "attention.mask.cells");
   ImGui::TextDisabled("%s", tr(S_PAINT_HINT));
   ImGui::Checkbox(tr_id(S_PAINT_ON_WEIGHTS, "paint_on_weights").c_str(), &app->paint_on_weights);

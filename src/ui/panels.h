@@ -8,6 +8,7 @@ namespace attnplay {
 void panel_controls(App* app);   // left: tokens, model, attention, mask, history
 void panel_views(App* app);      // centre: tabs of views (attention, mask, heads, model, Q K V)
 void panel_details(App* app);    // right: hover, cell walkthrough, row statistics, next token, context, about
+void panel_compact_bar(App* app);  // narrow layout, under the view: the token text and the current view's key controls
 
 // The Train panel (train_panel.cpp).
 void section_train(App* app);    // task, hyper-parameters, play / pause / step / reset, loss and accuracy plots
@@ -22,5 +23,15 @@ bool ui_edit(App* app, const nlohmann::json& next);   // app_state_edit, and kee
 void ui_gesture(App* app);                             // call right after a draggable widget: one undo step per drag
 void ui_error_for(App* app, const char* field);        // the error under the control it names
 void ui_about(App* app);                               // version, SIMD, GL, Eigen, build type, platform, font
+void app_check_label(App* app, const std::string& name, const char* label);  // last item narrower than label -> app->clipped
+bool ui_small_button(const App& app, const char* label);  // SmallButton; a touch-sized Button in the narrow layout
+
+// The cell walkthrough as lines of text: the Details column draws them, the DOM mirror reads them.
+struct WalkLine {
+  std::string text;
+  bool dim = false;                                    // a secondary line (drawn disabled)
+  bool mirror_only = false;                            // for the DOM mirror only (the screen shows it otherwise)
+};
+std::vector<WalkLine> walkthrough_lines(const App& app);  // the selected cell (state.sel.query, key) of the focused head
 
 }  // namespace attnplay

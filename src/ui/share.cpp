@@ -90,7 +90,7 @@ bool share_apply(App* app, const std::string& query, std::string* error) {
   // Validate everything first: nothing changes unless the whole URL is good.
   std::string preset;
   int view = -1, layer = -1, head = -1, cell_q = -1, cell_k = -1, lang = -1;
-  bool range01 = false, readonly = false, has_shown = false;
+  bool range01 = false, readonly = false, has_shown = false, ab = false;
   std::vector<int> shown_heads;
   std::set<std::string> hidden;
   for (const Param& p : params) {
@@ -132,6 +132,9 @@ bool share_apply(App* app, const std::string& query, std::string* error) {
       if (p.value != "1" && p.value != "0" && p.value != "true" && p.value != "false")
         return bad("readonly: must be 1 or 0 (got " + shown(p.value) + ")");
       readonly = p.value == "1" || p.value == "true";
+    } else if (p.key == "ab") {  // embed.html shows the A/B button only when asked for
+      if (p.value != "1" && p.value != "0") return bad("ab: must be 1 or 0 (got " + shown(p.value) + ")");
+      ab = p.value == "1";
     } else if (p.key == "hide") {
       for (const std::string& h : split_list(p.value)) {
         if (std::find(share_hide_names().begin(), share_hide_names().end(), h) == share_hide_names().end())
@@ -177,6 +180,7 @@ bool share_apply(App* app, const std::string& query, std::string* error) {
   app->weights_full_range = range01;
   if (lang >= 0) app->lang = lang;
   app->page.readonly = readonly;
+  if (app->page.embed && !ab) hidden.insert("ab");
   app->page.hidden = hidden;
   app->page.single_view = app->page.embed && view >= 0;
   return true;

@@ -50,6 +50,31 @@ export async function start() {
   return env;
 }
 
+// Another browser with its own context options (a phone: isMobile, hasTouch, deviceScaleFactor); close() it.
+export function launch(options = {}) {
+  return chromium.launchPersistentContext(fs.mkdtempSync(path.join(os.tmpdir(), 'attnplay-chromium-')), {
+    executablePath: '/usr/bin/chromium', headless: true, args: ARGS, viewport: { width: 1280, height: 720 }, ...options,
+  });
+}
+
+// A page on another origin (a second loopback server): an article with `body` near its top (on screen: Chromium
+// pauses the frames of an off-screen cross-origin iframe) and a long text under it to scroll.
+export function article(body) {
+  const para = '<p>Attention lets each token look at every other token. '.repeat(12) + '</p>';
+  const html = `<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<title>article</title><style>body{font:18px/1.6 Georgia,serif;margin:0 auto;max-width:760px;padding:0 10px}</style></head>
+<body><h1>Attention, explained</h1><p>Each token looks at the others:</p>${body}${para}${para}${para}${para}${para}${para}</body></html>`;
+  return new Promise((resolve) => {
+    const s = http.createServer((req, res) => { res.writeHead(200, { 'Content-Type': 'text/html; charset=utf-8' }); res.end(html); });
+    s.listen(0, '127.0.0.1', () => resolve({ server: s, url: `http://localhost:${s.address().port}/` }));
+  });
+}
+
+// Waits in a page or frame until the app has drawn a few frames.
+export async function ready(target) {
+  await target.waitForFunction(() => window.attnplay && window.attnplay.stats().frame > 5, null, { timeout: 60000 });
+}
+
 export async function stop() {
   await env.context?.close();
   env.server?.close();

@@ -12,6 +12,7 @@
 #include <imgui_internal.h>
 
 #include <algorithm>
+#include <cfloat>
 #include <fstream>
 #include <iterator>
 #include <regex>
@@ -184,6 +185,146 @@ TEST_F(HeadlessApp, LayoutFitsWithoutOverlapAt1280x720And1920x1080) {
     }
     for (const char* widget : {"text_input", "causal", "heads", "weights", "scores"}) EXPECT_TRUE(app.layout.count(widget)) << widget;
   }
+}
+
+// Issue 11: the layout follows the canvas width. At a phone, a tablet, a 720-px article embed and a laptop, in
+// English and Chinese, in every view: windows stay on screen without overlapping, no tab or heading is cut, and
+// the main heatmap fills at least half of its slot across or down; phone controls are touch-sized (>= 40 px).
+TEST_F(HeadlessApp, LayoutsFollowTheWidthInEveryViewAndLanguage) {
+  struct Case {
+    ImVec2 size;
+    AppLayout expect;
+    const char* name;
+  };
+  for (const Case& c : {Case{ImVec2(390, 844), APP_LAYOUT_NARROW, "phone"}, Case{ImVec2(768, 1024), APP_LAYOUT_MEDIUM, "tablet"},
+                        Case{ImVec2(720, 440), APP_LAYOUT_MEDIUM, "embed"}, Case{ImVec2(650, 440), APP_LAYOUT_NARROW, "column"},
+                        Case{ImVec2(1280, 720), APP_LAYOUT_WIDE, "laptop"}}) {
+    for (int lang : {int(LANG_EN), int(LANG_ZH)}) {
+      for (int v = 0; v < APP_VIEW_COUNT; ++v) {
+        SCOPED_TRACE(std::string(c.name) + " lang " + std::to_string(lang) + " view " + std::to_string(v));
+        ImGui::GetIO().DisplaySize = c.size;
+        app.lang = lang;
+        app.state.sel.view = AppView(v);
+        frames(3);
+        EXPECT_EQ(app.layout_mode, c.expect);
+        std::vector<std::pair<std::string, std::array<float, 4>>> wins;
+        for (const auto& [name, r] : app.layout)
+          if (name.rfind("win_", 0) == 0) wins.emplace_back(name, r);
+        ASSERT_FALSE(wins.empty());
+        for (size_t a = 0; a < wins.size(); ++a) {
+          const auto& r = wins[a].second;
+          EXPECT_GE(r[0], -0.5f);
+          EXPECT_LE(r[0] + r[2], c.size.x + 0.5f) << wins[a].first;
+          EXPECT_LE(r[1] + r[3], c.size.y + 0.5f) << wins[a].first;
+          for (size_t b = 0; b < a; ++b) {
+            const auto& o = wins[b].second;
+            const float ix = std::min(r[0] + r[2], o[0] + o[2]) - std::max(r[0], o[0]);
+            const float iy = std::min(r[1] + r[3], o[1] + o[3]) - std::max(r[1], o[1]);
+            EXPECT_TRUE(ix <= 0.5f || iy <= 0.5f) << wins[a].first << " overlaps " << wins[b].first;
+          }
+        }
+        std::string clipped;
+        for (const auto& n : app.clipped) clipped += n + " ";
+        EXPECT_TRUE(app.clipped.empty()) << "cut labels: " << clipped;
+        if (v == APP_VIEW_ATTENTION) {
+          ASSERT_TRUE(app.layout.count("weights_slot") && app.layout.count("weights"));
+          const auto slot = app.layout["weights_slot"], grid = app.layout["weights"];
+          EXPECT_TRUE(grid[2] >= 0.5f * slot[2] || grid[3] >= 0.5f * slot[3])
+              << "heatmap " << grid[2] << "x" << grid[3] << " in a slot of " << slot[2] << "x" << slot[3];
+        }
+        if (c.expect == APP_LAYOUT_NARROW) {
+          for (const char* name : {"text_input", "bar_causal", "view_pick", "zoom_in", "head_0"}) {
+            if (!app.layout.count(name)) continue;  // not every view has each
+            EXPECT_GE(app.layout[name][3], 39.5f) << name << " is a touch target";
+          }
+          if (v == APP_VIEW_ATTENTION && c.size.x < 400 && lang == LANG_EN)
+            EXPECT_TRUE(app.layout.count("view_pick")) << "a combo where the tabs do not fit whole";
+        }
+      }
+    }
+  }
+  app.lang = LANG_EN;
+}
+
+// A finger cannot hover: after a tap on a cell, that cell stands in for the hover (Details, highlights) until the
+// next tap, even when the pointer is gone.
+TEST_F(HeadlessApp, ATapOnACellActsAsHoverUntilTheNextTap) {
+  app.touch = true;
+  ImGui::GetIO().DisplaySize = ImVec2(390, 844);
+  frames(2);
+  ASSERT_TRUE(app.layout.count("weights_grid"));
+  const auto g = app.layout["weights_grid"];  // {origin x, origin y, cell, rows*10000+cols}
+  click(ImVec2(g[0] + g[2] * 2.5f, g[1] + g[2] * 1.5f));
+  EXPECT_EQ(app.state.sel.query, 1);
+  EXPECT_EQ(app.state.sel.key, 2);
+  ImGui::GetIO().MousePos = ImVec2(-FLT_MAX, -FLT_MAX);
+  frames(2);
+  EXPECT_EQ(app.state.sel.hover_query, 1);
+  EXPECT_EQ(app.state.sel.hover_key, 2);
+}
+
+// Keyboard: a click on a heatmap gives it the arrow keys; Esc gives them back.
+TEST_F(HeadlessApp, ArrowKeysMoveTheExplainedCellAfterAClick) {
+  frames(2);
+  const auto g = app.layout["weights_grid"];
+  click(ImVec2(g[0] + g[2] * 0.5f, g[1] + g[2] * 0.5f));
+  ASSERT_EQ(app.state.sel.query, 0);
+  ImGuiIO& io = ImGui::GetIO();
+  auto press = [&](int key) {
+    io.KeysDown[key] = true;
+    frames(1);
+    io.KeysDown[key] = false;
+    frames(1);
+  };
+  press(ImGuiKey_RightArrow);
+  press(ImGuiKey_DownArrow);
+  press(ImGuiKey_DownArrow);
+  EXPECT_EQ(app.state.sel.query, 2);
+  EXPECT_EQ(app.state.sel.key, 1);
+  press(ImGuiKey_Escape);
+  press(ImGuiKey_DownArrow);
+  EXPECT_EQ(app.state.sel.query, 2) << "after Esc the arrows navigate widgets";
+  const std::string mirror = app_a11y_json(&app);
+  const json m = json::parse(mirror);
+  EXPECT_EQ(m["cell"], json::array({2, 1}));
+  EXPECT_EQ(m["weights"].size(), app.state.trace.tokens.size());
+  EXPECT_NEAR(m["weights"][2][1].get<double>(), app.state.trace.layers[0].heads[0].attn.weights(2, 1), 1e-4);
+  EXPECT_FALSE(m["walkthrough"].empty());
+}
+
+// Zoom (pinch, Ctrl+wheel, +/-) shows part of the matrix, bigger; the cell under the fingers stays under them.
+TEST_F(HeadlessApp, ZoomShowsAPartOfTheMatrixAndKeepsTheCellUnderThePoint) {
+  std::string error;
+  ASSERT_TRUE(app_state_merge(&app.state, json::parse(R"({"text": "a b c d e f g h i j k l m n o p q r s t u v w x"})"), &error)) << error;
+  frames(2);
+  const auto range = app.layout["weights_range"];
+  EXPECT_EQ(range[2], 24.0f);
+  const auto g = app.layout["weights_grid"];
+  const ImVec2 at(g[0] + g[2] * 10.5f, g[1] + g[2] * 6.5f);  // cell (6, 10)
+  app_zoom_at(&app, 3.0f, at.x, at.y);
+  frames(2);
+  const auto r2 = app.layout["weights_range"];
+  EXPECT_LE(r2[2], 9.0f);
+  EXPECT_LE(r2[3], 9.0f);
+  const auto g2 = app.layout["weights_grid"];
+  EXPECT_EQ(int((at.x - g2[0]) / g2[2]), 10);
+  EXPECT_EQ(int((at.y - g2[1]) / g2[2]), 6);
+  // A drag pans the zoomed matrix: dragging left by two cells shows columns further right.
+  ImGuiIO& io = ImGui::GetIO();
+  io.MousePos = at;
+  frames(1);
+  io.MouseDown[0] = true;
+  frames(1);
+  for (int k = 1; k <= 4; ++k) {
+    io.MousePos = ImVec2(at.x - g2[2] * 0.5f * k, at.y);
+    frames(1);
+  }
+  io.MouseDown[0] = false;
+  frames(2);
+  const auto r3 = app.layout["weights_range"];
+  EXPECT_GE(r3[1], r2[1] + 1) << "first visible column " << r2[1] << " -> " << r3[1];
+  click(centre("zoom_reset"));
+  EXPECT_EQ(app.zoom.scale, 1.0f);
 }
 
 TEST_F(HeadlessApp, ClickingCausalMasksTheUpperTriangle) {
