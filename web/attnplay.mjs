@@ -418,6 +418,17 @@ export async function mount(target, options = {}) {
     onCopyLink,
     onOpenConfig: () => picker.click(),
     onFatal: (m) => fatal(m),
+    // The browser took the WebGL context (a tab in the background on a phone, a GPU reset): say so over the figure
+    // until it is back; the app keeps its state and rebuilds its GL resources.
+    onGraphicsLost: () => {
+      status.style.display = 'flex';
+      status.dataset.lost = '1';
+      status.textContent = options.graphicsLostText ?? 'Graphics paused, restoring…';
+    },
+    onGraphicsRestored: () => {
+      delete status.dataset.lost;
+      if (!status.dataset.error) status.style.display = 'none';
+    },
     print: (t) => console.log(t),
     printErr: (t) => console.warn(t),
   });

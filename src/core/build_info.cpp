@@ -16,7 +16,7 @@ const char* build_version() { return ATTNPLAY_VERSION; }
 const char* build_type() { return ATTNPLAY_BUILD_TYPE; }
 
 std::string build_summary() {
-#if defined(__EMSCRIPTEN__) || defined(__wasm__)
+#if defined(__wasm__)  // the target, not the toolchain: core names no platform
   const char* target = "wasm32";
 #else
   const char* target = "native";

@@ -173,6 +173,7 @@ int desktop_main(int argc, char** argv) {
     ImGui_ImplOpenGL3_NewFrame();
     ImGui_ImplSDL2_NewFrame();
     ImGui::NewFrame();
+    renderer_begin_frame(&renderer);
     app_frame(app);
     app->state.changed = false;
     ImGui::Render();

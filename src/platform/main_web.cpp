@@ -61,6 +61,8 @@ struct WebApp {
   uint64_t frame = 0;
   double frame_ms = 0, render_ms = 0;
   attnplay::EventPump pump;
+  bool gl_lost = false;          // the browser took the WebGL context away (tab in the background, GPU reset)
+  int gl_restores = 0;           // contexts given back and rebuilt (stats; tests)
 };
 
 WebApp* g_web = nullptr;
@@ -86,8 +88,30 @@ void fit_canvas(WebApp* w) {
   }
 }
 
+// A lost WebGL context is not a lost page: drawing pauses (the state and the API keep working; setConfig resolves
+// once a frame is drawn again), and when the browser gives the context back every GL resource is rebuilt: the
+// ImGui backend with its font texture, the heatmap shaders and every cached heatmap texture.
+EM_BOOL on_context_lost(int, const void*, void*) {
+  g_web->gl_lost = true;
+  EM_ASM({ if (Module.onGraphicsLost) Module.onGraphicsLost(); });
+  return EM_TRUE;  // preventDefault: without it the browser never restores the context
+}
+
+EM_BOOL on_context_restored(int, const void*, void*) {
+  WebApp* w = g_web;
+  ImGui_ImplOpenGL3_Shutdown();  // its old names are gone with the old context; new ones are made on the next frame
+  ImGui_ImplOpenGL3_Init("#version 300 es");
+  attnplay::renderer_shutdown(&w->renderer);
+  if (!attnplay::renderer_init(&w->renderer, true)) std::printf("attnplay: heatmap renderer: %s\n", w->renderer.error.c_str());
+  w->gl_lost = false;
+  ++w->gl_restores;
+  EM_ASM({ if (Module.onGraphicsRestored) Module.onGraphicsRestored(); });
+  return EM_TRUE;
+}
+
 void frame() {
   WebApp* w = g_web;
+  if (w->gl_lost) return;  // nothing can be drawn until the context is back
   const auto t0 = std::chrono::steady_clock::now();
   fit_canvas(w);
   events_pump(&w->pump, [](const SDL_Event&) {});
@@ -101,6 +125,7 @@ void frame() {
   io.DisplaySize = ImVec2(float(w->css_w), float(w->css_h));
   io.DisplayFramebufferScale = ImVec2(float(w->dpr), float(w->dpr));
   ImGui::NewFrame();
+  attnplay::renderer_begin_frame(&w->renderer);
   attnplay::app_frame(&w->app);
   ImGui::Render();
   glViewport(0, 0, int(w->css_w * w->dpr), int(w->css_h * w->dpr));
@@ -202,7 +227,8 @@ EMSCRIPTEN_KEEPALIVE int ap_app_stats() {
                       {"preset", s.preset_id}, {"readonly", g_web->app.page.readonly}, {"notices", g_web->app.link},
                       {"heap_bytes", emscripten_get_heap_size()}, {"lean", s.trace.lean},
                       {"layout", attnplay::app_layout_name(g_web->app.layout_mode)}, {"clipped", g_web->app.clipped},
-                      {"touch", g_web->app.touch}, {"zoom", g_web->app.zoom.scale}, {"cjk_font", !g_web->app.cjk_font.empty()},
+                      {"touch", g_web->app.touch}, {"gl_lost", g_web->gl_lost}, {"gl_restores", g_web->gl_restores},
+                      {"gpu_bytes", g_web->renderer.bytes}, {"gpu_budget", g_web->renderer.budget_bytes}, {"zoom", g_web->app.zoom.scale}, {"cjk_font", !g_web->app.cjk_font.empty()},
                       {"sel", {{"query", s.sel.query}, {"key", s.sel.key}, {"layer", s.sel.layer}, {"head", s.sel.head},
                                {"view", int(s.sel.view)}, {"hover_query", s.sel.hover_query}, {"hover_key", s.sel.hover_key}}},
                       {"train", {{"running", g_web->app.training.running}, {"step", g_web->app.training.state.step},
@@ -288,6 +314,8 @@ int main() {
   ImGui_ImplSDL2_InitForOpenGL(w->window, w->gl);
   ImGui_ImplOpenGL3_Init("#version 300 es");
   if (!attnplay::renderer_init(&w->renderer, true)) std::printf("attnplay: heatmap renderer: %s\n", w->renderer.error.c_str());
+  emscripten_set_webglcontextlost_callback("#canvas", nullptr, EM_FALSE, on_context_lost);
+  emscripten_set_webglcontextrestored_callback("#canvas", nullptr, EM_FALSE, on_context_restored);
   w->app.host.user = &w->renderer;
   w->app.host.heatmap = host_heatmap;
   w->app.host.platform = "web (SDL2 + WebGL2, WebAssembly SIMD128)";

@@ -99,17 +99,33 @@ static unsigned make_texture(GLenum internal, int w, int h, GLenum format, GLenu
   return tex;
 }
 
-static void free_texture(HeatmapTexture* t) {
+static void free_texture(Renderer* r, HeatmapTexture* t) {
   if (t->fbo) glDeleteFramebuffers(1, &t->fbo);
   if (t->color_tex) glDeleteTextures(1, &t->color_tex);
   if (t->data_tex) glDeleteTextures(1, &t->data_tex);
+  r->bytes -= std::min(r->bytes, t->bytes);
   *t = HeatmapTexture();
+}
+
+void renderer_begin_frame(Renderer* r) { ++r->frame; }
+
+// Frees least recently used textures (never one drawn this frame) until the cache fits its budget.
+static void renderer_evict(Renderer* r) {
+  while (r->bytes > r->budget_bytes) {
+    auto lru = r->cache.end();
+    for (auto it = r->cache.begin(); it != r->cache.end(); ++it)
+      if (it->second.bytes && it->second.used_frame < r->frame && (lru == r->cache.end() || it->second.used_frame < lru->second.used_frame))
+        lru = it;
+    if (lru == r->cache.end()) return;  // everything held is on screen now
+    free_texture(r, &lru->second);
+    r->cache.erase(lru);
+  }
 }
 
 void renderer_forget(Renderer* r, const std::string& slot_prefix) {
   for (auto it = r->cache.begin(); it != r->cache.end();) {
     if (it->first.rfind(slot_prefix, 0) == 0) {
-      free_texture(&it->second);
+      free_texture(r, &it->second);
       it = r->cache.erase(it);
     } else {
       ++it;
@@ -129,6 +145,7 @@ unsigned renderer_heatmap(Renderer* r, const std::string& slot, const float* dat
                           HeatmapStyle style, float vmin, float vmax, uint64_t version, int max_pixels) {
   if (!r->ready || rows <= 0 || cols <= 0) return 0;
   HeatmapTexture& t = r->cache[slot];
+  t.used_frame = r->frame;
   int out_w = cols, out_h = rows;
   if (max_pixels > 0) {
     out_w = std::min(out_w, max_pixels);
@@ -151,7 +168,8 @@ unsigned renderer_heatmap(Renderer* r, const std::string& slot, const float* dat
   glGetIntegerv(GL_VIEWPORT, prev_viewport);
   const GLboolean blend = glIsEnabled(GL_BLEND), scissor = glIsEnabled(GL_SCISSOR_TEST);
   if (t.rows != rows || t.cols != cols || t.out_w != out_w || t.out_h != out_h || !t.data_tex) {
-    free_texture(&t);
+    free_texture(r, &t);
+    t.used_frame = r->frame;
     t.data_tex = make_texture(GL_R32F, cols, rows, GL_RED, GL_FLOAT);           // one texel per cell
     t.color_tex = make_texture(GL_RGBA8, out_w, out_h, GL_RGBA, GL_UNSIGNED_BYTE);  // what ImGui draws
     glGenFramebuffers(1, &t.fbo);
@@ -161,6 +179,9 @@ unsigned renderer_heatmap(Renderer* r, const std::string& slot, const float* dat
     t.cols = cols;
     t.out_w = out_w;
     t.out_h = out_h;
+    t.bytes = 4ull * uint64_t(rows) * uint64_t(cols) + 4ull * uint64_t(out_w) * uint64_t(out_h);
+    r->bytes += t.bytes;
+    renderer_evict(r);  // t is in use this frame: never the one freed
   }
   // Upload (rows are contiguous; unpack alignment 4 suits floats), then colour-map into the FBO.
   glBindTexture(GL_TEXTURE_2D, t.data_tex);

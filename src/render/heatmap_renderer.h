@@ -6,8 +6,9 @@
 //
 // Index
 //   renderer_init / renderer_shutdown     GL objects; needs a current context (ES 3.0 / WebGL2 or GL 3.3 core)
+//   renderer_begin_frame                  once per frame, before the UI: textures drawn this frame are never evicted
 //   renderer_heatmap                      cached by (slot, version): the matrix is uploaded and colour-mapped
-//                                         only when its version changes
+//                                         only when its version changes; the cache is bounded by bytes (LRU)
 //   renderer_gl_version                   GL_VERSION / GL_SHADING_LANGUAGE_VERSION, for the About panel
 #pragma once
 
@@ -30,6 +31,8 @@ struct HeatmapTexture {
   uint64_t version = ~0ull;
   int style = -1;
   float vmin = 0, vmax = 0;
+  uint64_t bytes = 0;            // GPU memory of data_tex + color_tex
+  uint64_t used_frame = 0;       // the last frame that asked for it
 };
 
 struct Renderer {
@@ -40,10 +43,16 @@ struct Renderer {
   int max_texture_size = 4096;
   std::string gl_version, glsl_version, gl_renderer, error;
   std::map<std::string, HeatmapTexture> cache;
+  // At 4096 tokens one head's weights are 64 MiB of R32F: every head a user visits would stay on the GPU. Textures
+  // not drawn in the current frame are freed, least recently used first, while the cache holds more than this.
+  uint64_t budget_bytes = 192ull << 20;
+  uint64_t bytes = 0;            // held by the cache now
+  uint64_t frame = 1;
 };
 
 bool     renderer_init(Renderer* r, bool gles);      // compiles the shaders; false and r->error on failure
 void     renderer_shutdown(Renderer* r);
+void     renderer_begin_frame(Renderer* r);
 // data [rows, cols] row-major (values > 1e37 = masked). max_pixels > 0 downsamples to at most that many pixels
 // per side (thumbnails, matrices larger than their place on screen): each pixel is its block's mean. Returns the GL texture name of the coloured image (0 if not ready or empty).
 unsigned renderer_heatmap(Renderer* r, const std::string& slot, const float* data, int rows, int cols,

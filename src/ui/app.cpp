@@ -659,8 +659,11 @@ void app_frame(App* app) {
                                                    : H - top - pad;
       const ImVec2 at = ImGui::GetCursorScreenPos();
       const float view_w = ImGui::GetContentRegionAvail().x;
-      if (ImGui::BeginChild("views_child", ImVec2(0, view_h), false, ImGuiWindowFlags_NoScrollbar | ImGuiWindowFlags_NoScrollWithMouse))
+      if (ImGui::BeginChild("views_child", ImVec2(0, view_h), false, ImGuiWindowFlags_NoScrollbar | ImGuiWindowFlags_NoScrollWithMouse)) {
+        ImGui::PushTextWrapPos(0.0f);  // a child window starts without the page's wrapping
         views(at, ImVec2(view_w, view_h));
+        ImGui::PopTextWrapPos();
+      }
       ImGui::EndChild();
       if (show_left && !app->page.readonly) panel_compact_bar(app);
       if (show_left && ImGui::CollapsingHeader(tr_id(S_CONTROLS, "h_controls").c_str())) controls();

@@ -206,6 +206,21 @@ describe('the playground page', () => {
     await frames(page, 3);
     await page.screenshot({ path: path.join(SHOTS, 'web-4096-tokens-attention.png') });
     assert.ok(rect(await layout(page), 'weights'), 'the attention view shows the clicked head');
+    // Every head visited in turn: the GPU texture cache (64 MiB of R32F per 4096² matrix) stays within its budget.
+    let most = 0;
+    for (let l = 0; l < 2; l++) {
+      for (let h = 0; h < 4; h++) {
+        await page.mouse.click(...Object.values(rect(await layout(page), 'tab_Model')), { delay: 100 });
+        await frames(page, 2);
+        await page.mouse.click(...Object.values(rect(await layout(page), `thumb_${l}_${h}`)), { delay: 100 });
+        await frames(page, 3);
+        st = await page.evaluate(() => window.attnplay.stats());
+        assert.deepEqual([st.sel.layer, st.sel.head], [l, h]);
+        assert.ok(st.gpu_bytes <= st.gpu_budget, `head ${l}.${h}: ${st.gpu_bytes} bytes of textures held, budget ${st.gpu_budget}`);
+        most = Math.max(most, st.gpu_bytes);
+      }
+    }
+    console.log(`  4096 tokens, every head visited: at most ${(most / 1048576).toFixed(0)} MiB of heatmap textures (budget ${(st.gpu_budget / 1048576).toFixed(0)} MiB)`);
     st = await page.evaluate(() => window.attnplay.stats());
     console.log(`  4096 tokens: compute ${st.compute_ms.toFixed(0)} ms, wasm heap ${(st.heap_bytes / 1048576).toFixed(0)} MB`);
     assert.ok(st.heap_bytes <= 512 * 1048576, `wasm heap ${st.heap_bytes} bytes <= 512 MB`);
