@@ -25,6 +25,8 @@ void ui_error_for(App* app, const char* field);        // the error under the co
 void ui_about(App* app);                               // version, SIMD, GL, Eigen, build type, platform, font
 void app_check_label(App* app, const std::string& name, const char* label);  // last item narrower than label -> app->clipped
 bool ui_small_button(const App& app, const char* label);  // SmallButton; a touch-sized Button in the narrow layout
+std::string clip_text(const std::string& s, float max_w);  // s, or its longest prefix + "…" that fits max_w pixels
+const char* kind_label(AttentionKind kind);                // the attention kind's name in the UI language
 
 // The cell walkthrough as lines of text: the Details column draws them, the DOM mirror reads them.
 struct WalkLine {

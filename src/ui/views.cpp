@@ -1,4 +1,4 @@
-// attnplay ui: the views (centre column) and the details column. Heatmaps are GL textures made by the host's
+// attnplay ui: the views (centre column; the details column is details.cpp). Heatmaps are GL textures made by the host's
 // renderer (shaders/heatmap.*.glsl); ImGui draws labels, colour bars, hover and selection overlays on top.
 //
 // Dimension glossary: n_q (query rows), n_k (key columns), d_k, d_v, heads, layers.
@@ -19,6 +19,27 @@
 
 namespace attnplay {
 
+std::string clip_text(const std::string& s, float max_w) {
+  if (ImGui::CalcTextSize(s.c_str()).x <= max_w) return s;
+  std::string t = s;
+  while (!t.empty() && ImGui::CalcTextSize((t + "…").c_str()).x > max_w) {
+    t.pop_back();
+    while (!t.empty() && (uint8_t(t.back()) & 0xC0) == 0x80) t.pop_back();  // keep UTF-8 whole
+    if (!t.empty() && uint8_t(t.back()) >= 0xC0) t.pop_back();
+  }
+  return t + "…";
+}
+
+const char* kind_label(AttentionKind k) {
+  switch (k) {
+    case ATTENTION_KIND_SCALED_DOT: return tr(S_KIND_SCALED);
+    case ATTENTION_KIND_DOT: return tr(S_KIND_DOT);
+    case ATTENTION_KIND_GENERAL: return tr(S_KIND_GENERAL);
+    case ATTENTION_KIND_ADDITIVE: return tr(S_KIND_ADDITIVE);
+  }
+  return "?";
+}
+
 namespace {
 
 constexpr float kMaskedSentinel = 3.0e38f;  // == kHeatmapMasked in src/render (the UI does not include GL code)
@@ -26,12 +47,6 @@ constexpr float kMaskedSentinel = 3.0e38f;  // == kHeatmapMasked in src/render (
 // Geometry shared by every n_q x n_k grid: the weights view, the scores view and the mask grid put cell (i, j)
 // at the same place for the same area, so a click on one lands on the same cell of the other. When zoomed, the
 // grid keeps its footprint (clip) and shows part of the matrix, bigger.
-// Text wraps at the window's right edge while this lives (ImGui::Text cuts otherwise).
-struct PushTextWrapPosHere {
-  PushTextWrapPosHere() { ImGui::PushTextWrapPos(0.0f); }
-  ~PushTextWrapPosHere() { ImGui::PopTextWrapPos(); }
-};
-
 struct Grid {
   ImVec2 origin;   // top-left of cell (0, 0); left of / above the clip when zoomed and panned
   float cell = 0;  // cell side in pixels
@@ -148,26 +163,6 @@ void column_label(ImDrawList* dl, ImVec2 anchor, ImU32 col, const std::string& t
   }
 }
 
-std::string clip_text(const std::string& s, float max_w) {
-  if (ImGui::CalcTextSize(s.c_str()).x <= max_w) return s;
-  std::string t = s;
-  while (!t.empty() && ImGui::CalcTextSize((t + "…").c_str()).x > max_w) {
-    t.pop_back();
-    while (!t.empty() && (uint8_t(t.back()) & 0xC0) == 0x80) t.pop_back();  // keep UTF-8 whole
-    if (!t.empty() && uint8_t(t.back()) >= 0xC0) t.pop_back();
-  }
-  return t + "…";
-}
-
-const char* kind_label(AttentionKind k) {
-  switch (k) {
-    case ATTENTION_KIND_SCALED_DOT: return tr(S_KIND_SCALED);
-    case ATTENTION_KIND_DOT: return tr(S_KIND_DOT);
-    case ATTENTION_KIND_GENERAL: return tr(S_KIND_GENERAL);
-    case ATTENTION_KIND_ADDITIVE: return tr(S_KIND_ADDITIVE);
-  }
-  return "?";
-}
 
 // A texture of m with masked cells replaced by the sentinel, made only when (slot, generation) changes.
 struct Prepared {
@@ -1088,224 +1083,6 @@ void panel_views(App* app) {
     }
     ImGui::EndTabBar();
   }
-}
-
-// ---------------------------------------------------------------------------------------------------------
-// Details column
-namespace {
-
-// Step-by-step derivation of one weight, with the current numbers filled into the formula.
-void walkthrough(App* app) {
-  AppState& s = app->state;
-  const Trace& t = s.trace;
-  const int n_q = int(t.tokens.size()), n_k = int(t.key_tokens.size());
-  const float w = ImGui::GetFontSize() * 8;
-  ImGui::SetNextItemWidth(w);
-  if (ImGui::BeginCombo(tr_id(S_QUERY_N, "wt_query").c_str(), (std::to_string(s.sel.query) + " " + t.tokens[size_t(s.sel.query)]).c_str())) {
-    for (int i = 0; i < n_q && i < 1024; ++i)
-      if (ImGui::Selectable((std::to_string(i) + " " + t.tokens[size_t(i)]).c_str(), i == s.sel.query)) s.sel.query = i;
-    ImGui::EndCombo();
-  }
-  ImGui::SetNextItemWidth(w);
-  if (ImGui::BeginCombo(tr_id(S_KEY_N, "wt_key").c_str(), (std::to_string(s.sel.key) + " " + t.key_tokens[size_t(s.sel.key)]).c_str())) {
-    for (int j = 0; j < n_k && j < 1024; ++j)
-      if (ImGui::Selectable((std::to_string(j) + " " + t.key_tokens[size_t(j)]).c_str(), j == s.sel.key)) s.sel.key = j;
-    ImGui::EndCombo();
-  }
-  PushTextWrapPosHere wrap;  // long lines wrap in a narrow column instead of being cut
-  for (const WalkLine& l : walkthrough_lines(*app)) {
-    if (l.mirror_only) continue;
-    if (l.dim) ImGui::TextDisabled("%s", l.text.c_str());
-    else ImGui::TextUnformatted(l.text.c_str());
-  }
-}
-
-}  // namespace
-
-std::vector<WalkLine> walkthrough_lines(const App& app) {
-  const AppState& s = app.state;
-  const Trace& t = s.trace;
-  std::vector<WalkLine> out;
-  if (t.layers.empty() || t.imported) return out;
-  const HeadTrace& h = app_state_focused_head(s);
-  const int n_k = int(t.key_tokens.size());
-  auto line = [&out](bool dim, const char* fmt, auto... args) {
-    char buf[512];
-    std::snprintf(buf, sizeof buf, fmt, args...);
-    out.push_back({buf, dim});
-  };
-  const int i = s.sel.query, j = s.sel.key, d_k = int(h.q.cols());
-  const auto q = h.q.row(i), k = h.k.row(j);
-  double raw = 0;
-  const char* formula = "q·k";
-  switch (t.kind) {
-    case ATTENTION_KIND_SCALED_DOT:
-    case ATTENTION_KIND_DOT:
-      for (int d = 0; d < d_k; ++d) raw += double(q[d]) * double(k[d]);
-      break;
-    case ATTENTION_KIND_GENERAL:
-      formula = "qᵀ W k";
-      raw = double((q * t.general_w * k.transpose())(0, 0));
-      break;
-    case ATTENTION_KIND_ADDITIVE: {
-      formula = "v_aᵀ tanh(W q + U k)";
-      const Eigen::VectorXf hid = (t.additive_w * q.transpose() + t.additive_u * k.transpose()).array().tanh();
-      raw = double(hid.dot(t.additive_v));
-      break;
-    }
-  }
-  const bool scaled = t.kind == ATTENTION_KIND_SCALED_DOT || t.kind == ATTENTION_KIND_GENERAL;
-  const double div = scaled ? t.scale_divisor : 1.0;
-  const double bias = -double(h.alibi_slope) * std::abs(i - j);  // ALiBi, before temperature (0 without)
-  const double after_scale = raw / div, score = (after_scale + bias) / t.temperature;
-  const bool masked = t.mask.size() && t.mask(i, j);
-  line(false, "%s %d \"%s\" -> %s %d \"%s\"", tr(S_QUERY_N), i, t.tokens[size_t(i)].c_str(), tr(S_KEY_N), j, t.key_tokens[size_t(j)].c_str());
-  out.back().mirror_only = true;  // on screen the two combos above say it
-  line(false, tr(S_WT_KIND), kind_label(t.kind));
-  line(false, tr(S_WT_STEP1), formula, raw);
-  if (s.parsed.positional == POSITIONAL_KIND_ROPE) line(true, tr(S_WT_ROPE), i, j);
-  if (t.kind == ATTENTION_KIND_SCALED_DOT || t.kind == ATTENTION_KIND_DOT) {
-    std::string terms;
-    for (int d = 0; d < std::min(d_k, 3); ++d) {
-      char b[64];
-      std::snprintf(b, sizeof b, "%s%.3g*%.3g", d ? " + " : "", double(q[d]), double(k[d]));
-      terms += b;
-    }
-    line(true, "   = %s%s", terms.c_str(), d_k > 3 ? " + ..." : "");
-  }
-  if (scaled) line(false, tr(S_WT_SCALE), div, after_scale);
-  else line(false, tr(S_WT_NOSCALE), kind_label(t.kind), after_scale);
-  if (h.alibi_slope != 0) line(false, tr(S_WT_ALIBI), double(h.alibi_slope), i, j, after_scale + bias);
-  line(false, tr(S_WT_TEMP), double(t.temperature), score);
-  const AttentionOutput& a = h.attn;
-  if (masked) {
-    line(false, "%s", tr(S_WT_MASKED));
-    line(false, "%s", tr(S_WT_MASKED_EXP));
-  } else {
-    double mx = -std::numeric_limits<double>::infinity(), sum = 0;
-    for (int jj = 0; jj < n_k; ++jj)
-      if (!(t.mask.size() && t.mask(i, jj))) mx = std::max(mx, double(a.scores(i, jj)));
-    for (int jj = 0; jj < n_k; ++jj)
-      if (!(t.mask.size() && t.mask(i, jj))) sum += std::exp(double(a.scores(i, jj)) - mx);
-    const double e = std::exp(double(a.scores(i, j)) - mx);
-    line(false, "%s", tr(S_WT_VISIBLE));
-    line(false, tr(S_WT_EXP), mx, e);
-    line(false, tr(S_WT_SUM), sum, e / sum);
-  }
-  line(false, tr(S_WT_WEIGHT), double(a.weights(i, j)));
-  const int d_v = int(h.v.cols());
-  double contrib_l1 = 0, total_l1 = 0;
-  for (int d = 0; d < d_v; ++d) {
-    contrib_l1 += std::fabs(double(a.weights(i, j)) * h.v(j, d));
-    for (int jj = 0; jj < n_k; ++jj) total_l1 += std::fabs(double(a.weights(i, jj)) * h.v(jj, d));
-  }
-  std::string wv;
-  for (int d = 0; d < std::min(d_v, 4); ++d) {
-    char b[32];
-    std::snprintf(b, sizeof b, "%s%.3g", d ? ", " : "", double(a.weights(i, j) * h.v(j, d)));
-    wv += b;
-  }
-  line(false, tr(S_WT_WV), j, wv.c_str(), d_v > 4 ? ", ..." : "");
-  line(false, tr(S_WT_SHARE), total_l1 > 0 ? 100.0 * contrib_l1 / total_l1 : 0.0);
-  line(true, "%s", tr(S_WT_SHARE_HELP));
-  return out;
-}
-
-namespace {
-
-void row_stats(App* app) {
-  AppState& s = app->state;
-  const Trace& t = s.trace;
-  const Mat& w = app_state_focused_head(s).attn.weights;
-  const float h = std::min(ImGui::GetFontSize() * 14, std::max(ImGui::GetFontSize() * 6, ImGui::GetContentRegionAvail().y * 0.35f));
-  if (!ImGui::BeginTable("rowstats", 4, ImGuiTableFlags_ScrollY | ImGuiTableFlags_RowBg | ImGuiTableFlags_BordersInnerV, ImVec2(0, h))) return;
-  ImGui::TableSetupScrollFreeze(0, 1);
-  ImGui::TableSetupColumn(tr(S_COL_QUERY));
-  ImGui::TableSetupColumn(tr(S_COL_ENTROPY));
-  ImGui::TableSetupColumn(tr(S_COL_MAXW));
-  ImGui::TableSetupColumn(tr(S_COL_ARGMAX));
-  ImGui::TableHeadersRow();
-  ImGuiListClipper clip;
-  clip.Begin(int(w.rows()));
-  while (clip.Step())
-    for (int i = clip.DisplayStart; i < clip.DisplayEnd; ++i) {
-      double ent = 0;
-      Eigen::Index arg = 0;
-      const float mx = w.row(i).maxCoeff(&arg);
-      for (int j = 0; j < w.cols(); ++j)
-        if (w(i, j) > 0) ent -= double(w(i, j)) * std::log2(double(w(i, j)));
-      ImGui::TableNextRow();
-      if (i == s.sel.hover_query) ImGui::TableSetBgColor(ImGuiTableBgTarget_RowBg0, IM_COL32(255, 210, 120, 255));
-      ImGui::TableNextColumn();
-      ImGui::Text("%d %s", i, clip_text(t.tokens[size_t(i)], ImGui::GetFontSize() * 5).c_str());
-      ImGui::TableNextColumn();
-      ImGui::Text("%.3f", ent);
-      ImGui::TableNextColumn();
-      ImGui::Text("%.3f", double(mx));
-      ImGui::TableNextColumn();
-      ImGui::Text("%s", mx > 0 ? clip_text(t.key_tokens[size_t(arg)], ImGui::GetFontSize() * 5).c_str() : tr(S_MASKED_ROW));
-    }
-  ImGui::EndTable();
-}
-
-void next_token(App* app) {
-  AppState& s = app->state;
-  const Trace& t = s.trace;
-  const int q = s.sel.hover_query >= 0 && s.sel.hover_query < t.logits.rows() ? s.sel.hover_query : s.sel.query;
-  const auto row = t.logits.row(q);
-  const float mx = row.maxCoeff();
-  std::vector<std::pair<double, int>> p;
-  double z = 0;
-  for (int v = 0; v < row.size(); ++v) z += std::exp(double(row[v] - mx));
-  for (int v = 0; v < row.size(); ++v) p.emplace_back(std::exp(double(row[v] - mx)) / z, v);
-  std::sort(p.begin(), p.end(), [](auto& a, auto& b) { return a.first > b.first; });
-  ImGui::Text(tr(S_AFTER_TOKEN), t.tokens[size_t(q)].c_str(), q);
-  for (size_t k = 0; k < p.size() && k < 5; ++k) {
-    ImGui::ProgressBar(float(p[k].first), ImVec2(ImGui::GetFontSize() * 6, 0), "");
-    ImGui::SameLine();
-    ImGui::Text("%5.1f%%  %s", 100.0 * p[k].first, t.vocab[size_t(p[k].second)].c_str());
-  }
-  ImGui::TextDisabled("%s", tr(S_UNTRAINED));
-}
-
-}  // namespace
-
-void panel_details(App* app) {
-  AppState& s = app->state;
-  const Trace& t = s.trace;
-  if (t.layers.empty()) return;
-  ImGui::Text(tr(S_DETAILS_HEADER), s.sel.layer, s.sel.head, int(t.tokens.size()), int(t.key_tokens.size()));
-  if (s.sel.hover_query >= 0 && s.sel.hover_query < int(t.tokens.size())) {
-    const int i = s.sel.hover_query;
-    if (s.sel.hover_key >= 0 && s.sel.hover_key < int(t.key_tokens.size())) {
-      const AttentionOutput& a = app_state_focused_head(s).attn;
-      ImGui::Text(tr(S_HOVER_PAIR), t.tokens[size_t(i)].c_str(), t.key_tokens[size_t(s.sel.hover_key)].c_str(),
-                  double(a.weights(i, s.sel.hover_key)));
-    } else {
-      ImGui::Text(tr(S_HOVER_ONE), t.tokens[size_t(i)].c_str());
-    }
-  } else {
-    ImGui::TextDisabled("%s", tr(S_HOVER_HINT));
-  }
-  if (!t.warnings.empty())
-    for (const auto& w : t.warnings) ImGui::TextWrapped(tr(S_NOTE), w.c_str());
-  if (const Preset* p = preset_find(s.preset_id); p && app_visible(*app, "preset_note")) {
-    ImGui::Separator();
-    ImGui::TextWrapped(tr(S_PRESET_NOTE), tr(p->title));
-    ImGui::TextWrapped("%s", tr(p->text));
-    app_record(app, "preset_note");
-    ImGui::Separator();
-  }
-  const App& a = *app;
-  if (t.imported) {  // attention maps from a file: no q, k, v or scores to walk through
-    ImGui::Separator();
-    ImGui::TextWrapped(tr(S_IMPORTED_NOTE), s.imported_name.c_str());
-    app_record(app, "imported_note");
-  }
-  if (!t.imported && app_visible(a, "walkthrough") && ImGui::CollapsingHeader(tr_id(S_WALKTHROUGH, "h_walkthrough").c_str(), ImGuiTreeNodeFlags_DefaultOpen)) walkthrough(app);
-  if (app_visible(a, "rowstats") && ImGui::CollapsingHeader(tr_id(S_ROW_STATS, "h_rowstats").c_str(), ImGuiTreeNodeFlags_DefaultOpen)) row_stats(app);
-  if (t.logits.size() > 0 && app_visible(a, "nexttoken") && ImGui::CollapsingHeader(tr_id(S_NEXT_TOKEN, "h_next").c_str(), ImGuiTreeNodeFlags_DefaultOpen)) next_token(app);
-  if (app_visible(a, "about") && ImGui::CollapsingHeader(tr_id(S_ABOUT, "h_about").c_str())) ui_about(app);
 }
 
 }  // namespace attnplay

@@ -237,8 +237,9 @@ TEST_F(HeadlessApp, LayoutsFollowTheWidthInEveryViewAndLanguage) {
             if (!app.layout.count(name)) continue;  // not every view has each
             EXPECT_GE(app.layout[name][3], 39.5f) << name << " is a touch target";
           }
-          if (v == APP_VIEW_ATTENTION && c.size.x < 400 && lang == LANG_EN)
+          if (v == APP_VIEW_ATTENTION && c.size.x < 400 && lang == LANG_EN) {
             EXPECT_TRUE(app.layout.count("view_pick")) << "a combo where the tabs do not fit whole";
+          }
         }
       }
     }
