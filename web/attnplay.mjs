@@ -126,7 +126,7 @@ function pointers(canvas, box, M, embed) {
 // The DOM mirror for screen readers: a visually hidden region (aria-live polite) with a one-line summary of the
 // config, the focused head's weights as a table with token headers (a summary beyond 64 tokens) and the selected
 // cell's walkthrough. Built with textContent only: tokens are text, never markup.
-function a11yMirror(box, read) {
+function a11yMirror(box, read) {  // read() -> the engine's a11y JSON text
   const root = el('section', { position: 'absolute', width: '1px', height: '1px', overflow: 'hidden', clipPath: 'inset(50%)',
                                whiteSpace: 'nowrap', margin: '-1px', padding: '0', border: '0' },
                   { 'aria-live': 'polite', 'aria-label': 'attention playground, as text', 'data-attnplay-mirror': '' });
@@ -139,12 +139,12 @@ function a11yMirror(box, read) {
       const now = performance.now();
       if (now - lastAt < 250) return;  // a few times a second is plenty for a reader
       lastAt = now;
-      let data;
-      try { data = read(); } catch { return; }
-      if (!data || !data.summary) return;
-      const key = JSON.stringify(data);
-      if (key === last) return;
-      last = key;
+      let text;
+      try { text = read(); } catch { return; }
+      if (!text || text === last) return;  // the engine caches its answer: unchanged text, nothing to rebuild
+      last = text;
+      const data = JSON.parse(text);
+      if (!data.summary) return;
       root.replaceChildren();
       const p = el('p', {}, { 'data-summary': '' });
       p.textContent = data.summary;
@@ -223,7 +223,7 @@ export async function mount(target, options = {}) {
                              font: '16px system-ui, sans-serif' }, { role: 'status' });
   status.textContent = options.loadingText ?? 'Loading the attention playground…';
   const picker = el('input', { display: 'none' }, { type: 'file', accept: '.json,application/json,.safetensors,.npy,.npz' });
-  const mirror = a11yMirror(box, () => M && JSON.parse(call(() => M._ap_app_a11y())));
+  const mirror = a11yMirror(box, () => M && call(() => M._ap_app_a11y()));
   box.append(ime, status, picker);
 
   const fatal = (message) => {

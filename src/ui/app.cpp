@@ -26,7 +26,6 @@
 namespace attnplay {
 
 static const char* kZhMenuLabel = "中文（简体）";
-static bool g_view_menu_open = false;  // the View menu's Chinese item needs the CJK glyphs while the menu is open
 
 void app_init(App* app, const nlohmann::json& config, std::string* error) {
   ImGuiIO& io = ImGui::GetIO();
@@ -138,7 +137,7 @@ std::string app_layout_json(const App& app) {
 static bool collect_glyphs(App* app) {
   const AppState& s = app->state;
   if (app->glyphs_generation == s.generation && !s.changed && app->glyphs_lang == app->lang && app->notices.empty() &&
-      !g_view_menu_open)
+      !app->view_menu_open)
     return false;
   app->glyphs_lang = app->lang;
   app->glyphs_generation = s.generation;
@@ -162,7 +161,7 @@ static bool collect_glyphs(App* app) {
     for (int id = 0; id < S_COUNT; ++id)
       if (const char* t = tr_lang(Lang(app->lang), StrId(id))) scan(t);
   scan(app->link);
-  if (g_view_menu_open) scan(kZhMenuLabel);
+  if (app->view_menu_open) scan(kZhMenuLabel);
   return app->glyphs.size() != before;
 }
 
@@ -273,9 +272,9 @@ static void main_menu(App* app) {
     ImGui::EndMenu();
   }
   app_record(app, "menu_presets");
-  g_view_menu_open = false;
+  app->view_menu_open = false;
   if (ImGui::BeginMenu(tr_id(S_MENU_VIEW, "m_view").c_str())) {
-    g_view_menu_open = true;
+    app->view_menu_open = true;
     const StrId names[APP_VIEW_COUNT] = {S_ATTENTION, S_MASK, S_HEADS_TAB, S_MODEL_TAB, S_QKV_TAB, S_GEOMETRY_TAB};
     for (int v = 0; v < APP_VIEW_COUNT; ++v)
       if (ImGui::MenuItem(tr(names[v]), nullptr, s.sel.view == v)) s.sel.view = AppView(v);

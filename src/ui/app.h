@@ -124,6 +124,7 @@ struct App {
   int head_view_offset = 0;                // first token shown in the head view
   int shown_view = -1;                     // the tab the tab bar showed last frame (state.sel.view may request another)
   bool show_about = false;
+  bool view_menu_open = false;             // the View menu's 中文 item needs the CJK glyphs while it is open
   int geo_drag = -1;                       // geometry view: the token being dragged (-1 none)
   bool geo_drag_key = false;               //   a key point (else a query point)
   bool geo_moved = false;                  //   embeddings were moved: Reset embeddings returns to geo_base
