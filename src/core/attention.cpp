@@ -1,6 +1,8 @@
 // attnplay core: attention kernels. Glossary and contracts: attention.h.
 #include "core/attention.h"
 
+#include "core/assert.h"
+
 #include "core/gemm.h"
 
 #include <algorithm>
@@ -18,6 +20,8 @@ bool mask_spec_is_empty(const MaskSpec& spec) {
 }
 
 MaskMat mask_build(const MaskSpec& spec, int n_q, int n_k) {
+  for (int j : spec.padding) ATTNPLAY_ASSERT(j >= 0 && j < n_k);
+  for (const auto& c : spec.cells) ATTNPLAY_ASSERT(c.first >= 0 && c.first < n_q && c.second >= 0 && c.second < n_k);
   MaskMat m = MaskMat::Zero(n_q, n_k);
   for (int i = 0; i < n_q; ++i) {
     for (int j = 0; j < n_k; ++j) {
@@ -33,6 +37,7 @@ MaskMat mask_build(const MaskSpec& spec, int n_q, int n_k) {
 // [Positions] -----------------------------------------------------------------------------------------------
 void rope_apply(Mat* x, float base, bool inverse) {
   const int n = int(x->rows()), d = int(x->cols());
+  ATTNPLAY_ASSERT(d % 2 == 0 && base > 0);
   for (int i = 0; i < d / 2; ++i) {
     const double theta = std::pow(double(base), -2.0 * i / double(d));
     for (int p = 0; p < n; ++p) {
@@ -159,10 +164,64 @@ static double score_pair_reference(const float* q, const float* k, int d_k, cons
   return 0;
 }
 
+bool attention_kind_scaled(AttentionKind kind) { return kind == ATTENTION_KIND_SCALED_DOT || kind == ATTENTION_KIND_GENERAL; }
+
+AttentionParams attention_params_make(AttentionKind kind, float scale_divisor, float temperature,
+                                      const AttentionKindWeights& kw) {
+  AttentionParams p;
+  p.kind = kind;
+  p.scale_divisor = scale_divisor;
+  p.temperature = temperature;
+  p.w_general = &kw.general_w;
+  p.w_additive = &kw.additive_w;
+  p.u_additive = &kw.additive_u;
+  p.v_additive = &kw.additive_v;
+  return p;
+}
+
 // The total divisor applied to a kind's raw scores (scale, then temperature).
 static double score_divisor(const AttentionParams& p) {
-  const bool scaled = p.kind == ATTENTION_KIND_SCALED_DOT || p.kind == ATTENTION_KIND_GENERAL;
-  return (scaled ? double(p.scale_divisor) : 1.0) * double(p.temperature);
+  return (attention_kind_scaled(p.kind) ? double(p.scale_divisor) : 1.0) * double(p.temperature);
+}
+
+// A kind's extra parameters are there and fit q and k (the header's "required by").
+static void check_params(const AttentionParams& p, int d_k) {
+  ATTNPLAY_ASSERT(p.temperature > 0);
+  if (p.kind == ATTENTION_KIND_GENERAL) {
+    ATTNPLAY_ASSERT(p.w_general && p.w_general->rows() == d_k && p.w_general->cols() == d_k);
+  } else if (p.kind == ATTENTION_KIND_ADDITIVE) {
+    ATTNPLAY_ASSERT(p.w_additive && p.u_additive && p.v_additive);
+    ATTNPLAY_ASSERT(p.w_additive->cols() == d_k && p.u_additive->cols() == d_k);
+    ATTNPLAY_ASSERT(p.u_additive->rows() == p.w_additive->rows() && p.v_additive->size() == p.w_additive->rows());
+  }
+  (void)d_k;
+}
+
+AttentionScoreSteps attention_score_steps(const Mat& q, const Mat& k, const AttentionParams& params, int i, int j) {
+  ATTNPLAY_ASSERT(i >= 0 && i < q.rows() && j >= 0 && j < k.rows() && q.cols() == k.cols());
+  check_params(params, int(q.cols()));
+  AttentionScoreSteps s;
+  s.raw = score_pair_reference(q.row(i).data(), k.row(j).data(), int(q.cols()), params);
+  s.divisor = attention_kind_scaled(params.kind) ? double(params.scale_divisor) : 1.0;
+  s.bias = -double(params.alibi_slope) * double(std::abs(i - j));
+  s.score = s.raw / score_divisor(params) + alibi_term(params, i, j);
+  return s;
+}
+
+AttentionSoftmaxSteps attention_softmax_steps(const Mat& scores, const MaskMat* mask, int i, int j) {
+  ATTNPLAY_ASSERT(i >= 0 && i < scores.rows() && j >= 0 && j < scores.cols());
+  ATTNPLAY_ASSERT(!mask || mask->size() == 0 || (mask->rows() == scores.rows() && mask->cols() == scores.cols()));
+  const bool masking = mask && mask->size();
+  AttentionSoftmaxSteps st;
+  st.row_max = -std::numeric_limits<double>::infinity();
+  for (int jj = 0; jj < scores.cols(); ++jj)
+    if (!(masking && (*mask)(i, jj))) st.row_max = std::max(st.row_max, double(scores(i, jj)));
+  for (int jj = 0; jj < scores.cols(); ++jj)
+    if (!(masking && (*mask)(i, jj))) st.sum += std::exp(double(scores(i, jj)) - st.row_max);
+  const bool visible = !(masking && (*mask)(i, j)) && std::isfinite(st.row_max);
+  st.exp = visible ? std::exp(double(scores(i, j)) - st.row_max) : 0.0;
+  st.weight = visible && st.sum > 0 ? st.exp / st.sum : 0.0;
+  return st;
 }
 
 // q [n_q, d_k], k [n_k, d_k] -> scores [n_q, n_k] in double, masked = -inf.
@@ -206,6 +265,9 @@ static void finish_from_double(const MatD& scores_d, const Mat& v, const MaskMat
 
 void attention_forward_reference(const Mat& q, const Mat& k, const Mat& v, const AttentionParams& params,
                                  const MaskMat* mask, AttentionOutput* out) {
+  ATTNPLAY_ASSERT(k.cols() == q.cols() && v.rows() == k.rows());
+  ATTNPLAY_ASSERT(!mask || (mask->rows() == q.rows() && mask->cols() == k.rows()));
+  check_params(params, int(q.cols()));
   finish_from_double(scores_reference(q, k, params, mask), v, mask, out);
   out->overflowed = false;
   for (int i = 0; i < out->scores.rows(); ++i)
@@ -277,6 +339,7 @@ static void finish_detail(const AttentionDetail& detail, AttentionOutput* out) {
 
 float attention_weight_at(const Mat& q, const Mat& k, const AttentionParams& params, const MaskMat* mask,
                           const Vec& row_lse, int i, int j) {
+  ATTNPLAY_ASSERT(i >= 0 && i < q.rows() && j >= 0 && j < k.rows() && i < row_lse.size());
   if ((mask && mask->size() && (*mask)(i, j)) || !std::isfinite(row_lse[i])) return 0.0f;
   const double s = score_pair_reference(q.row(i).data(), k.row(j).data(), int(q.cols()), params) / score_divisor(params) +
                    alibi_term(params, i, j);
@@ -286,6 +349,9 @@ float attention_weight_at(const Mat& q, const Mat& k, const AttentionParams& par
 void attention_forward(const Mat& q, const Mat& k, const Mat& v, const AttentionParams& params, const MaskMat* mask,
                        AttentionOutput* out, const AttentionDetail& detail) {
   const int n_q = int(q.rows()), n_k = int(k.rows()), d_k = int(q.cols()), d_v = int(v.cols());
+  ATTNPLAY_ASSERT(k.cols() == d_k && v.rows() == n_k);
+  ATTNPLAY_ASSERT(!mask || (mask->rows() == n_q && mask->cols() == n_k));
+  check_params(params, d_k);
   const float inv_div = float(1.0 / score_divisor(params));
   const float neg_inf = -std::numeric_limits<float>::infinity();
   out->overflowed = false;

@@ -11,8 +11,10 @@
 //   [Masks]     mask_build: causal, local window, key padding, single cells, combined
 //   [Positions] rope_apply, alibi_slopes: positions that act inside attention
 //   [Softmax]   softmax_rows_masked: max-subtracted, masked = -inf, fully masked rows = 0
+//   [Params]    attention_kind_scaled, AttentionKindWeights, attention_params_make: the one parameter builder
 //   [Attention] attention_forward (fast, blocked) and attention_forward_reference (plain loops, double);
 //               AttentionDetail (keep the n² matrices or not), attention_weight_at, attention_thumbnail
+//   [Steps]     attention_score_steps, attention_softmax_steps: one cell's arithmetic (the walkthrough)
 //   [Batched]   attention_batched: raw row-major float buffers, the JS fast path
 //
 // Every kernel returns its intermediates (scores, weights, context) through an output struct: the UI,
@@ -71,6 +73,18 @@ struct AttentionParams {
   float alibi_slope = 0.0f;           // ALiBi: adds -slope·|i - j| to the scaled score, before temperature (0: none)
 };
 
+// [Params] ------------------------------------------------------------------------------------------------
+bool attention_kind_scaled(AttentionKind kind);  // scaled_dot and general divide by the scale; dot and additive never
+// The extra parameters of kinds general and additive: never in the weights file (SPEC §5), from the seed or the inputs.
+struct AttentionKindWeights {
+  Mat general_w;                      // [d_k, d_k]
+  Mat additive_w, additive_u;         // [d_a, d_k]
+  Vec additive_v;                     // [d_a]
+};
+// The kernel parameters of a kind; the matrix pointers point into kw (valid while kw lives); alibi_slope 0 (per head).
+AttentionParams attention_params_make(AttentionKind kind, float scale_divisor, float temperature,
+                                      const AttentionKindWeights& kw);
+
 // [Positions] inside attention (transformer.positional "rope" / "alibi"; the additive kinds go into x instead)
 // RoPE, interleaved pairs as in RoFormer and Meta's Llama: row p of x [n, d] (d even), pair (x[2i], x[2i+1])
 // rotated by the angle p·base^(-2i/d). Row p is position p (queries and keys alike, also for cross-attention).
@@ -106,6 +120,23 @@ void attention_forward(const Mat& q, const Mat& k, const Mat& v, const Attention
 // q, k as given to attention_forward; 0 for a masked cell or a fully masked row.
 float attention_weight_at(const Mat& q, const Mat& k, const AttentionParams& params, const MaskMat* mask,
                           const Vec& row_lse, int i, int j);
+// [Steps] -------------------------------------------------------------------------------------------------
+// One score, step by step, from the definitions the kernels are tested against (double, plain loops).
+// q [n_q, d_k], k [n_k, d_k] as given to attention_forward; i < n_q, j < n_k. Masking is the caller's (a masked
+// cell's score is -inf whatever these say).
+struct AttentionScoreSteps {
+  double raw = 0;        // the kind's formula before any scaling: q·k, qᵀ W k or v_aᵀ tanh(W q + U k)
+  double divisor = 1;    // the scale divisor applied (1 for dot and additive)
+  double bias = 0;       // ALiBi: -slope·|i - j| (0 without)
+  double score = 0;      // (raw / divisor + bias) / temperature: the cell of AttentionOutput::scores
+};
+AttentionScoreSteps attention_score_steps(const Mat& q, const Mat& k, const AttentionParams& params, int i, int j);
+// Softmax of row i of scores [n_q, n_k] at column j, over the visible keys (mask [n_q, n_k] or nullptr). For a
+// visible cell of a row with at least one visible key: exp = e^(s_ij − row_max), weight = exp / sum.
+struct AttentionSoftmaxSteps {
+  double row_max = 0, exp = 0, sum = 0, weight = 0;
+};
+AttentionSoftmaxSteps attention_softmax_steps(const Mat& scores, const MaskMat* mask, int i, int j);
 // Mean-pools m [rows, cols] to at most side x side (each output cell averages its block) -> [min(side, rows), ..].
 Mat   attention_thumbnail(const Mat& m, int side);
 // Same contract, plain loops with double accumulation: the reference the fast path is tested against.

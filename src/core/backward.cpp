@@ -1,15 +1,33 @@
 // attnplay core: backward passes. Contracts and shapes: backward.h.
 #include "core/backward.h"
 
+#include "core/assert.h"
+#include "core/gemm.h"
+
 #include <algorithm>
 #include <cmath>
 #include <limits>
 
 namespace attnplay {
 
+// On the packed GEMM the forward uses (gemm.h): d_x = d_y·W with W [d_out, d_in] as B; d_w += d_yᵀ·x with x as B.
 void linear_backward(const Mat& x, const Mat& w, const Mat& d_y, Mat* d_x, Mat* d_w, Vec* d_b) {
-  if (d_x) d_x->noalias() = d_y * w;
-  if (d_w) d_w->noalias() += d_y.transpose() * x;
+  const int n = int(x.rows()), d_in = int(x.cols()), d_out = int(w.rows());
+  ATTNPLAY_ASSERT(w.cols() == d_in && d_y.rows() == n && d_y.cols() == d_out);
+  ATTNPLAY_ASSERT(!d_w || (d_w->rows() == d_out && d_w->cols() == d_in));
+  ATTNPLAY_ASSERT(!d_b || d_b->size() == d_out);
+  thread_local GemmPacked pb;
+  if (d_x) {
+    d_x->resize(n, d_in);
+    gemm_pack_b(d_out, d_in, w.data(), d_in, &pb);
+    gemm_packed(n, d_y.data(), d_out, pb, d_x->data(), d_in);
+  }
+  if (d_w && n > 0) {
+    thread_local Mat d_yt;
+    d_yt = d_y.transpose();  // [d_out, n]
+    gemm_pack_b(n, d_in, x.data(), d_in, &pb);
+    gemm_packed(d_out, d_yt.data(), n, pb, d_w->data(), d_in, true);
+  }
   if (d_b) *d_b += d_y.colwise().sum().transpose();
 }
 
@@ -54,8 +72,10 @@ void activation_backward(ActivationKind kind, const Mat& pre, const Mat& d_y, Ma
 
 void attention_backward(const Mat& q, const Mat& k, const Mat& v, const Mat& weights, const AttentionParams& params,
                         const Mat& d_out, Mat* d_q, Mat* d_k, Mat* d_v) {
-  const bool scaled = params.kind == ATTENTION_KIND_SCALED_DOT || params.kind == ATTENTION_KIND_GENERAL;
-  const float c = float(1.0 / ((scaled ? double(params.scale_divisor) : 1.0) * double(params.temperature)));
+  ATTNPLAY_ASSERT(k.cols() == q.cols() && v.rows() == k.rows());
+  ATTNPLAY_ASSERT(weights.rows() == q.rows() && weights.cols() == k.rows() && d_out.rows() == q.rows() && d_out.cols() == v.cols());
+  const double divisor = attention_kind_scaled(params.kind) ? double(params.scale_divisor) : 1.0;
+  const float c = float(1.0 / (divisor * double(params.temperature)));
   // out = P·v: d_v = Pᵀ·d_out, d_P = d_out·vᵀ
   d_v->noalias() = weights.transpose() * d_out;
   const Mat d_p = d_out * v.transpose();
@@ -99,6 +119,41 @@ void attention_backward(const Mat& q, const Mat& k, const Mat& v, const Mat& wei
       break;
     }
   }
+}
+
+void mha_backward(const Mat& x_q, const Mat& x_kv, const MhaWeights& w, const AttentionParams& params,
+                  const MhaOptions& options, const std::vector<HeadTrace>& heads, const Mat& concat, const Mat& d_out,
+                  MhaWeights* g, Mat* d_x_q, Mat* d_x_kv) {
+  const int H = w.heads, d_k = w.d_k, d_v = w.d_v;
+  ATTNPLAY_ASSERT(int(heads.size()) == H && concat.cols() == H * d_v && d_out.rows() == x_q.rows());
+  ATTNPLAY_ASSERT(d_x_kv || &x_q == &x_kv);  // nullptr only for self-attention
+  Mat d_concat;
+  linear_backward(concat, w.out_proj_w, d_out, &d_concat, &g->out_proj_w, &g->out_proj_b);
+  // Gradients of the projections' outputs, laid out as in_proj's rows (mha_head_rows): one matrix for self-attention,
+  // a query side and a key/value side for cross-attention.
+  const int rows = int(w.in_proj_w.rows());
+  Mat d_proj_q = Mat::Zero(x_q.rows(), rows), d_proj_kv;
+  if (d_x_kv) d_proj_kv = Mat::Zero(x_kv.rows(), rows);
+  Mat& d_kv = d_x_kv ? d_proj_kv : d_proj_q;
+  for (int h = 0; h < H; ++h) {
+    const HeadTrace& t = heads[size_t(h)];
+    ATTNPLAY_ASSERT(t.attn.weights.rows() == t.q.rows() && t.attn.weights.cols() == t.k.rows());  // kept by the forward
+    AttentionParams p = params;
+    p.alibi_slope = t.alibi_slope;
+    Mat dq, dk, dv;
+    attention_backward(t.q, t.k, t.v, t.attn.weights, p, d_concat.middleCols(h * d_v, d_v), &dq, &dk, &dv);
+    if (options.rope_base > 0) {
+      rope_backward(&dq, options.rope_base);
+      rope_backward(&dk, options.rope_base);
+    }
+    const MhaHeadRows r = mha_head_rows(w, h);
+    d_proj_q.middleCols(r.q, d_k) += dq;
+    d_kv.middleCols(r.k, d_k) += dk;  // the query heads of a group share one key/value head
+    d_kv.middleCols(r.v, d_v) += dv;
+  }
+  Vec* d_b = g->in_proj_b.size() ? &g->in_proj_b : nullptr;
+  linear_backward(x_q, w.in_proj_w, d_proj_q, d_x_q, &g->in_proj_w, d_b);
+  if (d_x_kv) linear_backward(x_kv, w.in_proj_w, d_proj_kv, d_x_kv, &g->in_proj_w, d_b);
 }
 
 void rope_backward(Mat* d_x, float base) { rope_apply(d_x, base, true); }  // a rotation's transpose is its inverse

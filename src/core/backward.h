@@ -11,7 +11,8 @@
 //   [Linear]     linear_backward           y = x·Wᵀ + b
 //   [Norm]       layer_norm_backward       (its forward, layer_norm_forward_cached, is in layers.h)
 //   [Activation] activation_backward       relu, gelu (exact)
-//   [Attention]  attention_backward        one head, dot-product kinds: scale, temperature, mask, ALiBi
+//   [Attention]  attention_backward        one head, every kind: scale, temperature, mask, ALiBi
+//   [MHA]        mha_backward              mha_forward's backward: heads, grouped-query heads, RoPE
 //   [Positions]  rope_backward             the transpose of rope_apply (rotation by minus the angle)
 //   [Loss]       cross_entropy_forward_backward   mean over the targets != kIgnoreTarget, as nn.CrossEntropyLoss
 #pragma once
@@ -41,6 +42,15 @@ void activation_backward(ActivationKind kind, const Mat& pre, const Mat& d_y, Ma
 // §5) and always come from the seed, so training leaves them as they are. ALiBi's slope has no gradient either.
 void attention_backward(const Mat& q, const Mat& k, const Mat& v, const Mat& weights, const AttentionParams& params,
                         const Mat& d_out, Mat* d_q, Mat* d_k, Mat* d_v);
+
+// [MHA] ----------------------------------------------------------------------------------------------------
+// The backward of mha_forward (layers.h), given what it produced: heads (every head's q, k after RoPE, v and
+// weights kept) and concat [n_q, heads·d_v]. d_out [n_q, d_model] -> d_x_q [n_q, d_model] (written), and either
+// d_x_kv [n_k, d_model] (written; cross-attention) or, for self-attention (x_q and x_kv the same matrix), nullptr:
+// then d_x_q is the gradient of that one input. g accumulates in_proj and out_proj gradients.
+void mha_backward(const Mat& x_q, const Mat& x_kv, const MhaWeights& w, const AttentionParams& params,
+                  const MhaOptions& options, const std::vector<HeadTrace>& heads, const Mat& concat, const Mat& d_out,
+                  MhaWeights* g, Mat* d_x_q, Mat* d_x_kv);
 
 // [Positions] d_rotated [n, d] (gradient after rope_apply) -> in place, the gradient before it.
 void rope_backward(Mat* d_x, float base);

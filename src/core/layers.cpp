@@ -1,6 +1,7 @@
 // attnplay core: Transformer layers. Glossary and contracts: layers.h.
 #include "core/layers.h"
 
+#include "core/assert.h"
 #include "core/gemm.h"
 
 #include <cmath>
@@ -23,11 +24,14 @@ static void linear_raw(const Mat& x, const float* w, int d_out, const float* b, 
 }
 
 void linear_forward(const Mat& x, const Mat& w, const Vec& b, Mat* y) {
+  ATTNPLAY_ASSERT(x.cols() == w.cols() && (b.size() == 0 || b.size() == w.rows()));
   linear_raw(x, w.data(), int(w.rows()), b.size() > 0 ? b.data() : nullptr, y);
 }
 
 void layer_norm_forward_cached(const Mat& x, const Vec& gamma, const Vec& beta, float eps, Mat* y, LayerNormCache* cache) {
   const int n = int(x.rows()), d = int(x.cols());
+  ATTNPLAY_ASSERT(gamma.size() == d && beta.size() == d && eps > 0);
+  ATTNPLAY_ASSERT(y != &x);  // y is resized before x is read
   y->resize(n, d);
   if (cache) {
     cache->xhat.resize(n, d);
@@ -64,12 +68,28 @@ void activation_forward(ActivationKind kind, Mat* x) {
   }
 }
 
+int mha_kv_heads(const MhaWeights& w) { return w.kv_heads > 0 ? w.kv_heads : w.heads; }
+
+MhaHeadRows mha_head_rows(const MhaWeights& w, int head) {
+  ATTNPLAY_ASSERT(head >= 0 && head < w.heads);
+  const int H = w.heads, KV = mha_kv_heads(w), g = head / (H / KV);  // rows: W_q of every head, then W_k, then W_v
+  MhaHeadRows r;
+  r.q = head * w.d_k;
+  r.k = H * w.d_k + g * w.d_k;
+  r.v = H * w.d_k + KV * w.d_k + g * w.d_v;
+  return r;
+}
+
 void mha_forward(const Mat& x_q, const Mat& x_kv, const MhaWeights& w, const AttentionParams& params,
                  const MaskMat* mask, std::vector<HeadTrace>* heads, Mat* concat, Mat* output,
                  const MhaOptions& options) {
   const int H = w.heads, d_k = w.d_k, d_v = w.d_v, n_q = int(x_q.rows());
-  const int KV = w.kv_heads > 0 ? w.kv_heads : H, group = H / KV;
+  const int KV = mha_kv_heads(w);
   const int q_rows = H * d_k, k_rows = KV * d_k, v_rows = KV * d_v;
+  ATTNPLAY_ASSERT(H % KV == 0 && w.in_proj_w.rows() == q_rows + k_rows + v_rows);
+  ATTNPLAY_ASSERT(x_q.cols() == w.in_proj_w.cols() && x_kv.cols() == w.in_proj_w.cols());
+  ATTNPLAY_ASSERT(w.out_proj_w.cols() == H * d_v);
+  ATTNPLAY_ASSERT(!options.alibi || int(options.alibi->size()) == H);
   // Projections for all heads at once: Q = x_q·W_qᵀ + b_q, K = x_kv·W_kᵀ + b_k, V = x_kv·W_vᵀ + b_v.
   // (in_proj_w is row-major: W_q, W_k, W_v are consecutive row ranges.)
   const int d_model = int(w.in_proj_w.cols());
@@ -83,10 +103,10 @@ void mha_forward(const Mat& x_q, const Mat& x_kv, const MhaWeights& w, const Att
   concat->resize(n_q, H * d_v);
   for (int h = 0; h < H; ++h) {
     HeadTrace& t = (*heads)[size_t(h)];
-    const int g = h / group;  // this query head's key/value head
-    t.q = q.middleCols(h * d_k, d_k);
-    t.k = k.middleCols(g * d_k, d_k);
-    t.v = v.middleCols(g * d_v, d_v);
+    const MhaHeadRows r = mha_head_rows(w, h);  // q, k, v hold the rows' outputs as columns, from 0 each
+    t.q = q.middleCols(r.q, d_k);
+    t.k = k.middleCols(r.k - q_rows, d_k);
+    t.v = v.middleCols(r.v - q_rows - k_rows, d_v);
     if (options.rope_base > 0) {
       rope_apply(&t.q, options.rope_base);
       rope_apply(&t.k, options.rope_base);

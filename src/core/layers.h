@@ -6,8 +6,10 @@
 //   [Linear]     linear_forward            y = x·Wᵀ + b (PyTorch nn.Linear layout)
 //   [Norm]       layer_norm_forward        nn.LayerNorm over the last dimension
 //   [Activation] activation_forward        relu, gelu (exact, erf)
-//   [MHA]        mha_forward               nn.MultiheadAttention with its trace (q, k, v and every head's attention),
-//                                          plus grouped-query heads, RoPE and ALiBi (MhaOptions)
+//   [MHA]        mha_head_rows             where head h's W_q, W_k, W_v rows sit in in_proj (the one head layout)
+//                mha_forward               nn.MultiheadAttention with its trace (q, k, v and every head's attention),
+//                                          plus grouped-query heads, RoPE and ALiBi (MhaOptions); its backward,
+//                                          mha_backward, is in backward.h
 //   [Batched]    mha_batched               x·W projections over raw buffers, the JS fast path
 #pragma once
 
@@ -48,6 +50,14 @@ struct MhaWeights {
   Mat out_proj_w;   // [d_model, heads·d_v]
   Vec out_proj_b;   // [d_model]
 };
+
+// Head h's rows of in_proj_w: its query rows [q, q + d_k), and its key/value head's key rows [k, k + d_k) and value
+// rows [v, v + d_v). Query head h uses key/value head h / (heads / kv_heads). 0 <= head < heads.
+struct MhaHeadRows {
+  int q = 0, k = 0, v = 0;
+};
+MhaHeadRows mha_head_rows(const MhaWeights& w, int head);
+int         mha_kv_heads(const MhaWeights& w);   // kv_heads, or heads when 0
 
 struct HeadTrace {
   Mat q;                  // [n_q, d_k] this head's queries (after projection, and RoPE when on)

@@ -327,6 +327,12 @@ const char* attention_kind_name(AttentionKind kind) {
   return "?";
 }
 
+int config_trace_layers(const Config& c) { return c.mode == MODEL_MODE_TRANSFORMER ? c.layers : 1; }
+
+double config_trace_bytes(const Config& c) {
+  return double(config_trace_layers(c)) * c.heads * double(c.n_q()) * double(c.n_k()) * sizeof(float) * 2.0;
+}
+
 float Config::scale_divisor() const {
   switch (scale_kind) {
     case SCALE_KIND_SQRT_DK: return std::sqrt(float(d_k));
@@ -448,8 +454,8 @@ static void config_parse_or_throw(const json& j, Config* c) {
   if (const json* m = field(a, "mask")) parse_mask(*m, "attention.mask", c);
 
   // Memory: every head's scores and weights are kept for the UI and the result.
-  const int used_layers = c->mode == MODEL_MODE_TRANSFORMER ? c->layers : 1;
-  const double bytes = double(used_layers) * c->heads * double(c->n_q()) * double(c->n_k()) * 4.0 * 2.0;
+  const int used_layers = config_trace_layers(*c);
+  const double bytes = config_trace_bytes(*c);
   if (bytes > L.max_trace_bytes) {
     char buf[200];
     std::snprintf(buf, sizeof buf, "config too large: %d layer(s) x %d head(s) x %d x %d attention matrices need %.0f MB (at most %.0f MB)",

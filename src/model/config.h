@@ -108,6 +108,9 @@ struct Config {
 bool config_parse(const nlohmann::json& j, Config* out, std::string* error);           // validated, tokens resolved
 bool config_parse_text(const std::string& text, Config* out, std::string* error);      // JSON text -> config
 
+int    config_trace_layers(const Config& c);   // layers whose attention the trace keeps: `layers` in mode transformer, else 1
+double config_trace_bytes(const Config& c);    // their scores + weights, float32: layers x heads x n_q x n_k x 8 bytes
+
 const char* attention_kind_name(AttentionKind kind);    // "scaled_dot", ... (the config's spelling)
 bool        json_nesting_ok(const std::string& text, int max_depth = 32);  // bracket depth outside strings <= max
                                                                            // (checked before any recursive parse)

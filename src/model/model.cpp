@@ -1,6 +1,8 @@
 // attnplay model: forward pass and result JSON. Contracts: model.h; semantics: ../shared/SPEC.md §7.
 #include "model/model.h"
 
+#include "core/assert.h"
+
 #include <nlohmann/json.hpp>
 
 #include <cfloat>
@@ -10,41 +12,7 @@
 
 namespace attnplay {
 
-Mat model_positions(int n, int d_model) {
-  Mat pe(n, d_model);
-  std::vector<double> div(static_cast<size_t>(d_model));  // 10000^(2i/d_model) per column: the same doubles, once per column
-  for (int c = 0; c < d_model; ++c) div[size_t(c)] = std::pow(10000.0, double(c - (c % 2)) / double(d_model));
-  for (int p = 0; p < n; ++p)
-    for (int c = 0; c < d_model; ++c) {
-      const double angle = double(p) / div[size_t(c)];
-      pe(p, c) = float(c % 2 == 0 ? std::sin(angle) : std::cos(angle));
-    }
-  return pe;
-}
-
 ModelWeights model_weights_for(const Config& c) { return weights_seeded(c); }
-
-// Token vectors: embedding rows plus positions. ids [n] -> [n, d_model].
-static Mat embed(const Config& c, const ModelWeights& w, const std::vector<int>& ids) {
-  const int n = int(ids.size());
-  Mat x(n, c.d_model);
-  for (int i = 0; i < n; ++i) x.row(i) = w.embedding.row(ids[size_t(i)]);
-  if (c.positional == POSITIONAL_KIND_SINUSOIDAL) x += model_positions(n, c.d_model);
-  if (c.positional == POSITIONAL_KIND_LEARNED) x += w.pos_embedding.topRows(n);
-  return x;
-}
-
-AttentionParams model_attention_params(const Config& c, const ModelWeights& w) {
-  AttentionParams p;
-  p.kind = c.kind;
-  p.scale_divisor = c.scale_divisor();
-  p.temperature = c.temperature;
-  p.w_general = &w.general_w;
-  p.w_additive = &w.additive_w;
-  p.u_additive = &w.additive_u;
-  p.v_additive = &w.additive_v;
-  return p;
-}
 
 static void note_overflow(const LayerTrace& lt, int layer, std::vector<std::string>* warnings) {
   for (size_t h = 0; h < lt.heads.size(); ++h)
@@ -60,18 +28,18 @@ AttentionParams trace_params(const Trace& t, const HeadTrace& h) {
 }
 
 AttentionParams trace_params(const Trace& t) {
-  AttentionParams p;
-  p.kind = t.kind;
-  p.scale_divisor = t.scale_divisor;
-  p.temperature = t.temperature;
-  p.w_general = &t.general_w;
-  p.w_additive = &t.additive_w;
-  p.u_additive = &t.additive_u;
-  p.v_additive = &t.additive_v;
-  return p;
+  return attention_params_make(t.kind, t.scale_divisor, t.temperature, t.kind_weights);
+}
+
+// Lean-trace heads: indices in range (the header's precondition).
+static void check_head(const Trace& t, int layer, int head) {
+  ATTNPLAY_ASSERT(layer >= 0 && layer < int(t.layers.size()));
+  ATTNPLAY_ASSERT(head >= 0 && head < int(t.layers[size_t(layer)].heads.size()));
+  (void)t, (void)layer, (void)head;
 }
 
 bool trace_head_has_matrices(const Trace& t, int layer, int head) {
+  check_head(t, layer, head);
   return !t.lean || t.layers[size_t(layer)].heads[size_t(head)].attn.weights.size() > 0;
 }
 
@@ -93,6 +61,7 @@ void trace_head_release(Trace* t, int layer, int head) {
 }
 
 float trace_weight(const Trace& t, int layer, int head, int i, int j) {
+  check_head(t, layer, head);
   const HeadTrace& h = t.layers[size_t(layer)].heads[size_t(head)];
   if (h.attn.weights.size() > 0) return h.attn.weights(i, j);
   return attention_weight_at(h.q, h.k, trace_params(t, h), t.mask.size() ? &t.mask : nullptr, h.attn.row_lse, i, j);
@@ -102,17 +71,7 @@ bool model_compute(const Config& c, const ModelWeights* loaded, Trace* out, std:
                    const TraceOptions& options) {
   Trace t;
   // Keep every head's matrices when they fit the budget; otherwise only the focused head's, with thumbnails.
-  const int used_layers = c.mode == MODEL_MODE_TRANSFORMER && !c.inputs.present ? c.layers : 1;
-  const double matrix_bytes = double(used_layers) * c.heads * double(c.n_q()) * double(c.n_k()) * 8.0;
-  t.lean = options.max_matrix_bytes >= 0 && matrix_bytes > options.max_matrix_bytes;
-  const std::vector<float> alibi = c.positional == POSITIONAL_KIND_ALIBI ? alibi_slopes(c.heads) : std::vector<float>();
-  auto mha_options = [&](const std::vector<AttentionDetail>& details) {
-    MhaOptions o;
-    o.rope_base = c.positional == POSITIONAL_KIND_ROPE ? c.rope_base : 0.0f;
-    o.alibi = alibi.empty() ? nullptr : &alibi;
-    o.details = details.data();
-    return o;
-  };
+  t.lean = options.max_matrix_bytes >= 0 && config_trace_bytes(c) > options.max_matrix_bytes;
   auto details_for = [&](int layer) {
     std::vector<AttentionDetail> d(size_t(c.heads));
     if (t.lean)
@@ -133,12 +92,6 @@ bool model_compute(const Config& c, const ModelWeights* loaded, Trace* out, std:
   t.kind = c.kind;
   t.scale_divisor = c.scale_divisor();
   t.temperature = c.temperature;
-  auto keep_params = [&t](const ModelWeights& w) {
-    t.general_w = w.general_w;
-    t.additive_w = w.additive_w;
-    t.additive_u = w.additive_u;
-    t.additive_v = w.additive_v;
-  };
 
   if (c.inputs.present) {
     // Explicit matrices: the heads' contexts side by side, no projections.
@@ -147,8 +100,8 @@ bool model_compute(const Config& c, const ModelWeights* loaded, Trace* out, std:
     if (c.inputs.has_w) (c.kind == ATTENTION_KIND_GENERAL ? extra.general_w : extra.additive_w) = c.inputs.w;
     if (c.inputs.has_u) extra.additive_u = c.inputs.u;
     if (c.inputs.has_v_a) extra.additive_v = c.inputs.v_a;
-    const AttentionParams p = model_attention_params(c, extra);
-    keep_params(extra);
+    t.kind_weights = extra;
+    const NetSpec spec = net_spec(c, t.kind_weights);
     LayerTrace lt;
     lt.heads.resize(size_t(c.heads));
     lt.concat.resize(c.n_q(), c.heads * c.d_v);
@@ -158,12 +111,12 @@ bool model_compute(const Config& c, const ModelWeights* loaded, Trace* out, std:
       ht.q = c.inputs.q[size_t(h)];
       ht.k = c.inputs.k[size_t(h)];
       ht.v = c.inputs.v[size_t(h)];
-      if (c.positional == POSITIONAL_KIND_ROPE) {  // positions inside attention apply to given q, k as well
-        rope_apply(&ht.q, c.rope_base);
-        rope_apply(&ht.k, c.rope_base);
+      if (spec.rope_base > 0) {  // positions inside attention apply to given q, k as well
+        rope_apply(&ht.q, spec.rope_base);
+        rope_apply(&ht.k, spec.rope_base);
       }
-      AttentionParams ph = p;
-      ph.alibi_slope = alibi.empty() ? 0.0f : alibi[size_t(h)];
+      AttentionParams ph = spec.attention;
+      ph.alibi_slope = spec.alibi.empty() ? 0.0f : spec.alibi[size_t(h)];
       ht.alibi_slope = ph.alibi_slope;
       attention_forward(ht.q, ht.k, ht.v, ph, mp, &ht.attn, details[size_t(h)]);
       lt.concat.middleCols(h * c.d_v, c.d_v) = ht.attn.context;
@@ -187,47 +140,25 @@ bool model_compute(const Config& c, const ModelWeights* loaded, Trace* out, std:
         return false;
       }
     }
-    const AttentionParams p = model_attention_params(c, w);
-    keep_params(w);
-    Mat x = embed(c, w, ids);
-    t.x = x;
+    t.kind_weights = w;
+    const NetSpec spec = net_spec(c, w);
     if (c.mode == MODEL_MODE_ATTENTION) {
-      const Mat x_kv = c.cross ? embed(c, w, key_ids) : Mat();
+      embed_forward(spec, w, ids, &t.x);
+      Mat x_kv;
+      if (c.cross) embed_forward(spec, w, key_ids, &x_kv);
       LayerTrace lt;
       const std::vector<AttentionDetail> details = details_for(0);
-      mha_forward(x, c.cross ? x_kv : x, w.layers[0].self_attn, p, mp, &lt.heads, &lt.concat, &lt.output,
-                  mha_options(details));
+      mha_forward(t.x, c.cross ? x_kv : t.x, w.layers[0].self_attn, spec.attention, mp, &lt.heads, &lt.concat, &lt.output,
+                  net_mha_options(spec, details.data()));
       note_overflow(lt, 0, &t.warnings);
       t.layers.push_back(std::move(lt));
     } else {
-      constexpr float eps = 1e-5f;
-      for (int l = 0; l < c.layers; ++l) {
-        const LayerWeights& lw = w.layers[size_t(l)];
-        LayerTrace lt;
-        Mat h, sa, ff;
-        const std::vector<AttentionDetail> details = details_for(l);
-        if (c.norm_first) {  // x = x + SA(LN1(x)); x = x + FF(LN2(x))
-          layer_norm_forward(x, lw.norm1_w, lw.norm1_b, eps, &h);
-          mha_forward(h, h, lw.self_attn, p, mp, &lt.heads, &lt.concat, &sa, mha_options(details));
-          x += sa;
-          layer_norm_forward(x, lw.norm2_w, lw.norm2_b, eps, &h);
-          linear_forward(h, lw.linear1_w, lw.linear1_b, &ff);
-          activation_forward(c.activation, &ff);
-          linear_forward(ff, lw.linear2_w, lw.linear2_b, &h);
-          x += h;
-        } else {  // x = LN1(x + SA(x)); x = LN2(x + FF(x))
-          mha_forward(x, x, lw.self_attn, p, mp, &lt.heads, &lt.concat, &sa, mha_options(details));
-          layer_norm_forward(x + sa, lw.norm1_w, lw.norm1_b, eps, &x);
-          linear_forward(x, lw.linear1_w, lw.linear1_b, &ff);
-          activation_forward(c.activation, &ff);
-          linear_forward(ff, lw.linear2_w, lw.linear2_b, &h);
-          layer_norm_forward(x + h, lw.norm2_w, lw.norm2_b, eps, &x);
-        }
-        lt.output = x;
-        note_overflow(lt, l, &t.warnings);
-        t.layers.push_back(std::move(lt));
-      }
-      linear_forward(x, w.fc_out_w, w.fc_out_b, &t.logits);
+      std::vector<std::vector<AttentionDetail>> details;
+      for (int l = 0; l < c.layers; ++l) details.push_back(details_for(l));
+      NetOptions o;
+      o.details = &details;
+      net_forward(spec, w, ids, mp, o, &t);
+      for (int l = 0; l < c.layers; ++l) note_overflow(t.layers[size_t(l)], l, &t.warnings);
     }
   }
   const std::vector<uint8_t>& fm = t.layers[0].heads[0].attn.fully_masked;

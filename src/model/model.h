@@ -3,9 +3,8 @@
 // Dimension glossary: n_q / n_k (query / key rows), d_model, heads, d_k, d_v, vocab, layers.
 //
 // Index
-//   [Trace]     Trace / LayerTrace        every layer's heads (q, k, v, scores, weights, context) and output
-//   [Forward]   model_positions           sinusoidal position table
-//               model_compute             attention block or tiny Transformer, seeded, loaded or explicit inputs
+//   [Trace]     Trace                     the network's activations (network.h: NetActs, LayerTrace) + what the UI needs
+//   [Forward]   model_compute             attention block or tiny Transformer (net_forward), seeded, loaded or explicit inputs
 //   [Heads]     trace_head_*, trace_weight  a lean trace's heads: materialise, release, single weights
 //   [Result]    model_result_json         the result JSON of SPEC §3 (masked scores are null; lean heads recomputed one at a time)
 //               model_weights_for         the weights `attnplay weights` writes for a config
@@ -13,6 +12,7 @@
 
 #include "core/layers.h"
 #include "model/config.h"
+#include "model/network.h"
 #include "model/weights.h"
 
 #include <string>
@@ -21,12 +21,6 @@
 namespace attnplay {
 
 // [Trace] -------------------------------------------------------------------------------------------------
-struct LayerTrace {
-  std::vector<HeadTrace> heads;        // [heads]
-  Mat concat;                          // [n_q, heads·d_v] the heads' contexts side by side
-  Mat output;                          // [n_q, d_model] (attention: concat·out_projᵀ + b; with inputs: concat)
-};
-
 // How much of the trace to keep. Every head's n² scores and weights (what the CLI and the result JSON need) do not
 // fit a browser at thousands of tokens: beyond max_matrix_bytes only the focused head keeps them, the others keep
 // q, k, v, context, row_lse and a thumbnail, and trace_head_materialize brings any head back on demand.
@@ -36,21 +30,19 @@ struct TraceOptions {
   int    thumb = 128;                  // thumbnail side (over budget only)
 };
 
-struct Trace {
+// NetActs' x [n_q, d_model] is empty with explicit inputs; layers has 1 entry in mode attention, `layers` in mode
+// transformer; logits [n_q, vocab] are there in mode transformer only.
+struct Trace : NetActs {
   std::vector<std::string> tokens;     // query row labels [n_q]
   std::vector<std::string> key_tokens; // key row labels [n_k] (equal to tokens for self-attention)
   bool cross = false;
-  Mat x;                               // [n_q, d_model] embedding + positions (empty with explicit inputs)
-  std::vector<LayerTrace> layers;      // [1] in mode attention, [layers] in mode transformer
-  Mat logits;                          // [n_q, vocab] mode transformer only
   std::vector<std::string> vocab;      // [vocab] (empty with explicit inputs)
   std::vector<int> fully_masked_rows;  // query rows with no visible key
   std::vector<std::string> warnings;
-  // What the cell walkthrough needs to redo one score by hand.
+  // The attention parameters the trace was made with (trace_params): the walkthrough redoes one score with them.
   AttentionKind kind = ATTENTION_KIND_SCALED_DOT;
   float scale_divisor = 1, temperature = 1;
-  Mat general_w, additive_w, additive_u;   // [d_k, d_k], [d_a, d_k], [d_a, d_k]
-  Vec additive_v;                          // [d_a]
+  AttentionKindWeights kind_weights;       // general's W, additive's W, U, v_a
   MaskMat mask;                            // [n_q, n_k] 1 = masked; empty when nothing is masked
   bool lean = false;                       // over the budget: heads may lack scores/weights (see TraceOptions)
   bool imported = false;                   // attention maps from a file (attention_import.h): weights only, no q/k/v,
@@ -58,10 +50,6 @@ struct Trace {
 };
 
 // [Forward] -----------------------------------------------------------------------------------------------
-Mat  model_positions(int n, int d_model);   // -> [n, d_model]: PE[p, 2i] = sin(p / 10000^(2i/d)), PE[p, 2i+1] = cos(..)
-// The kernel parameters of a config; general's W and additive's W, U, v_a point into w (valid while w lives).
-AttentionParams model_attention_params(const Config& c, const ModelWeights& w);
-
 // weights: a loaded file (checked against the config by weights_from_safetensors) or nullptr for seeded weights.
 bool model_compute(const Config& c, const ModelWeights* weights, Trace* out, std::string* error,
                    const TraceOptions& options = TraceOptions());

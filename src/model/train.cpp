@@ -1,7 +1,8 @@
-// attnplay model: training. Contracts: train.h; layer arithmetic: nn.TransformerEncoderLayer (model.cpp's forward).
+// attnplay model: training. Contracts: train.h; the network, forward and backward: network.h (the one inference runs).
 #include "model/train.h"
 
 #include "model/model.h"
+#include "model/network.h"
 
 #include <nlohmann/json.hpp>
 
@@ -91,142 +92,6 @@ bool train_check_config(const Config& c, std::string* error) {
 }
 
 // [Gradients] ----------------------------------------------------------------------------------------------
-namespace {
-
-struct HeadCache {
-  Mat q, k, v, weights;   // q, k after RoPE; weights [n, n]
-  float slope = 0;
-};
-
-struct LayerCache {
-  Mat x_in;                        // [n, d] the layer's input
-  Mat attn_in;                     // what the attention reads (x_in, or LN1(x_in) with norm_first)
-  std::vector<HeadCache> heads;    // [heads]
-  Mat concat;                      // [n, heads·d_v]
-  LayerNormCache ln1, ln2;
-  Mat x1;                          // after the attention block (post-norm: LN1(x_in + sa); pre-norm: x_in + sa)
-  Mat ffn_in;                      // x1 (post-norm) or LN2(x1) (pre-norm)
-  Mat pre_act, post_act;           // [n, d_ff]
-};
-
-// Self-attention of one layer with its cache. x [n, d] -> out [n, d].
-void mha_train_forward(const Config& c, const ModelWeights& mw, const MhaWeights& w, const Mat& x, const MaskMat* mask, const std::vector<float>& alibi,
-                       LayerCache* lc, Mat* out) {
-  const int H = w.heads, KV = w.kv_heads > 0 ? w.kv_heads : H, d_k = w.d_k, d_v = w.d_v, group = H / KV;
-  const Mat proj = (x * w.in_proj_w.transpose()).rowwise() + w.in_proj_b.transpose();  // [n, H·d_k + KV·(d_k + d_v)]
-  const AttentionParams base = model_attention_params(c, mw);
-  lc->heads.resize(size_t(H));
-  lc->concat.resize(x.rows(), H * d_v);
-  for (int h = 0; h < H; ++h) {
-    const int g = h / group;
-    HeadCache& hc = lc->heads[size_t(h)];
-    hc.q = proj.middleCols(h * d_k, d_k);
-    hc.k = proj.middleCols(H * d_k + g * d_k, d_k);
-    hc.v = proj.middleCols(H * d_k + KV * d_k + g * d_v, d_v);
-    if (c.positional == POSITIONAL_KIND_ROPE) {
-      rope_apply(&hc.q, c.rope_base);
-      rope_apply(&hc.k, c.rope_base);
-    }
-    AttentionParams p = base;
-    p.alibi_slope = alibi.empty() ? 0.0f : alibi[size_t(h)];
-    hc.slope = p.alibi_slope;
-    AttentionOutput a;
-    attention_forward(hc.q, hc.k, hc.v, p, mask, &a);
-    hc.weights = std::move(a.weights);
-    lc->concat.middleCols(h * d_v, d_v) = a.context;
-  }
-  *out = (lc->concat * w.out_proj_w.transpose()).rowwise() + w.out_proj_b.transpose();
-}
-
-// d_out [n, d] -> d_x [n, d] (written), parameter gradients accumulated into g.
-void mha_train_backward(const Config& c, const ModelWeights& mw, const MhaWeights& w, const Mat& x, const LayerCache& lc, const Mat& d_out,
-                        MhaWeights* g, Mat* d_x) {
-  const int H = w.heads, KV = w.kv_heads > 0 ? w.kv_heads : H, d_k = w.d_k, d_v = w.d_v, group = H / KV;
-  Mat d_concat;
-  linear_backward(lc.concat, w.out_proj_w, d_out, &d_concat, &g->out_proj_w, &g->out_proj_b);
-  Mat d_proj = Mat::Zero(x.rows(), w.in_proj_w.rows());
-  const AttentionParams base = model_attention_params(c, mw);
-  for (int h = 0; h < H; ++h) {
-    const int gi = h / group;
-    const HeadCache& hc = lc.heads[size_t(h)];
-    AttentionParams p = base;
-    p.alibi_slope = hc.slope;
-    Mat dq, dk, dv;
-    attention_backward(hc.q, hc.k, hc.v, hc.weights, p, d_concat.middleCols(h * d_v, d_v), &dq, &dk, &dv);
-    if (c.positional == POSITIONAL_KIND_ROPE) {
-      rope_backward(&dq, c.rope_base);
-      rope_backward(&dk, c.rope_base);
-    }
-    d_proj.middleCols(h * d_k, d_k) += dq;
-    d_proj.middleCols(H * d_k + gi * d_k, d_k) += dk;  // the heads of a group share one key/value head
-    d_proj.middleCols(H * d_k + KV * d_k + gi * d_v, d_v) += dv;
-  }
-  linear_backward(x, w.in_proj_w, d_proj, d_x, &g->in_proj_w, &g->in_proj_b);
-}
-
-void layer_train_forward(const Config& c, const ModelWeights& mw, const LayerWeights& lw, const MaskMat* mask, const std::vector<float>& alibi,
-                         LayerCache* lc, Mat* x) {
-  constexpr float eps = 1e-5f;
-  lc->x_in = *x;
-  Mat sa, y, ff;
-  if (c.norm_first) {  // x = x + SA(LN1(x)); x = x + FF(LN2(x))
-    layer_norm_forward_cached(lc->x_in, lw.norm1_w, lw.norm1_b, eps, &lc->attn_in, &lc->ln1);
-    mha_train_forward(c, mw, lw.self_attn, lc->attn_in, mask, alibi, lc, &sa);
-    lc->x1 = lc->x_in + sa;
-    layer_norm_forward_cached(lc->x1, lw.norm2_w, lw.norm2_b, eps, &lc->ffn_in, &lc->ln2);
-  } else {  // x = LN1(x + SA(x)); x = LN2(x + FF(x))
-    lc->attn_in = lc->x_in;
-    mha_train_forward(c, mw, lw.self_attn, lc->attn_in, mask, alibi, lc, &sa);
-    layer_norm_forward_cached(lc->x_in + sa, lw.norm1_w, lw.norm1_b, eps, &lc->x1, &lc->ln1);
-    lc->ffn_in = lc->x1;
-  }
-  lc->pre_act = (lc->ffn_in * lw.linear1_w.transpose()).rowwise() + lw.linear1_b.transpose();
-  lc->post_act = lc->pre_act;
-  activation_forward(c.activation, &lc->post_act);
-  ff = (lc->post_act * lw.linear2_w.transpose()).rowwise() + lw.linear2_b.transpose();
-  if (c.norm_first) {
-    *x = lc->x1 + ff;
-  } else {
-    layer_norm_forward_cached(lc->x1 + ff, lw.norm2_w, lw.norm2_b, eps, &y, &lc->ln2);
-    *x = y;
-  }
-}
-
-// d_x: gradient of the layer's output -> of its input.
-void layer_train_backward(const Config& c, const ModelWeights& mw, const LayerWeights& lw, const LayerCache& lc, LayerWeights* g, Mat* d_x) {
-  Mat d_ff = *d_x, d_x1, d_f, d_a, d_ffn_in, d_attn_in, d_sa;
-  if (!c.norm_first) {
-    Mat d_h2;
-    layer_norm_backward(lc.ln2, lw.norm2_w, *d_x, &d_h2, &g->norm2_w, &g->norm2_b);
-    d_ff = d_h2;
-    d_x1 = d_h2;  // residual around the FFN
-  } else {
-    d_x1 = *d_x;
-  }
-  linear_backward(lc.post_act, lw.linear2_w, d_ff, &d_f, &g->linear2_w, &g->linear2_b);
-  activation_backward(c.activation, lc.pre_act, d_f, &d_a);
-  linear_backward(lc.ffn_in, lw.linear1_w, d_a, &d_ffn_in, &g->linear1_w, &g->linear1_b);
-  if (c.norm_first) {
-    Mat d_ln2;
-    layer_norm_backward(lc.ln2, lw.norm2_w, d_ffn_in, &d_ln2, &g->norm2_w, &g->norm2_b);
-    d_x1 += d_ln2;
-    // x1 = x_in + SA(LN1(x_in))
-    mha_train_backward(c, mw, lw.self_attn, lc.attn_in, lc, d_x1, &g->self_attn, &d_attn_in);
-    Mat d_ln1;
-    layer_norm_backward(lc.ln1, lw.norm1_w, d_attn_in, &d_ln1, &g->norm1_w, &g->norm1_b);
-    *d_x = d_x1 + d_ln1;
-  } else {
-    d_x1 += d_ffn_in;
-    // x1 = LN1(x_in + SA(x_in))
-    Mat d_h1;
-    layer_norm_backward(lc.ln1, lw.norm1_w, d_x1, &d_h1, &g->norm1_w, &g->norm1_b);
-    mha_train_backward(c, mw, lw.self_attn, lc.attn_in, lc, d_h1, &g->self_attn, &d_attn_in);
-    *d_x = d_h1 + d_attn_in;
-  }
-}
-
-}  // namespace
-
 ModelWeights weights_zeros_like(const ModelWeights& w) {
   ModelWeights z = w;
   for (ParamRef p : weights_params(&z)) std::fill(p.data, p.data + p.size, 0.0f);
@@ -266,34 +131,24 @@ TrainResult train_loss_and_grads(const Config& c, const ModelWeights& w, const T
   for (const auto& t : batch.targets)
     for (int v : t) r.counted += v != kIgnoreTarget ? 1 : 0;
   if (r.counted == 0) return r;
-  const std::vector<float> alibi = c.positional == POSITIONAL_KIND_ALIBI ? alibi_slopes(c.heads) : std::vector<float>();
+  const NetSpec spec = net_spec(c, w);  // the network model_compute runs (network.h)
+  NetOptions o;
+  o.for_backward = true;
+  NetActs acts;
   double loss = 0;
   int correct = 0;
   for (size_t s = 0; s < batch.inputs.size(); ++s) {
     const std::vector<int>& ids = batch.inputs[s];
     const int n = int(ids.size());
-    MaskSpec spec;
-    spec.causal = causal || c.mask.causal;
-    spec.window = c.mask.window;
-    const bool has_mask = !mask_spec_is_empty(spec);
-    const MaskMat mask = has_mask ? mask_build(spec, n, n) : MaskMat();
-    // Forward: embedding + additive positions, layers, logits.
-    Mat x(n, c.d_model);
-    for (int p = 0; p < n; ++p) x.row(p) = w.embedding.row(ids[size_t(p)]);
-    if (c.positional == POSITIONAL_KIND_SINUSOIDAL) x += model_positions(n, c.d_model);
-    if (c.positional == POSITIONAL_KIND_LEARNED) x += w.pos_embedding.topRows(n);
-    std::vector<LayerCache> caches(w.layers.size());
-    for (size_t l = 0; l < w.layers.size(); ++l) layer_train_forward(c, w, w.layers[l], has_mask ? &mask : nullptr, alibi, &caches[l], &x);
-    const Mat logits = (x * w.fc_out_w.transpose()).rowwise() + w.fc_out_b.transpose();
-    // Backward.
-    Mat d_logits, d_x;
-    loss += cross_entropy_forward_backward(logits, batch.targets[s], r.counted, &d_logits, &correct);
-    linear_backward(x, w.fc_out_w, d_logits, &d_x, &grads->fc_out_w, &grads->fc_out_b);
-    for (size_t l = w.layers.size(); l-- > 0;) layer_train_backward(c, w, w.layers[l], caches[l], &grads->layers[l], &d_x);
-    for (int p = 0; p < n; ++p) {
-      grads->embedding.row(ids[size_t(p)]) += d_x.row(p);
-      if (c.positional == POSITIONAL_KIND_LEARNED) grads->pos_embedding.row(p) += d_x.row(p);
-    }
+    MaskSpec mask_spec;
+    mask_spec.causal = causal || c.mask.causal;
+    mask_spec.window = c.mask.window;
+    const bool has_mask = !mask_spec_is_empty(mask_spec);
+    const MaskMat mask = has_mask ? mask_build(mask_spec, n, n) : MaskMat();
+    net_forward(spec, w, ids, has_mask ? &mask : nullptr, o, &acts);
+    Mat d_logits;
+    loss += cross_entropy_forward_backward(acts.logits, batch.targets[s], r.counted, &d_logits, &correct);
+    net_backward(spec, w, ids, acts, d_logits, grads);
   }
   r.loss = loss / r.counted;
   r.accuracy = double(correct) / r.counted;

@@ -39,16 +39,14 @@ struct LayerWeights {
   Vec norm2_w, norm2_b;               // [d_model]
 };
 
-struct ModelWeights {
+// The base holds the extra parameters of kinds general/additive (general_w, additive_w, additive_u, additive_v): not
+// part of the file (SPEC §5 names only PyTorch's tensors).
+struct ModelWeights : AttentionKindWeights {
   std::vector<std::string> vocab;     // [vocab]
   Mat embedding;                      // [vocab, d_model]
   Mat pos_embedding;                  // [max_len, d_model] when positional is "learned", else empty
   std::vector<LayerWeights> layers;   // [layers]
   Mat fc_out_w; Vec fc_out_b;         // [vocab, d_model], [vocab]
-  // Not part of the file (SPEC §5 names only PyTorch's tensors): the extra parameters of kinds general/additive.
-  Mat general_w;                      // [d_k, d_k]
-  Mat additive_w, additive_u;         // [d_a, d_k]
-  Vec additive_v;                     // [d_a]
 };
 
 std::vector<std::string> weights_seeded_vocab(const Config& c);                       // distinct tokens, first appearance

@@ -57,33 +57,15 @@ std::vector<WalkLine> walkthrough_lines(const App& app) {
   };
   const int i = s.sel.query, j = s.sel.key, d_k = int(h.q.cols());
   const auto q = h.q.row(i), k = h.k.row(j);
-  double raw = 0;
-  const char* formula = "q·k";
-  switch (t.kind) {
-    case ATTENTION_KIND_SCALED_DOT:
-    case ATTENTION_KIND_DOT:
-      for (int d = 0; d < d_k; ++d) raw += double(q[d]) * double(k[d]);
-      break;
-    case ATTENTION_KIND_GENERAL:
-      formula = "qᵀ W k";
-      raw = double((q * t.general_w * k.transpose())(0, 0));
-      break;
-    case ATTENTION_KIND_ADDITIVE: {
-      formula = "v_aᵀ tanh(W q + U k)";
-      const Eigen::VectorXf hid = (t.additive_w * q.transpose() + t.additive_u * k.transpose()).array().tanh();
-      raw = double(hid.dot(t.additive_v));
-      break;
-    }
-  }
-  const bool scaled = t.kind == ATTENTION_KIND_SCALED_DOT || t.kind == ATTENTION_KIND_GENERAL;
-  const double div = scaled ? t.scale_divisor : 1.0;
-  const double bias = -double(h.alibi_slope) * std::abs(i - j);  // ALiBi, before temperature (0 without)
-  const double after_scale = raw / div, score = (after_scale + bias) / t.temperature;
+  // The numbers come from core's step functions, the definitions the kernels are tested against.
+  const AttentionScoreSteps st = attention_score_steps(h.q, h.k, trace_params(t, h), i, j);
+  const char* formula = t.kind == ATTENTION_KIND_GENERAL ? "qᵀ W k" : t.kind == ATTENTION_KIND_ADDITIVE ? "v_aᵀ tanh(W q + U k)" : "q·k";
+  const double after_scale = st.raw / st.divisor;
   const bool masked = t.mask.size() && t.mask(i, j);
   line(false, "%s %d \"%s\" -> %s %d \"%s\"", tr(S_QUERY_N), i, t.tokens[size_t(i)].c_str(), tr(S_KEY_N), j, t.key_tokens[size_t(j)].c_str());
   out.back().mirror_only = true;  // on screen the two combos above say it
   line(false, tr(S_WT_KIND), kind_label(t.kind));
-  line(false, tr(S_WT_STEP1), formula, raw);
+  line(false, tr(S_WT_STEP1), formula, st.raw);
   if (s.parsed.positional == POSITIONAL_KIND_ROPE) line(true, tr(S_WT_ROPE), i, j);
   if (t.kind == ATTENTION_KIND_SCALED_DOT || t.kind == ATTENTION_KIND_DOT) {
     std::string terms;
@@ -94,24 +76,19 @@ std::vector<WalkLine> walkthrough_lines(const App& app) {
     }
     line(true, "   = %s%s", terms.c_str(), d_k > 3 ? " + ..." : "");
   }
-  if (scaled) line(false, tr(S_WT_SCALE), div, after_scale);
+  if (attention_kind_scaled(t.kind)) line(false, tr(S_WT_SCALE), st.divisor, after_scale);
   else line(false, tr(S_WT_NOSCALE), kind_label(t.kind), after_scale);
-  if (h.alibi_slope != 0) line(false, tr(S_WT_ALIBI), double(h.alibi_slope), i, j, after_scale + bias);
-  line(false, tr(S_WT_TEMP), double(t.temperature), score);
+  if (h.alibi_slope != 0) line(false, tr(S_WT_ALIBI), double(h.alibi_slope), i, j, after_scale + st.bias);
+  line(false, tr(S_WT_TEMP), double(t.temperature), st.score);
   const AttentionOutput& a = h.attn;
   if (masked) {
     line(false, "%s", tr(S_WT_MASKED));
     line(false, "%s", tr(S_WT_MASKED_EXP));
   } else {
-    double mx = -std::numeric_limits<double>::infinity(), sum = 0;
-    for (int jj = 0; jj < n_k; ++jj)
-      if (!(t.mask.size() && t.mask(i, jj))) mx = std::max(mx, double(a.scores(i, jj)));
-    for (int jj = 0; jj < n_k; ++jj)
-      if (!(t.mask.size() && t.mask(i, jj))) sum += std::exp(double(a.scores(i, jj)) - mx);
-    const double e = std::exp(double(a.scores(i, j)) - mx);
+    const AttentionSoftmaxSteps sm = attention_softmax_steps(a.scores, t.mask.size() ? &t.mask : nullptr, i, j);
     line(false, "%s", tr(S_WT_VISIBLE));
-    line(false, tr(S_WT_EXP), mx, e);
-    line(false, tr(S_WT_SUM), sum, e / sum);
+    line(false, tr(S_WT_EXP), sm.row_max, sm.exp);
+    line(false, tr(S_WT_SUM), sm.sum, sm.weight);
   }
   line(false, tr(S_WT_WEIGHT), double(a.weights(i, j)));
   const int d_v = int(h.v.cols());

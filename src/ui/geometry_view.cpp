@@ -44,14 +44,14 @@ Pca pca_of(const Mat& rows) {
 // The embedding change that moves row `row` of this head's q (or k) by delta [d_k] in the least-norm sense:
 // Δx = Wᵀ (W Wᵀ)⁻¹ Δq with W the head's rows of in_proj (layer 0), RoPE undone first.
 Vec embedding_delta(const AppState& s, const ModelWeights& w, int head, bool key, int row, const Eigen::VectorXf& delta) {
-  const Config& c = s.parsed;
   const MhaWeights& m = w.layers[0].self_attn;
-  const int H = m.heads, KV = m.kv_heads > 0 ? m.kv_heads : H, d_k = m.d_k;
-  const int first = key ? H * d_k + (head / (H / KV)) * d_k : head * d_k;
-  const Mat W = m.in_proj_w.middleRows(first, d_k);  // [d_k, d_model]
+  const int d_k = m.d_k;
+  const MhaHeadRows r = mha_head_rows(m, head);      // the layout mha_forward uses
+  const Mat W = m.in_proj_w.middleRows(key ? r.k : r.q, d_k);  // [d_k, d_model]
   Mat d = Mat::Zero(row + 1, d_k);
   d.row(row) = delta.transpose();
-  if (c.positional == POSITIONAL_KIND_ROPE) rope_backward(&d, c.rope_base);  // Rᵀ: the rotation before it
+  const NetSpec spec = net_spec(s.parsed, w);         // positions inside attention, as the forward applies them
+  if (spec.rope_base > 0) rope_backward(&d, spec.rope_base);  // Rᵀ: the rotation before it
   const Eigen::MatrixXf g = W * W.transpose() + 1e-6f * Eigen::MatrixXf::Identity(d_k, d_k);
   const Eigen::VectorXf y = g.ldlt().solve(Eigen::VectorXf(d.row(row).transpose()));
   return W.transpose() * y;

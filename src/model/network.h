@@ -1,0 +1,90 @@
+// attnplay model: the tiny Transformer, defined once. Inference (model_compute, the trace every view reads),
+// training (train.cpp: forward, loss, backward), the walkthrough and the geometry view all run these functions,
+// so the loss and the pictures come from the same arithmetic. Each part has its forward beside its backward, and
+// the forward keeps in its activations struct what the backward consumes (llm.c's layout).
+//
+// Dimension glossary: n (tokens of one sequence), d_model, heads, kv_heads, d_k, d_v, d_ff, vocab, layers.
+//
+// Adding a positional scheme or a layer variant is a change here: net_spec (what the config says), embed_* (positions
+// added to x) or the MhaOptions it builds (positions inside attention: RoPE, ALiBi), encoder_layer_* (the layer).
+//
+// Index
+//   [Spec]    NetSpec, net_spec                 the network a Config and its weights describe
+//   [Embed]   embed_forward / embed_backward    ids -> x: token rows plus additive positions (sinusoidal, learned)
+//             model_positions                   the sinusoidal table
+//   [Layer]   LayerTrace, encoder_layer_forward / encoder_layer_backward   nn.TransformerEncoderLayer, post/pre-norm
+//   [Model]   NetActs, net_forward / net_backward   embed, layers, logits (fc_out)
+//   (multi-head attention itself: mha_forward in core/layers.h, mha_backward in core/backward.h)
+#pragma once
+
+#include "core/backward.h"
+#include "core/layers.h"
+#include "model/config.h"
+#include "model/weights.h"
+
+#include <vector>
+
+namespace attnplay {
+
+constexpr float kNetLayerNormEps = 1e-5f;  // nn.LayerNorm's default eps, in both norms of every layer
+
+// [Spec] --------------------------------------------------------------------------------------------------
+struct NetSpec {
+  AttentionParams attention;           // kind, scale, temperature; kind weights point into the ModelWeights
+  PositionalKind positional = POSITIONAL_KIND_SINUSOIDAL;
+  float rope_base = 0;                 // > 0: RoPE on every head's q and k
+  std::vector<float> alibi;            // [heads] ALiBi slopes, or empty
+  bool norm_first = false;             // pre-norm (x + SA(LN(x))) instead of post-norm (LN(x + SA(x)))
+  ActivationKind activation = ACTIVATION_KIND_RELU;
+  int d_model = 0;
+};
+// Valid while w lives (the attention parameters point into it). w may be any weights with c's kind extras.
+NetSpec    net_spec(const Config& c, const AttentionKindWeights& kind_weights);
+// The options mha_forward / mha_backward take: positions inside attention, and what to keep of each head.
+MhaOptions net_mha_options(const NetSpec& s, const AttentionDetail* details = nullptr);
+
+// [Embed] -------------------------------------------------------------------------------------------------
+// ids [n] (each < vocab) -> x [n, d_model] = embedding rows + positions (sinusoidal table or learned rows < max_len).
+void embed_forward(const NetSpec& s, const ModelWeights& w, const std::vector<int>& ids, Mat* x);
+// d_x [n, d_model] -> g->embedding (and g->pos_embedding when learned) accumulate.
+void embed_backward(const NetSpec& s, const std::vector<int>& ids, const Mat& d_x, ModelWeights* g);
+Mat  model_positions(int n, int d_model);           // sinusoidal table -> [n, d_model]: PE[p, 2i] = sin(p / 10000^(2i/d)), [2i+1] = cos
+
+// [Layer] -------------------------------------------------------------------------------------------------
+// One layer's activations: what the views draw (heads, concat, output) and, with for_backward, what the backward
+// reads (the rest, else left empty).
+struct LayerTrace {
+  std::vector<HeadTrace> heads;        // [heads]
+  Mat concat;                          // [n_q, heads·d_v] the heads' contexts side by side
+  Mat output;                          // [n_q, d_model] (attention: concat·out_projᵀ + b; with inputs: concat)
+  Mat x_in;                            // [n, d_model] the layer's input
+  Mat attn_in;                         // what the attention reads: x_in, or LN1(x_in) with norm_first
+  Mat x1;                              // after the attention block: LN1(x_in + sa) post-norm, x_in + sa pre-norm
+  Mat ffn_in;                          // x1 (post-norm) or LN2(x1) (pre-norm)
+  Mat pre_act, post_act;               // [n, d_ff] before / after the activation
+  LayerNormCache ln1, ln2;
+};
+// x [n, d_model] in place: the layer's input -> its output. mask [n, n] or nullptr; details [heads] or nullptr.
+void encoder_layer_forward(const NetSpec& s, const LayerWeights& lw, const MaskMat* mask, const AttentionDetail* details,
+                           bool for_backward, LayerTrace* lt, Mat* x);
+// d_x in place: the gradient of the layer's output -> of its input; g accumulates. lt from a for_backward forward.
+void encoder_layer_backward(const NetSpec& s, const LayerWeights& lw, const LayerTrace& lt, LayerWeights* g, Mat* d_x);
+
+// [Model] -------------------------------------------------------------------------------------------------
+struct NetActs {
+  Mat x;                               // [n, d_model] embedding + positions
+  std::vector<LayerTrace> layers;      // [layers]
+  Mat logits;                          // [n, vocab]
+};
+struct NetOptions {
+  bool for_backward = false;                                  // keep what net_backward needs
+  const std::vector<std::vector<AttentionDetail>>* details = nullptr;  // [layers][heads] what to keep, or everything
+};
+// ids [n] -> a: x, every layer, logits. mask [n, n] or nullptr.
+void net_forward(const NetSpec& s, const ModelWeights& w, const std::vector<int>& ids, const MaskMat* mask,
+                 const NetOptions& o, NetActs* a);
+// d_logits [n, vocab] -> g accumulates every trainable tensor's gradient (the kind extras get none: SPEC §5).
+void net_backward(const NetSpec& s, const ModelWeights& w, const std::vector<int>& ids, const NetActs& a,
+                  const Mat& d_logits, ModelWeights* g);
+
+}  // namespace attnplay

@@ -1,0 +1,115 @@
+// attnplay ui: the Attention view: weights and scores of the focused head, side by side or stacked; the slots the Mask view shares.
+//
+// Dimension glossary: n_q (query rows), n_k (key columns), d_k, d_v, heads, layers.
+#include "ui/grid.h"
+#include "ui/views.h"
+
+#include "core/attention.h"
+#include "ui/colormap.h"
+#include "ui/i18n.h"
+#include "ui/panels.h"
+#include "ui/presets.h"
+#include "model/tokenizer.h"
+
+#include <imgui_internal.h>
+
+#include <algorithm>
+#include <cfloat>
+#include <cmath>
+#include <cstdio>
+#include <limits>
+
+
+namespace attnplay {
+
+
+AttentionSlots attention_slots(const App& app, ImVec2 avail, int rows, int cols, bool has_scores, ImVec2 room) {
+  const float font = ImGui::GetFontSize(), gap = font * 4.0f;  // colour bar + its labels
+  AttentionSlots sl;
+  sl.side = avail.x > avail.y * 1.3f;
+  const ImVec2 alone(avail.x, avail.y - font * 1.6f);
+  const ImVec2 both = sl.side ? ImVec2(avail.x * 0.5f, avail.y - font * 1.6f)
+                              : ImVec2(avail.x, (avail.y - font * 3.2f) * 0.5f);
+  int show = has_scores ? app.attention_show : 1;
+  if (show == 0) {  // auto: both while each keeps readable cells (or most of the size it would have alone)
+    const float c_alone = grid_layout(ImVec2(0, 0), alone, rows, cols, gap, nullptr, room).cell;
+    const float c_both = grid_layout(ImVec2(0, 0), both, rows, cols, gap, nullptr, room).cell;
+    show = c_both >= std::min(kAnnotMinCell, 0.75f * c_alone) ? 3 : 1;
+  }
+  sl.weights = show != 2;
+  sl.scores = show != 1;
+  sl.each = show == 3 ? both : alone;
+  return sl;
+}
+
+// One heatmap of the Attention view: title, grid, colour bar.
+void attention_heatmap(App* app, const char* id, const char* title, ImVec2 at, ImVec2 each, ImVec2 room, const Mat& m, int style,
+                       float vmax, GridMode mode, const char* tip) {
+  const Trace& t = app->state.trace;
+  const float font = ImGui::GetFontSize(), gap = font * 4.0f;
+  ImGui::SetCursorScreenPos(at);
+  ImGui::TextUnformatted(title);
+  const ImVec2 area(each.x, each.y);
+  const Grid g = grid_layout(ImVec2(at.x, at.y + font * 1.4f), area, int(m.rows()), int(m.cols()), gap, &app->zoom, room);
+  const std::string slot = std::string(id) + "_" + std::to_string(app->state.sel.layer) + "_" + std::to_string(app->state.sel.head);
+  const MaskMat* mask = t.mask.size() ? &t.mask : nullptr;
+  const float vmin = style == 0 ? 0.0f : -vmax;
+  const unsigned tex = heatmap_texture(app, slot, m, mask, style, 0.0f, vmax, shrink_pixels(g));
+  GridAnnot an;
+  an.values = &m;
+  an.style = style;
+  an.vmin = 0.0f;
+  an.vmax = vmax;
+  grid_view(app, id, g, tex, t.tokens, t.key_tokens, mask, mode, tip, an, true);
+  app->layout[std::string(id) + "_slot"] = {at.x, at.y + font * 1.4f, area.x, area.y};
+  colorbar(ImVec2(g.clip_max.x + 8, g.clip_min.y), std::max(40.0f, g.clip_max.y - g.clip_min.y), style == 1, vmin, vmax);
+}
+
+void view_attention(App* app) {
+  AppState& s = app->state;
+  const AttentionOutput& a = app_state_focused_head(s).attn;
+  const std::string lh = "_" + std::to_string(s.sel.layer) + "_" + std::to_string(s.sel.head);
+  const bool has_scores = a.scores.size() > 0;  // imported attention maps: no scores
+  const float font = ImGui::GetFontSize();
+  const ImVec2 room = label_room(s.trace.tokens, s.trace.key_tokens);
+  // What to show, and zoom.
+  if (has_scores) {
+    const char* shows[4] = {tr(S_SHOW_BOTH), tr(S_SHOW_WEIGHTS), tr(S_SHOW_SCORES), tr(S_SHOW_BOTH)};
+    const AttentionSlots now = attention_slots(*app, ImGui::GetContentRegionAvail(), int(a.weights.rows()), int(a.weights.cols()), true, room);
+    const int current = now.weights && now.scores ? 3 : now.weights ? 1 : 2;
+    float w = 0;
+    for (int k = 1; k < 4; ++k) w = std::max(w, ImGui::CalcTextSize(shows[k]).x);
+    ImGui::SetNextItemWidth(w + ImGui::GetFrameHeight() + ImGui::GetStyle().FramePadding.x * 2);
+    if (ImGui::BeginCombo("##show", shows[current])) {
+      for (int k = 1; k < 4; ++k)
+        if (ImGui::Selectable(shows[k], k == current)) app->attention_show = k;
+      ImGui::EndCombo();
+    }
+    app_record(app, "attention_show");
+    ImGui::SameLine();
+  }
+  zoom_bar(app, int(a.weights.rows()), int(a.weights.cols()));
+  if (app_visible(*app, "head_selector")) {
+    flow(ImGui::CalcTextSize(tr(S_WEIGHTS_RANGE)).x + ImGui::GetFrameHeight() + ImGui::GetStyle().ItemInnerSpacing.x);
+    ImGui::Checkbox(tr_id(S_WEIGHTS_RANGE, "weights_range").c_str(), &app->weights_full_range);
+  }
+  const ImVec2 avail = ImGui::GetContentRegionAvail();
+  const ImVec2 p = ImGui::GetCursorScreenPos();
+  const AttentionSlots sl = attention_slots(*app, avail, int(a.weights.rows()), int(a.weights.cols()), has_scores, room);
+  if (sl.weights) {
+    // weights (viridis over [0, max] or [0, 1])
+    float wmax = cached_range(app, "weights" + lh, a.weights, false);
+    if (app->weights_full_range || wmax <= 0) wmax = 1.0f;
+    attention_heatmap(app, "weights", tr(S_SOFTMAX_WEIGHTS), p, sl.each, room, a.weights, 0, wmax,
+                      app->paint_on_weights && !app->page.readonly ? GRID_MODE_PAINT : GRID_MODE_VIEW, tr(S_CLICK_EXPLAIN));
+  }
+  if (sl.scores) {
+    // scores (diverging around 0; masked cells grey)
+    float smax = cached_range(app, "scores" + lh, a.scores, true);
+    if (smax <= 0) smax = 1;
+    const ImVec2 at = !sl.weights ? p : sl.side ? ImVec2(p.x + sl.each.x, p.y) : ImVec2(p.x, p.y + sl.each.y + font * 1.8f);
+    attention_heatmap(app, "scores", tr(S_SCORES_TITLE), at, sl.each, room, a.scores, 1, smax, GRID_MODE_VIEW, nullptr);
+  }
+}
+
+}  // namespace attnplay

@@ -1,0 +1,27 @@
+// attnplay ui (private): the views of the centre column, one file each (view_*.cpp), drawn by panel_views (views.cpp)
+// on the heatmap grid of grid.h. Each draws the focused layer/head of app->state.trace into the available region.
+#pragma once
+
+#include "ui/grid.h"
+
+namespace attnplay {
+
+void view_attention(App* app);   // view_attention.cpp: weights and scores of the focused head
+void view_compare(App* app);     // view_compare.cpp: a preset's variants side by side
+void view_ab(App* app);          //   A and B and their difference
+void view_mask(App* app);        // view_mask.cpp: the mask grid (paint by drag)
+void view_heads(App* app);       // view_heads.cpp: lines between tokens, every head of a layer
+void view_model(App* app);       // view_model.cpp: layers x heads thumbnails
+void view_qkv(App* app);         // view_qkv.cpp: q, k, v, context matrices and the context bars
+// (view_geometry: geometry_view.cpp, declared in panels.h)
+
+// Where the Attention view puts its heatmaps: both side by side (wide) or stacked (tall), or one alone. The Mask
+// view asks the same question, so a cell is at the same place in both views.
+struct AttentionSlots {
+  ImVec2 each;                 // area of one heatmap (below its title line)
+  bool weights = true, scores = true;
+  bool side = false;           // scores right of weights (else under)
+};
+AttentionSlots attention_slots(const App& app, ImVec2 avail, int rows, int cols, bool has_scores, ImVec2 room);
+
+}  // namespace attnplay
