@@ -50,9 +50,9 @@ double median_ms(const Case& k) {
 
 int main() {
   const Case cases[] = {
-      {"copy, Train panel", R"({"mode":"transformer","d_model":32,"heads":4,"layers":2,"text":"0"})", "copy", 8, 10, 16},
-      {"induction, causal", R"({"mode":"transformer","d_model":32,"heads":4,"layers":2,"text":"0"})", "induction", 12, 30, 16},
-      {"reverse, wide", R"({"mode":"transformer","d_model":128,"heads":4,"layers":2,"text":"0"})", "reverse", 64, 20, 16},
+      {"copy, Train panel", R"({"mode":"transformer","d_model":32,"heads":4,"transformer":{"layers":2},"text":"0"})", "copy", 8, 10, 16},
+      {"induction, causal", R"({"mode":"transformer","d_model":32,"heads":4,"transformer":{"layers":2},"text":"0"})", "induction", 12, 30, 16},
+      {"reverse, wide", R"({"mode":"transformer","d_model":128,"heads":4,"transformer":{"layers":2},"text":"0"})", "reverse", 64, 20, 16},
   };
 #ifdef __wasm__
   const char* target = "wasm";
