@@ -1,6 +1,8 @@
 // attnplay model: config parsing and validation. Contracts: config.h; the fields: ../shared/SPEC.md §2.
 #include "model/config.h"
 
+#include "model/config_fields.h"
+
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
@@ -33,16 +35,18 @@ std::string shown(const json& v) {
 
 std::string got(const json& v) { return " (got " + std::string(v.type_name()) + " " + shown(v) + ")"; }
 
-void check_keys(const json& obj, const std::string& path, std::initializer_list<const char*> known) {
+// The keys the table knows under path, in its order (the order messages list them).
+void check_known_keys(const json& obj, const std::string& path) {
   if (!obj.is_object()) fail((path.empty() ? "config" : path) + " must be an object" + got(obj));
   for (auto it = obj.begin(); it != obj.end(); ++it) {
     bool ok = false;
-    for (const char* k : known) ok = ok || it.key() == k;
-    if (!ok) {
-      std::string list;
-      for (const char* k : known) list += (list.empty() ? "" : ", ") + std::string(k);
-      fail("unknown field '" + (path.empty() ? "" : path + ".") + it.key() + "' (known here: " + list + ")");
-    }
+    std::string list;
+    for (const ConfigField& f : config_fields())
+      if (f.parent == path) {
+        ok = ok || it.key() == f.key;
+        list += (list.empty() ? "" : ", ") + f.key;
+      }
+    if (!ok) fail("unknown field '" + (path.empty() ? "" : path + ".") + it.key() + "' (known here: " + list + ")");
   }
 }
 
@@ -75,11 +79,6 @@ long long as_int(const json& v, const std::string& path, long long lo, long long
   return x;
 }
 
-int get_int(const json& obj, const std::string& path, const char* key, int lo, int hi, int def) {
-  const json* v = field(obj, key);
-  return v ? int(as_int(*v, join(path, key), lo, hi)) : def;
-}
-
 bool get_bool(const json& obj, const std::string& path, const char* key, bool def) {
   const json* v = field(obj, key);
   if (!v) return def;
@@ -87,17 +86,32 @@ bool get_bool(const json& obj, const std::string& path, const char* key, bool de
   return v->get<bool>();
 }
 
-template <typename Enum>
-Enum get_enum(const json& obj, const std::string& path, const char* key, Enum def,
-              std::initializer_list<std::pair<const char*, Enum>> names) {
+// An INT row of the table: its range; def when absent (the row's default unless derived).
+int table_int(const json& obj, const std::string& path, const char* key, int def) {
+  const ConfigField& f = config_field(join(path, key));
   const json* v = field(obj, key);
-  if (!v) return def;
+  return v ? int(as_int(*v, join(path, key), f.min, f.max)) : def;
+}
+int table_int(const json& obj, const std::string& path, const char* key) {
+  return table_int(obj, path, key, config_field(join(path, key)).default_value);
+}
+
+// An ENUM row of the table: one of its spellings, its default when absent.
+template <typename Enum>
+Enum table_enum(const json& obj, const std::string& path, const char* key) {
+  const ConfigField& f = config_field(join(path, key));
+  const json* v = field(obj, key);
+  if (!v) return Enum(f.default_value);
   std::string list;
-  for (const auto& n : names) list += (list.empty() ? "\"" : ", \"") + std::string(n.first) + "\"";
+  for (const ConfigEnumValue& n : f.values) list += (list.empty() ? "\"" : ", \"") + std::string(n.name) + "\"";
   if (v->is_string())
-    for (const auto& n : names)
-      if (v->get<std::string>() == n.first) return n.second;
+    for (const ConfigEnumValue& n : f.values)
+      if (v->get<std::string>() == n.name) return Enum(n.value);
   fail(join(path, key) + " must be one of " + list + got(*v));
+}
+
+bool table_bool(const json& obj, const std::string& path, const char* key) {
+  return get_bool(obj, path, key, config_field(join(path, key)).default_value != 0);
 }
 
 // A positive, finite number (temperature, numeric scale).
@@ -197,10 +211,10 @@ std::vector<std::string> row_labels(const char* prefix, int n) {
 }
 
 void parse_mask(const json& m, const std::string& path, Config* c) {
-  check_keys(m, path, {"causal", "window", "padding", "cells"});
+  check_known_keys(m, path);
   const int n_q = c->n_q(), n_k = c->n_k();
-  c->mask.causal = get_bool(m, path, "causal", false);
-  c->mask.window = get_int(m, path, "window", 0, config_limits().max_tokens, -1);
+  c->mask.causal = table_bool(m, path, "causal");
+  c->mask.window = table_int(m, path, "window");
   if (const json* p = field(m, "padding")) {
     const std::string pp = join(path, "padding");
     if (!p->is_array()) fail(pp + " must be an array of key indices" + got(*p));
@@ -229,7 +243,7 @@ void parse_mask(const json& m, const std::string& path, Config* c) {
 }
 
 void parse_inputs(const json& in, Config* c, bool heads_given, bool dk_given, bool dv_given) {
-  check_keys(in, "inputs", {"q", "k", "v", "W", "U", "v_a"});
+  check_known_keys(in, "inputs");
   for (const char* k : {"q", "k", "v"})
     if (!field(in, k)) fail(std::string("inputs.") + k + " is required when inputs is given (q, k and v go together)");
   const Tensor q = parse_tensor(in["q"], "inputs.q", 2, 3);
@@ -317,15 +331,7 @@ const ConfigLimits& config_limits() {
   return limits;
 }
 
-const char* attention_kind_name(AttentionKind kind) {
-  switch (kind) {
-    case ATTENTION_KIND_SCALED_DOT: return "scaled_dot";
-    case ATTENTION_KIND_DOT: return "dot";
-    case ATTENTION_KIND_GENERAL: return "general";
-    case ATTENTION_KIND_ADDITIVE: return "additive";
-  }
-  return "?";
-}
+const char* attention_kind_name(AttentionKind kind) { return config_enum_name("attention.kind", kind); }
 
 int config_trace_layers(const Config& c) { return c.mode == MODEL_MODE_TRANSFORMER ? c.layers : 1; }
 
@@ -345,35 +351,29 @@ float Config::scale_divisor() const {
 
 static void config_parse_or_throw(const json& j, Config* c) {
   const ConfigLimits& L = config_limits();
-  check_keys(j, "", {"text", "tokens", "key_text", "key_tokens", "tokenizer", "seed", "mode", "d_model", "heads",
-                           "kv_heads", "d_k", "d_v", "attention", "transformer", "inputs"});
-  c->tokenizer = get_enum(j, "", "tokenizer", TOKENIZER_KIND_WORDS,
-                          {{"words", TOKENIZER_KIND_WORDS}, {"whitespace", TOKENIZER_KIND_WHITESPACE}, {"chars", TOKENIZER_KIND_CHARS}});
-  if (const json* s = field(j, "seed")) c->seed = uint64_t(as_int(*s, "seed", 0, 9007199254740991ll));
-  c->mode = get_enum(j, "", "mode", MODEL_MODE_ATTENTION,
-                     {{"attention", MODEL_MODE_ATTENTION}, {"transformer", MODEL_MODE_TRANSFORMER}});
-  c->d_model = get_int(j, "", "d_model", 1, L.max_d_model, 16);
+  check_known_keys(j, "");
+  c->tokenizer = table_enum<TokenizerKind>(j, "", "tokenizer");
+  if (const json* s = field(j, "seed")) c->seed = uint64_t(as_int(*s, "seed", 0, config_field("seed").max));
+  c->mode = table_enum<ModelMode>(j, "", "mode");
+  c->d_model = table_int(j, "", "d_model");
   const bool heads_given = field(j, "heads") != nullptr;
-  c->heads = get_int(j, "", "heads", 1, L.max_heads, 2);
+  c->heads = table_int(j, "", "heads");
   const bool dk_given = field(j, "d_k") != nullptr, dv_given = field(j, "d_v") != nullptr;
-  c->d_k = get_int(j, "", "d_k", 1, L.max_head_dim, 0);
-  c->d_v = get_int(j, "", "d_v", 1, L.max_head_dim, 0);
+  c->d_k = table_int(j, "", "d_k");
+  c->d_v = table_int(j, "", "d_v");
 
   // attention.*
   const json empty = json::object();
   const json* att = field(j, "attention");
   const json& a = att ? *att : empty;
-  check_keys(a, "attention", {"kind", "scale", "temperature", "mask", "d_a"});
-  c->kind = get_enum(a, "attention", "kind", ATTENTION_KIND_SCALED_DOT,
-                     {{"scaled_dot", ATTENTION_KIND_SCALED_DOT}, {"dot", ATTENTION_KIND_DOT},
-                      {"general", ATTENTION_KIND_GENERAL}, {"additive", ATTENTION_KIND_ADDITIVE}});
+  check_known_keys(a, "attention");
+  c->kind = table_enum<AttentionKind>(a, "attention", "kind");
   if (const json* s = field(a, "scale")) {
     if (s->is_number()) {
       c->scale_kind = SCALE_KIND_NUMBER;
       c->scale_value = positive_number(*s, "attention.scale");
     } else {
-      c->scale_kind = get_enum(a, "attention", "scale", SCALE_KIND_SQRT_DK,
-                               {{"sqrt_dk", SCALE_KIND_SQRT_DK}, {"dk", SCALE_KIND_DK}, {"none", SCALE_KIND_NONE}});
+      c->scale_kind = table_enum<ScaleKind>(a, "attention", "scale");
     }
   }
   if (const json* t = field(a, "temperature")) c->temperature = positive_number(*t, "attention.temperature");
@@ -381,15 +381,12 @@ static void config_parse_or_throw(const json& j, Config* c) {
   // transformer.*
   const json* tr = field(j, "transformer");
   const json& t = tr ? *tr : empty;
-  check_keys(t, "transformer", {"layers", "d_ff", "activation", "norm_first", "positional", "rope_base"});
-  c->layers = get_int(t, "transformer", "layers", 1, L.max_layers, 2);
-  c->d_ff = get_int(t, "transformer", "d_ff", 1, L.max_d_ff, 64);
-  c->activation = get_enum(t, "transformer", "activation", ACTIVATION_KIND_RELU,
-                           {{"relu", ACTIVATION_KIND_RELU}, {"gelu", ACTIVATION_KIND_GELU}});
-  c->norm_first = get_bool(t, "transformer", "norm_first", false);
-  c->positional = get_enum(t, "transformer", "positional", POSITIONAL_KIND_SINUSOIDAL,
-                           {{"sinusoidal", POSITIONAL_KIND_SINUSOIDAL}, {"learned", POSITIONAL_KIND_LEARNED},
-                            {"none", POSITIONAL_KIND_NONE}, {"rope", POSITIONAL_KIND_ROPE}, {"alibi", POSITIONAL_KIND_ALIBI}});
+  check_known_keys(t, "transformer");
+  c->layers = table_int(t, "transformer", "layers");
+  c->d_ff = table_int(t, "transformer", "d_ff");
+  c->activation = table_enum<ActivationKind>(t, "transformer", "activation");
+  c->norm_first = table_bool(t, "transformer", "norm_first");
+  c->positional = table_enum<PositionalKind>(t, "transformer", "positional");
   if (const json* rb = field(t, "rope_base")) c->rope_base = positive_number(*rb, "transformer.rope_base");
 
   // Tokens.
@@ -433,14 +430,14 @@ static void config_parse_or_throw(const json& j, Config* c) {
     }
   }
   // Grouped-query heads, and positions inside attention.
-  c->kv_heads = get_int(j, "", "kv_heads", 1, L.max_heads, c->heads);
+  c->kv_heads = table_int(j, "", "kv_heads", c->heads);
   if (c->kv_heads > c->heads || c->heads % c->kv_heads != 0)
     fail("kv_heads must divide heads (got heads=" + std::to_string(c->heads) + ", kv_heads=" + std::to_string(c->kv_heads) + ")");
   if (c->inputs.present && c->kv_heads != c->heads)
     fail("kv_heads: explicit inputs give k and v for every query head (kv_heads applies to projected heads)");
   if (c->positional == POSITIONAL_KIND_ROPE && c->d_k % 2 != 0)
     fail("transformer.positional \"rope\" rotates pairs of dimensions and needs an even d_k (got d_k=" + std::to_string(c->d_k) + ")");
-  c->d_a = get_int(a, "attention", "d_a", 1, L.max_head_dim, c->inputs.present && c->kind == ATTENTION_KIND_ADDITIVE &&
+  c->d_a = table_int(a, "attention", "d_a", c->inputs.present && c->kind == ATTENTION_KIND_ADDITIVE &&
                                                                    (c->inputs.has_w || c->inputs.has_u || c->inputs.has_v_a)
                                                                ? c->d_a : c->d_k);
   if (c->inputs.present && c->kind == ATTENTION_KIND_ADDITIVE && field(a, "d_a") &&

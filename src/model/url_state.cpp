@@ -2,6 +2,7 @@
 #include "model/url_state.h"
 
 #include "model/config.h"
+#include "model/config_fields.h"
 
 #include <cstdlib>
 
@@ -100,15 +101,28 @@ bool url_state_decode(const std::string& query, json* partial, std::string* erro
       if (j.is_discarded()) return bad("parameter cfg: not valid JSON after base64url decoding");
       if (!j.is_object()) return bad("parameter cfg: must encode a JSON object");
       base = std::move(j);
-    } else if (key == "text" || key == "tokenizer" || key == "kind" || key == "mode") {
-      if (key == "kind") plain["attention"]["kind"] = val;
-      else plain[key] = val;
-    } else if (key == "heads" || key == "d_model" || key == "seed") {
-      if (!parse_int(val, &n)) return bad("parameter " + key + ": must be an integer (got \"" + val.substr(0, 40) + "\")");
-      plain[key] = n;
-    } else if (key == "mask") {
-      if (val != "causal" && val != "none") return bad("parameter mask: must be \"causal\" or \"none\" (got \"" + val.substr(0, 40) + "\")");
-      plain["attention"]["mask"]["causal"] = val == "causal";
+    } else {
+      // The plain parameters: the config field table's rows with a URL name (config_fields.h).
+      for (const ConfigField& f : config_fields()) {
+        if (!f.url || key != f.url) continue;
+        json* at = &plain;
+        for (size_t start = 0;;) {  // the row's path: nested objects
+          const size_t dot = f.path().find('.', start);
+          at = &(*at)[f.path().substr(start, dot - start)];
+          if (dot == std::string::npos) break;
+          start = dot + 1;
+        }
+        if (f.type == CONFIG_FIELD_TYPE_INT) {
+          if (!parse_int(val, &n)) return bad("parameter " + key + ": must be an integer (got \"" + val.substr(0, 40) + "\")");
+          *at = n;
+        } else if (f.type == CONFIG_FIELD_TYPE_BOOL) {  // its URL spellings: false, true
+          if (val != f.values[0].name && val != f.values[1].name)
+            return bad("parameter " + key + ": must be \"" + f.values[1].name + "\" or \"" + f.values[0].name + "\" (got \"" + val.substr(0, 40) + "\")");
+          *at = val == f.values[1].name;
+        } else {
+          *at = val;  // strings and spellings: the config's validation names a bad one
+        }
+      }
     }
   }
   base.merge_patch(plain);

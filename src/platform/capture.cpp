@@ -100,13 +100,13 @@ bool capture_png(App* app, float display_w, float display_h, float scale, const 
 }
 
 void capture_service(App* app, float display_w, float display_h) {
-  const int kind = app->capture;
-  if (!kind) return;
-  app->capture = 0;
-  const std::array<float, 4> rect = kind == 1 ? app->capture_rect : std::array<float, 4>{0, 0, display_w, display_h};
+  const AppCapture kind = app->capture;
+  if (kind == APP_CAPTURE_NONE) return;
+  app->capture = APP_CAPTURE_NONE;
+  const std::array<float, 4> rect = kind == APP_CAPTURE_VIEWS ? app->capture_rect : std::array<float, 4>{0, 0, display_w, display_h};
   std::string png, error;
-  if (capture_png(app, display_w, display_h, kind == 1 ? 2.0f : 1.0f, rect, &png, &error))
-    app_deliver_file(app, kind == 1 ? "attnplay-view@2x.png" : "attnplay-window.png", "image/png", png);
+  if (capture_png(app, display_w, display_h, kind == APP_CAPTURE_VIEWS ? 2.0f : 1.0f, rect, &png, &error))
+    app_deliver_file(app, kind == APP_CAPTURE_VIEWS ? "attnplay-view@2x.png" : "attnplay-window.png", "image/png", png);
   else
     app->notices.push_back(error);
 }

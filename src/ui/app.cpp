@@ -221,9 +221,9 @@ static void shortcuts(App* app) {
 
 static void export_menu(App* app) {
   std::string base = export_basename(*app);
-  if (ImGui::MenuItem(tr(S_EXPORT_VIEW_PNG))) app->capture = 1;
+  if (ImGui::MenuItem(tr(S_EXPORT_VIEW_PNG))) app->capture = APP_CAPTURE_VIEWS;
   app_record(app, "export_view_png");
-  if (ImGui::MenuItem(tr(S_EXPORT_WINDOW_PNG))) app->capture = 2;
+  if (ImGui::MenuItem(tr(S_EXPORT_WINDOW_PNG))) app->capture = APP_CAPTURE_WINDOW;
   app_record(app, "export_window_png");
   if (ImGui::MenuItem(tr(S_EXPORT_CSV))) app_deliver_file(app, base + ".csv", "text/csv", export_csv(*app));
   app_record(app, "export_csv");
@@ -546,7 +546,8 @@ static int side_tabs(App* app) {
     }
     ImGui::EndTabBar();
   }
-  return app->side_tab = shown;
+  app->side_tab = AppSideTab(shown);
+  return shown;
 }
 
 void app_check_label(App* app, const std::string& name, const char* label) {

@@ -16,6 +16,7 @@
 
 #include "model/train.h"
 #include "ui/app_state.h"
+#include "ui/i18n.h"
 
 #include <imgui.h>
 
@@ -65,11 +66,21 @@ struct AppZoom {
   float row0 = 0, col0 = 0;                // first visible row / column (fractional cells) when zoomed
 };
 
+enum AppSideTab { APP_SIDE_TAB_CONTROLS, APP_SIDE_TAB_DETAILS };  // the medium layout's side panel
+enum AppAttentionShow {                    // what the Attention view shows
+  APP_ATTENTION_SHOW_AUTO,                 // both while each keeps readable cells, else weights
+  APP_ATTENTION_SHOW_WEIGHTS,
+  APP_ATTENTION_SHOW_SCORES,
+  APP_ATTENTION_SHOW_BOTH,
+};
+enum AppPaint { APP_PAINT_NONE, APP_PAINT_MASK, APP_PAINT_UNMASK };     // a mask-painting drag in progress
+enum AppCapture { APP_CAPTURE_NONE, APP_CAPTURE_VIEWS, APP_CAPTURE_WINDOW };  // PNG export: views at 2x, or the window
+
 // The Train panel: a TrainState stepped a few milliseconds per frame; the views show its weights as it goes.
 struct AppTraining {
-  int task = TRAIN_TASK_REVERSE;           // TrainTask
+  TrainTask task = TRAIN_TASK_REVERSE;
   int length = 8, vocab = 10, batch = 16;
-  int optimizer = TRAIN_OPTIMIZER_ADAM;    // TrainOptimizer
+  TrainOptimizer optimizer = TRAIN_OPTIMIZER_ADAM;
   float lr = 3e-3f;
   double budget_ms = 6;                    // training time per frame, adapted so frames stay within ~32 ms (30 fps)
   double frame_period_ms = 0;              // measured time between frames (moving average)
@@ -88,7 +99,7 @@ struct App {
   AppTraining training;
   AppHost host;
   AppPageOptions page;
-  int lang = 0;                            // Lang (i18n.h)
+  Lang lang = LANG_EN;
   std::vector<std::string> notices;        // short messages to show once (link copied, file saved, ...)
   std::string link;                        // the last shared link (shown for manual copying)
   float ui_scale = 1.0f;                   // the high-DPI setting (View menu); fonts and sizes scale with it
@@ -100,8 +111,8 @@ struct App {
   AppLayout layout_mode = APP_LAYOUT_WIDE; // this frame's layout
   bool touch = false;                      // the last pointer was a finger: hover falls back to the selection (a tap
                                            // stays until the next one), drags on empty space scroll the page column
-  int side_tab = 0;                        // medium layout: 0 Controls, 1 Details
-  int attention_show = 0;                  // Attention view: 0 auto (both when each fits readable cells), 1 weights, 2 scores, 3 both
+  AppSideTab side_tab = APP_SIDE_TAB_CONTROLS;  // medium layout
+  AppAttentionShow attention_show = APP_ATTENTION_SHOW_AUTO;
   AppZoom zoom;
   bool grid_keys = false;                  // a heatmap was clicked: arrow keys move the explained cell (Esc releases)
   std::vector<std::array<float, 4>> drag_zones;  // rects where a drag belongs to the app (painting, panning, points)
@@ -118,7 +129,7 @@ struct App {
   int chip_edit = -1;                      // token chip being edited (-1 none)
   bool chip_edit_keys = false;
   std::string chip_buf;
-  int paint = 0;                           // mask painting drag: 0 none, 1 mask, 2 unmask
+  AppPaint paint = APP_PAINT_NONE;         // mask painting drag
   bool paint_on_weights = false;           // paint directly on the weights heatmap too
   bool weights_full_range = false;         // colour weights over [0, 1] instead of [0, max]
   int head_view_offset = 0;                // first token shown in the head view
@@ -130,7 +141,7 @@ struct App {
   bool geo_moved = false;                  //   embeddings were moved: Reset embeddings returns to geo_base
   std::shared_ptr<const ModelWeights> geo_base;
   // Export of a PNG: set by the menu, done by the platform after the frame (it re-renders offscreen).
-  int capture = 0;                         // 0 none, 1 the views panel at 2x, 2 the whole window
+  AppCapture capture = APP_CAPTURE_NONE;
   std::array<float, 4> capture_rect{};     // the views panel, in ImGui coordinates
   // Desktop dialogs (when the host has no save/open_config)
   std::string save_name, save_mime, save_bytes, save_path;

@@ -311,15 +311,15 @@ void grid_view(App* app, const char* id, const Grid& g, unsigned tex, const std:
     app_zoom_at(app, std::pow(1.25f, io.MouseWheel), io.MousePos.x, io.MousePos.y);
   if (mode == GRID_MODE_PAINT) {
     if (ImGui::IsItemActivated()) {
-      app->paint = ImGui::IsMouseDown(ImGuiMouseButton_Right) ? 2 : 1;
+      app->paint = ImGui::IsMouseDown(ImGuiMouseButton_Right) ? APP_PAINT_UNMASK : APP_PAINT_MASK;
       app_state_begin_gesture(&s);
     }
     if (ImGui::IsItemActive() && app->paint) {
       int pi, pj;
-      if (g.cell_at(io.MousePos, &pi, &pj)) app_state_toggle_cell(&s, pi, pj, app->paint == 1);
+      if (g.cell_at(io.MousePos, &pi, &pj)) app_state_toggle_cell(&s, pi, pj, app->paint == APP_PAINT_MASK);
     }
     if (ImGui::IsItemDeactivated()) {
-      app->paint = 0;
+      app->paint = APP_PAINT_NONE;
       app_state_end_gesture(&s);
     }
   } else {

@@ -2,6 +2,7 @@
 // ui_edit -> app_state_edit and is recomputed in the same frame: there is no "apply" button.
 #include "core/build_info.h"
 #include "core/attention.h"
+#include "model/config_fields.h"
 #include "ui/i18n.h"
 #include "ui/panels.h"
 
@@ -216,15 +217,15 @@ static void section_tokens(App* app) {
     return;
   }
   if (app->layout_mode != APP_LAYOUT_NARROW) text_box(app);  // the narrow layout has it in the compact bar
-  static const char* tokenizers[] = {"words", "whitespace", "chars"};
-  const std::string cur = c.value("tokenizer", std::string("words"));
+  const ConfigField& tok = config_field("tokenizer");  // spellings from the config field table
+  const std::string cur = c.value("tokenizer", std::string(config_enum_name("tokenizer", tok.default_value)));
   if (app_visible(*app, "tokenizer")) {
   ImGui::SetNextItemWidth(ImGui::GetFontSize() * 8);
   if (ImGui::BeginCombo(tr_id(S_TOKENIZER, "tokenizer").c_str(), cur.c_str())) {
-    for (const char* t : tokenizers)
-      if (ImGui::Selectable(t, cur == t)) {
+    for (const ConfigEnumValue& t : tok.values)
+      if (ImGui::Selectable(t.name, cur == t.name)) {
         json next = c;
-        next["tokenizer"] = t;
+        next["tokenizer"] = t.name;
         ui_edit(app, next);
       }
     ImGui::EndCombo();
@@ -267,6 +268,22 @@ static void section_tokens(App* app) {
   }
 }
 
+// A combo over an ENUM row of the config field table, editing *value (a JSON string); true when changed.
+static bool enum_combo(const char* label, const char* path, nlohmann::json* value) {
+  const ConfigField& f = config_field(path);
+  const std::string cur = value->is_string() ? value->get<std::string>() : config_enum_name(path, f.default_value);
+  bool changed = false;
+  if (ImGui::BeginCombo(label, cur.c_str())) {
+    for (const ConfigEnumValue& v : f.values)
+      if (ImGui::Selectable(v.name, cur == v.name)) {
+        *value = v.name;
+        changed = true;
+      }
+    ImGui::EndCombo();
+  }
+  return changed;
+}
+
 static int config_int(const json& c, const char* key, int def) {
   const json& v = c.contains(key) ? c[key] : json();
   return v.is_number() ? v.get<int>() : def;
@@ -301,7 +318,7 @@ static void section_model(App* app) {
   std::snprintf(label, sizeof label, "%d", heads);
   ImGui::SetNextItemWidth(w);
   if (app_visible(*app, "heads") && ImGui::BeginCombo(tr_id(S_HEADS, "heads").c_str(), label)) {
-    for (int h = 1; h <= std::min(64, std::max(1, d_model)); ++h) {
+    for (int h = 1; h <= std::min(int(config_field("heads").max), std::max(1, d_model)); ++h) {
       if (d_model % h) continue;
       std::snprintf(label, sizeof label, "%d", h);
       if (ImGui::Selectable(label, h == heads)) {
@@ -371,30 +388,21 @@ transformer:
   json& t = c["transformer"];
   int layers = t.value("layers", 2);
   ImGui::SetNextItemWidth(w);
-  if (ImGui::SliderInt(tr_id(S_LAYERS, "layers").c_str(), &layers, 1, 12)) { ui_gesture(app); t["layers"] = layers; ui_edit(app, c); } else ui_gesture(app);
+  const ConfigField& lf = config_field("transformer.layers");
+  if (ImGui::SliderInt(tr_id(S_LAYERS, "layers").c_str(), &layers, int(lf.min), int(lf.max))) { ui_gesture(app); t["layers"] = layers; ui_edit(app, c); } else ui_gesture(app);
   app_record(app, "layers");
   ui_error_for(app, "transformer.layers");
   int d_ff = t.value("d_ff", 64);
   ImGui::SetNextItemWidth(w);
-  if (ImGui::InputInt("d_ff", &d_ff, 1, 16)) { t["d_ff"] = std::max(1, d_ff); ui_edit(app, c); }
+  const ConfigField& ff = config_field("transformer.d_ff");
+  if (ImGui::InputInt("d_ff", &d_ff, 1, 16)) { t["d_ff"] = std::clamp<long long>(d_ff, ff.min, ff.max); ui_edit(app, c); }
   ui_error_for(app, "transformer.d_ff");
-  static const char* acts[] = {"relu", "gelu"};
-  static const char* pos[] = {"sinusoidal", "learned", "none", "rope", "alibi"};
-  const std::string act = t.value("activation", std::string("relu")), p = t.value("positional", std::string("sinusoidal"));
   ImGui::SetNextItemWidth(w);
-  if (ImGui::BeginCombo(tr_id(S_ACTIVATION, "activation").c_str(), act.c_str())) {
-    for (const char* a : acts)
-      if (ImGui::Selectable(a, act == a)) { t["activation"] = a; ui_edit(app, c); }
-    ImGui::EndCombo();
-  }
+  if (enum_combo(tr_id(S_ACTIVATION, "activation").c_str(), "transformer.activation", &t["activation"])) ui_edit(app, c);
   bool nf = t.value("norm_first", false);
   if (ImGui::Checkbox(tr_id(S_NORM_FIRST, "norm_first").c_str(), &nf)) { t["norm_first"] = nf; ui_edit(app, c); }
   ImGui::SetNextItemWidth(w);
-  if (ImGui::BeginCombo(tr_id(S_POSITIONS, "positions").c_str(), p.c_str())) {
-    for (const char* a : pos)
-      if (ImGui::Selectable(a, p == a)) { t["positional"] = a; ui_edit(app, c); }
-    ImGui::EndCombo();
-  }
+  if (enum_combo(tr_id(S_POSITIONS, "positions").c_str(), "transformer.positional", &t["positional"])) ui_edit(app, c);
   app_record(app, "positions");
   help_marker(tr(S_POSITIONS_HELP));
   ui_error_for(app, "transformer");
@@ -405,16 +413,13 @@ transformer:
 static int kind_combo(App* app, float w, const char* name) {
   json c = app->state.config;
   json& a = c["attention"];
-  static const char* kinds[] = {"scaled_dot", "dot", "general", "additive"};
-  const char* kind_names[] = {tr(S_KIND_SCALED), tr(S_KIND_DOT), tr(S_KIND_GENERAL), tr(S_KIND_ADDITIVE)};
-  const std::string kind = a.value("kind", std::string("scaled_dot"));
-  int ki = 0;
-  for (int i = 0; i < 4; ++i)
-    if (kind == kinds[i]) ki = i;
+  const ConfigField& kf = config_field("attention.kind");  // spellings from the table, labels in the UI language
+  int ki = kf.default_value;
+  if (a.contains("kind") && a["kind"].is_string()) config_enum_value("attention.kind", a["kind"].get<std::string>(), &ki);
   ImGui::SetNextItemWidth(w);
-  if (app_visible(*app, "kind") && ImGui::BeginCombo(tr_id(S_KIND, "kind").c_str(), kind_names[ki])) {
-    for (int i = 0; i < 4; ++i)
-      if (ImGui::Selectable(kind_names[i], i == ki)) { a["kind"] = kinds[i]; ui_edit(app, c); }
+  if (app_visible(*app, "kind") && ImGui::BeginCombo(tr_id(S_KIND, "kind").c_str(), kind_label(AttentionKind(ki)))) {
+    for (const ConfigEnumValue& k : kf.values)
+      if (ImGui::Selectable(kind_label(AttentionKind(k.value)), k.value == ki)) { a["kind"] = k.name; ui_edit(app, c); }
     ImGui::EndCombo();
   }
   app_record(app, name);
@@ -453,8 +458,7 @@ static void section_attention(App* app) {
   json c = app->state.config;
   json& a = c["attention"];
   const float w = ImGui::GetFontSize() * 9;
-  const char* kind_names[] = {tr(S_KIND_SCALED), tr(S_KIND_DOT), tr(S_KIND_GENERAL), tr(S_KIND_ADDITIVE)};
-  const std::string kind = a.value("kind", std::string("scaled_dot"));
+  const std::string kind = a.value("kind", std::string(config_enum_name("attention.kind", config_field("attention.kind").default_value)));
   const int ki = kind_combo(app, w, "kind");
   help_marker(tr(S_KIND_HELP));
   ui_error_for(app, "attention.kind");
@@ -477,7 +481,7 @@ static void section_attention(App* app) {
     ImGui::SetNextItemWidth(w);
     if (ImGui::InputFloat(tr_id(S_DIVISOR, "divisor").c_str(), &v, 0.1f, 1.0f, "%.4g")) { a["scale"] = v; ui_edit(app, c); }
   }
-  if (kind == "dot" || kind == "additive") ImGui::TextDisabled(tr(S_NEVER_SCALED), kind_names[ki]);
+  if (!attention_kind_scaled(AttentionKind(ki))) ImGui::TextDisabled(tr(S_NEVER_SCALED), kind_label(AttentionKind(ki)));
   ui_error_for(app, "attention.scale");
   float temp = a.value("temperature", 1.0f);
   ImGui::SetNextItemWidth(w);
@@ -495,7 +499,8 @@ static void section_attention(App* app) {
   if (kind == "additive") {
     int d_a = a.contains("d_a") && a["d_a"].is_number() ? a["d_a"].get<int>() : app->state.parsed.d_a;
     ImGui::SetNextItemWidth(w);
-    if (ImGui::SliderInt("d_a", &d_a, 1, 64)) { ui_gesture(app); a["d_a"] = d_a; ui_edit(app, c); } else ui_gesture(app);
+    const ConfigField& da = config_field("attention.d_a");  // the slider stops at 64; typing allows the table's max
+    if (ImGui::SliderInt("d_a", &d_a, int(da.min), std::min(64, int(da.max)))) { ui_gesture(app); a["d_a"] = d_a; ui_edit(app, c); } else ui_gesture(app);
     ui_error_for(app, "attention.d_a");
   }
 }

@@ -178,7 +178,7 @@ bool share_apply(App* app, const std::string& query, std::string* error) {
       if (h < s.parsed.heads) s.sel.heads_shown[size_t(h)] = true;
   }
   app->weights_full_range = range01;
-  if (lang >= 0) app->lang = lang;
+  if (lang >= 0) app->lang = Lang(lang);
   app->page.readonly = readonly;
   if (app->page.embed && !ab) hidden.insert("ab");
   app->page.hidden = hidden;

@@ -38,9 +38,9 @@ void notice(App* app, StrId id, const std::string& what) {
 // One training step on a fresh batch of the task.
 TrainResult step_once(App* app) {
   AppTraining& t = app->training;
-  const TrainTask task = TrainTask(t.task);
+  const TrainTask task = t.task;
   const TrainBatch b = train_task_batch(task, t.length, t.vocab, t.batch, &t.rng);
-  const TrainResult r = train_step(app->state.parsed, &t.state, b, train_task_causal(task), TrainOptimizer(t.optimizer), t.lr);
+  const TrainResult r = train_step(app->state.parsed, &t.state, b, train_task_causal(task), t.optimizer, t.lr);
   t.loss.push_back(float(r.loss));
   t.accuracy.push_back(float(r.accuracy));
   return r;
@@ -66,14 +66,14 @@ bool train_begin(App* app) {
   json c = s.config;
   c["mode"] = "transformer";
   Rng ex = rng_stream(7, "train/example");
-  const TrainBatch example = train_task_batch(TrainTask(t.task), t.length, t.vocab, 1, &ex);
+  const TrainBatch example = train_task_batch(t.task, t.length, t.vocab, 1, &ex);
   std::string text;
   for (int id : example.inputs[0]) text += (text.empty() ? "" : " ") + std::to_string(id);
   c["text"] = text;
   c["tokenizer"] = "whitespace";
   for (const char* k : {"tokens", "key_text", "key_tokens", "inputs"}) c.erase(k);
   json& a = c["attention"];
-  a["mask"] = {{"causal", train_task_causal(TrainTask(t.task))}, {"window", nullptr}, {"padding", json::array()}, {"cells", json::array()}};
+  a["mask"] = {{"causal", train_task_causal(t.task)}, {"window", nullptr}, {"padding", json::array()}, {"cells", json::array()}};
   if (!ui_edit(app, c)) {
     notice(app, S_TRAIN_STOPPED, s.error);
     return false;
@@ -150,7 +150,7 @@ void section_train(App* app) {
   if (ImGui::BeginCombo(tr_id(S_TRAIN_TASK, "train_task").c_str(), kTaskNames[t.task])) {
     for (int k = 0; k < 4; ++k) {
       if (ImGui::Selectable(kTaskNames[k], t.task == k)) {
-        t.task = k;
+        t.task = TrainTask(k);
         // Induction needs room for a real induction head: with few tokens a bag of bigrams also solves it.
         t.length = k == TRAIN_TASK_INDUCTION ? 12 : 8;
         t.vocab = k == TRAIN_TASK_INDUCTION ? 30 : 10;
@@ -178,7 +178,7 @@ void section_train(App* app) {
   const char* opts[] = {"sgd", "adam"};
   if (ImGui::BeginCombo(tr_id(S_TRAIN_OPTIMIZER, "train_optimizer").c_str(), opts[t.optimizer])) {
     for (int k = 0; k < 2; ++k)
-      if (ImGui::Selectable(opts[k], t.optimizer == k)) t.optimizer = k;
+      if (ImGui::Selectable(opts[k], t.optimizer == k)) t.optimizer = TrainOptimizer(k);
     ImGui::EndCombo();
   }
   ImGui::SetNextItemWidth(w);

@@ -82,7 +82,7 @@ void view_attention(App* app) {
     ImGui::SetNextItemWidth(w + ImGui::GetFrameHeight() + ImGui::GetStyle().FramePadding.x * 2);
     if (ImGui::BeginCombo("##show", shows[current])) {
       for (int k = 1; k < 4; ++k)
-        if (ImGui::Selectable(shows[k], k == current)) app->attention_show = k;
+        if (ImGui::Selectable(shows[k], k == current)) app->attention_show = AppAttentionShow(k);
       ImGui::EndCombo();
     }
     app_record(app, "attention_show");

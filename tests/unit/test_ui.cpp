@@ -203,7 +203,7 @@ TEST_F(HeadlessApp, LayoutsFollowTheWidthInEveryViewAndLanguage) {
       for (int v = 0; v < APP_VIEW_COUNT; ++v) {
         SCOPED_TRACE(std::string(c.name) + " lang " + std::to_string(lang) + " view " + std::to_string(v));
         ImGui::GetIO().DisplaySize = c.size;
-        app.lang = lang;
+        app.lang = Lang(lang);  // (App::lang is the typed enum now)
         app.state.sel.view = AppView(v);
         frames(3);
         EXPECT_EQ(app.layout_mode, c.expect);
