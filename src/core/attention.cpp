@@ -1,4 +1,13 @@
 // attnplay core: attention kernels. Glossary and contracts: attention.h.
+//
+// Index
+//   [Masks]      mask_build
+//   [Positions]  rope_apply, alibi_slopes
+//   [Softmax]    softmax_row, softmax_rows_masked
+//   [Attention]  score_pair_reference (the definition of each kind), attention_params_make, attention_score_steps,
+//                attention_softmax_steps, attention_forward_reference, attention_forward (blocked, on gemm.h),
+//                attention_weight_at, attention_thumbnail
+//   [Batched]    attention_head_fast, attention_batched
 #include "core/attention.h"
 
 #include "core/assert.h"

@@ -1,5 +1,11 @@
 // attnplay model: importing attention maps. Formats and shapes: attention_import.h. Every length and offset read
 // from a file is checked against the bytes that are there before it is used.
+//
+// Index
+//   parse_npy, npy_floats, npy_strings, parse_npz   .npy / .npz (stored or deflated members)
+//   json_fill, json_array, json_strings             JSON {"attention": [...], "tokens": [...]}
+//   to_layers, labels                               any rank 2..5 -> layers x heads x n_q x n_k
+//   attention_import, attention_import_trace, attention_import_json
 #include "model/attention_import.h"
 
 #include "model/config.h"

@@ -1,4 +1,12 @@
-// attnplay model: config parsing and validation. Contracts: config.h; the fields: ../shared/SPEC.md §2.
+// attnplay model: config parsing and validation. Contracts: config.h; the fields: ../shared/SPEC.md §2 and the
+// field table (config_fields.h), which gives every known key, integer range and enum spelling used here.
+//
+// Index
+//   check_known_keys, field, as_int, table_int, table_enum, table_bool, positive_number   one value, by the table
+//   parse_tensor, tensor_heads, parse_tokens, tokenize_field   inputs and token lists
+//   parse_mask, parse_inputs                  attention.mask, inputs
+//   config_trace_layers / _bytes, scale_divisor   derived values
+//   config_parse_or_throw, config_parse, config_parse_text   the whole config, refused by name
 #include "model/config.h"
 
 #include "model/config_fields.h"

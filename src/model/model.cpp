@@ -1,4 +1,10 @@
 // attnplay model: forward pass and result JSON. Contracts: model.h; semantics: ../shared/SPEC.md §7.
+//
+// Index
+//   trace_params, trace_head_*, trace_weight   a trace's kernel parameters; a lean trace's heads
+//   model_compute                  explicit inputs, the attention block, or the Transformer (network.h's net_forward)
+//   [Result] model_result_json     SPEC §3, written straight to text (shortest float32 round trip)
+//   model_compute_json, model_weights_json   the engine entry points of the CLI and the WASM bindings
 #include "model/model.h"
 
 #include "core/assert.h"

@@ -1,4 +1,11 @@
 // attnplay model: training. Contracts: train.h; the network, forward and backward: network.h (the one inference runs).
+//
+// Index
+//   [Tasks]      train_task_*                  copy, reverse, sort, induction batches (seeded)
+//   [Check]      train_check_config
+//   [Gradients]  weights_params, train_loss_and_grads   net_forward, cross-entropy, net_backward per sequence
+//   [Steps]      train_state_init, train_step  SGD and Adam as torch.optim
+//   [Run]        parse_data, train_run         `attnplay train`
 #include "model/train.h"
 
 #include "model/model.h"

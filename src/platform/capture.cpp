@@ -1,6 +1,8 @@
 // attnplay platform: offscreen re-render for PNG exports. Contracts: capture.h.
 #include "platform/capture.h"
 
+#include "platform/frame.h"
+
 #include <imgui_impl_opengl3.h>
 
 #if defined(__EMSCRIPTEN__)
@@ -70,9 +72,7 @@ bool capture_png(App* app, float display_w, float display_h, float scale, const 
     ImGui::NewFrame();
     app_frame(app);
     ImGui::Render();
-    glViewport(0, 0, W, H);
-    glClearColor(0.94f, 0.94f, 0.94f, 1.0f);
-    glClear(GL_COLOR_BUFFER_BIT);
+    platform_clear(W, H);
     ImGui_ImplOpenGL3_RenderDrawData(ImGui::GetDrawData());
     // Read the rectangle (GL rows go bottom-up).
     const int x0 = std::max(0, int(rect[0] * scale)), y0 = std::max(0, int(rect[1] * scale));

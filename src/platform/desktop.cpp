@@ -12,6 +12,7 @@
 #include <SDL_opengl.h>
 
 #include "platform/capture.h"
+#include "platform/frame.h"
 #include "platform/events.h"
 
 #include <cstdio>
@@ -23,12 +24,6 @@
 #include <vector>
 
 namespace attnplay {
-
-static unsigned host_heatmap(void* user, const std::string& slot, const float* data, int rows, int cols, int style,
-                             float vmin, float vmax, uint64_t version, int max_pixels) {
-  return renderer_heatmap(static_cast<Renderer*>(user), slot, data, rows, cols, HeatmapStyle(style), vmin, vmax, version,
-                          max_pixels);
-}
 
 static bool read_file(const std::string& path, std::vector<uint8_t>* out) {
   std::ifstream f(path, std::ios::binary);
@@ -140,7 +135,7 @@ int desktop_main(int argc, char** argv) {
   if (!renderer_init(&renderer, false)) std::fprintf(stderr, "attnplay: heatmap renderer: %s\n", renderer.error.c_str());
   App* app = new App();
   app->host.user = &renderer;
-  app->host.heatmap = host_heatmap;
+  app->host.heatmap = platform_host_heatmap;
   app->host.platform = "desktop (SDL2 + OpenGL 3.3 core)";
   app->host.gl_version = renderer.gl_version;
   app->host.glsl_version = renderer.glsl_version;
@@ -166,28 +161,15 @@ int desktop_main(int argc, char** argv) {
         running = false;
     });
     if (!running) break;
-    if (app_fonts_build_if_needed(app)) {
-      ImGui_ImplOpenGL3_DestroyFontsTexture();
-      ImGui_ImplOpenGL3_CreateFontsTexture();
-    }
-    ImGui_ImplOpenGL3_NewFrame();
-    ImGui_ImplSDL2_NewFrame();
-    ImGui::NewFrame();
-    renderer_begin_frame(&renderer);
-    app_frame(app);
-    app->state.changed = false;
-    ImGui::Render();
-    int fw, fh;
-    SDL_GL_GetDrawableSize(window, &fw, &fh);
-    glViewport(0, 0, fw, fh);
-    glClearColor(0.94f, 0.94f, 0.94f, 1.0f);
-    glClear(GL_COLOR_BUFFER_BIT);
-    ImGui_ImplOpenGL3_RenderDrawData(ImGui::GetDrawData());
-    {
-      int ww, wh;
-      SDL_GetWindowSize(window, &ww, &wh);
-      capture_service(app, float(ww), float(wh));  // File -> Export -> PNG, if asked this frame
-    }
+    PlatformFrameSize size;
+    int ww, wh;
+    SDL_GL_GetDrawableSize(window, &size.fb_w, &size.fb_h);
+    SDL_GetWindowSize(window, &ww, &wh);
+    size.display_w = float(ww);
+    size.display_h = float(wh);
+    platform_frame(app, &renderer, size);
+    app->state.changed = false;  // the desktop has no on("change") listeners
+    const int fw = size.fb_w, fh = size.fb_h;
     ++frame;
     if (!screenshot.empty() && frame == screenshot_frame) {
       if (write_screenshot(screenshot, fw, fh)) std::printf("attnplay: wrote %s (%dx%d)\n", screenshot.c_str(), fw, fh);

@@ -26,6 +26,7 @@
 // Module.onOpenConfig(): downloads, the clipboard and the file picker belong to the page.
 // After every drawn frame the module calls Module.onFrameDrawn(frameNumber): setConfig's promise resolves then.
 #include "platform/capture.h"
+#include "platform/frame.h"
 #include "platform/events.h"
 #include "render/heatmap_renderer.h"
 #include "ui/app.h"
@@ -68,12 +69,6 @@ struct WebApp {
 WebApp* g_web = nullptr;
 std::string g_result;
 
-unsigned host_heatmap(void* user, const std::string& slot, const float* data, int rows, int cols, int style, float vmin,
-                      float vmax, uint64_t version, int max_pixels) {
-  return attnplay::renderer_heatmap(static_cast<attnplay::Renderer*>(user), slot, data, rows, cols,
-                                    attnplay::HeatmapStyle(style), vmin, vmax, version, max_pixels);
-}
-
 // The canvas follows its CSS box; the drawing buffer is CSS size x devicePixelRatio.
 void fit_canvas(WebApp* w) {
   double cw = 0, ch = 0;
@@ -115,24 +110,14 @@ void frame() {
   const auto t0 = std::chrono::steady_clock::now();
   fit_canvas(w);
   events_pump(&w->pump, [](const SDL_Event&) {});
-  if (attnplay::app_fonts_build_if_needed(&w->app)) {
-    ImGui_ImplOpenGL3_DestroyFontsTexture();
-    ImGui_ImplOpenGL3_CreateFontsTexture();
-  }
-  ImGui_ImplOpenGL3_NewFrame();
-  ImGui_ImplSDL2_NewFrame();
-  ImGuiIO& io = ImGui::GetIO();
-  io.DisplaySize = ImVec2(float(w->css_w), float(w->css_h));
-  io.DisplayFramebufferScale = ImVec2(float(w->dpr), float(w->dpr));
-  ImGui::NewFrame();
-  attnplay::renderer_begin_frame(&w->renderer);
-  attnplay::app_frame(&w->app);
-  ImGui::Render();
-  glViewport(0, 0, int(w->css_w * w->dpr), int(w->css_h * w->dpr));
-  glClearColor(0.94f, 0.94f, 0.94f, 1.0f);
-  glClear(GL_COLOR_BUFFER_BIT);
-  ImGui_ImplOpenGL3_RenderDrawData(ImGui::GetDrawData());
-  attnplay::capture_service(&w->app, float(w->css_w), float(w->css_h));
+  attnplay::PlatformFrameSize size;
+  size.fb_w = int(w->css_w * w->dpr);
+  size.fb_h = int(w->css_h * w->dpr);
+  size.display_w = float(w->css_w);
+  size.display_h = float(w->css_h);
+  size.fb_scale = float(w->dpr);
+  size.set_display = true;  // the canvas's CSS box, not SDL's idea of the window
+  attnplay::platform_frame(&w->app, &w->renderer, size);
   ++w->frame;
   w->frame_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
   EM_ASM({ if (Module.onFrameDrawn) Module.onFrameDrawn($0); }, double(w->frame));
@@ -317,7 +302,7 @@ int main() {
   emscripten_set_webglcontextlost_callback("#canvas", nullptr, EM_FALSE, on_context_lost);
   emscripten_set_webglcontextrestored_callback("#canvas", nullptr, EM_FALSE, on_context_restored);
   w->app.host.user = &w->renderer;
-  w->app.host.heatmap = host_heatmap;
+  w->app.host.heatmap = attnplay::platform_host_heatmap;
   w->app.host.platform = "web (SDL2 + WebGL2, WebAssembly SIMD128)";
   w->app.host.gl_version = w->renderer.gl_version;
   w->app.host.glsl_version = w->renderer.glsl_version;

@@ -1,4 +1,13 @@
-// attnplay ui: app init / frame / shutdown, fonts and layout. Contracts: app.h.
+// attnplay ui: app init / frame / shutdown and the layouts. Contracts: app.h. Fonts: app_fonts.cpp; the menu bar:
+// app_menus.cpp; the three columns: panels.cpp, views.cpp, details.cpp.
+//
+// Index
+//   app_init, app_record, app_deliver_file, app_import   set-up, widget rectangles, files in and out
+//   app_layout_json, app_zoom_at, app_a11y_json          what the tests, pinch zoom and the DOM mirror read
+//   app_layout_for_width, app_layout_name                the three layouts by CSS width
+//   window_at, scrolls_at, in_drag_zone, touch_scroll    touch: which drags and wheels belong to the app
+//   side_tabs, app_check_label                           the medium layout's side panel; clipped labels
+//   app_frame                                            one frame: windows by layout
 #include "ui/app.h"
 
 #include "model/attention_import.h"
@@ -25,42 +34,16 @@
 
 namespace attnplay {
 
-static const char* kZhMenuLabel = "中文（简体）";
 
 void app_init(App* app, const nlohmann::json& config, std::string* error) {
   ImGuiIO& io = ImGui::GetIO();
   io.IniFilename = nullptr;  // no settings file: the URL and the config are the state
   io.ConfigFlags |= ImGuiConfigFlags_NavEnableKeyboard;
   app_state_init(&app->state, config, error);
-  app->fonts_dirty = true;
+  app->ui.fonts_dirty = true;
 }
 
 void app_shutdown(App* app) { app->state = AppState(); }
-
-void app_set_font(App* app, const uint8_t* data, size_t size, const std::string& name) {
-  app->cjk_font.assign(data, data + size);
-  app->font_name = name;
-  app->fonts_dirty = true;
-}
-
-void app_set_latin_font(App* app, const uint8_t* data, size_t size) {
-  app->latin_font.assign(data, data + size);
-  app->fonts_dirty = true;
-}
-
-// What the Latin font (build.sh's latin cut) covers; everything else waits for the CJK font.
-static bool latin_covers(uint32_t cp) {
-  return cp < 0x0250 || (cp >= 0x0370 && cp <= 0x03FF) || (cp >= 0x1D00 && cp <= 0x1DBF) || (cp >= 0x2000 && cp <= 0x206F) ||
-         (cp >= 0x2070 && cp <= 0x209F) || (cp >= 0x2190 && cp <= 0x22FF) || (cp >= 0x2500 && cp <= 0x25FF);
-}
-
-bool app_needs_cjk(const App& app) {
-  if (!app.cjk_font.empty()) return false;
-  if (app.lang != LANG_EN) return true;
-  for (uint32_t cp : app.glyphs)
-    if (!latin_covers(cp)) return true;
-  return false;
-}
 
 void app_record(App* app, const std::string& name) {
   if (app->page.hidden.count(name)) return;  // a hidden control is not on screen
@@ -80,7 +63,7 @@ void app_deliver_file(App* app, const std::string& name, const std::string& mime
   app->save_mime = mime;
   app->save_bytes = bytes;
   app->save_path = std::string(home ? home : ".") + "/" + name;
-  app->save_dialog = true;
+  app->ui.save_dialog = true;
 }
 
 bool app_import(App* app, const std::string& text, const std::string& name) {
@@ -130,272 +113,6 @@ std::string app_layout_json(const App& app) {
   nlohmann::json j = nlohmann::json::object();
   for (const auto& [name, r] : app.layout) j[name] = {r[0], r[1], r[2], r[3]};
   return j.dump();
-}
-
-// Code points beyond Latin that the current text, tokens and messages use: rasterised on demand so the atlas
-// stays small however large the font.
-static bool collect_glyphs(App* app) {
-  const AppState& s = app->state;
-  if (app->glyphs_generation == s.generation && !s.changed && app->glyphs_lang == app->lang && app->notices.empty() &&
-      !app->view_menu_open)
-    return false;
-  app->glyphs_lang = app->lang;
-  app->glyphs_generation = s.generation;
-  const size_t before = app->glyphs.size();
-  auto scan = [app](const std::string& text) {
-    for (uint32_t cp : utf8_decode(text, nullptr))
-      if (cp >= 0x0250 && cp <= 0xFFFF) app->glyphs.insert(cp);  // ImWchar is 16-bit in this build
-  };
-  for (const auto& t : app_state_tokens(s)) scan(t);
-  for (const auto& t : app_state_key_tokens(s)) scan(t);
-  scan(app->text_edit);
-  scan(app->key_text_edit);
-  scan(s.error);
-  for (const auto& w : s.trace.warnings) scan(w);
-  if (s.trace.imported) {  // an imported file's own labels
-    for (const auto& t : s.trace.tokens) scan(t);
-    for (const auto& t : s.trace.key_tokens) scan(t);
-  }
-  for (const auto& n : app->notices) scan(n);
-  if (app->lang != LANG_EN)  // the whole UI table, once: menus and popups appear before they are drawn
-    for (int id = 0; id < S_COUNT; ++id)
-      if (const char* t = tr_lang(Lang(app->lang), StrId(id))) scan(t);
-  scan(app->link);
-  if (app->view_menu_open) scan(kZhMenuLabel);
-  return app->glyphs.size() != before;
-}
-
-bool app_fonts_build_if_needed(App* app) {
-  if (collect_glyphs(app)) app->fonts_dirty = true;
-  if (app->ui_scale != app->applied_scale) app->fonts_dirty = true;
-  if (!app->fonts_dirty) return false;
-  ImGuiIO& io = ImGui::GetIO();
-  io.Fonts->Clear();
-  const float scale = app->ui_scale;
-  const std::vector<uint8_t>& face = app->cjk_font.empty() ? app->latin_font : app->cjk_font;
-  if (!face.empty()) {
-    ImFontGlyphRangesBuilder b;
-    b.AddRanges(io.Fonts->GetGlyphRangesDefault());  // Basic Latin + Latin-1
-    static const ImWchar extra[] = {0x0100, 0x024F, 0x2000, 0x206F, 0x2190, 0x21FF, 0x2200, 0x22FF,
-                                    0x2500, 0x25FF, 0x3000, 0x303F, 0xFF00, 0xFFEF, 0};
-    b.AddRanges(extra);
-    for (uint32_t cp : app->glyphs) b.AddChar(ImWchar(cp));
-    app->glyph_ranges.clear();
-    b.BuildRanges(&app->glyph_ranges);
-    ImFontConfig cfg;
-    cfg.FontDataOwnedByAtlas = false;  // the bytes live in app->cjk_font / latin_font
-    cfg.OversampleH = 2;
-    cfg.OversampleV = 1;
-    cfg.PixelSnapH = true;
-    io.Fonts->AddFontFromMemoryTTF(const_cast<uint8_t*>(face.data()), int(face.size()), 16.0f * scale, &cfg,
-                                   app->glyph_ranges.Data);
-  } else {
-    ImFontConfig cfg;
-    cfg.SizePixels = 13.0f * scale;
-    io.Fonts->AddFontDefault(&cfg);
-  }
-  io.Fonts->Build();
-  ImGuiStyle& style = ImGui::GetStyle();
-  style = ImGuiStyle();
-  ImGui::StyleColorsLight(&style);
-  style.WindowRounding = 0;
-  style.FrameRounding = 3;
-  style.GrabRounding = 3;
-  style.WindowBorderSize = 1;
-  style.ScaleAllSizes(scale);
-  app->applied_scale = scale;
-  app->fonts_dirty = false;
-  return true;
-}
-
-static void shortcuts(App* app) {
-  ImGuiIO& io = ImGui::GetIO();
-  if (io.WantTextInput || !io.KeyCtrl || app->page.readonly) return;  // text boxes keep Ctrl+Z for their own text
-  if (ImGui::IsKeyPressed(ImGui::GetKeyIndex(ImGuiKey_Z), false)) {
-    if (io.KeyShift) app_state_redo(&app->state);
-    else app_state_undo(&app->state);
-  } else if (ImGui::IsKeyPressed(ImGui::GetKeyIndex(ImGuiKey_Y), false)) {
-    app_state_redo(&app->state);
-  }
-}
-
-static void export_menu(App* app) {
-  std::string base = export_basename(*app);
-  if (ImGui::MenuItem(tr(S_EXPORT_VIEW_PNG))) app->capture = APP_CAPTURE_VIEWS;
-  app_record(app, "export_view_png");
-  if (ImGui::MenuItem(tr(S_EXPORT_WINDOW_PNG))) app->capture = APP_CAPTURE_WINDOW;
-  app_record(app, "export_window_png");
-  if (ImGui::MenuItem(tr(S_EXPORT_CSV))) app_deliver_file(app, base + ".csv", "text/csv", export_csv(*app));
-  app_record(app, "export_csv");
-  if (ImGui::MenuItem(tr(S_EXPORT_JSON))) app_deliver_file(app, base + ".json", "application/json", export_matrices_json(*app));
-  app_record(app, "export_json");
-  if (ImGui::MenuItem(tr(S_EXPORT_CONFIG))) app_deliver_file(app, "attnplay-config.json", "application/json", export_config_json(*app));
-  app_record(app, "export_config");
-  if (ImGui::MenuItem(tr(S_EXPORT_WEIGHTS), nullptr, false, !app->state.parsed.inputs.present)) {
-    std::string bytes, error;
-    if (export_weights(*app, &bytes, &error)) app_deliver_file(app, "attnplay-weights.safetensors", "application/octet-stream", bytes);
-    else app->notices.push_back(error);
-  }
-  app_record(app, "export_weights");
-}
-
-static void main_menu(App* app) {
-  if (!app_visible(*app, "menu") || !ImGui::BeginMainMenuBar()) return;
-  AppState& s = app->state;
-  const bool ro = app->page.readonly;
-  if (ImGui::BeginMenu(tr_id(S_MENU_FILE, "m_file").c_str())) {
-    if (ImGui::MenuItem(tr(S_IMPORT_CONFIG), nullptr, false, !ro)) {
-      if (app->host.open_config) app->host.open_config(app->host.user);
-      else app->import_dialog = true;
-    }
-    app_record(app, "import_config");
-    if (ImGui::BeginMenu(tr_id(S_EXPORT, "m_export").c_str())) {
-      export_menu(app);
-      ImGui::EndMenu();
-    }
-    app_record(app, "menu_export");
-    if (!ro) ImGui::TextDisabled("%s", tr(S_DROP_HINT));
-    ImGui::EndMenu();
-  }
-  app_record(app, "menu_file");
-  if (ImGui::BeginMenu(tr_id(S_MENU_EDIT, "m_edit").c_str(), !ro)) {
-    if (ImGui::MenuItem(tr(S_UNDO), "Ctrl+Z", false, !s.undo.empty())) app_state_undo(&s);
-    if (ImGui::MenuItem(tr(S_REDO), "Ctrl+Y", false, !s.redo.empty())) app_state_redo(&s);
-    if (ImGui::MenuItem(tr(S_RESET))) app_state_reset(&s);
-    ImGui::EndMenu();
-  }
-  if (ImGui::BeginMenu(tr_id(S_MENU_PRESETS, "m_presets").c_str(), !ro)) {
-    for (const Preset& p : presets()) {
-      if (ImGui::MenuItem(tr(p.title), nullptr, s.preset_id == p.id)) app_state_load_preset(&s, p.id);
-      app_record(app, "preset_" + p.id);
-    }
-    ImGui::EndMenu();
-  }
-  app_record(app, "menu_presets");
-  app->view_menu_open = false;
-  if (ImGui::BeginMenu(tr_id(S_MENU_VIEW, "m_view").c_str())) {
-    app->view_menu_open = true;
-    const StrId names[APP_VIEW_COUNT] = {S_ATTENTION, S_MASK, S_HEADS_TAB, S_MODEL_TAB, S_QKV_TAB, S_GEOMETRY_TAB};
-    for (int v = 0; v < APP_VIEW_COUNT; ++v)
-      if (ImGui::MenuItem(tr(names[v]), nullptr, s.sel.view == v)) s.sel.view = AppView(v);
-    ImGui::Separator();
-    ImGui::TextDisabled("%s", tr(S_UI_SCALE));
-    for (float f : {1.0f, 1.25f, 1.5f, 2.0f}) {
-      char label[16];
-      std::snprintf(label, sizeof label, "%d%%", int(f * 100 + 0.5f));
-      if (ImGui::MenuItem(label, nullptr, app->ui_scale == f)) app->ui_scale = f;
-    }
-    ImGui::Separator();
-    ImGui::TextDisabled("%s", tr(S_LANGUAGE));
-    if (ImGui::MenuItem("English", nullptr, app->lang == LANG_EN)) app->lang = LANG_EN;
-    app_record(app, "lang_en");
-    if (ImGui::MenuItem(kZhMenuLabel, nullptr, app->lang == LANG_ZH)) app->lang = LANG_ZH;
-    app_record(app, "lang_zh");
-    ImGui::EndMenu();
-  }
-  app_record(app, "menu_view");
-  if (ImGui::BeginMenu(tr_id(S_MENU_SHARE, "m_share").c_str())) {
-    if (ImGui::MenuItem(tr(S_COPY_LINK))) {
-      const std::string q = share_query(*app);
-      if (app->host.copy_link) {
-        app->host.copy_link(app->host.user, q);
-      } else {
-        app->link = "?" + q;
-        ImGui::SetClipboardText(app->link.c_str());
-        app->notices.push_back(std::string(tr(S_LINK_COPIED)) + " " + app->link.substr(0, 80) + (app->link.size() > 80 ? "..." : ""));
-      }
-    }
-    app_record(app, "copy_link");
-    ImGui::EndMenu();
-  }
-  app_record(app, "menu_share");
-  if (ImGui::BeginMenu(tr_id(S_MENU_HELP, "m_help").c_str())) {
-    if (ImGui::MenuItem(tr(S_ABOUT_MENU))) app->show_about = true;
-    ImGui::EndMenu();
-  }
-  if (ro) {
-    ImGui::SameLine();
-    ImGui::TextDisabled("(%s)", tr(S_READONLY));
-  }
-  const float version_x = ImGui::GetWindowWidth() - ImGui::CalcTextSize("attnplay 0.0.0").x - 16 * app->ui_scale;
-  if (version_x > ImGui::GetCursorPosX() + 8) {  // where it fits (About always shows it)
-    ImGui::SameLine(version_x);
-    ImGui::TextDisabled("attnplay %s", build_version());
-  }
-  ImGui::EndMainMenuBar();
-}
-
-// Save-as and import-by-path dialogs of the desktop (the web hands files to the browser instead).
-static void file_dialogs(App* app) {
-  if (app->save_dialog) {
-    ImGui::OpenPopup("###save_as");
-    app->save_dialog = false;
-  }
-  if (ImGui::BeginPopupModal(tr_id(S_SAVE_AS, "save_as").c_str(), nullptr, ImGuiWindowFlags_AlwaysAutoResize)) {
-    ImGui::SetNextItemWidth(ImGui::GetFontSize() * 30);
-    ImGui::InputText("##path", &app->save_path);
-    app_record(app, "save_path");
-    const bool save = ImGui::Button(tr_id(S_SAVE, "save").c_str());
-    app_record(app, "save_button");
-    if (save) {
-      std::ofstream f(app->save_path, std::ios::binary);
-      char buf[1024];
-      if (f && f.write(app->save_bytes.data(), std::streamsize(app->save_bytes.size()))) {
-        std::snprintf(buf, sizeof buf, tr(S_SAVED_TO), app->save_path.c_str());
-      } else {
-        std::snprintf(buf, sizeof buf, tr(S_SAVE_FAILED), app->save_path.c_str(), "cannot write");
-      }
-      app->notices.push_back(buf);
-      app->save_bytes.clear();
-      ImGui::CloseCurrentPopup();
-    }
-    ImGui::SameLine();
-    if (ImGui::Button(tr_id(S_CANCEL, "cancel").c_str())) ImGui::CloseCurrentPopup();
-    ImGui::EndPopup();
-  }
-  if (app->import_dialog) {
-    ImGui::OpenPopup("###import");
-    app->import_dialog = false;
-  }
-  if (ImGui::BeginPopupModal(tr_id(S_IMPORT_PATH, "import").c_str(), nullptr, ImGuiWindowFlags_AlwaysAutoResize)) {
-    ImGui::SetNextItemWidth(ImGui::GetFontSize() * 30);
-    ImGui::InputText("##import_path", &app->import_path);
-    if (ImGui::Button(tr_id(S_LOAD, "load").c_str())) {
-      std::ifstream f(app->import_path, std::ios::binary);
-      std::string text((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
-      if (!f.good() && text.empty()) app->notices.push_back(app->import_path + ": cannot read");
-      else app_import(app, text, app->import_path);
-      ImGui::CloseCurrentPopup();
-    }
-    ImGui::SameLine();
-    if (ImGui::Button(tr_id(S_CANCEL, "cancel2").c_str())) ImGui::CloseCurrentPopup();
-    ImGui::EndPopup();
-  }
-}
-
-// The newest notices, bottom centre, for a few seconds.
-static void notices(App* app) {
-  static double shown_until = 0;
-  static std::vector<std::string> showing;
-  const double now = ImGui::GetTime();
-  if (!app->notices.empty()) {
-    showing = app->notices;
-    app->notices.clear();
-    shown_until = now + 5.0;
-  }
-  if (showing.empty() || now > shown_until) return;
-  const ImGuiIO& io = ImGui::GetIO();
-  ImGui::SetNextWindowPos(ImVec2(io.DisplaySize.x * 0.5f, io.DisplaySize.y - 12), ImGuiCond_Always, ImVec2(0.5f, 1.0f));
-  ImGui::SetNextWindowBgAlpha(0.92f);
-  if (ImGui::Begin("###notices", nullptr, ImGuiWindowFlags_NoDecoration | ImGuiWindowFlags_AlwaysAutoResize |
-                                             ImGuiWindowFlags_NoSavedSettings | ImGuiWindowFlags_NoFocusOnAppearing |
-                                             ImGuiWindowFlags_NoNav)) {
-    ImGui::PushTextWrapPos(io.DisplaySize.x * 0.6f);
-    for (const auto& n : showing) ImGui::TextUnformatted(n.c_str());
-    ImGui::PopTextWrapPos();
-    app_record(app, "notice");
-  }
-  ImGui::End();
 }
 
 void app_zoom_at(App* app, float factor, float x, float y) {
@@ -507,7 +224,7 @@ static bool scrolls_at(float x, float y) {
 }
 
 static bool in_drag_zone(const App& app, float x, float y) {
-  for (const auto& r : app.drag_zones)
+  for (const auto& r : app.ui.drag_zones)
     if (x >= r[0] && y >= r[1] && x < r[0] + r[2] && y < r[1] + r[3]) return true;
   return false;
 }
@@ -531,7 +248,7 @@ static void touch_scroll(App* app) {
 
 // A window's own tab bar (medium layout's side panel): no label is ever cut.
 static int side_tabs(App* app) {
-  int shown = app->side_tab;
+  int shown = app->ui.side_tab;
   if (ImGui::BeginTabBar("side", ImGuiTabBarFlags_FittingPolicyScroll)) {
     const StrId names[2] = {S_CONTROLS, S_DETAILS};
     const char* ids[2] = {"side_controls", "side_details"};
@@ -546,7 +263,7 @@ static int side_tabs(App* app) {
     }
     ImGui::EndTabBar();
   }
-  app->side_tab = AppSideTab(shown);
+  app->ui.side_tab = AppSideTab(shown);
   return shown;
 }
 
@@ -562,14 +279,14 @@ void app_frame(App* app) {
   const auto t0 = std::chrono::steady_clock::now();
   ++app->frame_count;
   app->layout.clear();
-  app->drag_zones.clear();
+  app->ui.drag_zones.clear();
   app->clipped.clear();
   train_tick(app);                // a few milliseconds of training while playing; the views follow
   app_state_focus(&app->state);  // the API may have moved the selection since the last frame
   ImGuiIO& io = ImGui::GetIO();
   const float W = io.DisplaySize.x, H = io.DisplaySize.y, s = app->ui_scale;
   i18n_set_lang(Lang(app->lang));
-  shortcuts(app);
+  app_shortcuts(app);
   touch_scroll(app);
   const AppLayout mode = app->layout_mode = app_layout_for_width(W / s);
   // Touch targets of at least 40 CSS px in the phone layout: every frame, button, checkbox and tab grows.
@@ -580,7 +297,7 @@ void app_frame(App* app) {
     ImGui::PushStyleVar(ImGuiStyleVar_ItemSpacing, ImVec2(8 * s, 6 * s));
     styles = 2;
   }
-  main_menu(app);
+  app_main_menu(app);
   const float top = app_visible(*app, "menu") ? ImGui::GetFrameHeight() : 0.0f;
   const bool show_left = app_visible(*app, "controls"), show_right = app_visible(*app, "details");
   ImGuiWindowFlags fixed = ImGuiWindowFlags_NoMove | ImGuiWindowFlags_NoResize | ImGuiWindowFlags_NoCollapse |
@@ -674,14 +391,14 @@ void app_frame(App* app) {
     record_window("win_page");
     ImGui::End();
   }
-  if (app->show_about) {
+  if (app->ui.show_about) {
     ImGui::SetNextWindowPos(ImVec2(W * 0.5f, H * 0.4f), ImGuiCond_Appearing, ImVec2(0.5f, 0.5f));
-    if (ImGui::Begin(tr_id(S_ABOUT_MENU, "About").c_str(), &app->show_about, ImGuiWindowFlags_AlwaysAutoResize | ImGuiWindowFlags_NoSavedSettings))
+    if (ImGui::Begin(tr_id(S_ABOUT_MENU, "About").c_str(), &app->ui.show_about, ImGuiWindowFlags_AlwaysAutoResize | ImGuiWindowFlags_NoSavedSettings))
       ui_about(app);
     ImGui::End();
   }
-  file_dialogs(app);
-  notices(app);
+  app_file_dialogs(app);
+  app_notices(app);
   ImGui::PopStyleVar(styles);
   // Hover is whatever a widget reported under the mouse this frame (-1 if none): highlights follow it next frame.
   // A finger cannot hover: after a tap the selected cell stands in for the hover until the next tap.

@@ -94,6 +94,36 @@ struct AppTraining {
   double steps_per_s = 0;
 };
 
+// The widgets' own state: what only the UI reads and writes from frame to frame. Tests and the JS API drive the
+// App through AppState (state), the page options and the calls below, never through these.
+struct AppUiLocal {
+  float applied_scale = 0.0f;              // the UI scale the fonts were built for
+  bool fonts_dirty = true;
+  ImVector<ImWchar> glyph_ranges;          // the atlas's ranges: Latin + the glyphs in use
+  uint64_t glyphs_generation = ~0ull;
+  int glyphs_lang = -1;
+  AppSideTab side_tab = APP_SIDE_TAB_CONTROLS;  // medium layout
+  AppAttentionShow attention_show = APP_ATTENTION_SHOW_AUTO;
+  bool grid_keys = false;                  // a heatmap was clicked: arrow keys move the explained cell (Esc releases)
+  std::vector<std::array<float, 4>> drag_zones;  // rects where a drag belongs to the app (painting, panning, points)
+  std::string text_edit, key_text_edit;    // text boxes (kept while a draft is invalid)
+  int chip_edit = -1;                      // token chip being edited (-1 none)
+  bool chip_edit_keys = false;
+  std::string chip_buf;
+  AppPaint paint = APP_PAINT_NONE;         // mask painting drag
+  bool paint_on_weights = false;           // paint directly on the weights heatmap too
+  int head_view_offset = 0;                // first token shown in the head view
+  int shown_view = -1;                     // the tab the tab bar showed last frame (state.sel.view may request another)
+  bool show_about = false;
+  bool view_menu_open = false;             // the View menu's 中文 item needs the CJK glyphs while it is open
+  int geo_drag = -1;                       // geometry view: the token being dragged (-1 none)
+  bool geo_drag_key = false;               //   a key point (else a query point)
+  bool geo_moved = false;                  //   embeddings were moved: Reset embeddings returns to geo_base
+  std::shared_ptr<const ModelWeights> geo_base;
+  bool save_dialog = false, import_dialog = false;  // desktop dialogs (when the host has no save/open_config)
+  std::string import_path;
+};
+
 struct App {
   AppState state;
   AppTraining training;
@@ -103,50 +133,25 @@ struct App {
   std::vector<std::string> notices;        // short messages to show once (link copied, file saved, ...)
   std::string link;                        // the last shared link (shown for manual copying)
   float ui_scale = 1.0f;                   // the high-DPI setting (View menu); fonts and sizes scale with it
-  float applied_scale = 0.0f;
-  bool fonts_dirty = true;
   std::vector<uint8_t> cjk_font;           // a CJK-capable TrueType font (empty: the Latin font, else ImGui's default)
   std::string font_name;
   std::vector<uint8_t> latin_font;         // the same face cut to Latin, Greek, punctuation and symbols (web: loaded first)
   AppLayout layout_mode = APP_LAYOUT_WIDE; // this frame's layout
   bool touch = false;                      // the last pointer was a finger: hover falls back to the selection (a tap
                                            // stays until the next one), drags on empty space scroll the page column
-  AppSideTab side_tab = APP_SIDE_TAB_CONTROLS;  // medium layout
-  AppAttentionShow attention_show = APP_ATTENTION_SHOW_AUTO;
   AppZoom zoom;
-  bool grid_keys = false;                  // a heatmap was clicked: arrow keys move the explained cell (Esc releases)
-  std::vector<std::array<float, 4>> drag_zones;  // rects where a drag belongs to the app (painting, panning, points)
   std::vector<std::string> clipped;        // tabs and headers drawn narrower than their label this frame (tests: none)
   std::set<uint32_t> glyphs;               // non-Latin code points in use, rasterised on demand
-  ImVector<ImWchar> glyph_ranges;
-  uint64_t glyphs_generation = ~0ull;
-  int glyphs_lang = -1;
   std::map<std::string, std::array<float, 4>> layout;  // name -> {x, y, w, h} of widgets this frame
+  AppUiLocal ui;                           // the widgets' own state
   double frame_ms = 0;                     // last frame's CPU time in app_frame
   uint64_t frame_count = 0;
-  // UI-local state
-  std::string text_edit, key_text_edit;    // text boxes (kept while a draft is invalid)
-  int chip_edit = -1;                      // token chip being edited (-1 none)
-  bool chip_edit_keys = false;
-  std::string chip_buf;
-  AppPaint paint = APP_PAINT_NONE;         // mask painting drag
-  bool paint_on_weights = false;           // paint directly on the weights heatmap too
   bool weights_full_range = false;         // colour weights over [0, 1] instead of [0, max]
-  int head_view_offset = 0;                // first token shown in the head view
-  int shown_view = -1;                     // the tab the tab bar showed last frame (state.sel.view may request another)
-  bool show_about = false;
-  bool view_menu_open = false;             // the View menu's 中文 item needs the CJK glyphs while it is open
-  int geo_drag = -1;                       // geometry view: the token being dragged (-1 none)
-  bool geo_drag_key = false;               //   a key point (else a query point)
-  bool geo_moved = false;                  //   embeddings were moved: Reset embeddings returns to geo_base
-  std::shared_ptr<const ModelWeights> geo_base;
   // Export of a PNG: set by the menu, done by the platform after the frame (it re-renders offscreen).
   AppCapture capture = APP_CAPTURE_NONE;
   std::array<float, 4> capture_rect{};     // the views panel, in ImGui coordinates
-  // Desktop dialogs (when the host has no save/open_config)
+  // A file to hand over (desktop: the save dialog asks for save_path)
   std::string save_name, save_mime, save_bytes, save_path;
-  bool save_dialog = false, import_dialog = false;
-  std::string import_path;
 };
 
 void        app_init(App* app, const nlohmann::json& config, std::string* error);  // false config -> defaults + error

@@ -1,4 +1,12 @@
 // attnplay ui: AppState edits. Contracts: app_state.h.
+//
+// Index
+//   app_default_config, normalize, recompute     every field explicit; config -> trace (lean beyond the budget)
+//   app_state_init / edit / set / merge          UI edits keep an invalid draft; the API is all or nothing
+//   push_undo, gestures, undo / redo, presets    one undo step per edit or drag
+//   tokens, text, mask cells and padding         the helpers the controls call
+//   A/B: ab_swap, app_state_ab_*                 two AppSide values; the controls edit one
+//   app_state_show_imported, app_state_set_weights, app_state_focus / focused_head
 #include "ui/app_state.h"
 
 #include "ui/presets.h"
@@ -333,15 +341,7 @@ static void clamp_selection(AppState* s) {
 }
 
 static void ab_swap(AppState* s) {
-  AbSide& o = s->ab.other;
-  std::swap(s->config, o.config);
-  std::swap(s->parsed, o.parsed);
-  std::swap(s->trace, o.trace);
-  std::swap(s->weights, o.weights);
-  std::swap(s->undo, o.undo);
-  std::swap(s->redo, o.redo);
-  std::swap(s->stale, o.stale);
-  std::swap(s->error, o.error);
+  std::swap(static_cast<AppSide&>(*s), s->ab.other);
   s->compare.clear();
   s->preset_id.clear();
   s->changed = true;
@@ -350,15 +350,9 @@ static void ab_swap(AppState* s) {
 }
 
 void app_state_ab_start(AppState* s) {
-  AbSide& o = s->ab.other;
-  o.config = s->config;
-  o.parsed = s->parsed;
-  o.trace = s->trace;
-  o.weights = s->weights;
-  o.undo.clear();
-  o.redo.clear();
-  o.stale = s->stale;
-  o.error = s->error;
+  s->ab.other = static_cast<const AppSide&>(*s);  // B: a copy of this side, with a history of its own
+  s->ab.other.undo.clear();
+  s->ab.other.redo.clear();
   s->ab.on = true;
   s->ab.editing_b = false;
   ++s->generation;

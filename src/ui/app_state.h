@@ -56,32 +56,27 @@ struct CompareVariant {
   std::string error;
 };
 
-// A/B: a second state to compare with. The controls edit one side at a time: the side being edited lives in
-// AppState's own fields (config, trace, ...) and the other here; switching sides swaps them.
-struct AbSide {
-  nlohmann::json config;
-  Config parsed;
-  Trace trace;
-  std::shared_ptr<const ModelWeights> weights;
+// One side of the playground: a config and everything computed from it. AppState is the side being edited; with
+// A/B on, AppAb::other is the second side, a value of the same type (switching sides swaps the two).
+struct AppSide {
+  nlohmann::json config;           // the edited config (every SPEC field explicit); may be invalid after a UI edit
+  Config parsed;                   // the last valid config, parsed
+  Trace trace;                     // its trace: what the views draw
+  std::shared_ptr<const ModelWeights> weights;  // weights the trace uses instead of the seeded ones (trained in the
+                                                //   Train panel, or a loaded file); null: seeded from the config
   std::vector<nlohmann::json> undo, redo;
-  bool stale = false;
-  std::string error;
+  bool stale = false;              // config is invalid: views show the last valid trace
+  std::string error;               // why the config is invalid ("" when valid)
 };
 struct AppAb {
   bool on = false;
   bool editing_b = false;          // the controls edit B (AppState holds B, other holds A)
-  AbSide other;                    // the side not being edited
+  AppSide other;                   // the side not being edited
 };
 
-struct AppState {
-  nlohmann::json config;           // the edited config (every SPEC field explicit); may be invalid after a UI edit
+struct AppState : AppSide {
   nlohmann::json preset;           // what "Reset" returns to
-  Config parsed;                   // the last valid config, parsed
-  Trace trace;                     // its trace: what the views draw
-  bool stale = false;              // config is invalid: views show the last valid trace
-  std::string error;               // why the config is invalid ("" when valid)
   AppSelection sel;
-  std::vector<nlohmann::json> undo, redo;
   bool in_gesture = false;         // a drag in progress: one undo step for the whole drag
   bool gesture_pushed = false;     // that step is already on the undo stack
   uint64_t generation = 0;         // bumps on every recompute (renderer caches key on it)
@@ -91,8 +86,6 @@ struct AppState {
   std::vector<CompareVariant> compare;  // a preset's side-by-side variants, recomputed with every edit
   std::string imported_name;        // the file whose attention maps the trace shows (trace.imported), else ""
   AppAb ab;                         // A/B comparison (off by default)
-  std::shared_ptr<const ModelWeights> weights;  // weights the trace uses instead of the seeded ones (trained in the
-                                                //   Train panel, or a loaded file); null: seeded from the config
 };
 
 // [Edits] -------------------------------------------------------------------------------------------------

@@ -77,13 +77,13 @@ void view_geometry(App* app) {
     ImGui::SameLine();
     ImGui::TextDisabled("%s", tr(S_GEO_NO_DRAG));
   }
-  if (app->geo_moved) {
+  if (app->ui.geo_moved) {
     ImGui::SameLine();
     if (ui_small_button(*app, tr_id(S_GEO_RESET, "geo_reset").c_str())) {
       std::string error;
-      app_state_set_weights(&s, app->geo_base, &error);
-      app->geo_moved = false;
-      app->geo_base.reset();
+      app_state_set_weights(&s, app->ui.geo_base, &error);
+      app->ui.geo_moved = false;
+      app->ui.geo_base.reset();
     }
     app_record(app, "geo_reset");
   }
@@ -162,30 +162,30 @@ void view_geometry(App* app) {
         {pts[size_t(r)].x, pts[size_t(r)].y, 0, 0};
   // Dragging: the point follows the mouse; its token's embedding moves by the least-norm change that does that.
   if (can_drag && ImGui::IsItemActivated() && near >= 0) {
-    app->geo_drag = near >= n_q ? near - n_q : near;
-    app->geo_drag_key = near >= n_q;
+    app->ui.geo_drag = near >= n_q ? near - n_q : near;
+    app->ui.geo_drag_key = near >= n_q;
     app_state_begin_gesture(&s);
   }
-  if (app->geo_drag >= 0 && ImGui::IsItemActive()) {
+  if (app->ui.geo_drag >= 0 && ImGui::IsItemActive()) {
     const ImVec2 d = ImGui::GetIO().MouseDelta;
     if (d.x != 0 || d.y != 0) {
       const Eigen::VectorXf delta = p.v1 * (d.x / scale) + p.v2 * (-d.y / scale);  // pixels -> PCA -> d_k space
-      if (!app->geo_moved) {
-        app->geo_base = s.weights;
-        app->geo_moved = true;
+      if (!app->ui.geo_moved) {
+        app->ui.geo_base = s.weights;
+        app->ui.geo_moved = true;
       }
       auto w = std::make_shared<ModelWeights>(s.weights ? *s.weights : weights_seeded(s.parsed));
-      const std::string& token = app->geo_drag_key ? t.key_tokens[size_t(app->geo_drag)] : t.tokens[size_t(app->geo_drag)];
+      const std::string& token = app->ui.geo_drag_key ? t.key_tokens[size_t(app->ui.geo_drag)] : t.tokens[size_t(app->ui.geo_drag)];
       std::vector<int> ids;
       std::string error;
       if (weights_token_ids(*w, {token}, &ids, &error)) {
-        w->embedding.row(ids[0]) += embedding_delta(s, *w, s.sel.head, app->geo_drag_key, app->geo_drag, delta).transpose();
+        w->embedding.row(ids[0]) += embedding_delta(s, *w, s.sel.head, app->ui.geo_drag_key, app->ui.geo_drag, delta).transpose();
         app_state_set_weights(&s, std::move(w), &error);
       }
     }
   }
-  if (ImGui::IsItemDeactivated() && app->geo_drag >= 0) {
-    app->geo_drag = -1;
+  if (ImGui::IsItemDeactivated() && app->ui.geo_drag >= 0) {
+    app->ui.geo_drag = -1;
     app_state_end_gesture(&s);
   }
 }

@@ -272,7 +272,7 @@ void grid_view(App* app, const char* id, const Grid& g, unsigned tex, const std:
   if (s.sel.query < g.rows && s.sel.key < g.cols && g.cell >= 4)
     dl->AddRect(ImVec2(g.origin.x + s.sel.key * g.cell, g.origin.y + s.sel.query * g.cell),
                 ImVec2(g.origin.x + (s.sel.key + 1) * g.cell, g.origin.y + (s.sel.query + 1) * g.cell),
-                app->grid_keys ? IM_COL32(255, 40, 40, 255) : IM_COL32(255, 255, 255, 255), 0, 0, 2.0f);
+                app->ui.grid_keys ? IM_COL32(255, 40, 40, 255) : IM_COL32(255, 255, 255, 255), 0, 0, 2.0f);
   dl->PopClipRect();
   const ImU32 text_col = ImGui::GetColorU32(ImGuiCol_Text);
   if (g.labels) {
@@ -303,7 +303,7 @@ void grid_view(App* app, const char* id, const Grid& g, unsigned tex, const std:
   app->layout[std::string(id) + "_grid"] = {g.origin.x, g.origin.y, g.cell, float(g.rows * 10000 + g.cols)};
   app->layout[std::string(id) + "_range"] = {float(r0), float(c0), float(r1 - r0), float(c1 - c0)};  // visible cells
   const bool zoomed = zoomable && app->zoom.scale > 1.0f;
-  if (mode == GRID_MODE_PAINT || zoomed) app->drag_zones.push_back({g.clip_min.x, g.clip_min.y, vis.x, vis.y});
+  if (mode == GRID_MODE_PAINT || zoomed) app->ui.drag_zones.push_back({g.clip_min.x, g.clip_min.y, vis.x, vis.y});
   const ImGuiIO& io = ImGui::GetIO();
   int i = -1, j = -1;
   const bool over = ImGui::IsItemHovered() && g.cell_at(io.MousePos, &i, &j);
@@ -311,25 +311,25 @@ void grid_view(App* app, const char* id, const Grid& g, unsigned tex, const std:
     app_zoom_at(app, std::pow(1.25f, io.MouseWheel), io.MousePos.x, io.MousePos.y);
   if (mode == GRID_MODE_PAINT) {
     if (ImGui::IsItemActivated()) {
-      app->paint = ImGui::IsMouseDown(ImGuiMouseButton_Right) ? APP_PAINT_UNMASK : APP_PAINT_MASK;
+      app->ui.paint = ImGui::IsMouseDown(ImGuiMouseButton_Right) ? APP_PAINT_UNMASK : APP_PAINT_MASK;
       app_state_begin_gesture(&s);
     }
-    if (ImGui::IsItemActive() && app->paint) {
+    if (ImGui::IsItemActive() && app->ui.paint) {
       int pi, pj;
-      if (g.cell_at(io.MousePos, &pi, &pj)) app_state_toggle_cell(&s, pi, pj, app->paint == APP_PAINT_MASK);
+      if (g.cell_at(io.MousePos, &pi, &pj)) app_state_toggle_cell(&s, pi, pj, app->ui.paint == APP_PAINT_MASK);
     }
     if (ImGui::IsItemDeactivated()) {
-      app->paint = APP_PAINT_NONE;
+      app->ui.paint = APP_PAINT_NONE;
       app_state_end_gesture(&s);
     }
   } else {
     if (ImGui::IsItemClicked(ImGuiMouseButton_Left) && over) {
       s.sel.query = i;
       s.sel.key = j;
-      app->grid_keys = true;
+      app->ui.grid_keys = true;
     }
     if (ImGui::IsItemFocused() && (ImGui::IsKeyPressed(ImGui::GetKeyIndex(ImGuiKey_Enter)) || ImGui::IsKeyPressed(ImGui::GetKeyIndex(ImGuiKey_Space))))
-      app->grid_keys = true;  // keyboard: focus the heatmap, Enter, then arrows move the cell
+      app->ui.grid_keys = true;  // keyboard: focus the heatmap, Enter, then arrows move the cell
     if (zoomed && ImGui::IsItemActive() && ImGui::IsMouseDragging(ImGuiMouseButton_Left, 2.0f)) {  // pan
       app->zoom.col0 -= io.MouseDelta.x / g.cell;
       app->zoom.row0 -= io.MouseDelta.y / g.cell;

@@ -1,5 +1,13 @@
 // attnplay ui: the controls column (tokens, model, attention, mask, history). Every edit goes through
-// ui_edit -> app_state_edit and is recomputed in the same frame: there is no "apply" button.
+// ui_edit -> app_state_edit and is recomputed in the same frame: there is no "apply" button. The Tokens section is
+// panel_tokens.cpp; enum choices and limits come from the config field table (model/config_fields.h).
+//
+// Index
+//   ui_edit, ui_small_button, ui_gesture, ui_error_for, ui_help_marker   shared by the panels
+//   enum_combo, section_model                 mode, d_model, heads, kv_heads, seed, the Transformer's fields
+//   kind_combo, causal_checkbox, panel_compact_bar   also in the narrow layout's bar under the view
+//   section_attention, section_mask           kind, scale, temperature, d_a; causal, window, padding, cells
+//   panel_controls, ui_about                  the column; the build (SIMD, GL, Eigen, build type)
 #include "core/build_info.h"
 #include "core/attention.h"
 #include "model/config_fields.h"
@@ -15,21 +23,6 @@
 namespace attnplay {
 
 using json = nlohmann::json;
-
-static std::string join_tokens(const std::vector<std::string>& t) {
-  std::string s;
-  for (size_t i = 0; i < t.size(); ++i) s += (i ? " " : "") + t[i];
-  return s;
-}
-
-// The text boxes show the config's text, or its tokens joined by spaces once chips were edited.
-static void sync_text_boxes(App* app) {
-  const json& c = app->state.config;
-  if (c.contains("tokens") && c["tokens"].is_array()) app->text_edit = join_tokens(app_state_tokens(app->state));
-  else if (c.contains("text") && c["text"].is_string()) app->text_edit = c["text"].get<std::string>();
-  if (c.contains("key_tokens") && c["key_tokens"].is_array()) app->key_text_edit = join_tokens(app_state_key_tokens(app->state));
-  else if (c.contains("key_text") && c["key_text"].is_string()) app->key_text_edit = c["key_text"].get<std::string>();
-}
 
 bool ui_edit(App* app, const json& next) { return app_state_edit(&app->state, next); }
 
@@ -50,7 +43,7 @@ void ui_error_for(App* app, const char* field) {
   }
 }
 
-static void help_marker(const char* text) {
+void ui_help_marker(const char* text) {
   ImGui::SameLine();
   ImGui::TextDisabled("(?)");
   if (ImGui::IsItemHovered()) {
@@ -59,212 +52,6 @@ static void help_marker(const char* text) {
     ImGui::TextUnformatted(text);
     ImGui::PopTextWrapPos();
     ImGui::EndTooltip();
-  }
-}
-
-// Shown text of a token: white space made visible.
-static std::string chip_label(const std::string& t) {
-  std::string out;
-  for (char ch : t) {
-    if (ch == ' ') out += "\xC2\xB7";  // middle dot
-    else if (ch == '\n') out += "\\n";
-    else if (ch == '\t') out += "\\t";
-    else out.push_back(ch);
-  }
-  return out;
-}
-
-// Replaces the query tokens (pruning stranded mask entries) or the key tokens of the config.
-static void apply_tokens(App* app, bool keys, std::vector<std::string> tokens) {
-  if (tokens.empty()) tokens.push_back("?");  // the tokens field must not be empty
-  if (!keys) {
-    app_state_set_tokens(&app->state, tokens);
-    return;
-  }
-  json next = app->state.config;
-  next["key_tokens"] = tokens;
-  ui_edit(app, next);
-}
-
-// Token chips: click to edit, right-click for delete/insert, drag to reorder; hover highlights everywhere.
-static void token_chips(App* app, bool keys) {
-  AppState& s = app->state;
-  std::vector<std::string> tokens = keys ? app_state_key_tokens(s) : app_state_tokens(s);
-  const bool editable = !s.config.contains("inputs");
-  const float avail = ImGui::GetContentRegionAvail().x;
-  const ImGuiStyle& st = ImGui::GetStyle();
-  float x = 0;
-  const int hover = keys ? s.sel.hover_key : s.sel.hover_query;
-  int& hover_next = keys ? s.sel.hover_key_next : s.sel.hover_query_next;
-  const size_t shown = std::min<size_t>(tokens.size(), 512);  // beyond this, the text box is the editor
-  for (size_t i = 0; i < shown; ++i) {
-    const std::string label = chip_label(tokens[i]);
-    const float w = ImGui::CalcTextSize(label.c_str()).x + st.FramePadding.x * 2;
-    if (i > 0 && x + st.ItemSpacing.x + w <= avail) {
-      ImGui::SameLine();
-      x += st.ItemSpacing.x + w;
-    } else {
-      x = w;
-    }
-    ImGui::PushID(int(i) + (keys ? 100000 : 0));
-    const bool hl = hover == int(i);
-    if (hl) ImGui::PushStyleColor(ImGuiCol_Button, IM_COL32(255, 196, 64, 255));
-    if (ImGui::Button(label.c_str()) && editable) {
-      app->chip_edit = int(i);
-      app->chip_edit_keys = keys;
-      app->chip_buf = tokens[i];
-      ImGui::OpenPopup("chip");
-    }
-    if (hl) ImGui::PopStyleColor();
-    if (i < 64) app_record(app, std::string(keys ? "key_chip_" : "chip_") + std::to_string(i));
-    if (ImGui::IsItemHovered()) {
-      hover_next = int(i);
-      if (!keys && !s.parsed.cross) s.sel.hover_key_next = int(i);  // self-attention: the token is a row and a column
-    }
-    if (editable && ImGui::BeginDragDropSource()) {
-      const int payload[2] = {int(i), keys ? 1 : 0};
-      ImGui::SetDragDropPayload("ATTNPLAY_TOKEN", payload, sizeof payload);
-      ImGui::TextUnformatted(label.c_str());
-      ImGui::EndDragDropSource();
-    }
-    if (editable && ImGui::BeginDragDropTarget()) {
-      if (const ImGuiPayload* p = ImGui::AcceptDragDropPayload("ATTNPLAY_TOKEN")) {
-        const int* from = static_cast<const int*>(p->Data);
-        if ((from[1] == 1) == keys && from[0] != int(i) && from[0] < int(tokens.size())) {
-          const std::string moved = tokens[size_t(from[0])];
-          tokens.erase(tokens.begin() + from[0]);
-          tokens.insert(tokens.begin() + int(i), moved);
-          apply_tokens(app, keys, tokens);
-        }
-      }
-      ImGui::EndDragDropTarget();
-    }
-    if (editable && ImGui::BeginPopupContextItem("chip_menu")) {
-      auto apply = [&](const std::vector<std::string>& t) { apply_tokens(app, keys, t); };
-      if (ImGui::MenuItem(tr(S_DELETE))) {
-        tokens.erase(tokens.begin() + int(i));
-        apply(tokens);
-      }
-      if (ImGui::MenuItem(tr(S_INSERT_BEFORE))) {
-        tokens.insert(tokens.begin() + int(i), "new");
-        apply(tokens);
-      }
-      if (ImGui::MenuItem(tr(S_INSERT_AFTER))) {
-        tokens.insert(tokens.begin() + int(i) + 1, "new");
-        apply(tokens);
-      }
-      ImGui::EndPopup();
-    }
-    if (app->chip_edit == int(i) && app->chip_edit_keys == keys && ImGui::BeginPopup("chip")) {
-      ImGui::TextDisabled(tr(S_TOKEN_N), int(i));
-      if (ImGui::IsWindowAppearing()) ImGui::SetKeyboardFocusHere();
-      const bool enter = ImGui::InputText("##chip", &app->chip_buf, ImGuiInputTextFlags_EnterReturnsTrue);
-      app_record(app, "chip_editor");
-      if (ImGui::IsItemActive()) app_record(app, "active_text");
-      if ((enter || ImGui::Button(tr_id(S_OK, "ok").c_str())) && !app->chip_buf.empty()) {
-        tokens[i] = app->chip_buf;
-        apply_tokens(app, keys, tokens);
-        ImGui::CloseCurrentPopup();
-      }
-      ImGui::SameLine();
-      if (ImGui::Button(tr_id(S_DELETE, "del").c_str()) && tokens.size() > 1) {
-        tokens.erase(tokens.begin() + int(i));
-        apply_tokens(app, keys, tokens);
-        ImGui::CloseCurrentPopup();
-      }
-      ImGui::EndPopup();
-    }
-    ImGui::PopID();
-  }
-  if (tokens.size() > shown) ImGui::TextDisabled(tr(S_MORE_TOKENS), int(tokens.size() - shown));
-  if (editable) {
-    if (x + 30 <= avail && !tokens.empty()) ImGui::SameLine();
-    ImGui::PushID(keys ? "add_key" : "add");
-    if (ImGui::Button("+")) {
-      tokens.push_back("new");
-      apply_tokens(app, keys, tokens);
-    }
-    if (ImGui::IsItemHovered()) ImGui::SetTooltip("%s", tr(S_APPEND_TOKEN));
-    ImGui::PopID();
-  }
-}
-
-// The token text box (with its errors): the Tokens section's first line, or the narrow layout's compact bar.
-static void text_box(App* app) {
-  AppState& s = app->state;
-  if (!ImGui::IsAnyItemActive()) sync_text_boxes(app);
-  if (app_visible(*app, "text")) {
-    ImGui::SetNextItemWidth(-1);
-    if (ImGui::InputTextWithHint("##text", tr(S_TYPE_SENTENCE), &app->text_edit)) {
-      ui_gesture(app);
-      app_state_set_text(&s, app->text_edit);
-    } else {
-      ui_gesture(app);
-    }
-    app_record(app, "text_input");
-    if (ImGui::IsItemActive()) app_record(app, "active_text");
-  }
-  ui_error_for(app, "text");
-  ui_error_for(app, "tokens");
-}
-
-static void section_tokens(App* app) {
-  AppState& s = app->state;
-  json& c = s.config;
-  if (c.contains("inputs")) {
-    ImGui::TextWrapped("%s", tr(S_INPUTS_LABELLED));
-    token_chips(app, false);
-    return;
-  }
-  if (app->layout_mode != APP_LAYOUT_NARROW) text_box(app);  // the narrow layout has it in the compact bar
-  const ConfigField& tok = config_field("tokenizer");  // spellings from the config field table
-  const std::string cur = c.value("tokenizer", std::string(config_enum_name("tokenizer", tok.default_value)));
-  if (app_visible(*app, "tokenizer")) {
-  ImGui::SetNextItemWidth(ImGui::GetFontSize() * 8);
-  if (ImGui::BeginCombo(tr_id(S_TOKENIZER, "tokenizer").c_str(), cur.c_str())) {
-    for (const ConfigEnumValue& t : tok.values)
-      if (ImGui::Selectable(t.name, cur == t.name)) {
-        json next = c;
-        next["tokenizer"] = t.name;
-        ui_edit(app, next);
-      }
-    ImGui::EndCombo();
-  }
-  app_record(app, "tokenizer");
-  help_marker(tr(S_TOKENIZER_HELP));
-  }
-  if (app_visible(*app, "chips")) {
-    token_chips(app, false);
-    ImGui::TextDisabled("%s", tr(S_CHIPS_HELP));
-  }
-  if (!app_visible(*app, "cross")) return;
-  bool cross = c.contains("key_text") || c.contains("key_tokens");
-  if (ImGui::Checkbox(tr_id(S_CROSS, "cross").c_str(), &cross)) {
-    json next = c;
-    if (cross) next["key_text"] = tr(S_CROSS_DEFAULT);
-    else {
-      next.erase("key_text");
-      next.erase("key_tokens");
-    }
-    ui_edit(app, next);
-  }
-  app_record(app, "cross");
-  if (cross) {
-    ImGui::SetNextItemWidth(-1);
-    if (ImGui::InputTextWithHint("##key_text", tr(S_KEY_TEXT_HINT), &app->key_text_edit)) {
-      ui_gesture(app);
-      json next = c;
-      next["key_text"] = app->key_text_edit;
-      next.erase("key_tokens");
-      ui_edit(app, next);
-    } else {
-      ui_gesture(app);
-    }
-    app_record(app, "key_text_input");
-    if (ImGui::IsItemActive()) app_record(app, "active_text");
-    ui_error_for(app, "key_text");
-    ui_error_for(app, "key_tokens");
-    token_chips(app, true);
   }
 }
 
@@ -332,7 +119,7 @@ static void section_model(App* app) {
     ImGui::EndCombo();
   }
   app_record(app, "heads");
-  help_marker(tr(S_HEADS_HELP));
+  ui_help_marker(tr(S_HEADS_HELP));
   ui_error_for(app, "heads");
   // kv_heads: the divisors of heads (grouped-query attention); absent means one per query head.
   if (app_visible(*app, "heads") && heads > 1) {
@@ -351,7 +138,7 @@ static void section_model(App* app) {
       ImGui::EndCombo();
     }
     app_record(app, "kv_heads");
-    help_marker(tr(S_KV_HEADS_HELP));
+    ui_help_marker(tr(S_KV_HEADS_HELP));
     ui_error_for(app, "kv_heads");
   }
   bool custom = !c["d_k"].is_null() || !c["d_v"].is_null();
@@ -404,7 +191,7 @@ transformer:
   ImGui::SetNextItemWidth(w);
   if (enum_combo(tr_id(S_POSITIONS, "positions").c_str(), "transformer.positional", &t["positional"])) ui_edit(app, c);
   app_record(app, "positions");
-  help_marker(tr(S_POSITIONS_HELP));
+  ui_help_marker(tr(S_POSITIONS_HELP));
   ui_error_for(app, "transformer");
   ImGui::TreePop();
 }
@@ -436,7 +223,7 @@ static void causal_checkbox(App* app, const char* name) {
 }
 
 void panel_compact_bar(App* app) {
-  text_box(app);
+  ui_text_box(app);
   if (app->state.config.contains("inputs")) return;
   const AppView v = app->state.sel.view;
   ImGui::PushID("bar");  // the same controls may also be open in the Controls section below
@@ -460,7 +247,7 @@ static void section_attention(App* app) {
   const float w = ImGui::GetFontSize() * 9;
   const std::string kind = a.value("kind", std::string(config_enum_name("attention.kind", config_field("attention.kind").default_value)));
   const int ki = kind_combo(app, w, "kind");
-  help_marker(tr(S_KIND_HELP));
+  ui_help_marker(tr(S_KIND_HELP));
   ui_error_for(app, "attention.kind");
   // scale: sqrt_dk | dk | none | a number
   const json sc = a.contains("scale") ? a["scale"] : json("sqrt_dk");
@@ -494,7 +281,7 @@ static void section_attention(App* app) {
     ui_gesture(app);
   }
   app_record(app, "temperature");
-  help_marker(tr(S_TEMPERATURE_HELP));
+  ui_help_marker(tr(S_TEMPERATURE_HELP));
   ui_error_for(app, "attention.temperature");
   if (kind == "additive") {
     int d_a = a.contains("d_a") && a["d_a"].is_number() ? a["d_a"].get<int>() : app->state.parsed.d_a;
@@ -539,7 +326,7 @@ static void section_mask(App* app) {
   const float avail = ImGui::GetContentRegionAvail().x;
   float x = 0;
   for (size_t j = 0; j < keys.size() && j < 256; ++j) {
-    const std::string label = chip_label(keys[j]);
+    const std::string label = ui_chip_label(keys[j]);
     const float bw = ImGui::CalcTextSize(label.c_str()).x + ImGui::GetStyle().FramePadding.x * 2;
     if (j > 0 && x + ImGui::GetStyle().ItemSpacing.x + bw <= avail) {
       ImGui::SameLine();
@@ -566,7 +353,7 @@ static void section_mask(App* app) {
   if (ui_small_button(*app, tr_id(S_CLEAR, "clear_cells").c_str())) { m["cells"] = json::array(); ui_edit(app, c); }
   ui_error_for(app, "attention.mask.cells");
   ImGui::TextDisabled("%s", tr(S_PAINT_HINT));
-  ImGui::Checkbox(tr_id(S_PAINT_ON_WEIGHTS, "paint_on_weights").c_str(), &app->paint_on_weights);
+  ImGui::Checkbox(tr_id(S_PAINT_ON_WEIGHTS, "paint_on_weights").c_str(), &app->ui.paint_on_weights);
 }
 
 void panel_controls(App* app) {

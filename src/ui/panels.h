@@ -18,11 +18,20 @@ void train_reset(App* app);      // stop and go back to seeded weights
 
 void view_geometry(App* app);    // geometry_view.cpp: PCA of the focused head's q and k; drag moves embeddings
 
+void section_tokens(App* app);   // panel_tokens.cpp: the text box, tokenizer and token chips
+void ui_text_box(App* app);      //   the text box alone (the narrow layout's compact bar)
+constexpr const char* kZhMenuLabel = "中文（简体）";  // View menu: named in its own script, so its glyphs load with it
+void app_shortcuts(App* app);    // app_menus.cpp: keyboard shortcuts
+void app_main_menu(App* app);    //   the menu bar
+void app_file_dialogs(App* app); //   desktop save / import dialogs
+void app_notices(App* app);      //   one-shot messages
 // Shared by the panels.
 bool ui_edit(App* app, const nlohmann::json& next);   // app_state_edit, and keeps the text boxes in sync
 void ui_gesture(App* app);                             // call right after a draggable widget: one undo step per drag
 void ui_error_for(App* app, const char* field);        // the error under the control it names
-void ui_about(App* app);                               // version, SIMD, GL, Eigen, build type, platform, font
+void ui_about(App* app);
+void ui_help_marker(const char* text);                 // "(?)" on the same line, text as its tooltip
+std::string ui_chip_label(const std::string& token);   // a token as its chip shows it (white space made visible)                               // version, SIMD, GL, Eigen, build type, platform, font
 void app_check_label(App* app, const std::string& name, const char* label);  // last item narrower than label -> app->clipped
 bool ui_small_button(const App& app, const char* label);  // SmallButton; a touch-sized Button in the narrow layout
 std::string clip_text(const std::string& s, float max_w);  // s, or its longest prefix + "…" that fits max_w pixels

@@ -30,7 +30,7 @@ AttentionSlots attention_slots(const App& app, ImVec2 avail, int rows, int cols,
   const ImVec2 alone(avail.x, avail.y - font * 1.6f);
   const ImVec2 both = sl.side ? ImVec2(avail.x * 0.5f, avail.y - font * 1.6f)
                               : ImVec2(avail.x, (avail.y - font * 3.2f) * 0.5f);
-  int show = has_scores ? app.attention_show : 1;
+  int show = has_scores ? app.ui.attention_show : 1;
   if (show == 0) {  // auto: both while each keeps readable cells (or most of the size it would have alone)
     const float c_alone = grid_layout(ImVec2(0, 0), alone, rows, cols, gap, nullptr, room).cell;
     const float c_both = grid_layout(ImVec2(0, 0), both, rows, cols, gap, nullptr, room).cell;
@@ -82,7 +82,7 @@ void view_attention(App* app) {
     ImGui::SetNextItemWidth(w + ImGui::GetFrameHeight() + ImGui::GetStyle().FramePadding.x * 2);
     if (ImGui::BeginCombo("##show", shows[current])) {
       for (int k = 1; k < 4; ++k)
-        if (ImGui::Selectable(shows[k], k == current)) app->attention_show = AppAttentionShow(k);
+        if (ImGui::Selectable(shows[k], k == current)) app->ui.attention_show = AppAttentionShow(k);
       ImGui::EndCombo();
     }
     app_record(app, "attention_show");
@@ -101,7 +101,7 @@ void view_attention(App* app) {
     float wmax = cached_range(app, "weights" + lh, a.weights, false);
     if (app->weights_full_range || wmax <= 0) wmax = 1.0f;
     attention_heatmap(app, "weights", tr(S_SOFTMAX_WEIGHTS), p, sl.each, room, a.weights, 0, wmax,
-                      app->paint_on_weights && !app->page.readonly ? GRID_MODE_PAINT : GRID_MODE_VIEW, tr(S_CLICK_EXPLAIN));
+                      app->ui.paint_on_weights && !app->page.readonly ? GRID_MODE_PAINT : GRID_MODE_VIEW, tr(S_CLICK_EXPLAIN));
   }
   if (sl.scores) {
     // scores (diverging around 0; masked cells grey)

@@ -46,10 +46,10 @@ void view_heads(App* app) {
   const int n_max = std::max(n_q, n_k);
   if (n_max > fit) {
     ImGui::SetNextItemWidth(font * 12);
-    ImGui::SliderInt(tr_id(S_FIRST_TOKEN, "first_token").c_str(), &app->head_view_offset, 0, n_max - fit);
+    ImGui::SliderInt(tr_id(S_FIRST_TOKEN, "first_token").c_str(), &app->ui.head_view_offset, 0, n_max - fit);
   }
-  app->head_view_offset = std::clamp(app->head_view_offset, 0, std::max(0, n_max - fit));
-  const int off = app->head_view_offset;
+  app->ui.head_view_offset = std::clamp(app->ui.head_view_offset, 0, std::max(0, n_max - fit));
+  const int off = app->ui.head_view_offset;
   const ImVec2 p = ImGui::GetCursorScreenPos();
   ImDrawList* dl = ImGui::GetWindowDrawList();
   const float lx = p.x + avail.x * 0.28f, rx = p.x + avail.x * 0.72f;

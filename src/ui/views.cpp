@@ -28,15 +28,15 @@ namespace attnplay {
 void grid_keys(App* app) {
   AppState& s = app->state;
   const ImGuiIO& io = ImGui::GetIO();
-  if (io.MouseClicked[0] || io.MouseClicked[1]) app->grid_keys = false;  // a heatmap click sets it again below
-  if (!app->grid_keys || io.WantTextInput) return;
+  if (io.MouseClicked[0] || io.MouseClicked[1]) app->ui.grid_keys = false;  // a heatmap click sets it again below
+  if (!app->ui.grid_keys || io.WantTextInput) return;
   const int n_q = int(s.trace.tokens.size()), n_k = int(s.trace.key_tokens.size());
   int dq = 0, dk = 0;
   if (ImGui::IsKeyPressed(ImGui::GetKeyIndex(ImGuiKey_UpArrow))) dq = -1;
   if (ImGui::IsKeyPressed(ImGui::GetKeyIndex(ImGuiKey_DownArrow))) dq = 1;
   if (ImGui::IsKeyPressed(ImGui::GetKeyIndex(ImGuiKey_LeftArrow))) dk = -1;
   if (ImGui::IsKeyPressed(ImGui::GetKeyIndex(ImGuiKey_RightArrow))) dk = 1;
-  if (ImGui::IsKeyPressed(ImGui::GetKeyIndex(ImGuiKey_Escape))) app->grid_keys = false;
+  if (ImGui::IsKeyPressed(ImGui::GetKeyIndex(ImGuiKey_Escape))) app->ui.grid_keys = false;
   if (dq || dk) {
     s.sel.query = std::clamp(s.sel.query + dq, 0, std::max(0, n_q - 1));
     s.sel.key = std::clamp(s.sel.key + dk, 0, std::max(0, n_k - 1));
@@ -125,17 +125,17 @@ void panel_views(App* app) {
   };
   if (app->page.single_view || !app_visible(*app, "tabs")) {  // embed.html?view=...: that view alone
     draw_view(s.sel.view);
-    app->shown_view = s.sel.view;
+    app->ui.shown_view = s.sel.view;
     return;
   }
   if (!tabs) {
     draw_view(s.sel.view);
-    app->shown_view = s.sel.view;
+    app->ui.shown_view = s.sel.view;
     return;
   }
   if (ImGui::BeginTabBar("views", ImGuiTabBarFlags_FittingPolicyScroll)) {
     // state.sel.view is the requested tab (menu, model view, API); a click on a tab changes it once no request is pending.
-    const bool pending = int(s.sel.view) != app->shown_view;
+    const bool pending = int(s.sel.view) != app->ui.shown_view;
     for (int v = 0; v < APP_VIEW_COUNT; ++v) {
       if (!offered(v)) continue;
       const ImGuiTabItemFlags f = (pending && s.sel.view == v) ? ImGuiTabItemFlags_SetSelected : 0;
@@ -144,7 +144,7 @@ void panel_views(App* app) {
       app_check_label(app, std::string("tab_") + names[v], tr(labels[v]));
       if (!open) continue;
       if (!pending) s.sel.view = AppView(v);
-      app->shown_view = v;
+      app->ui.shown_view = v;
       if (s.sel.view == v) draw_view(AppView(v));
       ImGui::EndTabItem();
     }
