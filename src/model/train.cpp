@@ -20,25 +20,32 @@
 namespace attnplay {
 
 // [Tasks] --------------------------------------------------------------------------------------------------
+// The spellings of the CLI, the JS API and the Train panel.
+static const char* const kTaskNames[TRAIN_TASK_COUNT] = {"copy", "reverse", "sort", "induction"};
+static const char* const kOptimizerNames[TRAIN_OPTIMIZER_COUNT] = {"sgd", "adam"};
+
 bool train_task_from_name(const std::string& name, TrainTask* out) {
-  static const struct { const char* name; TrainTask task; } kTasks[] = {
-      {"copy", TRAIN_TASK_COPY}, {"reverse", TRAIN_TASK_REVERSE}, {"sort", TRAIN_TASK_SORT}, {"induction", TRAIN_TASK_INDUCTION}};
-  for (const auto& t : kTasks)
-    if (name == t.name) {
-      *out = t.task;
+  for (int t = 0; t < TRAIN_TASK_COUNT; ++t)
+    if (name == kTaskNames[t]) {
+      *out = TrainTask(t);
       return true;
     }
   return false;
 }
 
-const char* train_task_name(TrainTask task) {
-  switch (task) {
-    case TRAIN_TASK_COPY: return "copy";
-    case TRAIN_TASK_REVERSE: return "reverse";
-    case TRAIN_TASK_SORT: return "sort";
-    case TRAIN_TASK_INDUCTION: return "induction";
-  }
-  return "?";
+const char* train_task_name(TrainTask task) { return task >= 0 && task < TRAIN_TASK_COUNT ? kTaskNames[task] : "?"; }
+
+const char* train_optimizer_name(TrainOptimizer opt) {
+  return opt >= 0 && opt < TRAIN_OPTIMIZER_COUNT ? kOptimizerNames[opt] : "?";
+}
+
+bool train_optimizer_from_name(const std::string& name, TrainOptimizer* out) {
+  for (int o = 0; o < TRAIN_OPTIMIZER_COUNT; ++o)
+    if (name == kOptimizerNames[o]) {
+      *out = TrainOptimizer(o);
+      return true;
+    }
+  return false;
 }
 
 bool train_task_causal(TrainTask task) { return task == TRAIN_TASK_INDUCTION; }
@@ -56,7 +63,8 @@ TrainBatch train_task_batch(TrainTask task, int length, int vocab, int batch, Rn
     for (int& t : x) t = int(rng_next_u64(rng) % uint64_t(vocab));
     std::vector<int> in = x, target = x;
     switch (task) {
-      case TRAIN_TASK_COPY: break;
+      case TRAIN_TASK_COPY:
+      case TRAIN_TASK_COUNT: break;
       case TRAIN_TASK_REVERSE: std::reverse(target.begin(), target.end()); break;
       case TRAIN_TASK_SORT: std::sort(target.begin(), target.end()); break;
       case TRAIN_TASK_INDUCTION: {

@@ -29,12 +29,13 @@
 namespace attnplay {
 
 // [Tasks] --------------------------------------------------------------------------------------------------
-enum TrainTask {
+enum TrainTask {  // (TRAIN_TASK_COUNT after the last)
   TRAIN_TASK_COPY,       // targets = inputs                     (bidirectional)
   TRAIN_TASK_REVERSE,    // targets = inputs reversed            (bidirectional: a head learns the anti-diagonal)
   TRAIN_TASK_SORT,       // targets = inputs sorted              (bidirectional)
   TRAIN_TASK_INDUCTION,  // [a_1..a_L, k random fillers, a_1..a_L], causal; the second copy predicts what followed
                          //   the first time (the random gap rules out a positional shortcut)
+  TRAIN_TASK_COUNT,
 };
 bool        train_task_from_name(const std::string& name, TrainTask* out);  // "copy", "reverse", "sort", "induction"
 const char* train_task_name(TrainTask task);
@@ -63,7 +64,9 @@ TrainResult train_loss_and_grads(const Config& c, const ModelWeights& w, const T
                                  ModelWeights* grads);
 
 // [Steps] --------------------------------------------------------------------------------------------------
-enum TrainOptimizer { TRAIN_OPTIMIZER_SGD, TRAIN_OPTIMIZER_ADAM };
+enum TrainOptimizer { TRAIN_OPTIMIZER_SGD, TRAIN_OPTIMIZER_ADAM, TRAIN_OPTIMIZER_COUNT };
+const char* train_optimizer_name(TrainOptimizer opt);                              // "sgd", "adam"
+bool        train_optimizer_from_name(const std::string& name, TrainOptimizer* out);
 
 struct TrainState {
   ModelWeights weights;        // the model being trained

@@ -197,9 +197,7 @@ int cmd_train(int argc, char** argv) {
       o.lr = float(lr);
     } else if (s == "--optimizer") {
       if (!next(&v)) return fail(error);
-      if (v == "sgd") o.optimizer = TRAIN_OPTIMIZER_SGD;
-      else if (v == "adam") o.optimizer = TRAIN_OPTIMIZER_ADAM;
-      else return fail("--optimizer must be sgd or adam (got '" + v + "')");
+      if (!train_optimizer_from_name(v, &o.optimizer)) return fail("--optimizer must be sgd or adam (got '" + v + "')");
     } else if (s.size() > 1 && s[0] == '-') {
       return fail("unknown option " + s);
     } else if (config_path.empty()) {

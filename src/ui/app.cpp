@@ -10,6 +10,8 @@
 //   app_frame                                            one frame: windows by layout
 #include "ui/app.h"
 
+#include "core/assert.h"
+
 #include "model/attention_import.h"
 #include "model/safetensors.h"
 
@@ -187,6 +189,16 @@ std::string app_a11y_json(App* app) {
   j["cell"] = {s.sel.query, s.sel.key};
   j["hint"] = tr(S_A11Y_ARROWS);
   return cached = j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
+const AppViewInfo& app_view_info(int view) {
+  static const AppViewInfo kViews[APP_VIEW_COUNT] = {
+      {"attention", "Attention", S_ATTENTION, false}, {"mask", "Mask", S_MASK, true},
+      {"heads", "Heads", S_HEADS_TAB, false},         {"model", "Model", S_MODEL_TAB, false},
+      {"qkv", "Q K V", S_QKV_TAB, true},              {"geometry", "Geometry", S_GEOMETRY_TAB, false},
+  };
+  ATTNPLAY_ASSERT(view >= 0 && view < APP_VIEW_COUNT);
+  return kViews[view];
 }
 
 AppLayout app_layout_for_width(float css_width) {

@@ -154,6 +154,15 @@ struct App {
   std::string save_name, save_mime, save_bytes, save_path;
 };
 
+// Every view, in one table (AppView order): the share link / embed view= spelling, the tab id tests click, the caption.
+struct AppViewInfo {
+  const char* name;                        // "attention", "mask", "heads", "model", "qkv", "geometry"
+  const char* tab_id;                      // the tab's ImGui label id ("Attention", ..., "Q K V", "Geometry")
+  StrId label;                             // its caption in the UI language
+  bool needs_qkv;                          // not offered for imported attention maps (they have no q, k, v)
+};
+const AppViewInfo& app_view_info(int view);  // 0 <= view < APP_VIEW_COUNT
+
 void        app_init(App* app, const nlohmann::json& config, std::string* error);  // false config -> defaults + error
 bool        app_fonts_build_if_needed(App* app);  // (re)builds ImGui's font atlas when glyphs or scale changed
 void        app_frame(App* app);                  // all windows; reads io.DisplaySize

@@ -96,9 +96,8 @@ void app_main_menu(App* app) {
   app->ui.view_menu_open = false;
   if (ImGui::BeginMenu(tr_id(S_MENU_VIEW, "m_view").c_str())) {
     app->ui.view_menu_open = true;
-    const StrId names[APP_VIEW_COUNT] = {S_ATTENTION, S_MASK, S_HEADS_TAB, S_MODEL_TAB, S_QKV_TAB, S_GEOMETRY_TAB};
     for (int v = 0; v < APP_VIEW_COUNT; ++v)
-      if (ImGui::MenuItem(tr(names[v]), nullptr, s.sel.view == v)) s.sel.view = AppView(v);
+      if (ImGui::MenuItem(tr(app_view_info(v).label), nullptr, s.sel.view == v)) s.sel.view = AppView(v);
     ImGui::Separator();
     ImGui::TextDisabled("%s", tr(S_UI_SCALE));
     for (float f : {1.0f, 1.25f, 1.5f, 2.0f}) {

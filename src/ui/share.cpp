@@ -14,7 +14,6 @@ using json = nlohmann::json;
 
 namespace {
 
-const char* const kViewNames[APP_VIEW_COUNT] = {"attention", "mask", "heads", "model", "qkv", "geometry"};
 
 struct Param {
   std::string key, value;
@@ -67,7 +66,7 @@ std::string share_query(const App& app) {
   std::string q;
   if (!s.preset_id.empty()) q += "preset=" + s.preset_id + "&";
   q += url_state_encode(s.config);
-  q += std::string("&view=") + kViewNames[sel.view];
+  q += std::string("&view=") + app_view_info(sel.view).name;
   q += "&layer=" + std::to_string(sel.layer) + "&head=" + std::to_string(sel.head);
   q += "&cell=" + std::to_string(sel.query) + "," + std::to_string(sel.key);
   if (std::find(sel.heads_shown.begin(), sel.heads_shown.end(), false) != sel.heads_shown.end()) {
@@ -103,7 +102,7 @@ bool share_apply(App* app, const std::string& query, std::string* error) {
       preset = p.value;
     } else if (p.key == "view") {
       for (int v = 0; v < APP_VIEW_COUNT; ++v)
-        if (p.value == kViewNames[v]) view = v;
+        if (p.value == app_view_info(v).name) view = v;
       if (view < 0) return bad("view: must be one of attention, mask, heads, model, qkv, geometry (got " + shown(p.value) + ")");
     } else if (p.key == "layer") {
       if (!small_int(p.value, 0, 63, &layer)) return bad("layer: must be a layer number (got " + shown(p.value) + ")");

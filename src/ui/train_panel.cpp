@@ -14,7 +14,6 @@ namespace {
 using json = nlohmann::json;
 using Clock = std::chrono::steady_clock;
 
-const char* kTaskNames[] = {"copy", "reverse", "sort", "induction"};
 
 // Mean of history over bucket i of `count` buckets: the plots show at most a few hundred points however long it runs.
 struct Buckets {
@@ -86,7 +85,7 @@ bool train_begin(App* app) {
   vc.tokens = train_task_vocab(t.vocab);
   vc.cross = false;
   train_state_init(&t.state, weights_seeded(vc));
-  t.rng = rng_stream(1, std::string("train/ui/") + kTaskNames[t.task]);
+  t.rng = rng_stream(1, std::string("train/ui/") + train_task_name(t.task));
   t.loss.clear();
   t.accuracy.clear();
   t.steps_per_s = 0;
@@ -147,15 +146,15 @@ void section_train(App* app) {
   const bool locked = t.started;  // the task's shape is fixed while a model is being trained: Reset to change it
   ImGui::BeginDisabled(locked);
   ImGui::SetNextItemWidth(w);
-  if (ImGui::BeginCombo(tr_id(S_TRAIN_TASK, "train_task").c_str(), kTaskNames[t.task])) {
-    for (int k = 0; k < 4; ++k) {
-      if (ImGui::Selectable(kTaskNames[k], t.task == k)) {
+  if (ImGui::BeginCombo(tr_id(S_TRAIN_TASK, "train_task").c_str(), train_task_name(t.task))) {
+    for (int k = 0; k < TRAIN_TASK_COUNT; ++k) {
+      if (ImGui::Selectable(train_task_name(TrainTask(k)), t.task == k)) {
         t.task = TrainTask(k);
         // Induction needs room for a real induction head: with few tokens a bag of bigrams also solves it.
         t.length = k == TRAIN_TASK_INDUCTION ? 12 : 8;
         t.vocab = k == TRAIN_TASK_INDUCTION ? 30 : 10;
       }
-      app_record(app, std::string("train_task_") + kTaskNames[k]);
+      app_record(app, std::string("train_task_") + train_task_name(TrainTask(k)));
     }
     ImGui::EndCombo();
   }
@@ -175,10 +174,9 @@ void section_train(App* app) {
   if (ImGui::InputInt(tr_id(S_TRAIN_VOCAB, "train_vocab").c_str(), &t.vocab)) t.vocab = std::clamp(t.vocab, 2, 100);
   ImGui::EndDisabled();
   ImGui::SetNextItemWidth(w);
-  const char* opts[] = {"sgd", "adam"};
-  if (ImGui::BeginCombo(tr_id(S_TRAIN_OPTIMIZER, "train_optimizer").c_str(), opts[t.optimizer])) {
-    for (int k = 0; k < 2; ++k)
-      if (ImGui::Selectable(opts[k], t.optimizer == k)) t.optimizer = TrainOptimizer(k);
+  if (ImGui::BeginCombo(tr_id(S_TRAIN_OPTIMIZER, "train_optimizer").c_str(), train_optimizer_name(t.optimizer))) {
+    for (int k = 0; k < TRAIN_OPTIMIZER_COUNT; ++k)
+      if (ImGui::Selectable(train_optimizer_name(TrainOptimizer(k)), t.optimizer == k)) t.optimizer = TrainOptimizer(k);
     ImGui::EndCombo();
   }
   ImGui::SetNextItemWidth(w);

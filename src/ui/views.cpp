@@ -53,13 +53,11 @@ void panel_views(App* app) {
     ImGui::PopStyleColor();
   }
   if (s.trace.layers.empty()) return;
-  static const char* names[APP_VIEW_COUNT] = {"Attention", "Mask", "Heads", "Model", "Q K V", "Geometry"};  // ids (tests name tabs so)
-  const StrId labels[APP_VIEW_COUNT] = {S_ATTENTION, S_MASK, S_HEADS_TAB, S_MODEL_TAB, S_QKV_TAB, S_GEOMETRY_TAB};
-  auto offered = [&s](int v) { return !(s.trace.imported && (v == APP_VIEW_MASK || v == APP_VIEW_QKV)); };  // they need q, k, v
+  auto offered = [&s](int v) { return !(s.trace.imported && app_view_info(v).needs_qkv); };
   // Tabs where every label fits whole; otherwise one combo (never a tab cut to a letter).
   float tabs_w = 0;  // as ImGui lays tabs out: label + 2 paddings + 1, spaced by the inner spacing
   for (int v = 0; v < APP_VIEW_COUNT; ++v)
-    if (offered(v)) tabs_w += ImGui::CalcTextSize(tr(labels[v])).x + ImGui::GetStyle().FramePadding.x * 2 + 1 + ImGui::GetStyle().ItemInnerSpacing.x;
+    if (offered(v)) tabs_w += ImGui::CalcTextSize(tr(app_view_info(v).label)).x + ImGui::GetStyle().FramePadding.x * 2 + 1 + ImGui::GetStyle().ItemInnerSpacing.x;
   const bool tabs = app->page.single_view || !app_visible(*app, "tabs") || tabs_w + 2 <= ImGui::GetContentRegionAvail().x;
   bool first = true;
   if (!tabs) {  // the view picker opens the header line
@@ -67,13 +65,13 @@ void panel_views(App* app) {
     ImGui::TextUnformatted(tr(S_VIEW_PICK));
     ImGui::SameLine();
     float w = 0;
-    for (int v = 0; v < APP_VIEW_COUNT; ++v) w = std::max(w, ImGui::CalcTextSize(tr(labels[v])).x);
+    for (int v = 0; v < APP_VIEW_COUNT; ++v) w = std::max(w, ImGui::CalcTextSize(tr(app_view_info(v).label)).x);
     ImGui::SetNextItemWidth(w + ImGui::GetFrameHeight() + ImGui::GetStyle().FramePadding.x * 2);
-    if (ImGui::BeginCombo("##view_pick", tr(labels[s.sel.view]))) {
+    if (ImGui::BeginCombo("##view_pick", tr(app_view_info(s.sel.view).label))) {
       for (int v = 0; v < APP_VIEW_COUNT; ++v) {
         if (!offered(v)) continue;
-        if (ImGui::Selectable(tr(labels[v]), s.sel.view == v)) s.sel.view = AppView(v);
-        app_record(app, std::string("pick_") + names[v]);
+        if (ImGui::Selectable(tr(app_view_info(v).label), s.sel.view == v)) s.sel.view = AppView(v);
+        app_record(app, std::string("pick_") + app_view_info(v).tab_id);
       }
       ImGui::EndCombo();
     }
@@ -106,9 +104,9 @@ void panel_views(App* app) {
       app_record(app, "ab_close");
     }
   }
-  if (s.trace.imported && (s.sel.view == APP_VIEW_MASK || s.sel.view == APP_VIEW_QKV)) s.sel.view = APP_VIEW_ATTENTION;
+  if (s.trace.imported && app_view_info(s.sel.view).needs_qkv) s.sel.view = APP_VIEW_ATTENTION;
   auto draw_view = [app](AppView v) {
-    if (app->state.trace.imported && (v == APP_VIEW_MASK || v == APP_VIEW_QKV)) v = APP_VIEW_ATTENTION;
+    if (app->state.trace.imported && app_view_info(v).needs_qkv) v = APP_VIEW_ATTENTION;
     switch (v) {
       case APP_VIEW_ATTENTION:
         if (app->state.ab.on) view_ab(app);
@@ -139,9 +137,9 @@ void panel_views(App* app) {
     for (int v = 0; v < APP_VIEW_COUNT; ++v) {
       if (!offered(v)) continue;
       const ImGuiTabItemFlags f = (pending && s.sel.view == v) ? ImGuiTabItemFlags_SetSelected : 0;
-      const bool open = ImGui::BeginTabItem(tr_id(labels[v], names[v]).c_str(), nullptr, f);
-      app_record(app, std::string("tab_") + names[v]);
-      app_check_label(app, std::string("tab_") + names[v], tr(labels[v]));
+      const bool open = ImGui::BeginTabItem(tr_id(app_view_info(v).label, app_view_info(v).tab_id).c_str(), nullptr, f);
+      app_record(app, std::string("tab_") + app_view_info(v).tab_id);
+      app_check_label(app, std::string("tab_") + app_view_info(v).tab_id, tr(app_view_info(v).label));
       if (!open) continue;
       if (!pending) s.sel.view = AppView(v);
       app->ui.shown_view = v;
