@@ -128,6 +128,7 @@ static bool softmax_row(const Scalar* s, const uint8_t* m, int n, float* w) {
 
 void softmax_rows_masked(const Mat& scores, const MaskMat* mask, Mat* weights, std::vector<uint8_t>* fully_masked) {
   const int n_q = int(scores.rows()), n_k = int(scores.cols());
+  ATTNPLAY_ASSERT(!mask || (mask->rows() == n_q && mask->cols() == n_k));
   weights->resize(n_q, n_k);
   fully_masked->assign(size_t(n_q), 0);
   for (int i = 0; i < n_q; ++i) {

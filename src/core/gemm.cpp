@@ -1,6 +1,8 @@
 // attnplay core: vector-extension GEMM and exp. Contracts and tile choice: gemm.h.
 #include "core/gemm.h"
 
+#include "core/assert.h"
+
 #include <algorithm>
 #include <cmath>
 #include <cstring>
@@ -90,6 +92,7 @@ void gemm_pack_bt(int K, int N, const float* Bt, int ld, GemmPacked* out) { pack
 
 void gemm_packed(int M, const float* A, int lda, const GemmPacked& B, float* C, int ldc, bool accumulate, int k_count,
                  int n_count) {
+  ATTNPLAY_ASSERT(M >= 0 && k_count <= B.K && n_count <= B.N);  // the header: k_count <= K, n_count <= N (-1 = all)
   const int K = k_count < 0 ? B.K : std::min(k_count, B.K), N = n_count < 0 ? B.N : std::min(n_count, B.N);
   const int panels = (N + NR - 1) / NR;
   if (K == 0) {
