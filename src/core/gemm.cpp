@@ -12,7 +12,11 @@ namespace attnplay {
 
 namespace {
 
-#if defined(__AVX__) && !defined(__wasm__)
+#if defined(__AVX512F__) && !defined(__wasm__)
+constexpr int W = 16;  // AVX-512: the same per-lane arithmetic (each C element sums over k in order), twice as wide
+typedef float vf __attribute__((vector_size(64)));
+typedef int vi __attribute__((vector_size(64)));
+#elif defined(__AVX__) && !defined(__wasm__)
 constexpr int W = 8;
 typedef float vf __attribute__((vector_size(32)));
 typedef int vi __attribute__((vector_size(32)));
