@@ -14,6 +14,8 @@
 //             model_positions                   the sinusoidal table
 //   [Layer]   LayerTrace, encoder_layer_forward / encoder_layer_backward   nn.TransformerEncoderLayer, post/pre-norm
 //   [Model]   NetActs, net_forward / net_backward   embed, layers, logits (fc_out)
+//   [Decoder] DecoderLayerTrace, decoder_layer_forward / _backward   nn.TransformerDecoderLayer, post/pre-norm
+//   [Seq2Seq] Seq2SeqActs, seq2seq_forward / seq2seq_backward   nn.Transformer: encoder + norm, decoder + norm, fc_out
 //   (multi-head attention itself: mha_forward in core/layers.h, mha_backward in core/backward.h)
 #pragma once
 
@@ -31,6 +33,7 @@ constexpr float kNetLayerNormEps = 1e-5f;  // nn.LayerNorm's default eps, in bot
 // [Spec] --------------------------------------------------------------------------------------------------
 struct NetSpec {
   AttentionParams attention;           // kind, scale, temperature; kind weights point into the ModelWeights
+  AttentionParams cross_attention;     // the decoder's cross-attention (seq2seq); the same as attention unless set
   PositionalKind positional = POSITIONAL_KIND_SINUSOIDAL;
   float rope_base = 0;                 // > 0: RoPE on every head's q and k
   std::vector<float> alibi;            // [heads] ALiBi slopes, or empty
@@ -39,7 +42,8 @@ struct NetSpec {
   int d_model = 0;
 };
 // Valid while w lives (the attention parameters point into it). w may be any weights with c's kind extras.
-NetSpec    net_spec(const Config& c, const AttentionKindWeights& kind_weights);
+// cross_kind: the cross-attention kind's extra parameters (nullptr: kind_weights).
+NetSpec    net_spec(const Config& c, const AttentionKindWeights& kind_weights, const AttentionKindWeights* cross_kind = nullptr);
 // The options mha_forward / mha_backward take: positions inside attention, and what to keep of each head.
 MhaOptions net_mha_options(const NetSpec& s, const AttentionDetail* details = nullptr);
 
@@ -86,5 +90,41 @@ void net_forward(const NetSpec& s, const ModelWeights& w, const std::vector<int>
 // d_logits [n, vocab] -> g accumulates every trainable tensor's gradient (the kind extras get none: SPEC §5).
 void net_backward(const NetSpec& s, const ModelWeights& w, const std::vector<int>& ids, const NetActs& a,
                   const Mat& d_logits, ModelWeights* g);
+
+// [Decoder] -----------------------------------------------------------------------------------------------
+// Post-norm: x1 = LN1(x + SA(x)), x2 = LN2(x1 + CA(x1, memory)), out = LN3(x2 + FF(x2)).
+// Pre-norm:  x1 = x + SA(LN1(x)), x2 = x1 + CA(LN2(x1), memory), out = x2 + FF(LN3(x2)).
+struct DecoderLayerTrace {
+  LayerTrace self;                     // the masked self-attention: heads [n_t, n_t], concat (its output: sa)
+  LayerTrace cross;                    // the cross-attention: heads [n_t, n_s], concat (its output: ca)
+  Mat output;                          // [n_t, d_model] the layer's output
+  Mat x_in, sa_in, x1, ca_in, x2, ffn_in, pre_act, post_act;  // for the backward (for_backward), else empty
+  LayerNormCache ln1, ln2, ln3;
+};
+// x [n_t, d_model] in place; memory [n_s, d_model]; self_mask [n_t, n_t] (causal), cross_mask [n_t, n_s] or nullptr.
+void decoder_layer_forward(const NetSpec& s, const DecoderLayerWeights& lw, const Mat& memory, const MaskMat* self_mask,
+                           const MaskMat* cross_mask, bool for_backward, DecoderLayerTrace* lt, Mat* x);
+// d_x in place (output -> input gradient); d_memory [n_s, d_model] accumulates (+=); g accumulates.
+void decoder_layer_backward(const NetSpec& s, const DecoderLayerWeights& lw, const Mat& memory, const DecoderLayerTrace& lt,
+                            DecoderLayerWeights* g, Mat* d_x, Mat* d_memory);
+
+// [Seq2Seq] -----------------------------------------------------------------------------------------------
+struct Seq2SeqActs {
+  NetActs encoder;                     // x: source embedding + positions; layers; (logits unused)
+  Mat memory_in, memory;               // [n_s, d_model] before / after the final encoder norm
+  LayerNormCache enc_norm;
+  Mat tgt_x;                           // [n_t, d_model] target embedding + positions
+  std::vector<DecoderLayerTrace> decoder;
+  Mat dec_in, dec_out;                 // [n_t, d_model] before / after the final decoder norm
+  LayerNormCache dec_norm;
+  Mat logits;                          // [n_t, tgt_vocab]
+};
+// src_ids [n_s], tgt_ids [n_t] (the decoder's input as given) -> a. src_mask [n_s, n_s] for the encoder's
+// self-attention and cross_mask [n_t, n_s] (memory key padding) or nullptr; the decoder's self-attention is causal.
+void seq2seq_forward(const NetSpec& s, const ModelWeights& w, const std::vector<int>& src_ids, const std::vector<int>& tgt_ids,
+                     const MaskMat* src_mask, const MaskMat* cross_mask, const NetOptions& o, Seq2SeqActs* a);
+// d_logits [n_t, tgt_vocab] -> g accumulates every trainable tensor's gradient (g shaped as w).
+void seq2seq_backward(const NetSpec& s, const ModelWeights& w, const std::vector<int>& src_ids, const std::vector<int>& tgt_ids,
+                      const Seq2SeqActs& a, const Mat& d_logits, ModelWeights* g);
 
 }  // namespace attnplay

@@ -136,6 +136,26 @@ std::vector<ParamRef> weights_params(ModelWeights* w) {
   }
   add(w->fc_out_w);
   add(w->fc_out_b);
+  Seq2SeqWeights& sw = w->seq2seq;  // mode seq2seq (empty otherwise)
+  add(sw.tgt_embedding);
+  add(sw.tgt_pos_embedding);
+  for (DecoderLayerWeights& dl : sw.decoder) {
+    for (MhaWeights* m : {&dl.self_attn, &dl.cross_attn}) {
+      add(m->in_proj_w);
+      add(m->in_proj_b);
+      add(m->out_proj_w);
+      add(m->out_proj_b);
+    }
+    add(dl.linear1_w);
+    add(dl.linear1_b);
+    add(dl.linear2_w);
+    add(dl.linear2_b);
+    for (Vec* v : {&dl.norm1_w, &dl.norm1_b, &dl.norm2_w, &dl.norm2_b, &dl.norm3_w, &dl.norm3_b}) add(*v);
+  }
+  add(sw.enc_norm_w);
+  add(sw.enc_norm_b);
+  add(sw.dec_norm_w);
+  add(sw.dec_norm_b);
   return out;
 }
 

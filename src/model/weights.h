@@ -39,6 +39,29 @@ struct LayerWeights {
   Vec norm2_w, norm2_b;               // [d_model]
 };
 
+// nn.TransformerDecoderLayer (mode seq2seq, SPEC §8): masked self-attention, cross-attention over the encoder's output
+// (multihead_attn), the FFN, three norms.
+struct DecoderLayerWeights {
+  MhaWeights self_attn;               // as LayerWeights::self_attn
+  MhaWeights cross_attn;              // multihead_attn: q from the decoder, k and v from the memory
+  Mat linear1_w; Vec linear1_b;       // [d_ff, d_model], [d_ff]
+  Mat linear2_w; Vec linear2_b;       // [d_model, d_ff], [d_model]
+  Vec norm1_w, norm1_b;               // [d_model] before / around the self-attention
+  Vec norm2_w, norm2_b;               //           the cross-attention
+  Vec norm3_w, norm3_b;               //           the FFN
+};
+
+// What an encoder-decoder adds to the encoder's weights (nn.Transformer's decoder side and final norms).
+struct Seq2SeqWeights {
+  std::vector<std::string> tgt_vocab; // [tgt_vocab]
+  Mat tgt_embedding;                  // [tgt_vocab, d_model]
+  Mat tgt_pos_embedding;              // [max_len, d_model] when positional is "learned", else empty
+  std::vector<DecoderLayerWeights> decoder;  // [decoder_layers]
+  Vec enc_norm_w, enc_norm_b;         // [d_model] transformer.encoder.norm
+  Vec dec_norm_w, dec_norm_b;         // [d_model] transformer.decoder.norm
+  AttentionKindWeights cross_kind;    // the cross-attention kind's extra parameters (never in the file)
+};
+
 // The base holds the extra parameters of kinds general/additive (general_w, additive_w, additive_u, additive_v): not
 // part of the file (SPEC §5 names only PyTorch's tensors).
 struct ModelWeights : AttentionKindWeights {
@@ -46,7 +69,8 @@ struct ModelWeights : AttentionKindWeights {
   Mat embedding;                      // [vocab, d_model]
   Mat pos_embedding;                  // [max_len, d_model] when positional is "learned", else empty
   std::vector<LayerWeights> layers;   // [layers]
-  Mat fc_out_w; Vec fc_out_b;         // [vocab, d_model], [vocab]
+  Mat fc_out_w; Vec fc_out_b;         // [vocab, d_model], [vocab] (seq2seq: over the target vocabulary)
+  Seq2SeqWeights seq2seq;             // mode seq2seq only (empty otherwise)
 };
 
 std::vector<std::string> weights_seeded_vocab(const Config& c);                       // distinct tokens, first appearance
