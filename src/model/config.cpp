@@ -220,7 +220,8 @@ std::vector<std::string> row_labels(const char* prefix, int n) {
 
 void parse_mask(const json& m, const std::string& path, Config* c) {
   check_known_keys(m, path);
-  const int n_q = c->n_q(), n_k = c->n_k();
+  const bool seq2seq = c->mode == MODEL_MODE_SEQ2SEQ;
+  const int n_q = seq2seq ? c->n_s() : c->n_q(), n_k = seq2seq ? c->n_s() : c->n_k();
   c->mask.causal = table_bool(m, path, "causal");
   c->mask.window = table_int(m, path, "window");
   if (const json* p = field(m, "padding")) {
@@ -341,10 +342,26 @@ const ConfigLimits& config_limits() {
 
 const char* attention_kind_name(AttentionKind kind) { return config_enum_name("attention.kind", kind); }
 
-int config_trace_layers(const Config& c) { return c.mode == MODEL_MODE_TRANSFORMER ? c.layers : 1; }
+int config_trace_layers(const Config& c) {
+  return c.mode == MODEL_MODE_TRANSFORMER ? c.layers : c.mode == MODEL_MODE_SEQ2SEQ ? c.layers + 2 * c.decoder_layers : 1;
+}
 
 double config_trace_bytes(const Config& c) {
+  if (c.mode == MODEL_MODE_SEQ2SEQ) {  // encoder n_s x n_s; decoder self n_t x n_t and cross n_t x n_s
+    const double s = c.n_s(), t = c.n_q();
+    return (c.layers * s * s + c.decoder_layers * (t * t + t * s)) * c.heads * sizeof(float) * 2.0;
+  }
   return double(config_trace_layers(c)) * c.heads * double(c.n_q()) * double(c.n_k()) * sizeof(float) * 2.0;
+}
+
+float Config::cross_scale_divisor() const {
+  switch (cross_scale_kind) {
+    case SCALE_KIND_SQRT_DK: return std::sqrt(float(d_k));
+    case SCALE_KIND_DK: return float(d_k);
+    case SCALE_KIND_NONE: return 1.0f;
+    case SCALE_KIND_NUMBER: return cross_scale_value;
+  }
+  return 1.0f;
 }
 
 float Config::scale_divisor() const {
@@ -396,9 +413,46 @@ static void config_parse_or_throw(const json& j, Config* c) {
   c->norm_first = table_bool(t, "transformer", "norm_first");
   c->positional = table_enum<PositionalKind>(t, "transformer", "positional");
   if (const json* rb = field(t, "rope_base")) c->rope_base = positive_number(*rb, "transformer.rope_base");
+  const bool seq2seq = c->mode == MODEL_MODE_SEQ2SEQ;
+  if (field(t, "decoder_layers") && !seq2seq) fail("transformer.decoder_layers needs mode \"seq2seq\" (the encoder-decoder)");
+  c->decoder_layers = table_int(t, "transformer", "decoder_layers", c->layers);
 
-  // Tokens.
-  if (const json* tk = field(j, "tokens")) {
+  // cross_attention.* (seq2seq): each field defaults to attention's.
+  const json* cat = field(j, "cross_attention");
+  if (cat && !seq2seq) fail("cross_attention needs mode \"seq2seq\" (the decoder's attention over the source)");
+  const json& ca = cat ? *cat : empty;
+  check_known_keys(ca, "cross_attention");
+  c->cross_kind = field(ca, "kind") ? table_enum<AttentionKind>(ca, "cross_attention", "kind") : c->kind;
+  c->cross_scale_kind = c->scale_kind;
+  c->cross_scale_value = c->scale_value;
+  if (const json* s = field(ca, "scale")) {
+    if (s->is_number()) {
+      c->cross_scale_kind = SCALE_KIND_NUMBER;
+      c->cross_scale_value = positive_number(*s, "cross_attention.scale");
+    } else {
+      c->cross_scale_kind = table_enum<ScaleKind>(ca, "cross_attention", "scale");
+    }
+  }
+  c->cross_temperature = c->temperature;
+  if (const json* tp = field(ca, "temperature")) c->cross_temperature = positive_number(*tp, "cross_attention.temperature");
+
+  // Tokens. Mode seq2seq: source and target (the decoder's input as given); the other modes: text or tokens.
+  for (const char* key : {"source", "target", "source_tokens", "target_tokens"})
+    if (field(j, key) && !seq2seq) fail(std::string(key) + " needs mode \"seq2seq\" (other modes take text or tokens)");
+  if (seq2seq) {
+    for (const char* key : {"text", "tokens", "key_text", "key_tokens", "inputs"})
+      if (field(j, key)) fail(std::string(key) + " does not apply to mode \"seq2seq\" (it takes source and target)");
+    auto side = [&](const char* text_key, const char* tokens_key, std::vector<std::string>* out) {
+      if (const json* tk = field(j, tokens_key)) *out = parse_tokens(*tk, tokens_key);
+      else if (field(j, text_key)) *out = tokenize_field(j, text_key, c->tokenizer);
+      else fail(std::string("mode \"seq2seq\" needs ") + text_key + " (or " + tokens_key + ")");
+      if (out->empty())
+        fail(field(j, tokens_key) ? std::string(tokens_key) + " must not be empty"
+                                  : std::string(text_key) + " has no tokens (it is empty or only white space)");
+    };
+    side("source", "source_tokens", &c->source_tokens);
+    side("target", "target_tokens", &c->tokens);
+  } else if (const json* tk = field(j, "tokens")) {
     c->tokens = parse_tokens(*tk, "tokens");
   } else if (field(j, "text")) {
     c->text = j["text"].is_string() ? j["text"].get<std::string>() : c->text;
@@ -429,11 +483,11 @@ static void config_parse_or_throw(const json& j, Config* c) {
       fail("heads must divide d_model (got d_model=" + std::to_string(c->d_model) + ", heads=" + std::to_string(c->heads) + ")");
     if (!dk_given) c->d_k = c->d_model / c->heads;
     if (!dv_given) c->d_v = c->d_model / c->heads;
-    if (c->mode == MODEL_MODE_TRANSFORMER) {
+    if (c->mode != MODEL_MODE_ATTENTION) {
       if (!divides)
         fail("heads must divide d_model (got d_model=" + std::to_string(c->d_model) + ", heads=" + std::to_string(c->heads) + ")");
       if (c->d_k != c->d_model / c->heads || c->d_v != c->d_model / c->heads)
-        fail("d_k and d_v must equal d_model / heads in mode \"transformer\" (got d_k=" + std::to_string(c->d_k) + ", d_v=" +
+        fail("d_k and d_v must equal d_model / heads in mode \"" + std::string(config_enum_name("mode", c->mode)) + "\" (got d_k=" + std::to_string(c->d_k) + ", d_v=" +
              std::to_string(c->d_v) + ", d_model / heads=" + std::to_string(c->d_model / c->heads) + ")");
     }
   }
@@ -455,12 +509,18 @@ static void config_parse_or_throw(const json& j, Config* c) {
       fail("attention.d_a (" + std::to_string(c->d_a) + ") does not match the inputs' d_a (" + std::to_string(from_inputs) + ")");
   }
 
-  // Masks (indices are checked against the resolved n_q and n_k).
+  // Masks (indices are checked against the resolved n_q and n_k; seq2seq: the source, n_s x n_s).
   if (const json* m = field(a, "mask")) parse_mask(*m, "attention.mask", c);
 
   // Memory: every head's scores and weights are kept for the UI and the result.
   const int used_layers = config_trace_layers(*c);
   const double bytes = config_trace_bytes(*c);
+  if (bytes > L.max_trace_bytes && c->mode == MODEL_MODE_SEQ2SEQ) {
+    char buf[200];
+    std::snprintf(buf, sizeof buf, "config too large: the encoder-decoder's attention matrices (%d x %d source and %d target tokens) need %.0f MB (at most %.0f MB)",
+                  c->layers, c->n_s(), c->n_q(), bytes / 1048576.0, L.max_trace_bytes / 1048576.0);
+    fail(buf);
+  }
   if (bytes > L.max_trace_bytes) {
     char buf[200];
     std::snprintf(buf, sizeof buf, "config too large: %d layer(s) x %d head(s) x %d x %d attention matrices need %.0f MB (at most %.0f MB)",

@@ -40,6 +40,7 @@ const ConfigLimits& config_limits();
 enum ModelMode {
   MODEL_MODE_ATTENTION,     // one attention block
   MODEL_MODE_TRANSFORMER,   // the tiny Transformer encoder with logits
+  MODEL_MODE_SEQ2SEQ,       // an encoder-decoder (nn.Transformer): source -> target (SPEC §8)
 };
 
 enum ScaleKind {
@@ -74,6 +75,8 @@ struct Config {
   std::vector<std::string> tokens;       // query rows
   std::vector<std::string> key_tokens;   // key rows; empty for self-attention
   bool cross = false;                    // keys differ from queries (key_text/key_tokens, or inputs with n_q != n_k or distinct k)
+  // Mode seq2seq: tokens are the target (the decoder's input as given), source_tokens the encoder's input.
+  std::vector<std::string> source_tokens;
 
   uint64_t seed = 1;
   ModelMode mode = MODEL_MODE_ATTENTION;
@@ -96,12 +99,21 @@ struct Config {
   PositionalKind positional = POSITIONAL_KIND_SINUSOIDAL;
   float rope_base = 10000.0f;            // transformer.rope_base: RoPE's θ_i = base^(-2i/d_k)
 
+  // Mode seq2seq (SPEC §8).
+  int decoder_layers = 2;                // transformer.decoder_layers (default: layers)
+  AttentionKind cross_kind = ATTENTION_KIND_SCALED_DOT;  // cross_attention.* (defaults: attention's)
+  ScaleKind cross_scale_kind = SCALE_KIND_SQRT_DK;
+  float cross_scale_value = 0;
+  float cross_temperature = 1.0f;
+
   ConfigInputs inputs;
   std::vector<std::string> warnings;     // accepted but worth saying (unused fields)
 
   int n_q() const { return int(tokens.size()); }
   int n_k() const { return cross ? int(key_tokens.size()) : int(tokens.size()); }
   float scale_divisor() const;           // √d_k, d_k, 1 or the number given
+  float cross_scale_divisor() const;     // the same for the cross-attention (seq2seq)
+  int n_s() const { return int(source_tokens.size()); }  // seq2seq: source length
 };
 
 // [Parse] -------------------------------------------------------------------------------------------------

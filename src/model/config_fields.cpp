@@ -41,6 +41,11 @@ ConfigField with_url(ConfigField f, const char* url) {
   return f;
 }
 
+std::vector<ConfigEnumValue> config_field_kind_values() {
+  return {{"scaled_dot", ATTENTION_KIND_SCALED_DOT}, {"dot", ATTENTION_KIND_DOT}, {"general", ATTENTION_KIND_GENERAL},
+          {"additive", ATTENTION_KIND_ADDITIVE}};
+}
+
 std::vector<ConfigField> build() {
   const ConfigLimits& L = config_limits();
   std::vector<ConfigField> t;
@@ -52,20 +57,24 @@ std::vector<ConfigField> build() {
   t.push_back(with_url(enum_row("", "tokenizer", {{"words", TOKENIZER_KIND_WORDS}, {"whitespace", TOKENIZER_KIND_WHITESPACE}, {"chars", TOKENIZER_KIND_CHARS}},
                                 TOKENIZER_KIND_WORDS, "words: spaces and punctuation; chars: Unicode code points"), "tokenizer"));
   t.push_back(with_url(int_row("", "seed", 0, 9007199254740991ll, 1, "1", "every random weight and input, the same native and on the web"), "seed"));
-  t.push_back(with_url(enum_row("", "mode", {{"attention", MODEL_MODE_ATTENTION}, {"transformer", MODEL_MODE_TRANSFORMER}},
-                                MODEL_MODE_ATTENTION, "one attention block, or the tiny Transformer with logits"), "mode"));
+  t.push_back(with_url(enum_row("", "mode", {{"attention", MODEL_MODE_ATTENTION}, {"transformer", MODEL_MODE_TRANSFORMER},
+                                          {"seq2seq", MODEL_MODE_SEQ2SEQ}},
+                                MODEL_MODE_ATTENTION, "one attention block, the tiny Transformer with logits, or an encoder-decoder"), "mode"));
   t.push_back(with_url(int_row("", "d_model", 1, L.max_d_model, 16, "16", "width of the token vectors"), "d_model"));
   t.push_back(with_url(int_row("", "heads", 1, L.max_heads, 2, "2", "attention heads"), "heads"));
   t.push_back(int_row("", "kv_heads", 1, L.max_heads, 0, "heads", "key/value heads: fewer is grouped-query, 1 multi-query; must divide heads"));
   t.push_back(int_row("", "d_k", 1, L.max_head_dim, 0, "d_model / heads", "query/key width of a head"));
   t.push_back(int_row("", "d_v", 1, L.max_head_dim, 0, "d_model / heads", "value width of a head"));
+  t.push_back(row("", "source", CONFIG_FIELD_TYPE_TEXT, "", "mode seq2seq: the encoder's input, tokenised by `tokenizer`"));
+  t.push_back(row("", "target", CONFIG_FIELD_TYPE_TEXT, "", "mode seq2seq: the decoder's input as given (training shifts it itself)"));
+  t.push_back(row("", "source_tokens", CONFIG_FIELD_TYPE_TOKENS, "", "mode seq2seq: the source as tokens"));
+  t.push_back(row("", "target_tokens", CONFIG_FIELD_TYPE_TOKENS, "", "mode seq2seq: the target as tokens"));
   t.push_back(row("", "attention", CONFIG_FIELD_TYPE_OBJECT, "", "the attention block"));
+  t.push_back(row("", "cross_attention", CONFIG_FIELD_TYPE_OBJECT, "", "mode seq2seq: the decoder's attention over the source"));
   t.push_back(row("", "transformer", CONFIG_FIELD_TYPE_OBJECT, "", "the tiny Transformer (mode transformer)"));
   t.push_back(row("", "inputs", CONFIG_FIELD_TYPE_OBJECT, "", "mode attention: explicit q, k, v instead of projections"));
   // attention.*
-  t.push_back(with_url(enum_row("attention", "kind", {{"scaled_dot", ATTENTION_KIND_SCALED_DOT}, {"dot", ATTENTION_KIND_DOT},
-                                                      {"general", ATTENTION_KIND_GENERAL}, {"additive", ATTENTION_KIND_ADDITIVE}},
-                                ATTENTION_KIND_SCALED_DOT, "q·k / scale, q·k, qᵀ W k / scale (Luong), v_aᵀ tanh(W q + U k) (Bahdanau)"), "kind"));
+  t.push_back(with_url(enum_row("attention", "kind", config_field_kind_values(), ATTENTION_KIND_SCALED_DOT, "q·k / scale, q·k, qᵀ W k / scale (Luong), v_aᵀ tanh(W q + U k) (Bahdanau)"), "kind"));
   ConfigField scale = enum_row("attention", "scale", {{"sqrt_dk", SCALE_KIND_SQRT_DK}, {"dk", SCALE_KIND_DK}, {"none", SCALE_KIND_NONE}},
                                SCALE_KIND_SQRT_DK, "divisor of scaled_dot and general scores, or a positive number");
   scale.type = CONFIG_FIELD_TYPE_ENUM_OR_NUMBER;
@@ -82,6 +91,7 @@ std::vector<ConfigField> build() {
   t.push_back(row("attention.mask", "cells", CONFIG_FIELD_TYPE_INDICES, "[]", "[query, key] pairs that are masked"));
   // transformer.*
   t.push_back(int_row("transformer", "layers", 1, L.max_layers, 2, "2", "encoder layers"));
+  t.push_back(int_row("transformer", "decoder_layers", 1, L.max_layers, 2, "layers", "mode seq2seq: decoder layers"));
   t.push_back(int_row("transformer", "d_ff", 1, L.max_d_ff, 64, "64", "feed-forward width"));
   t.push_back(enum_row("transformer", "activation", {{"relu", ACTIVATION_KIND_RELU}, {"gelu", ACTIVATION_KIND_GELU}},
                        ACTIVATION_KIND_RELU, "the feed-forward activation (gelu: exact, erf)"));
@@ -92,6 +102,17 @@ std::vector<ConfigField> build() {
                         {"rope", POSITIONAL_KIND_ROPE}, {"alibi", POSITIONAL_KIND_ALIBI}},
                        POSITIONAL_KIND_SINUSOIDAL, "added to x (sinusoidal, learned) or inside attention (rope, alibi)"));
   t.push_back(row("transformer", "rope_base", CONFIG_FIELD_TYPE_NUMBER, "10000", "RoPE's base: θ_i = base^(-2i/d_k)"));
+  // cross_attention.* (mode seq2seq; each defaults to attention's)
+  ConfigField ck = enum_row("cross_attention", "kind", config_field_kind_values(), ATTENTION_KIND_SCALED_DOT,
+                            "the kind of the decoder's attention over the source: compare additive (Bahdanau), general (Luong), scaled dot");
+  ck.default_text = "attention.kind";
+  t.push_back(ck);
+  ConfigField cs = enum_row("cross_attention", "scale", {{"sqrt_dk", SCALE_KIND_SQRT_DK}, {"dk", SCALE_KIND_DK}, {"none", SCALE_KIND_NONE}},
+                            SCALE_KIND_SQRT_DK, "as attention.scale, for the cross-attention");
+  cs.type = CONFIG_FIELD_TYPE_ENUM_OR_NUMBER;
+  cs.default_text = "attention.scale";
+  t.push_back(cs);
+  t.push_back(row("cross_attention", "temperature", CONFIG_FIELD_TYPE_NUMBER, "attention.temperature", "as attention.temperature"));
   // inputs.*
   t.push_back(row("inputs", "q", CONFIG_FIELD_TYPE_TENSOR, "", "[n_q, d_k] or [heads, n_q, d_k]"));
   t.push_back(row("inputs", "k", CONFIG_FIELD_TYPE_TENSOR, "", "[n_k, d_k] or [heads, n_k, d_k]"));

@@ -87,12 +87,15 @@ bool model_compute(const Config& c, const ModelWeights* loaded, Trace* out, std:
       }
     return d;
   };
-  t.tokens = c.tokens;
+  const bool seq2seq = c.mode == MODEL_MODE_SEQ2SEQ;
+  if (seq2seq) t.lean = false;  // (its trace is small: config_trace_bytes bounds it; views read the encoder)
+  t.tokens = seq2seq ? c.source_tokens : c.tokens;
   t.cross = c.cross;
-  t.key_tokens = c.cross ? c.key_tokens : c.tokens;
+  t.key_tokens = seq2seq ? c.source_tokens : c.cross ? c.key_tokens : c.tokens;
   t.warnings = c.warnings;
   const bool has_mask = !mask_spec_is_empty(c.mask);
-  const MaskMat mask = has_mask ? mask_build(c.mask, c.n_q(), c.n_k()) : MaskMat();
+  const int mask_q = seq2seq ? c.n_s() : c.n_q(), mask_k = seq2seq ? c.n_s() : c.n_k();  // seq2seq: the encoder's
+  const MaskMat mask = has_mask ? mask_build(c.mask, mask_q, mask_k) : MaskMat();
   const MaskMat* mp = has_mask ? &mask : nullptr;
   t.mask = mask;
   t.kind = c.kind;
@@ -135,11 +138,11 @@ bool model_compute(const Config& c, const ModelWeights* loaded, Trace* out, std:
     if (!loaded) seeded = weights_seeded(c);
     const ModelWeights& w = loaded ? *loaded : seeded;
     t.vocab = w.vocab;
-    std::vector<int> ids, key_ids;
-    if (!weights_token_ids(w, c.tokens, &ids, error)) return false;
+    std::vector<int> ids, key_ids;  // seq2seq: ids are the source's
+    if (!weights_token_ids(w, seq2seq ? c.source_tokens : c.tokens, &ids, error)) return false;
     if (c.cross && !weights_token_ids(w, c.key_tokens, &key_ids, error)) return false;
     if (c.positional == POSITIONAL_KIND_LEARNED) {
-      const int need = std::max(c.n_q(), c.n_k());
+      const int need = seq2seq ? c.n_s() : std::max(c.n_q(), c.n_k());
       if (w.pos_embedding.rows() < need) {
         if (error) *error = "weights: pos_embedding.weight has " + std::to_string(w.pos_embedding.rows()) +
                             " positions but the input has " + std::to_string(need) + " tokens";
@@ -147,8 +150,34 @@ bool model_compute(const Config& c, const ModelWeights* loaded, Trace* out, std:
       }
     }
     t.kind_weights = w;
-    const NetSpec spec = net_spec(c, w);
-    if (c.mode == MODEL_MODE_ATTENTION) {
+    const NetSpec spec = net_spec(c, w, &w.seq2seq.cross_kind);
+    if (seq2seq) {
+      std::vector<int> tgt_ids;
+      if (!weights_tgt_token_ids(w, c.tokens, &tgt_ids, error)) return false;
+      if (c.positional == POSITIONAL_KIND_LEARNED && w.seq2seq.tgt_pos_embedding.rows() < c.n_q()) {
+        if (error) *error = "weights: tgt_pos_embedding.weight has " + std::to_string(w.seq2seq.tgt_pos_embedding.rows()) +
+                            " positions but the target has " + std::to_string(c.n_q()) + " tokens";
+        return false;
+      }
+      // memory_key_padding_mask: the source's padded keys are hidden from the cross-attention too.
+      MaskSpec pad;
+      pad.padding = c.mask.padding;
+      const MaskMat cross_mask = pad.padding.empty() ? MaskMat() : mask_build(pad, c.n_q(), c.n_s());
+      Seq2SeqActs a;
+      seq2seq_forward(spec, w, ids, tgt_ids, mp, pad.padding.empty() ? nullptr : &cross_mask, NetOptions(), &a);
+      t.seq2seq = true;
+      t.x = std::move(a.encoder.x);
+      t.layers = std::move(a.encoder.layers);
+      t.decoder = std::move(a.decoder);
+      t.target_logits = std::move(a.logits);
+      t.target_tokens = c.tokens;
+      t.tgt_vocab = w.seq2seq.tgt_vocab;
+      for (int l = 0; l < c.layers; ++l) note_overflow(t.layers[size_t(l)], l, &t.warnings);
+      for (size_t l = 0; l < t.decoder.size(); ++l) {
+        note_overflow(t.decoder[l].self, int(l), &t.warnings);
+        note_overflow(t.decoder[l].cross, int(l), &t.warnings);
+      }
+    } else if (c.mode == MODEL_MODE_ATTENTION) {
       embed_forward(spec, w, ids, &t.x);
       Mat x_kv;
       if (c.cross) embed_forward(spec, w, key_ids, &x_kv);
@@ -167,7 +196,8 @@ bool model_compute(const Config& c, const ModelWeights* loaded, Trace* out, std:
       for (int l = 0; l < c.layers; ++l) note_overflow(t.layers[size_t(l)], l, &t.warnings);
     }
   }
-  const std::vector<uint8_t>& fm = t.layers[0].heads[0].attn.fully_masked;
+  // Rows of the result's "tokens" that see no key: the queries' (seq2seq: the target's, through the cross-attention).
+  const std::vector<uint8_t>& fm = t.seq2seq ? t.decoder[0].cross.heads[0].attn.fully_masked : t.layers[0].heads[0].attn.fully_masked;
   for (size_t i = 0; i < fm.size(); ++i)
     if (fm[i]) t.fully_masked_rows.push_back(int(i));
   if (!t.fully_masked_rows.empty())
@@ -220,24 +250,16 @@ void put_strings(std::string* s, const std::vector<std::string>& v) {
 std::string model_result_json(const Trace& t) {
   std::string s;
   bool saturated = false;
-  s.append("{\"tokens\":");
-  put_strings(&s, t.tokens);
-  if (t.cross) {
-    s.append(",\"key_tokens\":");
-    put_strings(&s, t.key_tokens);
-  }
-  s.append(",\"layers\":[");
-  for (size_t l = 0; l < t.layers.size(); ++l) {
-    if (l) s.push_back(',');
+  // One head's scores (masked = null), weights and context; a lean trace's heads are recomputed one at a time, so the
+  // JSON never needs every matrix at once (encoder layers only: the decoder's are never lean).
+  auto put_heads = [&](const std::vector<HeadTrace>& heads, int lean_layer) {
     s.append("{\"heads\":[");
-    for (size_t h = 0; h < t.layers[l].heads.size(); ++h) {
-      // A lean trace's heads are recomputed one at a time, so the JSON never needs every matrix at once.
-      const HeadTrace& ht = t.layers[l].heads[h];
-      const bool recompute = !trace_head_has_matrices(t, int(l), int(h));
+    for (size_t h = 0; h < heads.size(); ++h) {
+      const HeadTrace& ht = heads[h];
+      const bool recompute = lean_layer >= 0 && !trace_head_has_matrices(t, lean_layer, int(h));
       AttentionOutput full;
       if (recompute) attention_forward(ht.q, ht.k, ht.v, trace_params(t, ht), t.mask.size() ? &t.mask : nullptr, &full);
       const AttentionOutput& a = recompute ? full : ht.attn;
-      // Masked scores are -inf in the trace and null in JSON.
       MaskMat masked = (a.scores.array() == -std::numeric_limits<float>::infinity()).cast<uint8_t>();
       if (h) s.push_back(',');
       s.append("{\"scores\":");
@@ -248,16 +270,61 @@ std::string model_result_json(const Trace& t) {
       put_matrix(&s, a.context, nullptr, &saturated);
       s.push_back('}');
     }
-    s.append("],\"output\":");
-    put_matrix(&s, t.layers[l].output, nullptr, &saturated);
-    s.push_back('}');
-  }
-  s.push_back(']');
-  if (t.logits.size() > 0) {
-    s.append(",\"logits\":");
-    put_matrix(&s, t.logits, nullptr, &saturated);
+    s.append("]");
+  };
+  if (t.seq2seq) {  // SPEC §8
+    s.append("{\"source_tokens\":");
+    put_strings(&s, t.tokens);
+    s.append(",\"tokens\":");
+    put_strings(&s, t.target_tokens);
+    s.append(",\"encoder\":[");
+    for (size_t l = 0; l < t.layers.size(); ++l) {
+      if (l) s.push_back(',');
+      put_heads(t.layers[l].heads, int(l));
+      s.append(",\"output\":");
+      put_matrix(&s, t.layers[l].output, nullptr, &saturated);
+      s.push_back('}');
+    }
+    s.append("],\"decoder_self\":[");
+    for (size_t l = 0; l < t.decoder.size(); ++l) {
+      if (l) s.push_back(',');
+      put_heads(t.decoder[l].self.heads, -1);
+      s.append(",\"output\":");
+      put_matrix(&s, t.decoder[l].output, nullptr, &saturated);
+      s.push_back('}');
+    }
+    s.append("],\"cross\":[");
+    for (size_t l = 0; l < t.decoder.size(); ++l) {
+      if (l) s.push_back(',');
+      put_heads(t.decoder[l].cross.heads, -1);
+      s.push_back('}');
+    }
+    s.append("],\"logits\":");
+    put_matrix(&s, t.target_logits, nullptr, &saturated);
     s.append(",\"vocab\":");
-    put_strings(&s, t.vocab);
+    put_strings(&s, t.tgt_vocab);
+  } else {
+    s.append("{\"tokens\":");
+    put_strings(&s, t.tokens);
+    if (t.cross) {
+      s.append(",\"key_tokens\":");
+      put_strings(&s, t.key_tokens);
+    }
+    s.append(",\"layers\":[");
+    for (size_t l = 0; l < t.layers.size(); ++l) {
+      if (l) s.push_back(',');
+      put_heads(t.layers[l].heads, int(l));
+      s.append(",\"output\":");
+      put_matrix(&s, t.layers[l].output, nullptr, &saturated);
+      s.push_back('}');
+    }
+    s.push_back(']');
+    if (t.logits.size() > 0) {
+      s.append(",\"logits\":");
+      put_matrix(&s, t.logits, nullptr, &saturated);
+      s.append(",\"vocab\":");
+      put_strings(&s, t.vocab);
+    }
   }
   s.append(",\"fully_masked_rows\":[");
   for (size_t i = 0; i < t.fully_masked_rows.size(); ++i) {

@@ -45,6 +45,13 @@ struct Trace : NetActs {
   AttentionKindWeights kind_weights;       // general's W, additive's W, U, v_a
   MaskMat mask;                            // [n_q, n_k] 1 = masked; empty when nothing is masked
   bool lean = false;                       // over the budget: heads may lack scores/weights (see TraceOptions)
+  // Mode seq2seq: tokens, key_tokens, x, layers and mask are the encoder's (over the source), so every view reads them
+  // as an encoder; the decoder's layers and the logits over the target vocabulary are here (SPEC §8's result).
+  bool seq2seq = false;
+  std::vector<std::string> target_tokens;  // [n_t] the decoder's input
+  std::vector<DecoderLayerTrace> decoder;  // [decoder_layers]: self-attention [n_t, n_t], cross-attention [n_t, n_s]
+  Mat target_logits;                       // [n_t, tgt_vocab]
+  std::vector<std::string> tgt_vocab;
   bool imported = false;                   // attention maps from a file (attention_import.h): weights only, no q/k/v,
                                            //   scores, context, mask or logits
 };

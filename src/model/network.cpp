@@ -11,7 +11,8 @@ namespace attnplay {
 NetSpec net_spec(const Config& c, const AttentionKindWeights& kind_weights, const AttentionKindWeights* cross_kind) {
   NetSpec s;
   s.attention = attention_params_make(c.kind, c.scale_divisor(), c.temperature, kind_weights);
-  s.cross_attention = attention_params_make(c.kind, c.scale_divisor(), c.temperature, cross_kind ? *cross_kind : kind_weights);
+  s.cross_attention = attention_params_make(c.cross_kind, c.cross_scale_divisor(), c.cross_temperature,
+                                           cross_kind ? *cross_kind : kind_weights);
   s.positional = c.positional;
   s.rope_base = c.positional == POSITIONAL_KIND_ROPE ? c.rope_base : 0.0f;
   if (c.positional == POSITIONAL_KIND_ALIBI) s.alibi = alibi_slopes(c.heads);

@@ -13,16 +13,23 @@ namespace attnplay {
 
 using json = nlohmann::json;
 
-std::vector<std::string> weights_seeded_vocab(const Config& c) {
+static std::vector<std::string> distinct(std::initializer_list<const std::vector<std::string>*> lists) {
   std::vector<std::string> vocab;
   std::set<std::string> seen;
-  for (const auto* list : {&c.tokens, &c.key_tokens})
+  for (const auto* list : lists)
     for (const std::string& t : *list)
       if (seen.insert(t).second) vocab.push_back(t);
   return vocab;
 }
 
-int weights_seeded_max_len(const Config& c) { return std::max({64, c.n_q(), c.n_k()}); }
+std::vector<std::string> weights_seeded_vocab(const Config& c) {
+  if (c.mode == MODEL_MODE_SEQ2SEQ) return distinct({&c.source_tokens});
+  return distinct({&c.tokens, &c.key_tokens});
+}
+
+std::vector<std::string> weights_seeded_tgt_vocab(const Config& c) { return distinct({&c.tokens}); }
+
+int weights_seeded_max_len(const Config& c) { return std::max({64, c.n_q(), c.n_k(), c.n_s()}); }
 
 static void fill_uniform(uint64_t seed, const std::string& name, float bound, float* p, size_t n) {
   Rng r = rng_stream(seed, name);
@@ -51,6 +58,74 @@ void weights_seed_extra(const Config& c, ModelWeights* w) {
   w->additive_w = uniform_mat(s, "attention.additive.W", c.d_a, c.d_k, inv_sqrt(c.d_k));
   w->additive_u = uniform_mat(s, "attention.additive.U", c.d_a, c.d_k, inv_sqrt(c.d_k));
   w->additive_v = uniform_vec(s, "attention.additive.v_a", c.d_a, inv_sqrt(c.d_a));
+}
+
+// One nn.MultiheadAttention, PyTorch's initialisation (xavier_uniform_ in_proj, zero biases).
+static MhaWeights seeded_mha(const Config& c, const std::string& pre) {
+  const uint64_t s = c.seed;
+  const int d = c.d_model, H = c.heads, proj_rows = weights_in_proj_rows(c);
+  MhaWeights m;
+  m.heads = H;
+  m.d_k = c.d_k;
+  m.d_v = c.d_v;
+  m.kv_heads = c.kv_heads;
+  m.in_proj_w = uniform_mat(s, pre + "in_proj_weight", proj_rows, d, std::sqrt(6.0f / float(d + proj_rows)));
+  m.in_proj_b = Vec::Zero(proj_rows);
+  m.out_proj_w = uniform_mat(s, pre + "out_proj.weight", d, H * c.d_v, inv_sqrt(H * c.d_v));
+  m.out_proj_b = Vec::Zero(d);
+  return m;
+}
+
+// The cross-attention kind's extra parameters (general W; additive W, U, v_a), from the seed.
+static void seed_cross_kind(const Config& c, Seq2SeqWeights* sw) {
+  const uint64_t s = c.seed;
+  sw->cross_kind.general_w = uniform_mat(s, "cross_attention.general.W", c.d_k, c.d_k, inv_sqrt(c.d_k));
+  sw->cross_kind.additive_w = uniform_mat(s, "cross_attention.additive.W", c.d_a, c.d_k, inv_sqrt(c.d_k));
+  sw->cross_kind.additive_u = uniform_mat(s, "cross_attention.additive.U", c.d_a, c.d_k, inv_sqrt(c.d_k));
+  sw->cross_kind.additive_v = uniform_vec(s, "cross_attention.additive.v_a", c.d_a, inv_sqrt(c.d_a));
+}
+
+// The decoder side of mode seq2seq: target embedding, decoder layers, the two final norms, cross-kind extras.
+static void seed_seq2seq(const Config& c, ModelWeights* w) {
+  const uint64_t s = c.seed;
+  const int d = c.d_model;
+  Seq2SeqWeights& sw = w->seq2seq;
+  sw.tgt_vocab = weights_seeded_tgt_vocab(c);
+  const int V = int(sw.tgt_vocab.size());
+  sw.tgt_embedding.resize(V, d);
+  w->fc_out_w.resize(V, d);  // over the target vocabulary
+  w->fc_out_b.resize(V);
+  for (int i = 0; i < V; ++i) {
+    Rng r = rng_stream(s, "tgt_embedding.weight/" + sw.tgt_vocab[size_t(i)]);
+    rng_fill_normal(&r, sw.tgt_embedding.row(i).data(), size_t(d));
+    Rng o = rng_stream(s, "fc_out/" + sw.tgt_vocab[size_t(i)]);
+    rng_fill_uniform(&o, -inv_sqrt(d), inv_sqrt(d), w->fc_out_w.row(i).data(), size_t(d));
+    rng_fill_uniform(&o, -inv_sqrt(d), inv_sqrt(d), &w->fc_out_b[i], 1);
+  }
+  if (c.positional == POSITIONAL_KIND_LEARNED) {
+    const int L = weights_seeded_max_len(c);
+    sw.tgt_pos_embedding.resize(L, d);
+    for (int p = 0; p < L; ++p) {
+      Rng r = rng_stream(s, "tgt_pos_embedding.weight/" + std::to_string(p));
+      rng_fill_normal(&r, sw.tgt_pos_embedding.row(p).data(), size_t(d));
+    }
+  }
+  for (int l = 0; l < c.decoder_layers; ++l) {
+    const std::string pre = "transformer.decoder.layers." + std::to_string(l) + ".";
+    DecoderLayerWeights dl;
+    dl.self_attn = seeded_mha(c, pre + "self_attn.");
+    dl.cross_attn = seeded_mha(c, pre + "multihead_attn.");
+    dl.linear1_w = uniform_mat(s, pre + "linear1.weight", c.d_ff, d, inv_sqrt(d));
+    dl.linear1_b = uniform_vec(s, pre + "linear1.bias", c.d_ff, inv_sqrt(d));
+    dl.linear2_w = uniform_mat(s, pre + "linear2.weight", d, c.d_ff, inv_sqrt(c.d_ff));
+    dl.linear2_b = uniform_vec(s, pre + "linear2.bias", d, inv_sqrt(c.d_ff));
+    for (Vec* v : {&dl.norm1_w, &dl.norm2_w, &dl.norm3_w}) *v = Vec::Ones(d);
+    for (Vec* v : {&dl.norm1_b, &dl.norm2_b, &dl.norm3_b}) *v = Vec::Zero(d);
+    sw.decoder.push_back(std::move(dl));
+  }
+  sw.enc_norm_w = sw.dec_norm_w = Vec::Ones(d);
+  sw.enc_norm_b = sw.dec_norm_b = Vec::Zero(d);
+  seed_cross_kind(c, &sw);
 }
 
 ModelWeights weights_seeded(const Config& c) {
@@ -100,6 +175,7 @@ ModelWeights weights_seeded(const Config& c) {
     w.layers.push_back(std::move(lw));
   }
   weights_seed_extra(c, &w);
+  if (c.mode == MODEL_MODE_SEQ2SEQ) seed_seq2seq(c, &w);
   return w;
 }
 
@@ -122,8 +198,9 @@ SafeTensorsFile weights_to_safetensors(const ModelWeights& w) {
   SafeTensorsFile f;
   f.tensors["embedding.weight"] = to_tensor(w.embedding);
   if (w.pos_embedding.size() > 0) f.tensors["pos_embedding.weight"] = to_tensor(w.pos_embedding);
+  const bool seq2seq = !w.seq2seq.decoder.empty();  // nn.Transformer's names (SPEC §8)
   for (size_t l = 0; l < w.layers.size(); ++l) {
-    const std::string pre = "encoder.layers." + std::to_string(l) + ".";
+    const std::string pre = (seq2seq ? "transformer.encoder.layers." : "encoder.layers.") + std::to_string(l) + ".";
     const LayerWeights& lw = w.layers[l];
     f.tensors[pre + "self_attn.in_proj_weight"] = to_tensor(lw.self_attn.in_proj_w);
     f.tensors[pre + "self_attn.in_proj_bias"] = to_tensor(lw.self_attn.in_proj_b);
@@ -140,6 +217,36 @@ SafeTensorsFile weights_to_safetensors(const ModelWeights& w) {
   }
   f.tensors["fc_out.weight"] = to_tensor(w.fc_out_w);
   f.tensors["fc_out.bias"] = to_tensor(w.fc_out_b);
+  if (seq2seq) {
+    const Seq2SeqWeights& sw = w.seq2seq;
+    f.tensors["tgt_embedding.weight"] = to_tensor(sw.tgt_embedding);
+    if (sw.tgt_pos_embedding.size() > 0) f.tensors["tgt_pos_embedding.weight"] = to_tensor(sw.tgt_pos_embedding);
+    f.tensors["transformer.encoder.norm.weight"] = to_tensor(sw.enc_norm_w);
+    f.tensors["transformer.encoder.norm.bias"] = to_tensor(sw.enc_norm_b);
+    f.tensors["transformer.decoder.norm.weight"] = to_tensor(sw.dec_norm_w);
+    f.tensors["transformer.decoder.norm.bias"] = to_tensor(sw.dec_norm_b);
+    for (size_t l = 0; l < sw.decoder.size(); ++l) {
+      const std::string pre = "transformer.decoder.layers." + std::to_string(l) + ".";
+      const DecoderLayerWeights& dl = sw.decoder[l];
+      for (const auto& [name, m] : {std::pair<const char*, const MhaWeights*>{"self_attn.", &dl.self_attn}, {"multihead_attn.", &dl.cross_attn}}) {
+        f.tensors[pre + name + "in_proj_weight"] = to_tensor(m->in_proj_w);
+        f.tensors[pre + name + "in_proj_bias"] = to_tensor(m->in_proj_b);
+        f.tensors[pre + name + "out_proj.weight"] = to_tensor(m->out_proj_w);
+        f.tensors[pre + name + "out_proj.bias"] = to_tensor(m->out_proj_b);
+      }
+      f.tensors[pre + "linear1.weight"] = to_tensor(dl.linear1_w);
+      f.tensors[pre + "linear1.bias"] = to_tensor(dl.linear1_b);
+      f.tensors[pre + "linear2.weight"] = to_tensor(dl.linear2_w);
+      f.tensors[pre + "linear2.bias"] = to_tensor(dl.linear2_b);
+      f.tensors[pre + "norm1.weight"] = to_tensor(dl.norm1_w);
+      f.tensors[pre + "norm1.bias"] = to_tensor(dl.norm1_b);
+      f.tensors[pre + "norm2.weight"] = to_tensor(dl.norm2_w);
+      f.tensors[pre + "norm2.bias"] = to_tensor(dl.norm2_b);
+      f.tensors[pre + "norm3.weight"] = to_tensor(dl.norm3_w);
+      f.tensors[pre + "norm3.bias"] = to_tensor(dl.norm3_b);
+    }
+    f.metadata["tgt_vocab"] = json(sw.tgt_vocab).dump();
+  }
   f.metadata["vocab"] = json(w.vocab).dump();
   f.metadata["format"] = "pt";
   return f;
@@ -182,22 +289,86 @@ struct Taker {
   }
 };
 
+// The decoder side of mode seq2seq (SPEC §8 names), taken out of tk's pool.
+void load_seq2seq(const SafeTensorsFile& f, const Config& c, Taker* tk, ModelWeights* w);
+
+// __metadata__[key]: a non-empty JSON list of distinct strings.
+std::vector<std::string> metadata_vocab(const SafeTensorsFile& f, const std::string& key) {
+  auto vit = f.metadata.find(key);
+  if (vit == f.metadata.end()) throw LoadError{"weights: __metadata__ has no \"" + key + "\" (a JSON list of the token strings)"};
+  json vj = json::parse(vit->second, nullptr, false);
+  if (vj.is_discarded() || !vj.is_array()) throw LoadError{"weights: __metadata__." + key + " must be a JSON list of strings"};
+  std::set<std::string> seen;
+  std::vector<std::string> out;
+  for (const json& t : vj) {
+    if (!t.is_string()) throw LoadError{"weights: __metadata__." + key + " must be a JSON list of strings"};
+    if (!seen.insert(t.get<std::string>()).second) throw LoadError{"weights: __metadata__." + key + " lists '" + t.get<std::string>() + "' twice"};
+    out.push_back(t.get<std::string>());
+  }
+  if (out.empty()) throw LoadError{"weights: __metadata__." + key + " is empty"};
+  return out;
+}
+
+}  // namespace
+
+namespace {
+
+void load_seq2seq(const SafeTensorsFile& f, const Config& c, Taker* tk, ModelWeights* w) {
+  Seq2SeqWeights& sw = w->seq2seq;
+  sw.tgt_vocab = metadata_vocab(f, "tgt_vocab");
+  const int d = c.d_model, H = c.heads, TV = int(sw.tgt_vocab.size()), proj_rows = weights_in_proj_rows(c);
+  const std::string dm = "d_model=" + std::to_string(d);
+  sw.tgt_embedding = tk->mat("tgt_embedding.weight", TV, d, "target vocab of " + std::to_string(TV) + " tokens, " + dm);
+  if (c.positional == POSITIONAL_KIND_LEARNED) {
+    auto it = tk->pool->find("tgt_pos_embedding.weight");
+    if (it == tk->pool->end()) throw LoadError{"weights: missing tensor 'tgt_pos_embedding.weight' (transformer.positional is \"learned\")"};
+    const auto& sh = it->second.shape;
+    if (sh.size() != 2 || sh[1] != d || sh[0] < c.n_q())
+      throw LoadError{"weights: tensor 'tgt_pos_embedding.weight' has shape " + shape_str(sh) + ", expected [max_len >= " +
+                      std::to_string(c.n_q()) + ", " + std::to_string(d) + "] (the target's tokens, " + dm + ")"};
+    sw.tgt_pos_embedding = tk->mat("tgt_pos_embedding.weight", int(sh[0]), d, dm);
+  }
+  sw.enc_norm_w = tk->vec("transformer.encoder.norm.weight", d, dm);
+  sw.enc_norm_b = tk->vec("transformer.encoder.norm.bias", d, dm);
+  sw.dec_norm_w = tk->vec("transformer.decoder.norm.weight", d, dm);
+  sw.dec_norm_b = tk->vec("transformer.decoder.norm.bias", d, dm);
+  const std::string ff = "d_ff=" + std::to_string(c.d_ff) + ", " + dm;
+  tk->hint = " (the config has transformer.decoder_layers=" + std::to_string(c.decoder_layers) + ")";
+  for (int l = 0; l < c.decoder_layers; ++l) {
+    const std::string pre = "transformer.decoder.layers." + std::to_string(l) + ".";
+    DecoderLayerWeights dl;
+    for (const auto& [name, m] : {std::pair<const char*, MhaWeights*>{"self_attn.", &dl.self_attn}, {"multihead_attn.", &dl.cross_attn}}) {
+      m->heads = H;
+      m->d_k = c.d_k;
+      m->d_v = c.d_v;
+      m->kv_heads = c.kv_heads;
+      m->in_proj_w = tk->mat(pre + name + "in_proj_weight", proj_rows, d, dm);
+      m->in_proj_b = tk->vec(pre + name + "in_proj_bias", proj_rows, dm);
+      m->out_proj_w = tk->mat(pre + name + "out_proj.weight", d, H * c.d_v, dm);
+      m->out_proj_b = tk->vec(pre + name + "out_proj.bias", d, dm);
+    }
+    dl.linear1_w = tk->mat(pre + "linear1.weight", c.d_ff, d, ff);
+    dl.linear1_b = tk->vec(pre + "linear1.bias", c.d_ff, ff);
+    dl.linear2_w = tk->mat(pre + "linear2.weight", d, c.d_ff, ff);
+    dl.linear2_b = tk->vec(pre + "linear2.bias", d, ff);
+    dl.norm1_w = tk->vec(pre + "norm1.weight", d, dm);
+    dl.norm1_b = tk->vec(pre + "norm1.bias", d, dm);
+    dl.norm2_w = tk->vec(pre + "norm2.weight", d, dm);
+    dl.norm2_b = tk->vec(pre + "norm2.bias", d, dm);
+    dl.norm3_w = tk->vec(pre + "norm3.weight", d, dm);
+    dl.norm3_b = tk->vec(pre + "norm3.bias", d, dm);
+    sw.decoder.push_back(std::move(dl));
+  }
+  tk->hint = "";
+}
+
 }  // namespace
 
 bool weights_from_safetensors(const SafeTensorsFile& f, const Config& c, ModelWeights* out, std::string* error) {
   try {
     ModelWeights w;
-    auto vit = f.metadata.find("vocab");
-    if (vit == f.metadata.end()) throw LoadError{"weights: __metadata__ has no \"vocab\" (a JSON list of the token strings)"};
-    json vj = json::parse(vit->second, nullptr, false);
-    if (vj.is_discarded() || !vj.is_array()) throw LoadError{"weights: __metadata__.vocab must be a JSON list of strings"};
-    std::set<std::string> seen;
-    for (const json& t : vj) {
-      if (!t.is_string()) throw LoadError{"weights: __metadata__.vocab must be a JSON list of strings"};
-      if (!seen.insert(t.get<std::string>()).second) throw LoadError{"weights: __metadata__.vocab lists '" + t.get<std::string>() + "' twice"};
-      w.vocab.push_back(t.get<std::string>());
-    }
-    if (w.vocab.empty()) throw LoadError{"weights: __metadata__.vocab is empty"};
+    w.vocab = metadata_vocab(f, "vocab");
+    const bool seq2seq = c.mode == MODEL_MODE_SEQ2SEQ;
     const int V = int(w.vocab.size()), d = c.d_model, H = c.heads;
     std::map<std::string, SafeTensor> pool = f.tensors;
     Taker tk{&pool, ""};
@@ -210,16 +381,17 @@ bool weights_from_safetensors(const SafeTensorsFile& f, const Config& c, ModelWe
       const auto& sh = it->second.shape;
       if (sh.size() != 2 || sh[1] != d)
         throw LoadError{"weights: tensor 'pos_embedding.weight' has shape " + shape_str(sh) + ", expected [max_len, " + std::to_string(d) + "] (" + dm + ")"};
-      if (sh[0] < c.n_q())
+      const int need = seq2seq ? c.n_s() : c.n_q();
+      if (sh[0] < need)
         throw LoadError{"weights: tensor 'pos_embedding.weight' has " + std::to_string(sh[0]) + " positions but the input has " +
-                        std::to_string(c.n_q()) + " tokens"};
+                        std::to_string(need) + " tokens"};
       w.pos_embedding = tk.mat("pos_embedding.weight", int(sh[0]), d, dm);
     }
     const int proj_rows = weights_in_proj_rows(c);
     const std::string rows_hint = c.kv_heads == H ? "3·d_model" : "(heads + 2·kv_heads)·d_k";
     tk.hint = " (the config has transformer.layers=" + std::to_string(c.layers) + ")";
     for (int l = 0; l < c.layers; ++l) {
-      const std::string pre = "encoder.layers." + std::to_string(l) + ".";
+      const std::string pre = (seq2seq ? "transformer.encoder.layers." : "encoder.layers.") + std::to_string(l) + ".";
       LayerWeights lw;
       lw.self_attn.heads = H;
       lw.self_attn.d_k = c.d_k;
@@ -241,16 +413,25 @@ bool weights_from_safetensors(const SafeTensorsFile& f, const Config& c, ModelWe
       w.layers.push_back(std::move(lw));
     }
     tk.hint = "";
-    w.fc_out_w = tk.mat("fc_out.weight", V, d, vs);
-    w.fc_out_b = tk.vec("fc_out.bias", V, vs);
+    if (seq2seq) {
+      load_seq2seq(f, c, &tk, &w);
+      const int TV = int(w.seq2seq.tgt_vocab.size());
+      const std::string tvs = "target vocab of " + std::to_string(TV) + " tokens, " + dm;
+      w.fc_out_w = tk.mat("fc_out.weight", TV, d, tvs);
+      w.fc_out_b = tk.vec("fc_out.bias", TV, tvs);
+    } else {
+      w.fc_out_w = tk.mat("fc_out.weight", V, d, vs);
+      w.fc_out_b = tk.vec("fc_out.bias", V, vs);
+    }
     if (!pool.empty()) {
-      std::string why = pool.begin()->first.rfind("encoder.layers.", 0) == 0
+      std::string why = pool.begin()->first.rfind(seq2seq ? "transformer.encoder.layers." : "encoder.layers.", 0) == 0
                             ? " (the config has transformer.layers=" + std::to_string(c.layers) + ")"
                         : pool.begin()->first == "pos_embedding.weight" ? " (transformer.positional is not \"learned\")"
                                                                         : "";
       throw LoadError{"weights: unexpected extra tensor '" + pool.begin()->first + "'" + why};
     }
     weights_seed_extra(c, &w);
+    if (seq2seq) seed_cross_kind(c, &w.seq2seq);  // the cross kind's extras come from the seed, as the encoder's do
     *out = std::move(w);
     return true;
   } catch (const LoadError& e) {
@@ -259,10 +440,11 @@ bool weights_from_safetensors(const SafeTensorsFile& f, const Config& c, ModelWe
   }
 }
 
-bool weights_token_ids(const ModelWeights& w, const std::vector<std::string>& tokens, std::vector<int>* ids,
-                       std::string* error) {
+// tokens -> ids in vocab ("<unk>" fallback); what names the vocabulary in the message.
+static bool token_ids(const std::vector<std::string>& vocab, const char* what, const std::vector<std::string>& tokens,
+                      std::vector<int>* ids, std::string* error) {
   std::map<std::string, int> index;
-  for (size_t i = 0; i < w.vocab.size(); ++i) index.emplace(w.vocab[i], int(i));
+  for (size_t i = 0; i < vocab.size(); ++i) index.emplace(vocab[i], int(i));
   auto unk = index.find("<unk>");
   ids->clear();
   for (const std::string& t : tokens) {
@@ -270,11 +452,21 @@ bool weights_token_ids(const ModelWeights& w, const std::vector<std::string>& to
     if (it != index.end()) ids->push_back(it->second);
     else if (unk != index.end()) ids->push_back(unk->second);
     else {
-      if (error) *error = "token '" + t + "' is not in the weights file's vocabulary (which has no \"<unk>\")";
+      if (error) *error = "token '" + t + "' is not in the weights file's " + what + " (which has no \"<unk>\")";
       return false;
     }
   }
   return true;
+}
+
+bool weights_token_ids(const ModelWeights& w, const std::vector<std::string>& tokens, std::vector<int>* ids,
+                       std::string* error) {
+  return token_ids(w.vocab, "vocabulary", tokens, ids, error);
+}
+
+bool weights_tgt_token_ids(const ModelWeights& w, const std::vector<std::string>& tokens, std::vector<int>* ids,
+                           std::string* error) {
+  return token_ids(w.seq2seq.tgt_vocab, "target vocabulary", tokens, ids, error);
 }
 
 }  // namespace attnplay

@@ -74,6 +74,7 @@ struct ModelWeights : AttentionKindWeights {
 };
 
 std::vector<std::string> weights_seeded_vocab(const Config& c);                       // distinct tokens, first appearance
+std::vector<std::string> weights_seeded_tgt_vocab(const Config& c);                   // seq2seq: the target's distinct tokens
 int                      weights_seeded_max_len(const Config& c);                     // max(64, n) rows of learned positions
 int                      weights_in_proj_rows(const Config& c);                       // heads·d_k + kv_heads·(d_k + d_v)
 ModelWeights             weights_seeded(const Config& c);                             // every tensor from c.seed
@@ -83,5 +84,7 @@ bool                     weights_from_safetensors(const SafeTensorsFile& f, cons
                                                   std::string* error);
 bool                     weights_token_ids(const ModelWeights& w, const std::vector<std::string>& tokens,
                                            std::vector<int>* ids, std::string* error);
+bool                     weights_tgt_token_ids(const ModelWeights& w, const std::vector<std::string>& tokens,
+                                               std::vector<int>* ids, std::string* error);  // seq2seq: the target's
 
 }  // namespace attnplay

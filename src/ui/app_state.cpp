@@ -51,6 +51,7 @@ static json normalize(const json& cfg) {
     out.erase("d_k");
     out.erase("d_v");
   }
+  if (out.value("mode", std::string()) == "seq2seq" && !cfg.contains("text")) out.erase("text");  // it takes source/target
   return out;
 }
 

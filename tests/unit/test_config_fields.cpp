@@ -18,7 +18,13 @@ using json = nlohmann::json;
 
 // A config with value at the row's path (nested objects made on the way).
 json with_value(const ConfigField& f, const json& value) {
-  json c = {{"mode", f.parent == "transformer" ? "transformer" : "attention"}};
+  const bool seq2seq = f.parent == "cross_attention" || f.path() == "transformer.decoder_layers" ||
+                       (f.path() == "mode" && value == "seq2seq");
+  json c = {{"mode", seq2seq ? "seq2seq" : f.parent == "transformer" ? "transformer" : "attention"}};
+  if (seq2seq) {  // mode seq2seq takes a source and a target instead of text
+    c["source"] = "a b c";
+    c["target"] = "x y";
+  }
   json* at = &c;
   std::string path = f.path();
   for (size_t start = 0;;) {

@@ -1,7 +1,9 @@
 // attnplay tests: the encoder-decoder network (network.h: decoder_layer_*, seq2seq_*) against PyTorch's nn.Transformer
 // (tests/fixtures/golden/seq2seq_index.json, written by make_fixtures.py section 4): every attention's per-head
 // weights and the logits of the forward pass, and the gradients of sum(logits ⊙ R) against autograd.
+#include "model/model.h"
 #include "model/network.h"
+#include "ui/app.h"
 #include "model/train.h"
 #include "test_util.h"
 
@@ -203,6 +205,40 @@ TEST(Seq2Seq, ZerosLikeClearsEveryTensor) {
       EXPECT_EQ(mx, 0.0f) << c.name << " " << name;
     });
   }
+}
+
+// The playground given a seq2seq config (setConfig, a URL): until the translation views arrive the views show the
+// encoder's self-attention over the source, in every view and layout, and nothing reads past the source's rows.
+TEST(Seq2Seq, PlaygroundShowsTheEncoderInEveryViewAndLayout) {
+  ImGui::CreateContext();
+  ImGuiIO& io = ImGui::GetIO();
+  io.DeltaTime = 1.0f / 60.0f;
+  App app;
+  std::string error;
+  app_init(&app, json{{"mode", "seq2seq"}, {"source", "three hundred twenty one"}, {"target", "3 2 1 end x y z"},
+                      {"d_model", 8}, {"heads", 2}, {"transformer", {{"layers", 2}, {"decoder_layers", 1}}}},
+           &error);
+  EXPECT_EQ(error, "");
+  EXPECT_TRUE(app.state.trace.seq2seq);
+  EXPECT_EQ(app.state.trace.tokens, (std::vector<std::string>{"three", "hundred", "twenty", "one"}));
+  for (ImVec2 size : {ImVec2(390, 844), ImVec2(720, 440), ImVec2(1280, 720)})
+    for (int v = 0; v < APP_VIEW_COUNT; ++v) {
+      SCOPED_TRACE(std::to_string(int(size.x)) + " view " + std::to_string(v));
+      io.DisplaySize = size;
+      app.state.sel.view = AppView(v);
+      for (int f = 0; f < 2; ++f) {
+        app_fonts_build_if_needed(&app);
+        ImGui::NewFrame();
+        app_frame(&app);
+        ImGui::Render();
+      }
+      EXPECT_FALSE(app.state.stale) << app.state.error;
+    }
+  const json result = json::parse(app_state_result_json(app.state));
+  EXPECT_EQ(result["tokens"], json({"3", "2", "1", "end", "x", "y", "z"}));
+  EXPECT_EQ(result["cross"][0]["heads"][0]["weights"].size(), 7u);
+  app_shutdown(&app);
+  ImGui::DestroyContext();
 }
 
 }  // namespace
