@@ -18,6 +18,7 @@
 #pragma once
 
 #include "core/backward.h"
+#include "model/network.h"
 #include "model/config.h"
 #include "model/rng.h"
 #include "model/weights.h"
@@ -75,6 +76,37 @@ struct TrainState {
 };
 void        train_state_init(TrainState* s, ModelWeights weights);
 TrainResult train_step(const Config& c, TrainState* s, const TrainBatch& batch, bool causal, TrainOptimizer opt, float lr);
+
+// [Translation] mode seq2seq: toy translation tasks, seeded, each with a non-monotonic alignment, trained with
+// teacher forcing (the decoder reads the target shifted right from kTranslationStart) and cross-entropy over the target.
+enum TranslationTask {
+  TRANSLATION_TASK_DATE,        // "21 nov 2026" -> "2026 - 11 - 21" (the year moves to the front)
+  TRANSLATION_TASK_NUMBERS,     // "three hundred twenty one" -> "3 2 1"
+  TRANSLATION_TASK_NUMBERS_ZH,  // "three hundred twenty one" -> "三 百 二 十 一"
+  TRANSLATION_TASK_SOV,         // subject verb adjective object -> subject adjective object verb
+  TRANSLATION_TASK_COUNT,
+};
+constexpr const char* kTranslationStart = "<s>";  // the decoder's first input (the target vocabulary's first token)
+bool        translation_task_from_name(const std::string& name, TranslationTask* out);  // "date", "numbers", "numbers_zh", "sov"
+const char* translation_task_name(TranslationTask task);
+struct TranslationExample {
+  std::vector<std::string> source, target;
+  std::vector<int> align;       // [n_t] the source position each target token came from (-1: none, e.g. "-")
+};
+TranslationExample       translation_task_example(TranslationTask task, Rng* rng);
+std::vector<std::string> translation_task_source_vocab(TranslationTask task);
+std::vector<std::string> translation_task_target_vocab(TranslationTask task);   // kTranslationStart first
+struct TranslationBatch {
+  std::vector<std::vector<int>> sources, decoder_inputs, targets;  // ids in w's vocab / tgt_vocab
+  std::vector<std::vector<int>> align;                             // as TranslationExample::align
+};
+TranslationBatch translation_task_batch(TranslationTask task, const ModelWeights& w, int batch, Rng* rng);
+// Forward, loss, backward over the batch; acts (optional) keeps every example's activations (alignment, views).
+TrainResult translation_loss_and_grads(const Config& c, const ModelWeights& w, const TranslationBatch& b, ModelWeights* grads,
+                                       std::vector<Seq2SeqActs>* acts = nullptr);
+TrainResult translation_train_step(const Config& c, TrainState* s, const TranslationBatch& b, TrainOptimizer opt, float lr);
+// Fraction of aligned target tokens whose cross-attention (last decoder layer, mean over heads) peaks on their source.
+double      translation_alignment(const TranslationBatch& b, const std::vector<Seq2SeqActs>& acts);
 
 // [Run] What `attnplay train` (and the JS API) does: config + task or data (+ start weights) -> trained weights.
 struct TrainRunOptions {

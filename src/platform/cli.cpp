@@ -29,6 +29,7 @@ const char* kUsage =
     "usage: attnplay compute CONFIG.json|- [--weights MODEL.safetensors] [-o OUT.json]\n"
     "       attnplay weights CONFIG.json|- -o MODEL.safetensors\n"
     "       attnplay train CONFIG.json|- (--task copy|reverse|sort|induction [--length L] [--vocab V] | --data DATA.json)\n"
+    "                      (mode seq2seq: --task date|numbers|numbers_zh|sov)\n"
     "                      [--weights IN.safetensors] [--steps N] [--optimizer sgd|adam] [--lr X] [--batch B]\n"
     "                      [--seed S] -o OUT.safetensors\n"
     "       attnplay --version\n"

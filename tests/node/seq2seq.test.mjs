@@ -119,4 +119,36 @@ describe('seq2seq config and weights', () => {
     assert.equal(r.status, 2);
     assert.match(r.stderr, /token '7' is not in the weights file's target vocabulary/);
   });
+
+  test('attnplay train --task date learns the dates, and compute shows the alignment', () => {
+    const cfg = path.join(dir, 'date.json');
+    fs.writeFileSync(cfg, JSON.stringify({ mode: 'seq2seq', source: 'a', target: 'b', d_model: 32, heads: 2,
+                                           transformer: { layers: 1, decoder_layers: 1 } }));
+    const out = path.join(dir, 'date.safetensors');
+    const r = runCli(['train', cfg, '--task', 'date', '--steps', '300', '--batch', '32', '--lr', '3e-3', '-o', out]);
+    assert.equal(r.status, 0, r.stderr);
+    // The decoder reads the target as given: from the start token, each position predicts the next target token.
+    const evalCfg = { mode: 'seq2seq', source_tokens: ['3', 'nov', '2001'], target_tokens: ['<s>', '2001', '-', '11', '-'],
+                      d_model: 32, heads: 2, transformer: { layers: 1, decoder_layers: 1 } };
+    const got = core.compute(evalCfg, new Uint8Array(fs.readFileSync(out)));
+    const argmax = (row) => row.indexOf(Math.max(...row));
+    assert.deepEqual(got.logits.map((row) => got.vocab[argmax(row)]), ['2001', '-', '11', '-', '03']);
+    // Row t writes target token t+1: the year looks at the year, the month at "nov", the day at "3".
+    const cross = got.cross[got.cross.length - 1].heads;
+    const mean = (t) => cross[0].weights[t].map((_, j) => cross.reduce((a, h) => a + h.weights[t][j], 0));
+    assert.deepEqual([0, 2, 4].map((t) => argmax(mean(t))), [2, 1, 0]);
+  });
+
+  test('train refuses by name: another task\'s weights, a missing task, data in mode seq2seq', () => {
+    const cfg = path.join(dir, 'tr.json');
+    fs.writeFileSync(cfg, JSON.stringify({ mode: 'seq2seq', source: 'a', target: 'b', d_model: 8, heads: 2 }));
+    const numbers = path.join(dir, 'numbers.safetensors');
+    assert.equal(runCli(['train', cfg, '--task', 'numbers', '--steps', '1', '-o', numbers]).status, 0);
+    const other = runCli(['train', cfg, '--task', 'date', '--weights', numbers, '--steps', '1', '-o', path.join(dir, 'x.safetensors')]);
+    assert.equal(other.status, 2);
+    assert.match(other.stderr, /train: task date: token '1' is not in the weights file's vocabulary/);
+    const bad = runCli(['train', cfg, '--task', 'copy', '-o', path.join(dir, 'y.safetensors')]);
+    assert.equal(bad.status, 2);
+    assert.match(bad.stderr, /mode "seq2seq" trains a translation task: --task date, numbers, numbers_zh or sov \(got 'copy'\)/);
+  });
 });
