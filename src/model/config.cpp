@@ -374,6 +374,18 @@ float Config::scale_divisor() const {
   return 1.0f;
 }
 
+// obj.scale (path "attention" or "cross_attention"): a spelling or a positive number; absent: *kind, *value stay.
+static void parse_scale(const json& obj, const char* path, ScaleKind* kind, float* value) {
+  const json* s = field(obj, "scale");
+  if (!s) return;
+  if (s->is_number()) {
+    *kind = SCALE_KIND_NUMBER;
+    *value = positive_number(*s, std::string(path) + ".scale");
+  } else {
+    *kind = table_enum<ScaleKind>(obj, path, "scale");
+  }
+}
+
 static void config_parse_or_throw(const json& j, Config* c) {
   const ConfigLimits& L = config_limits();
   check_known_keys(j, "");
@@ -393,14 +405,7 @@ static void config_parse_or_throw(const json& j, Config* c) {
   const json& a = att ? *att : empty;
   check_known_keys(a, "attention");
   c->kind = table_enum<AttentionKind>(a, "attention", "kind");
-  if (const json* s = field(a, "scale")) {
-    if (s->is_number()) {
-      c->scale_kind = SCALE_KIND_NUMBER;
-      c->scale_value = positive_number(*s, "attention.scale");
-    } else {
-      c->scale_kind = table_enum<ScaleKind>(a, "attention", "scale");
-    }
-  }
+  parse_scale(a, "attention", &c->scale_kind, &c->scale_value);
   if (const json* t = field(a, "temperature")) c->temperature = positive_number(*t, "attention.temperature");
 
   // transformer.*
@@ -425,14 +430,7 @@ static void config_parse_or_throw(const json& j, Config* c) {
   c->cross_kind = field(ca, "kind") ? table_enum<AttentionKind>(ca, "cross_attention", "kind") : c->kind;
   c->cross_scale_kind = c->scale_kind;
   c->cross_scale_value = c->scale_value;
-  if (const json* s = field(ca, "scale")) {
-    if (s->is_number()) {
-      c->cross_scale_kind = SCALE_KIND_NUMBER;
-      c->cross_scale_value = positive_number(*s, "cross_attention.scale");
-    } else {
-      c->cross_scale_kind = table_enum<ScaleKind>(ca, "cross_attention", "scale");
-    }
-  }
+  parse_scale(ca, "cross_attention", &c->cross_scale_kind, &c->cross_scale_value);
   c->cross_temperature = c->temperature;
   if (const json* tp = field(ca, "temperature")) c->cross_temperature = positive_number(*tp, "cross_attention.temperature");
 

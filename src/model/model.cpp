@@ -272,20 +272,25 @@ std::string model_result_json(const Trace& t) {
     }
     s.append("]");
   };
+  auto put_layers = [&](const std::vector<LayerTrace>& layers) {  // SPEC §3's layers (the encoder's in §8)
+    s.push_back('[');
+    for (size_t l = 0; l < layers.size(); ++l) {
+      if (l) s.push_back(',');
+      put_heads(layers[l].heads, int(l));
+      s.append(",\"output\":");
+      put_matrix(&s, layers[l].output, nullptr, &saturated);
+      s.push_back('}');
+    }
+    s.push_back(']');
+  };
   if (t.seq2seq) {  // SPEC §8
     s.append("{\"source_tokens\":");
     put_strings(&s, t.tokens);
     s.append(",\"tokens\":");
     put_strings(&s, t.target_tokens);
-    s.append(",\"encoder\":[");
-    for (size_t l = 0; l < t.layers.size(); ++l) {
-      if (l) s.push_back(',');
-      put_heads(t.layers[l].heads, int(l));
-      s.append(",\"output\":");
-      put_matrix(&s, t.layers[l].output, nullptr, &saturated);
-      s.push_back('}');
-    }
-    s.append("],\"decoder_self\":[");
+    s.append(",\"encoder\":");
+    put_layers(t.layers);
+    s.append(",\"decoder_self\":[");
     for (size_t l = 0; l < t.decoder.size(); ++l) {
       if (l) s.push_back(',');
       put_heads(t.decoder[l].self.heads, -1);
@@ -310,15 +315,8 @@ std::string model_result_json(const Trace& t) {
       s.append(",\"key_tokens\":");
       put_strings(&s, t.key_tokens);
     }
-    s.append(",\"layers\":[");
-    for (size_t l = 0; l < t.layers.size(); ++l) {
-      if (l) s.push_back(',');
-      put_heads(t.layers[l].heads, int(l));
-      s.append(",\"output\":");
-      put_matrix(&s, t.layers[l].output, nullptr, &saturated);
-      s.push_back('}');
-    }
-    s.push_back(']');
+    s.append(",\"layers\":");
+    put_layers(t.layers);
     if (t.logits.size() > 0) {
       s.append(",\"logits\":");
       put_matrix(&s, t.logits, nullptr, &saturated);

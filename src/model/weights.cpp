@@ -60,6 +60,43 @@ void weights_seed_extra(const Config& c, ModelWeights* w) {
   w->additive_v = uniform_vec(s, "attention.additive.v_a", c.d_a, inv_sqrt(c.d_a));
 }
 
+// One token table N(0, 1) and, over the same vocabulary, fc_out's rows U(±1/√d): a stream per token, so editing the
+// text never changes the vectors of the tokens that stay.
+static void seed_token_rows(uint64_t s, const std::string& table, const std::vector<std::string>& vocab, int d, Mat* emb,
+                            Mat* fc_w, Vec* fc_b) {
+  const int V = int(vocab.size());
+  emb->resize(V, d);
+  fc_w->resize(V, d);
+  fc_b->resize(V);
+  for (int i = 0; i < V; ++i) {
+    Rng r = rng_stream(s, table + "/" + vocab[size_t(i)]);
+    rng_fill_normal(&r, emb->row(i).data(), size_t(d));
+    Rng o = rng_stream(s, "fc_out/" + vocab[size_t(i)]);
+    rng_fill_uniform(&o, -inv_sqrt(d), inv_sqrt(d), fc_w->row(i).data(), size_t(d));
+    rng_fill_uniform(&o, -inv_sqrt(d), inv_sqrt(d), &(*fc_b)[i], 1);
+  }
+}
+
+// Learned positions N(0, 1), a stream per row.
+static Mat seed_positions(uint64_t s, const std::string& table, int rows, int d) {
+  Mat m(rows, d);
+  for (int p = 0; p < rows; ++p) {
+    Rng r = rng_stream(s, table + "/" + std::to_string(p));
+    rng_fill_normal(&r, m.row(p).data(), size_t(d));
+  }
+  return m;
+}
+
+// linear1 / linear2 of a layer (nn.Linear's initialisation).
+static void seed_ffn(const Config& c, const std::string& pre, Mat* w1, Vec* b1, Mat* w2, Vec* b2) {
+  const uint64_t s = c.seed;
+  const int d = c.d_model;
+  *w1 = uniform_mat(s, pre + "linear1.weight", c.d_ff, d, inv_sqrt(d));
+  *b1 = uniform_vec(s, pre + "linear1.bias", c.d_ff, inv_sqrt(d));
+  *w2 = uniform_mat(s, pre + "linear2.weight", d, c.d_ff, inv_sqrt(c.d_ff));
+  *b2 = uniform_vec(s, pre + "linear2.bias", d, inv_sqrt(c.d_ff));
+}
+
 // One nn.MultiheadAttention, PyTorch's initialisation (xavier_uniform_ in_proj, zero biases).
 static MhaWeights seeded_mha(const Config& c, const std::string& pre) {
   const uint64_t s = c.seed;
@@ -91,34 +128,14 @@ static void seed_seq2seq(const Config& c, ModelWeights* w) {
   const int d = c.d_model;
   Seq2SeqWeights& sw = w->seq2seq;
   sw.tgt_vocab = weights_seeded_tgt_vocab(c);
-  const int V = int(sw.tgt_vocab.size());
-  sw.tgt_embedding.resize(V, d);
-  w->fc_out_w.resize(V, d);  // over the target vocabulary
-  w->fc_out_b.resize(V);
-  for (int i = 0; i < V; ++i) {
-    Rng r = rng_stream(s, "tgt_embedding.weight/" + sw.tgt_vocab[size_t(i)]);
-    rng_fill_normal(&r, sw.tgt_embedding.row(i).data(), size_t(d));
-    Rng o = rng_stream(s, "fc_out/" + sw.tgt_vocab[size_t(i)]);
-    rng_fill_uniform(&o, -inv_sqrt(d), inv_sqrt(d), w->fc_out_w.row(i).data(), size_t(d));
-    rng_fill_uniform(&o, -inv_sqrt(d), inv_sqrt(d), &w->fc_out_b[i], 1);
-  }
-  if (c.positional == POSITIONAL_KIND_LEARNED) {
-    const int L = weights_seeded_max_len(c);
-    sw.tgt_pos_embedding.resize(L, d);
-    for (int p = 0; p < L; ++p) {
-      Rng r = rng_stream(s, "tgt_pos_embedding.weight/" + std::to_string(p));
-      rng_fill_normal(&r, sw.tgt_pos_embedding.row(p).data(), size_t(d));
-    }
-  }
+  seed_token_rows(s, "tgt_embedding.weight", sw.tgt_vocab, d, &sw.tgt_embedding, &w->fc_out_w, &w->fc_out_b);  // fc_out: over the target
+  if (c.positional == POSITIONAL_KIND_LEARNED) sw.tgt_pos_embedding = seed_positions(s, "tgt_pos_embedding.weight", weights_seeded_max_len(c), d);
   for (int l = 0; l < c.decoder_layers; ++l) {
     const std::string pre = "transformer.decoder.layers." + std::to_string(l) + ".";
     DecoderLayerWeights dl;
     dl.self_attn = seeded_mha(c, pre + "self_attn.");
     dl.cross_attn = seeded_mha(c, pre + "multihead_attn.");
-    dl.linear1_w = uniform_mat(s, pre + "linear1.weight", c.d_ff, d, inv_sqrt(d));
-    dl.linear1_b = uniform_vec(s, pre + "linear1.bias", c.d_ff, inv_sqrt(d));
-    dl.linear2_w = uniform_mat(s, pre + "linear2.weight", d, c.d_ff, inv_sqrt(c.d_ff));
-    dl.linear2_b = uniform_vec(s, pre + "linear2.bias", d, inv_sqrt(c.d_ff));
+    seed_ffn(c, pre, &dl.linear1_w, &dl.linear1_b, &dl.linear2_w, &dl.linear2_b);
     for (Vec* v : {&dl.norm1_w, &dl.norm2_w, &dl.norm3_w}) *v = Vec::Ones(d);
     for (Vec* v : {&dl.norm1_b, &dl.norm2_b, &dl.norm3_b}) *v = Vec::Zero(d);
     sw.decoder.push_back(std::move(dl));
@@ -130,44 +147,16 @@ static void seed_seq2seq(const Config& c, ModelWeights* w) {
 
 ModelWeights weights_seeded(const Config& c) {
   const uint64_t s = c.seed;
-  const int d = c.d_model, H = c.heads, proj_rows = weights_in_proj_rows(c);
+  const int d = c.d_model;
   ModelWeights w;
   w.vocab = weights_seeded_vocab(c);
-  const int V = int(w.vocab.size());
-  w.embedding.resize(V, d);
-  w.fc_out_w.resize(V, d);
-  w.fc_out_b.resize(V);
-  for (int i = 0; i < V; ++i) {
-    Rng r = rng_stream(s, "embedding.weight/" + w.vocab[size_t(i)]);
-    rng_fill_normal(&r, w.embedding.row(i).data(), size_t(d));
-    Rng o = rng_stream(s, "fc_out/" + w.vocab[size_t(i)]);
-    rng_fill_uniform(&o, -inv_sqrt(d), inv_sqrt(d), w.fc_out_w.row(i).data(), size_t(d));
-    rng_fill_uniform(&o, -inv_sqrt(d), inv_sqrt(d), &w.fc_out_b[i], 1);
-  }
-  if (c.positional == POSITIONAL_KIND_LEARNED) {
-    const int L = weights_seeded_max_len(c);
-    w.pos_embedding.resize(L, d);
-    for (int p = 0; p < L; ++p) {
-      Rng r = rng_stream(s, "pos_embedding.weight/" + std::to_string(p));
-      rng_fill_normal(&r, w.pos_embedding.row(p).data(), size_t(d));
-    }
-  }
+  seed_token_rows(s, "embedding.weight", w.vocab, d, &w.embedding, &w.fc_out_w, &w.fc_out_b);
+  if (c.positional == POSITIONAL_KIND_LEARNED) w.pos_embedding = seed_positions(s, "pos_embedding.weight", weights_seeded_max_len(c), d);
   for (int l = 0; l < c.layers; ++l) {
     const std::string pre = "encoder.layers." + std::to_string(l) + ".";
     LayerWeights lw;
-    lw.self_attn.heads = H;
-    lw.self_attn.d_k = c.d_k;
-    lw.self_attn.d_v = c.d_v;
-    lw.self_attn.kv_heads = c.kv_heads;
-    lw.self_attn.in_proj_w = uniform_mat(s, pre + "self_attn.in_proj_weight", proj_rows, d,
-                                         std::sqrt(6.0f / float(d + proj_rows)));
-    lw.self_attn.in_proj_b = Vec::Zero(proj_rows);
-    lw.self_attn.out_proj_w = uniform_mat(s, pre + "self_attn.out_proj.weight", d, H * c.d_v, inv_sqrt(H * c.d_v));
-    lw.self_attn.out_proj_b = Vec::Zero(d);
-    lw.linear1_w = uniform_mat(s, pre + "linear1.weight", c.d_ff, d, inv_sqrt(d));
-    lw.linear1_b = uniform_vec(s, pre + "linear1.bias", c.d_ff, inv_sqrt(d));
-    lw.linear2_w = uniform_mat(s, pre + "linear2.weight", d, c.d_ff, inv_sqrt(c.d_ff));
-    lw.linear2_b = uniform_vec(s, pre + "linear2.bias", d, inv_sqrt(c.d_ff));
+    lw.self_attn = seeded_mha(c, pre + "self_attn.");
+    seed_ffn(c, pre, &lw.linear1_w, &lw.linear1_b, &lw.linear2_w, &lw.linear2_b);
     lw.norm1_w = Vec::Ones(d);
     lw.norm1_b = Vec::Zero(d);
     lw.norm2_w = Vec::Ones(d);
