@@ -386,6 +386,38 @@ static void parse_scale(const json& obj, const char* path, ScaleKind* kind, floa
   }
 }
 
+// cross_attention.* (mode seq2seq): each field defaults to attention's (already parsed into c).
+static void parse_cross_attention(const json& j, Config* c) {
+  const json empty = json::object();
+  const bool seq2seq = c->mode == MODEL_MODE_SEQ2SEQ;
+  const json* cat = field(j, "cross_attention");
+  if (cat && !seq2seq) fail("cross_attention needs mode \"seq2seq\" (the decoder's attention over the source)");
+  const json& ca = cat ? *cat : empty;
+  check_known_keys(ca, "cross_attention");
+  c->cross_kind = field(ca, "kind") ? table_enum<AttentionKind>(ca, "cross_attention", "kind") : c->kind;
+  c->cross_scale_kind = c->scale_kind;
+  c->cross_scale_value = c->scale_value;
+  parse_scale(ca, "cross_attention", &c->cross_scale_kind, &c->cross_scale_value);
+  c->cross_temperature = c->temperature;
+  if (const json* tp = field(ca, "temperature")) c->cross_temperature = positive_number(*tp, "cross_attention.temperature");
+}
+
+// Mode seq2seq's tokens: source (source_tokens) and target (target_tokens); text, tokens and inputs do not apply.
+static void parse_seq2seq_tokens(const json& j, Config* c) {
+  for (const char* key : {"text", "tokens", "key_text", "key_tokens", "inputs"})
+    if (field(j, key)) fail(std::string(key) + " does not apply to mode \"seq2seq\" (it takes source and target)");
+  auto side = [&](const char* text_key, const char* tokens_key, std::vector<std::string>* out) {
+    if (const json* tk = field(j, tokens_key)) *out = parse_tokens(*tk, tokens_key);
+    else if (field(j, text_key)) *out = tokenize_field(j, text_key, c->tokenizer);
+    else fail(std::string("mode \"seq2seq\" needs ") + text_key + " (or " + tokens_key + ")");
+    if (out->empty())
+      fail(field(j, tokens_key) ? std::string(tokens_key) + " must not be empty"
+                                : std::string(text_key) + " has no tokens (it is empty or only white space)");
+  };
+  side("source", "source_tokens", &c->source_tokens);
+  side("target", "target_tokens", &c->tokens);
+}
+
 static void config_parse_or_throw(const json& j, Config* c) {
   const ConfigLimits& L = config_limits();
   check_known_keys(j, "");
@@ -422,34 +454,13 @@ static void config_parse_or_throw(const json& j, Config* c) {
   if (field(t, "decoder_layers") && !seq2seq) fail("transformer.decoder_layers needs mode \"seq2seq\" (the encoder-decoder)");
   c->decoder_layers = table_int(t, "transformer", "decoder_layers", c->layers);
 
-  // cross_attention.* (seq2seq): each field defaults to attention's.
-  const json* cat = field(j, "cross_attention");
-  if (cat && !seq2seq) fail("cross_attention needs mode \"seq2seq\" (the decoder's attention over the source)");
-  const json& ca = cat ? *cat : empty;
-  check_known_keys(ca, "cross_attention");
-  c->cross_kind = field(ca, "kind") ? table_enum<AttentionKind>(ca, "cross_attention", "kind") : c->kind;
-  c->cross_scale_kind = c->scale_kind;
-  c->cross_scale_value = c->scale_value;
-  parse_scale(ca, "cross_attention", &c->cross_scale_kind, &c->cross_scale_value);
-  c->cross_temperature = c->temperature;
-  if (const json* tp = field(ca, "temperature")) c->cross_temperature = positive_number(*tp, "cross_attention.temperature");
+  parse_cross_attention(j, c);
 
   // Tokens. Mode seq2seq: source and target (the decoder's input as given); the other modes: text or tokens.
   for (const char* key : {"source", "target", "source_tokens", "target_tokens"})
     if (field(j, key) && !seq2seq) fail(std::string(key) + " needs mode \"seq2seq\" (other modes take text or tokens)");
   if (seq2seq) {
-    for (const char* key : {"text", "tokens", "key_text", "key_tokens", "inputs"})
-      if (field(j, key)) fail(std::string(key) + " does not apply to mode \"seq2seq\" (it takes source and target)");
-    auto side = [&](const char* text_key, const char* tokens_key, std::vector<std::string>* out) {
-      if (const json* tk = field(j, tokens_key)) *out = parse_tokens(*tk, tokens_key);
-      else if (field(j, text_key)) *out = tokenize_field(j, text_key, c->tokenizer);
-      else fail(std::string("mode \"seq2seq\" needs ") + text_key + " (or " + tokens_key + ")");
-      if (out->empty())
-        fail(field(j, tokens_key) ? std::string(tokens_key) + " must not be empty"
-                                  : std::string(text_key) + " has no tokens (it is empty or only white space)");
-    };
-    side("source", "source_tokens", &c->source_tokens);
-    side("target", "target_tokens", &c->tokens);
+    parse_seq2seq_tokens(j, c);
   } else if (const json* tk = field(j, "tokens")) {
     c->tokens = parse_tokens(*tk, "tokens");
   } else if (field(j, "text")) {

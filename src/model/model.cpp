@@ -73,6 +73,71 @@ float trace_weight(const Trace& t, int layer, int head, int i, int j) {
   return attention_weight_at(h.q, h.k, trace_params(t, h), t.mask.size() ? &t.mask : nullptr, h.attn.row_lse, i, j);
 }
 
+// Explicit matrices (config inputs): the heads' contexts side by side, no projections. details [heads].
+static void compute_inputs(const Config& c, const std::vector<AttentionDetail>& details, const MaskMat* mp, Trace* out) {
+  Trace& t = *out;
+  ModelWeights extra;
+  weights_seed_extra(c, &extra);
+  if (c.inputs.has_w) (c.kind == ATTENTION_KIND_GENERAL ? extra.general_w : extra.additive_w) = c.inputs.w;
+  if (c.inputs.has_u) extra.additive_u = c.inputs.u;
+  if (c.inputs.has_v_a) extra.additive_v = c.inputs.v_a;
+  t.kind_weights = extra;
+  const NetSpec spec = net_spec(c, t.kind_weights);
+  LayerTrace lt;
+  lt.heads.resize(size_t(c.heads));
+  lt.concat.resize(c.n_q(), c.heads * c.d_v);
+  for (int h = 0; h < c.heads; ++h) {
+    HeadTrace& ht = lt.heads[size_t(h)];
+    ht.q = c.inputs.q[size_t(h)];
+    ht.k = c.inputs.k[size_t(h)];
+    ht.v = c.inputs.v[size_t(h)];
+    if (spec.rope_base > 0) {  // positions inside attention apply to given q, k as well
+      rope_apply(&ht.q, spec.rope_base);
+      rope_apply(&ht.k, spec.rope_base);
+    }
+    AttentionParams ph = spec.attention;
+    ph.alibi_slope = spec.alibi.empty() ? 0.0f : spec.alibi[size_t(h)];
+    ht.alibi_slope = ph.alibi_slope;
+    attention_forward(ht.q, ht.k, ht.v, ph, mp, &ht.attn, details[size_t(h)]);
+    lt.concat.middleCols(h * c.d_v, c.d_v) = ht.attn.context;
+  }
+  lt.output = lt.concat;
+  note_overflow(lt, 0, &t.warnings);
+  t.layers.push_back(std::move(lt));
+}
+
+// Mode seq2seq: encoder, decoder, logits over the target vocabulary (SPEC §8). ids: the source's, in w.vocab.
+static bool compute_seq2seq(const Config& c, const ModelWeights& w, const NetSpec& spec, const std::vector<int>& ids,
+                            const MaskMat* mp, Trace* out, std::string* error) {
+  Trace& t = *out;
+  std::vector<int> tgt_ids;
+  if (!weights_tgt_token_ids(w, c.tokens, &tgt_ids, error)) return false;
+  if (c.positional == POSITIONAL_KIND_LEARNED && w.seq2seq.tgt_pos_embedding.rows() < c.n_q()) {
+    if (error) *error = "weights: tgt_pos_embedding.weight has " + std::to_string(w.seq2seq.tgt_pos_embedding.rows()) +
+                        " positions but the target has " + std::to_string(c.n_q()) + " tokens";
+    return false;
+  }
+  // memory_key_padding_mask: the source's padded keys are hidden from the cross-attention too.
+  MaskSpec pad;
+  pad.padding = c.mask.padding;
+  const MaskMat cross_mask = pad.padding.empty() ? MaskMat() : mask_build(pad, c.n_q(), c.n_s());
+  Seq2SeqActs a;
+  seq2seq_forward(spec, w, ids, tgt_ids, mp, pad.padding.empty() ? nullptr : &cross_mask, NetOptions(), &a);
+  t.seq2seq = true;
+  t.x = std::move(a.encoder.x);
+  t.layers = std::move(a.encoder.layers);
+  t.decoder = std::move(a.decoder);
+  t.target_logits = std::move(a.logits);
+  t.target_tokens = c.tokens;
+  t.tgt_vocab = w.seq2seq.tgt_vocab;
+  for (int l = 0; l < c.layers; ++l) note_overflow(t.layers[size_t(l)], l, &t.warnings);
+  for (size_t l = 0; l < t.decoder.size(); ++l) {
+    note_overflow(t.decoder[l].self, int(l), &t.warnings);
+    note_overflow(t.decoder[l].cross, int(l), &t.warnings);
+  }
+  return true;
+}
+
 bool model_compute(const Config& c, const ModelWeights* loaded, Trace* out, std::string* error,
                    const TraceOptions& options) {
   Trace t;
@@ -103,36 +168,7 @@ bool model_compute(const Config& c, const ModelWeights* loaded, Trace* out, std:
   t.temperature = c.temperature;
 
   if (c.inputs.present) {
-    // Explicit matrices: the heads' contexts side by side, no projections.
-    ModelWeights extra;
-    weights_seed_extra(c, &extra);
-    if (c.inputs.has_w) (c.kind == ATTENTION_KIND_GENERAL ? extra.general_w : extra.additive_w) = c.inputs.w;
-    if (c.inputs.has_u) extra.additive_u = c.inputs.u;
-    if (c.inputs.has_v_a) extra.additive_v = c.inputs.v_a;
-    t.kind_weights = extra;
-    const NetSpec spec = net_spec(c, t.kind_weights);
-    LayerTrace lt;
-    lt.heads.resize(size_t(c.heads));
-    lt.concat.resize(c.n_q(), c.heads * c.d_v);
-    const std::vector<AttentionDetail> details = details_for(0);
-    for (int h = 0; h < c.heads; ++h) {
-      HeadTrace& ht = lt.heads[size_t(h)];
-      ht.q = c.inputs.q[size_t(h)];
-      ht.k = c.inputs.k[size_t(h)];
-      ht.v = c.inputs.v[size_t(h)];
-      if (spec.rope_base > 0) {  // positions inside attention apply to given q, k as well
-        rope_apply(&ht.q, spec.rope_base);
-        rope_apply(&ht.k, spec.rope_base);
-      }
-      AttentionParams ph = spec.attention;
-      ph.alibi_slope = spec.alibi.empty() ? 0.0f : spec.alibi[size_t(h)];
-      ht.alibi_slope = ph.alibi_slope;
-      attention_forward(ht.q, ht.k, ht.v, ph, mp, &ht.attn, details[size_t(h)]);
-      lt.concat.middleCols(h * c.d_v, c.d_v) = ht.attn.context;
-    }
-    lt.output = lt.concat;
-    note_overflow(lt, 0, &t.warnings);
-    t.layers.push_back(std::move(lt));
+    compute_inputs(c, details_for(0), mp, &t);
   } else {
     ModelWeights seeded;
     if (!loaded) seeded = weights_seeded(c);
@@ -152,31 +188,7 @@ bool model_compute(const Config& c, const ModelWeights* loaded, Trace* out, std:
     t.kind_weights = w;
     const NetSpec spec = net_spec(c, w, &w.seq2seq.cross_kind);
     if (seq2seq) {
-      std::vector<int> tgt_ids;
-      if (!weights_tgt_token_ids(w, c.tokens, &tgt_ids, error)) return false;
-      if (c.positional == POSITIONAL_KIND_LEARNED && w.seq2seq.tgt_pos_embedding.rows() < c.n_q()) {
-        if (error) *error = "weights: tgt_pos_embedding.weight has " + std::to_string(w.seq2seq.tgt_pos_embedding.rows()) +
-                            " positions but the target has " + std::to_string(c.n_q()) + " tokens";
-        return false;
-      }
-      // memory_key_padding_mask: the source's padded keys are hidden from the cross-attention too.
-      MaskSpec pad;
-      pad.padding = c.mask.padding;
-      const MaskMat cross_mask = pad.padding.empty() ? MaskMat() : mask_build(pad, c.n_q(), c.n_s());
-      Seq2SeqActs a;
-      seq2seq_forward(spec, w, ids, tgt_ids, mp, pad.padding.empty() ? nullptr : &cross_mask, NetOptions(), &a);
-      t.seq2seq = true;
-      t.x = std::move(a.encoder.x);
-      t.layers = std::move(a.encoder.layers);
-      t.decoder = std::move(a.decoder);
-      t.target_logits = std::move(a.logits);
-      t.target_tokens = c.tokens;
-      t.tgt_vocab = w.seq2seq.tgt_vocab;
-      for (int l = 0; l < c.layers; ++l) note_overflow(t.layers[size_t(l)], l, &t.warnings);
-      for (size_t l = 0; l < t.decoder.size(); ++l) {
-        note_overflow(t.decoder[l].self, int(l), &t.warnings);
-        note_overflow(t.decoder[l].cross, int(l), &t.warnings);
-      }
+      if (!compute_seq2seq(c, w, spec, ids, mp, &t, error)) return false;
     } else if (c.mode == MODEL_MODE_ATTENTION) {
       embed_forward(spec, w, ids, &t.x);
       Mat x_kv;

@@ -75,6 +75,7 @@ struct TrainState {
   int64_t step = 0;            // steps taken
 };
 void        train_state_init(TrainState* s, ModelWeights weights);
+void        train_optimizer_apply(TrainState* s, ModelWeights* grads, TrainOptimizer opt, float lr);  // one step with grads
 TrainResult train_step(const Config& c, TrainState* s, const TrainBatch& batch, bool causal, TrainOptimizer opt, float lr);
 
 // [Translation] mode seq2seq: toy translation tasks, seeded, each with a non-monotonic alignment, trained with
