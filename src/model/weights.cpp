@@ -183,6 +183,24 @@ static SafeTensor to_tensor(const Vec& v) {
   return t;
 }
 
+// A layer's attention, FFN and norms under its prefix (nn.MultiheadAttention / nn.Linear / nn.LayerNorm names).
+static void put_mha(SafeTensorsFile* f, const std::string& pre, const MhaWeights& m) {
+  f->tensors[pre + "in_proj_weight"] = to_tensor(m.in_proj_w);
+  f->tensors[pre + "in_proj_bias"] = to_tensor(m.in_proj_b);
+  f->tensors[pre + "out_proj.weight"] = to_tensor(m.out_proj_w);
+  f->tensors[pre + "out_proj.bias"] = to_tensor(m.out_proj_b);
+}
+static void put_ffn(SafeTensorsFile* f, const std::string& pre, const Mat& w1, const Vec& b1, const Mat& w2, const Vec& b2) {
+  f->tensors[pre + "linear1.weight"] = to_tensor(w1);
+  f->tensors[pre + "linear1.bias"] = to_tensor(b1);
+  f->tensors[pre + "linear2.weight"] = to_tensor(w2);
+  f->tensors[pre + "linear2.bias"] = to_tensor(b2);
+}
+static void put_norm(SafeTensorsFile* f, const std::string& name, const Vec& w, const Vec& b) {
+  f->tensors[name + ".weight"] = to_tensor(w);
+  f->tensors[name + ".bias"] = to_tensor(b);
+}
+
 SafeTensorsFile weights_to_safetensors(const ModelWeights& w) {
   SafeTensorsFile f;
   f.tensors["embedding.weight"] = to_tensor(w.embedding);
@@ -191,18 +209,10 @@ SafeTensorsFile weights_to_safetensors(const ModelWeights& w) {
   for (size_t l = 0; l < w.layers.size(); ++l) {
     const std::string pre = (seq2seq ? "transformer.encoder.layers." : "encoder.layers.") + std::to_string(l) + ".";
     const LayerWeights& lw = w.layers[l];
-    f.tensors[pre + "self_attn.in_proj_weight"] = to_tensor(lw.self_attn.in_proj_w);
-    f.tensors[pre + "self_attn.in_proj_bias"] = to_tensor(lw.self_attn.in_proj_b);
-    f.tensors[pre + "self_attn.out_proj.weight"] = to_tensor(lw.self_attn.out_proj_w);
-    f.tensors[pre + "self_attn.out_proj.bias"] = to_tensor(lw.self_attn.out_proj_b);
-    f.tensors[pre + "linear1.weight"] = to_tensor(lw.linear1_w);
-    f.tensors[pre + "linear1.bias"] = to_tensor(lw.linear1_b);
-    f.tensors[pre + "linear2.weight"] = to_tensor(lw.linear2_w);
-    f.tensors[pre + "linear2.bias"] = to_tensor(lw.linear2_b);
-    f.tensors[pre + "norm1.weight"] = to_tensor(lw.norm1_w);
-    f.tensors[pre + "norm1.bias"] = to_tensor(lw.norm1_b);
-    f.tensors[pre + "norm2.weight"] = to_tensor(lw.norm2_w);
-    f.tensors[pre + "norm2.bias"] = to_tensor(lw.norm2_b);
+    put_mha(&f, pre + "self_attn.", lw.self_attn);
+    put_ffn(&f, pre, lw.linear1_w, lw.linear1_b, lw.linear2_w, lw.linear2_b);
+    put_norm(&f, pre + "norm1", lw.norm1_w, lw.norm1_b);
+    put_norm(&f, pre + "norm2", lw.norm2_w, lw.norm2_b);
   }
   f.tensors["fc_out.weight"] = to_tensor(w.fc_out_w);
   f.tensors["fc_out.bias"] = to_tensor(w.fc_out_b);
@@ -210,29 +220,17 @@ SafeTensorsFile weights_to_safetensors(const ModelWeights& w) {
     const Seq2SeqWeights& sw = w.seq2seq;
     f.tensors["tgt_embedding.weight"] = to_tensor(sw.tgt_embedding);
     if (sw.tgt_pos_embedding.size() > 0) f.tensors["tgt_pos_embedding.weight"] = to_tensor(sw.tgt_pos_embedding);
-    f.tensors["transformer.encoder.norm.weight"] = to_tensor(sw.enc_norm_w);
-    f.tensors["transformer.encoder.norm.bias"] = to_tensor(sw.enc_norm_b);
-    f.tensors["transformer.decoder.norm.weight"] = to_tensor(sw.dec_norm_w);
-    f.tensors["transformer.decoder.norm.bias"] = to_tensor(sw.dec_norm_b);
+    put_norm(&f, "transformer.encoder.norm", sw.enc_norm_w, sw.enc_norm_b);
+    put_norm(&f, "transformer.decoder.norm", sw.dec_norm_w, sw.dec_norm_b);
     for (size_t l = 0; l < sw.decoder.size(); ++l) {
       const std::string pre = "transformer.decoder.layers." + std::to_string(l) + ".";
       const DecoderLayerWeights& dl = sw.decoder[l];
-      for (const auto& [name, m] : {std::pair<const char*, const MhaWeights*>{"self_attn.", &dl.self_attn}, {"multihead_attn.", &dl.cross_attn}}) {
-        f.tensors[pre + name + "in_proj_weight"] = to_tensor(m->in_proj_w);
-        f.tensors[pre + name + "in_proj_bias"] = to_tensor(m->in_proj_b);
-        f.tensors[pre + name + "out_proj.weight"] = to_tensor(m->out_proj_w);
-        f.tensors[pre + name + "out_proj.bias"] = to_tensor(m->out_proj_b);
-      }
-      f.tensors[pre + "linear1.weight"] = to_tensor(dl.linear1_w);
-      f.tensors[pre + "linear1.bias"] = to_tensor(dl.linear1_b);
-      f.tensors[pre + "linear2.weight"] = to_tensor(dl.linear2_w);
-      f.tensors[pre + "linear2.bias"] = to_tensor(dl.linear2_b);
-      f.tensors[pre + "norm1.weight"] = to_tensor(dl.norm1_w);
-      f.tensors[pre + "norm1.bias"] = to_tensor(dl.norm1_b);
-      f.tensors[pre + "norm2.weight"] = to_tensor(dl.norm2_w);
-      f.tensors[pre + "norm2.bias"] = to_tensor(dl.norm2_b);
-      f.tensors[pre + "norm3.weight"] = to_tensor(dl.norm3_w);
-      f.tensors[pre + "norm3.bias"] = to_tensor(dl.norm3_b);
+      put_mha(&f, pre + "self_attn.", dl.self_attn);
+      put_mha(&f, pre + "multihead_attn.", dl.cross_attn);
+      put_ffn(&f, pre, dl.linear1_w, dl.linear1_b, dl.linear2_w, dl.linear2_b);
+      put_norm(&f, pre + "norm1", dl.norm1_w, dl.norm1_b);
+      put_norm(&f, pre + "norm2", dl.norm2_w, dl.norm2_b);
+      put_norm(&f, pre + "norm3", dl.norm3_w, dl.norm3_b);
     }
     f.metadata["tgt_vocab"] = json(sw.tgt_vocab).dump();
   }
