@@ -96,7 +96,7 @@ describe('seq2seq config and weights', () => {
     ['empty target tokens', { target: undefined, target_tokens: [] }, 'target_tokens must not be empty'],
     ['no target', { target: undefined }, 'mode "seq2seq" needs target (or target_tokens)'],
     ['text in seq2seq', { text: 'a b' }, 'text does not apply to mode "seq2seq"'],
-    ['source in transformer mode', { mode: 'transformer' }, 'source needs mode "seq2seq"'],
+    ['source in transformer mode', { mode: 'transformer', transformer: { layers: 1 } }, 'source needs mode "seq2seq"'],
     ['cross kind misspelt', { cross_attention: { kind: 'bahdanau' } }, 'cross_attention.kind must be one of'],
     ['decoder layers out of range', { transformer: { layers: 1, decoder_layers: 13 } }, 'transformer.decoder_layers must be from 1 to 12'],
     ['padding past the source', { attention: { mask: { padding: [4] } } }, 'attention.mask.padding[0]: key index 4 is out of range (n_k=4)'],
