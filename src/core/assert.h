@@ -24,7 +24,8 @@
     if (!(cond)) ::attnplay::assert_fail(#cond, __FILE__, __LINE__);                                           \
   } while (0)
 #else
-#define ATTNPLAY_ASSERT(cond) ((void)0)
+// Compiled out, but still seen by the compiler (unevaluated): no "unused variable" for what only an assert reads.
+#define ATTNPLAY_ASSERT(cond) ((void)sizeof((cond) ? 1 : 0))
 #endif
 
 namespace attnplay {

@@ -204,7 +204,6 @@ static void check_params(const AttentionParams& p, int d_k) {
     ATTNPLAY_ASSERT(p.w_additive->cols() == d_k && p.u_additive->cols() == d_k);
     ATTNPLAY_ASSERT(p.u_additive->rows() == p.w_additive->rows() && p.v_additive->size() == p.w_additive->rows());
   }
-  (void)d_k;
 }
 
 AttentionScoreSteps attention_score_steps(const Mat& q, const Mat& k, const AttentionParams& params, int i, int j) {

@@ -33,7 +33,6 @@ void linear_backward(const Mat& x, const Mat& w, const Mat& d_y, Mat* d_x, Mat* 
     gemm_packed(d_out, d_yt.data(), n, pb, d_w->data(), d_in, true);
   }
 #else
-  (void)n, (void)d_in, (void)d_out;
   if (d_x) d_x->noalias() = d_y * w;
   if (d_w) d_w->noalias() += d_y.transpose() * x;
 #endif

@@ -41,7 +41,6 @@ AttentionParams trace_params(const Trace& t) {
 static void check_head(const Trace& t, int layer, int head) {
   ATTNPLAY_ASSERT(layer >= 0 && layer < int(t.layers.size()));
   ATTNPLAY_ASSERT(head >= 0 && head < int(t.layers[size_t(layer)].heads.size()));
-  (void)t, (void)layer, (void)head;
 }
 
 bool trace_head_has_matrices(const Trace& t, int layer, int head) {
