@@ -19,7 +19,7 @@
 
 const SIMD_PROBE = new Uint8Array([0, 97, 115, 109, 1, 0, 0, 0, 1, 5, 1, 96, 0, 1, 123, 3, 2, 1, 0, 10, 10, 1, 8, 0, 65, 0, 253, 15, 253, 98, 11]);
 let mounted = false;
-const VIEWS = ['attention', 'mask', 'heads', 'model', 'qkv', 'geometry'];  // AppView order
+const VIEWS = ['attention', 'mask', 'heads', 'model', 'qkv', 'geometry', 'decode'];  // AppView order
 
 export function hasWebGL2() {
   try {
@@ -479,7 +479,7 @@ export async function mount(target, options = {}) {
     stats: () => JSON.parse(call(() => M._ap_app_stats())),
     // What the DOM mirror holds: {summary, caption, rows, cols, weights | top, walkthrough, cell, layer, head}.
     a11y: () => JSON.parse(call(() => M._ap_app_a11y())),
-    // Show one view: 'attention' | 'mask' | 'heads' | 'model' | 'qkv' | 'geometry' (as the URL's view=).
+    // Show one view: 'attention' | 'mask' | 'heads' | 'model' | 'qkv' | 'geometry' | 'decode' (as the URL's view=).
     setView(name) {
       const i = VIEWS.indexOf(name);
       if (i < 0) throw new Error(`setView: view must be one of ${VIEWS.join(', ')} (got ${JSON.stringify(name)})`);

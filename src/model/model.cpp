@@ -129,12 +129,62 @@ static bool compute_seq2seq(const Config& c, const ModelWeights& w, const NetSpe
   t.target_logits = std::move(a.logits);
   t.target_tokens = c.tokens;
   t.tgt_vocab = w.seq2seq.tgt_vocab;
+  t.cross_kind = c.cross_kind;
+  t.cross_scale_divisor = c.cross_scale_divisor();
+  t.cross_temperature = c.cross_temperature;
+  t.cross_kind_weights = w.seq2seq.cross_kind;
+  t.cross_mask = cross_mask;
   for (int l = 0; l < c.layers; ++l) note_overflow(t.layers[size_t(l)], l, &t.warnings);
   for (size_t l = 0; l < t.decoder.size(); ++l) {
     note_overflow(t.decoder[l].self, int(l), &t.warnings);
     note_overflow(t.decoder[l].cross, int(l), &t.warnings);
   }
   return true;
+}
+
+Trace trace_band(const Trace& t, TraceBand band) {
+  if (!t.seq2seq) return t;
+  Trace b;
+  if (band == TRACE_BAND_ENCODER) {  // the trace as computed, without its decoder
+    b = t;
+    b.seq2seq = false;
+    b.target_tokens.clear();
+    b.decoder.clear();
+    b.target_logits = Mat();
+    b.tgt_vocab.clear();
+    b.cross_mask = MaskMat();
+  } else {
+    const bool cross = band == TRACE_BAND_CROSS;
+    const int n_t = int(t.target_tokens.size());
+    b.warnings = t.warnings;
+    b.tokens = t.target_tokens;
+    b.key_tokens = cross ? t.tokens : t.target_tokens;
+    b.cross = cross;
+    b.vocab = t.tgt_vocab;
+    b.logits = t.target_logits;
+    b.kind = cross ? t.cross_kind : t.kind;
+    b.scale_divisor = cross ? t.cross_scale_divisor : t.scale_divisor;
+    b.temperature = cross ? t.cross_temperature : t.temperature;
+    b.kind_weights = cross ? t.cross_kind_weights : t.kind_weights;
+    if (cross) {
+      b.mask = t.cross_mask;
+    } else {  // always causal (SPEC §8)
+      MaskSpec causal;
+      causal.causal = true;
+      b.mask = mask_build(causal, n_t, n_t);
+    }
+    for (const DecoderLayerTrace& d : t.decoder) {
+      b.layers.push_back(cross ? d.cross : d.self);
+      if (!cross) b.layers.back().output = d.output;  // the whole decoder layer's output, as the result's decoder_self
+    }
+  }
+  b.fully_masked_rows.clear();  // this band's rows with no visible key
+  if (!b.layers.empty() && !b.layers[0].heads.empty()) {
+    const std::vector<uint8_t>& fm = b.layers[0].heads[0].attn.fully_masked;
+    for (size_t i = 0; i < fm.size(); ++i)
+      if (fm[i]) b.fully_masked_rows.push_back(int(i));
+  }
+  return b;
 }
 
 bool model_compute(const Config& c, const ModelWeights* loaded, Trace* out, std::string* error,
@@ -215,6 +265,46 @@ bool model_compute(const Config& c, const ModelWeights* loaded, Trace* out, std:
     t.warnings.push_back(std::to_string(t.fully_masked_rows.size()) +
                          " query row(s) see no key: their weights and context are 0 (PyTorch would give NaN)");
   *out = std::move(t);
+  return true;
+}
+
+// [Decode] ------------------------------------------------------------------------------------------------
+bool model_greedy_decode(const Config& c, const ModelWeights* weights, int steps, std::vector<DecodeStep>* out,
+                         std::string* error) {
+  out->clear();
+  if (c.mode != MODEL_MODE_SEQ2SEQ) {
+    if (error) *error = "mode: greedy decoding needs mode \"seq2seq\"";
+    return false;
+  }
+  if (steps < 1 || steps > c.n_q()) {
+    if (error) *error = "steps: " + std::to_string(steps) + " is outside 1.." + std::to_string(c.n_q()) + " (the target's length)";
+    return false;
+  }
+  ModelWeights seeded;  // seeded once from the whole config: its target vocabulary, not the growing prefix's
+  if (!weights) seeded = weights_seeded(c);
+  const ModelWeights& w = weights ? *weights : seeded;
+  Config step = c;
+  step.tokens = {c.tokens[0]};
+  for (int k = 0; k < steps; ++k) {
+    Trace t;
+    if (!model_compute(step, &w, &t, error)) return false;
+    const int row = int(step.tokens.size()) - 1;
+    const auto logits = t.target_logits.row(row);
+    Eigen::Index best = 0;
+    logits.maxCoeff(&best);
+    const float m = logits.maxCoeff();
+    const double z = (logits.array() - m).exp().sum();
+    DecodeStep d;
+    d.token = t.tgt_vocab[size_t(best)];
+    d.prob = float(1.0 / z);
+    for (const DecoderLayerTrace& l : t.decoder) {
+      Mat rows(Eigen::Index(l.cross.heads.size()), Eigen::Index(t.tokens.size()));
+      for (size_t h = 0; h < l.cross.heads.size(); ++h) rows.row(Eigen::Index(h)) = l.cross.heads[h].attn.weights.row(row);
+      d.cross.push_back(std::move(rows));
+    }
+    out->push_back(std::move(d));
+    step.tokens.push_back(out->back().token);
+  }
   return true;
 }
 

@@ -5,6 +5,7 @@
 // Index
 //   [Trace]     Trace                     the network's activations (network.h: NetActs, LayerTrace) + what the UI needs
 //   [Forward]   model_compute             attention block or tiny Transformer (net_forward), seeded, loaded or explicit inputs
+//   [Decode]    model_greedy_decode       seq2seq: the emitted tokens and each step's cross-attention row
 //   [Heads]     trace_head_*, trace_weight  a lean trace's heads: materialise, release, single weights
 //   [Result]    model_result_json         the result JSON of SPEC §3 (masked scores are null; lean heads recomputed one at a time)
 //               model_weights_for         the weights `attnplay weights` writes for a config
@@ -52,14 +53,40 @@ struct Trace : NetActs {
   std::vector<DecoderLayerTrace> decoder;  // [decoder_layers]: self-attention [n_t, n_t], cross-attention [n_t, n_s]
   Mat target_logits;                       // [n_t, tgt_vocab]
   std::vector<std::string> tgt_vocab;
+  AttentionKind cross_kind = ATTENTION_KIND_SCALED_DOT;  // the cross-attention's parameters (cross_attention in SPEC §8)
+  float cross_scale_divisor = 1, cross_temperature = 1;
+  AttentionKindWeights cross_kind_weights;
+  MaskMat cross_mask;                      // [n_t, n_s] the source's padding; empty when nothing is masked
   bool imported = false;                   // attention maps from a file (attention_import.h): weights only, no q/k/v,
                                            //   scores, context, mask or logits
 };
+
+// Mode seq2seq has three attentions; trace_band gives one of them as a trace of its own (layers, row and column
+// tokens, mask, kind), so every view draws it as it draws an encoder's self-attention.
+enum TraceBand {
+  TRACE_BAND_ENCODER,       // the encoder's self-attention: source x source
+  TRACE_BAND_DECODER_SELF,  // the decoder's causal self-attention: target x target (logits: the target's)
+  TRACE_BAND_CROSS,         // the decoder's cross-attention: target rows x source columns (the alignment)
+  TRACE_BAND_COUNT,
+};
+// t a seq2seq trace: the band (seq2seq false, decoder fields empty); any other trace: a copy of t.
+Trace trace_band(const Trace& t, TraceBand band);
 
 // [Forward] -----------------------------------------------------------------------------------------------
 // weights: a loaded file (checked against the config by weights_from_safetensors) or nullptr for seeded weights.
 bool model_compute(const Config& c, const ModelWeights* weights, Trace* out, std::string* error,
                    const TraceOptions& options = TraceOptions());
+
+// [Decode] Mode seq2seq, greedy: the decoder starts from the target's first token (kTranslationStart for a trained
+// translator) and emits its most probable next token, one step at a time, reading what it emitted so far.
+struct DecodeStep {
+  std::string token;                   // the token emitted
+  float prob = 0;                      // its softmax probability
+  std::vector<Mat> cross;              // [decoder_layers] of [heads, n_s]: the cross-attention row the step's query used
+};
+// steps: tokens to emit (1 .. the config's target length, which bounds learned positions). weights null: seeded from c.
+bool model_greedy_decode(const Config& c, const ModelWeights* weights, int steps, std::vector<DecodeStep>* out,
+                         std::string* error);
 
 // [Heads] of a lean trace. Indices must be in range.
 bool   trace_head_has_matrices(const Trace& t, int layer, int head);  // scores and weights present

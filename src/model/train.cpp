@@ -308,20 +308,11 @@ static bool translation_run(const Config& c, const uint8_t* weights, size_t weig
     throw RunError{"train: mode \"seq2seq\" trains a translation task: --task date, numbers, numbers_zh or sov" +
                    std::string(o.task.empty() ? " (--data is for mode \"transformer\")" : " (got '" + o.task + "')")};
   ModelWeights start;
-  if (weights) {
-    load_start(c, weights, weights_size, &start);
-  } else {
-    Config vc = c;  // seeded over the task's vocabularies
-    vc.source_tokens = translation_task_source_vocab(task);
-    vc.tokens = translation_task_target_vocab(task);
-    start = weights_seeded(vc);
-  }
-  // Every token the task writes must be in the vocabularies (a weights file made for another task is refused).
-  std::vector<int> ids;
+  if (weights) load_start(c, weights, weights_size, &start);
+  else start = translation_task_weights(task, c);
+  // The task's tokens in the vocabularies (a weights file made for another task is refused), positions, lengths.
   std::string e;
-  if (!weights_token_ids(start, translation_task_source_vocab(task), &ids, &e) ||
-      !weights_tgt_token_ids(start, translation_task_target_vocab(task), &ids, &e))
-    throw RunError{"train: task " + o.task + ": " + e};
+  if (!translation_check(task, c, start, &e)) throw RunError{e};
   TrainState st;
   train_state_init(&st, std::move(start));
   Rng rng = rng_stream(o.seed, "train/" + o.task);

@@ -59,6 +59,7 @@ struct TrainResult {
   double loss = 0;        // mean cross-entropy over the counted targets
   double accuracy = 0;    // fraction of counted targets whose argmax logit is right
   int counted = 0;        // targets that count
+  double alignment = -1;  // translation: translation_alignment over the batch (-1: not measured)
 };
 // grads: same shapes as w, zeroed here, then the batch's gradients of the mean loss. causal: forced on (induction).
 TrainResult train_loss_and_grads(const Config& c, const ModelWeights& w, const TrainBatch& batch, bool causal,
@@ -108,6 +109,14 @@ TrainResult translation_loss_and_grads(const Config& c, const ModelWeights& w, c
 TrainResult translation_train_step(const Config& c, TrainState* s, const TranslationBatch& b, TrainOptimizer opt, float lr);
 // Fraction of aligned target tokens whose cross-attention (last decoder layer, mean over heads) peaks on their source.
 double      translation_alignment(const TranslationBatch& b, const std::vector<Seq2SeqActs>& acts);
+// Can this config and these weights train the task? Refused by name: a vocabulary without the task's tokens, learned
+// positions fewer than the task's sentences need, or (sov, a reordering) a target longer than its source.
+bool        translation_check(TranslationTask task, const Config& c, const ModelWeights& w, std::string* error);
+// The weights `attnplay train` and the Train panel start from: c's model, seeded over the task's vocabularies.
+ModelWeights       translation_task_weights(TranslationTask task, const Config& c);
+// The example the Train panel shows (fixed): target = the decoder's input, kTranslationStart + the target but its last
+// token; align as the example's (decoder row i predicts target token i, which came from source align[i]).
+TranslationExample translation_task_display(TranslationTask task);
 
 // [Run] What `attnplay train` (and the JS API) does: config + task or data (+ start weights) -> trained weights.
 struct TrainRunOptions {

@@ -174,9 +174,60 @@ TrainResult translation_loss_and_grads(const Config& c, const ModelWeights& w, c
 
 TrainResult translation_train_step(const Config& c, TrainState* s, const TranslationBatch& b, TrainOptimizer opt, float lr) {
   ModelWeights g;
-  const TrainResult r = translation_loss_and_grads(c, s->weights, b, &g);
+  std::vector<Seq2SeqActs> acts;  // the batch's own cross-attention: the alignment comes free with the step
+  TrainResult r = translation_loss_and_grads(c, s->weights, b, &g, &acts);
+  r.alignment = translation_alignment(b, acts);
   train_optimizer_apply(s, &g, opt, lr);
   return r;
+}
+
+bool translation_check(TranslationTask task, const Config& c, const ModelWeights& w, std::string* error) {
+  const std::string name = translation_task_name(task);
+  std::vector<int> ids;
+  std::string e;
+  if (!weights_token_ids(w, translation_task_source_vocab(task), &ids, &e) ||
+      !weights_tgt_token_ids(w, translation_task_target_vocab(task), &ids, &e)) {
+    if (error) *error = "train: task " + name + ": " + e;
+    return false;
+  }
+  if (c.positional == POSITIONAL_KIND_LEARNED) {  // every example of a task has the same lengths
+    Rng rng = rng_stream(1, "translation/check");
+    const TranslationExample ex = translation_task_example(task, &rng);
+    const int need_s = int(ex.source.size()), need_t = int(ex.target.size());
+    if (w.pos_embedding.rows() < need_s || w.seq2seq.tgt_pos_embedding.rows() < need_t) {
+      const bool src = w.pos_embedding.rows() < need_s;
+      if (error)
+        *error = "weights: " + std::string(src ? "pos_embedding.weight" : "tgt_pos_embedding.weight") + " has " +
+                 std::to_string(src ? w.pos_embedding.rows() : w.seq2seq.tgt_pos_embedding.rows()) + " positions but task " +
+                 name + " needs " + std::to_string(src ? need_s : need_t);
+      return false;
+    }
+  }
+  if (task == TRANSLATION_TASK_SOV) {  // a reordering: each target word is one source word
+    const int n_t = c.n_q() - (!c.tokens.empty() && c.tokens[0] == kTranslationStart ? 1 : 0);
+    if (n_t > c.n_s()) {
+      if (error)
+        *error = "target: " + std::to_string(n_t) + " tokens but the source has " + std::to_string(c.n_s()) +
+                 ": task sov reorders the source's words, so the target cannot be longer";
+      return false;
+    }
+  }
+  return true;
+}
+
+ModelWeights translation_task_weights(TranslationTask task, const Config& c) {
+  Config vc = c;
+  vc.source_tokens = translation_task_source_vocab(task);
+  vc.tokens = translation_task_target_vocab(task);
+  return weights_seeded(vc);
+}
+
+TranslationExample translation_task_display(TranslationTask task) {
+  Rng rng = rng_stream(7, std::string("translation/display/") + translation_task_name(task));
+  TranslationExample e = translation_task_example(task, &rng);
+  e.target.insert(e.target.begin(), kTranslationStart);
+  e.target.pop_back();  // align stays: decoder row i reads target token i - 1 and predicts token i
+  return e;
 }
 
 double translation_alignment(const TranslationBatch& b, const std::vector<Seq2SeqActs>& acts) {

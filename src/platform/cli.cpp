@@ -218,7 +218,10 @@ int cmd_train(int argc, char** argv) {
   const int every = std::max(1, o.steps / 50);  // about 50 progress lines, and always the last step
   auto progress = [&](int step, const TrainResult& r) {
     if (step % every == 0 || step == o.steps || step == 1) {
-      std::printf("step %d/%d  loss %.6f  accuracy %.4f\n", step, o.steps, r.loss, r.accuracy);
+      if (r.alignment >= 0)  // translation tasks: the cross-attention's alignment over the batch too
+        std::printf("step %d/%d  loss %.6f  accuracy %.4f  alignment %.4f\n", step, o.steps, r.loss, r.accuracy, r.alignment);
+      else
+        std::printf("step %d/%d  loss %.6f  accuracy %.4f\n", step, o.steps, r.loss, r.accuracy);
       std::fflush(stdout);
     }
   };

@@ -219,6 +219,7 @@ EMSCRIPTEN_KEEPALIVE int ap_app_stats() {
                       {"train", {{"running", g_web->app.training.running}, {"step", g_web->app.training.state.step},
                                  {"loss", g_web->app.training.loss.empty() ? 0.0f : g_web->app.training.loss.back()},
                                  {"accuracy", g_web->app.training.accuracy.empty() ? 0.0f : g_web->app.training.accuracy.back()},
+                                 {"alignment", g_web->app.training.alignment.empty() ? -1.0f : g_web->app.training.alignment.back()},
                                  {"steps_per_s", g_web->app.training.steps_per_s}}}};
   return answer(true, j.dump());
 }

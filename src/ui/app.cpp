@@ -196,9 +196,21 @@ const AppViewInfo& app_view_info(int view) {
       {"attention", "Attention", S_ATTENTION, false}, {"mask", "Mask", S_MASK, true},
       {"heads", "Heads", S_HEADS_TAB, false},         {"model", "Model", S_MODEL_TAB, false},
       {"qkv", "Q K V", S_QKV_TAB, true},              {"geometry", "Geometry", S_GEOMETRY_TAB, false},
+      {"decode", "Decode", S_DECODE_TAB, true},
   };
   ATTNPLAY_ASSERT(view >= 0 && view < APP_VIEW_COUNT);
   return kViews[view];
+}
+
+bool app_view_offered(const AppState& s, int view) {
+  if (s.trace.imported && app_view_info(view).needs_qkv) return false;
+  const bool seq2seq = s.full.seq2seq;
+  switch (view) {
+    case APP_VIEW_DECODE: return seq2seq;
+    case APP_VIEW_MASK: return !seq2seq || s.sel.band == TRACE_BAND_ENCODER;
+    case APP_VIEW_GEOMETRY: return !seq2seq;
+    default: return true;
+  }
 }
 
 AppLayout app_layout_for_width(float css_width) {

@@ -79,6 +79,7 @@ enum AppCapture { APP_CAPTURE_NONE, APP_CAPTURE_VIEWS, APP_CAPTURE_WINDOW };  //
 // The Train panel: a TrainState stepped a few milliseconds per frame; the views show its weights as it goes.
 struct AppTraining {
   TrainTask task = TRAIN_TASK_REVERSE;
+  int translation = -1;                    // a TranslationTask (mode seq2seq) instead of task; -1: task
   int length = 8, vocab = 10, batch = 16;
   TrainOptimizer optimizer = TRAIN_OPTIMIZER_ADAM;
   float lr = 3e-3f;
@@ -91,6 +92,8 @@ struct AppTraining {
   TrainState state;
   Rng rng;
   std::vector<float> loss, accuracy;       // every step's batch loss and accuracy
+  std::vector<float> alignment;            // translation: every step's batch alignment (translation_alignment)
+  std::string preset_seen;                 // the preset whose train task was last selected (presets.h train_task)
   double steps_per_s = 0;
 };
 
@@ -122,6 +125,10 @@ struct AppUiLocal {
   std::shared_ptr<const ModelWeights> geo_base;
   bool save_dialog = false, import_dialog = false;  // desktop dialogs (when the host has no save/open_config)
   std::string import_path;
+  std::vector<DecodeStep> decode;          // Decode view: greedy decoding of the state's config and weights
+  uint64_t decode_generation = ~0ull;      //   the state generation it was made for
+  std::string decode_error;
+  int decode_shown = 0;                    //   steps revealed so far (Step / Back / All)
 };
 
 struct App {
@@ -156,12 +163,15 @@ struct App {
 
 // Every view, in one table (AppView order): the share link / embed view= spelling, the tab id tests click, the caption.
 struct AppViewInfo {
-  const char* name;                        // "attention", "mask", "heads", "model", "qkv", "geometry"
+  const char* name;                        // "attention", "mask", "heads", "model", "qkv", "geometry", "decode"
   const char* tab_id;                      // the tab's ImGui label id ("Attention", ..., "Q K V", "Geometry")
   StrId label;                             // its caption in the UI language
   bool needs_qkv;                          // not offered for imported attention maps (they have no q, k, v)
 };
 const AppViewInfo& app_view_info(int view);  // 0 <= view < APP_VIEW_COUNT
+// Whether the view has something to show for this state: imported maps have no q, k, v; Decode is seq2seq's; the Mask
+// view paints the config's (the encoder's) mask; Geometry moves a self-attention model's embeddings.
+bool app_view_offered(const AppState& s, int view);
 
 void        app_init(App* app, const nlohmann::json& config, std::string* error);  // false config -> defaults + error
 bool        app_fonts_build_if_needed(App* app);  // (re)builds ImGui's font atlas when glyphs or scale changed

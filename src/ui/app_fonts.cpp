@@ -77,6 +77,11 @@ static bool collect_glyphs(App* app) {
     for (const auto& t : s.trace.key_tokens) scan(t);
   }
   for (const auto& n : app->notices) scan(n);
+  // Tokens the model may write (next-token list, greedy decoding): a trained vocabulary holds more than the text.
+  // (Capped: a large loaded vocabulary would fill the atlas with glyphs nobody sees.)
+  for (const std::vector<std::string>* v : {&s.trace.vocab, &s.full.tgt_vocab})
+    if (v->size() <= 4096)
+      for (const auto& t : *v) scan(t);
   if (app->lang != LANG_EN)  // the whole UI table, once: menus and popups appear before they are drawn
     for (int id = 0; id < S_COUNT; ++id)
       if (const char* t = tr_lang(Lang(app->lang), StrId(id))) scan(t);

@@ -97,7 +97,7 @@ void app_main_menu(App* app) {
   if (ImGui::BeginMenu(tr_id(S_MENU_VIEW, "m_view").c_str())) {
     app->ui.view_menu_open = true;
     for (int v = 0; v < APP_VIEW_COUNT; ++v)
-      if (ImGui::MenuItem(tr(app_view_info(v).label), nullptr, s.sel.view == v)) s.sel.view = AppView(v);
+      if (app_view_offered(s, v) && ImGui::MenuItem(tr(app_view_info(v).label), nullptr, s.sel.view == v)) s.sel.view = AppView(v);
     ImGui::Separator();
     ImGui::TextDisabled("%s", tr(S_UI_SCALE));
     for (float f : {1.0f, 1.25f, 1.5f, 2.0f}) {

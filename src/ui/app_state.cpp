@@ -55,6 +55,29 @@ static json normalize(const json& cfg) {
   return out;
 }
 
+// The selection made valid for the current trace (after it changed without a recompute).
+static void clamp_selection(AppState* s) {
+  const int layers = int(s->trace.layers.size()), heads = int(s->trace.layers[0].heads.size());
+  s->sel.layer = std::min(std::max(s->sel.layer, 0), layers - 1);
+  s->sel.head = std::min(std::max(s->sel.head, 0), heads - 1);
+  s->sel.query = std::min(std::max(s->sel.query, 0), int(s->trace.tokens.size()) - 1);
+  s->sel.key = std::min(std::max(s->sel.key, 0), int(s->trace.key_tokens.size()) - 1);
+  if (int(s->sel.heads_shown.size()) != heads) s->sel.heads_shown.assign(size_t(heads), true);
+}
+
+// A preset's comparison strip follows every edit: each variant is the new config with its patch over it.
+static void compute_variants(AppState* s, const json& cfg, const TraceOptions& opt) {
+  for (CompareVariant& v : s->compare) {
+    json vc = cfg;
+    vc.merge_patch(v.patch);
+    Config c2;
+    v.trace = Trace();
+    v.error.clear();
+    if (!config_parse(vc, &c2, &v.error) || !model_compute(c2, s->weights.get(), &v.trace, &v.error, opt)) v.trace = Trace();
+    if (v.trace.seq2seq) v.trace = trace_band(v.trace, s->sel.band);
+  }
+}
+
 // Parses and computes cfg; fills s->parsed/trace only on success.
 static bool recompute(AppState* s, const json& cfg, std::string* error) {
   const auto t0 = std::chrono::steady_clock::now();
@@ -76,26 +99,19 @@ static bool recompute(AppState* s, const json& cfg, std::string* error) {
     return false;
   }
   s->parsed = std::move(c);
-  s->trace = std::move(t);
+  if (t.seq2seq) {
+    s->full = std::move(t);
+    s->trace = trace_band(s->full, s->sel.band);
+  } else {
+    s->full = Trace();
+    s->trace = std::move(t);
+  }
   s->imported_name.clear();
   ++s->generation;
-  const int heads = s->parsed.heads, layers = int(s->trace.layers.size());
-  s->sel.layer = std::min(std::max(s->sel.layer, 0), layers - 1);
-  s->sel.head = std::min(std::max(s->sel.head, 0), heads - 1);
-  s->sel.query = std::min(std::max(s->sel.query, 0), s->parsed.n_q() - 1);
-  s->sel.key = std::min(std::max(s->sel.key, 0), s->parsed.n_k() - 1);
-  if (int(s->sel.heads_shown.size()) != heads) s->sel.heads_shown.assign(size_t(heads), true);
-  if (s->sel.hover_query >= s->parsed.n_q()) s->sel.hover_query = -1;
-  if (s->sel.hover_key >= s->parsed.n_k()) s->sel.hover_key = -1;
-  // A preset's comparison strip follows every edit: each variant is the new config with its patch over it.
-  for (CompareVariant& v : s->compare) {
-    json vc = cfg;
-    vc.merge_patch(v.patch);
-    Config c2;
-    v.trace = Trace();
-    v.error.clear();
-    if (!config_parse(vc, &c2, &v.error) || !model_compute(c2, s->weights.get(), &v.trace, &v.error, opt)) v.trace = Trace();
-  }
+  clamp_selection(s);
+  if (s->sel.hover_query >= int(s->trace.tokens.size())) s->sel.hover_query = -1;
+  if (s->sel.hover_key >= int(s->trace.key_tokens.size())) s->sel.hover_key = -1;
+  compute_variants(s, cfg, opt);
   s->last_compute_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
   return true;
 }
@@ -173,6 +189,17 @@ bool app_state_merge(AppState* s, const json& partial, std::string* error) {
   }
   json next = s->config;
   next.merge_patch(partial);
+  // Switching between seq2seq (source/target) and the other modes (text/tokens): the fields of the mode left behind came
+  // from the page's state, not from the caller, so they go (the caller's own are kept, and refused by name if wrong).
+  const bool s2s = next.value("mode", std::string()) == "seq2seq";
+  const char* const other_mode[] = {"text", "tokens", "key_text", "key_tokens"};
+  const char* const s2s_only[] = {"source", "target", "source_tokens", "target_tokens", "cross_attention"};
+  for (const char* f : s2s ? std::vector<const char*>(std::begin(other_mode), std::end(other_mode))
+                           : std::vector<const char*>(std::begin(s2s_only), std::end(s2s_only)))
+    if (!partial.contains(f)) next.erase(f);
+  if (!s2s && next.contains("transformer") && next["transformer"].is_object() &&
+      !(partial.contains("transformer") && partial["transformer"].is_object() && partial["transformer"].contains("decoder_layers")))
+    next["transformer"].erase("decoder_layers");
   return app_state_set(s, next, error);
 }
 
@@ -214,6 +241,7 @@ bool app_state_load_preset(AppState* s, const std::string& id) {
   if (!p) return false;
   json cfg = app_default_config();
   cfg.merge_patch(p->config);
+  if (!p->config.contains("text")) cfg = normalize(p->config);  // (seq2seq takes source/target, not the default text)
   s->compare.clear();
   for (const PresetVariant& v : p->compare) s->compare.push_back(CompareVariant{int(v.label), v.patch, Trace(), ""});
   s->preset_id = id;
@@ -329,16 +357,20 @@ const char* app_state_error_for(const AppState& s, const char* field) {
   return (next == ' ' || next == '.' || next == '[' || next == ':' || next == ',') ? s.error.c_str() : nullptr;
 }
 
-std::string app_state_result_json(const AppState& s) { return model_result_json(s.trace); }
+std::string app_state_result_json(const AppState& s) { return model_result_json(s.full.seq2seq ? s.full : s.trace); }
 
-// The selection made valid for the current trace (after it changed without a recompute).
-static void clamp_selection(AppState* s) {
-  const int layers = int(s->trace.layers.size()), heads = int(s->trace.layers[0].heads.size());
-  s->sel.layer = std::min(std::max(s->sel.layer, 0), layers - 1);
-  s->sel.head = std::min(std::max(s->sel.head, 0), heads - 1);
-  s->sel.query = std::min(std::max(s->sel.query, 0), int(s->trace.tokens.size()) - 1);
-  s->sel.key = std::min(std::max(s->sel.key, 0), int(s->trace.key_tokens.size()) - 1);
-  if (int(s->sel.heads_shown.size()) != heads) s->sel.heads_shown.assign(size_t(heads), true);
+void app_state_set_band(AppState* s, TraceBand band) {
+  if (s->sel.band == band) return;
+  s->sel.band = band;
+  for (AppSide* side : {static_cast<AppSide*>(s), &s->ab.other})
+    if (side->full.seq2seq) side->trace = trace_band(side->full, band);
+  if (!s->compare.empty() && !s->stale) {
+    TraceOptions opt;
+    opt.max_matrix_bytes = kAppMatrixBytes;
+    compute_variants(s, s->config, opt);
+  }
+  ++s->generation;
+  clamp_selection(s);
 }
 
 static void ab_swap(AppState* s) {
@@ -377,6 +409,7 @@ const Trace& app_state_ab_trace(const AppState& s, bool b) {
 void app_state_show_imported(AppState* s, Trace trace, const std::string& name) {
   s->ab = AppAb();  // an imported file is compared with nothing
   s->trace = std::move(trace);
+  s->full = Trace();
   s->imported_name = name;
   s->compare.clear();
   s->preset_id.clear();

@@ -34,6 +34,7 @@ enum AppView {
   APP_VIEW_MODEL,         // layers x heads thumbnails
   APP_VIEW_QKV,           // Q, K, V and context matrices
   APP_VIEW_GEOMETRY,      // 2-D PCA of the focused head's queries and keys; drag a token to move its embedding
+  APP_VIEW_DECODE,        // mode seq2seq: greedy decoding step by step, each step's cross-attention row
   APP_VIEW_COUNT,
 };
 
@@ -46,6 +47,8 @@ struct AppSelection {
   int hover_key_next = -1;
   AppView view = APP_VIEW_ATTENTION;
   std::vector<bool> heads_shown;   // head view toggles, [heads]
+  TraceBand band = TRACE_BAND_CROSS;  // mode seq2seq: the attention the views show (app_state_set_band)
+  bool mean_heads = false;         // the Attention view shows the mean of the layer's heads' weights
 };
 
 // One panel of a preset's side-by-side strip: the current config with a patch over it, computed with it.
@@ -61,7 +64,8 @@ struct CompareVariant {
 struct AppSide {
   nlohmann::json config;           // the edited config (every SPEC field explicit); may be invalid after a UI edit
   Config parsed;                   // the last valid config, parsed
-  Trace trace;                     // its trace: what the views draw
+  Trace trace;                     // its trace: what the views draw (mode seq2seq: the band sel.band of full)
+  Trace full;                      // mode seq2seq: the whole encoder-decoder trace (the result JSON's); else empty
   std::shared_ptr<const ModelWeights> weights;  // weights the trace uses instead of the seeded ones (trained in the
                                                 //   Train panel, or a loaded file); null: seeded from the config
   std::vector<nlohmann::json> undo, redo;
@@ -118,6 +122,8 @@ void app_state_ab_start(AppState* s);                               // B := curr
 void app_state_ab_edit(AppState* s, bool b);                        // which side the controls edit
 void app_state_ab_stop(AppState* s);                                // back to the side being edited alone
 const Trace& app_state_ab_trace(const AppState& s, bool b);         // A's (false) or B's (true) trace
+// Mode seq2seq: which attention (encoder self, decoder self, cross) every view shows, on both A/B sides.
+void app_state_set_band(AppState* s, TraceBand band);
 // Show attention maps from a file (attention_import.h) until the next edit recomputes the config's own trace.
 void app_state_show_imported(AppState* s, Trace trace, const std::string& name);
 

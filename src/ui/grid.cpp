@@ -342,7 +342,9 @@ void grid_view(App* app, const char* id, const Grid& g, unsigned tex, const std:
       const AttentionOutput& a = app_state_focused_head(s).attn;
       ImGui::BeginTooltip();
       ImGui::Text(tr(S_TIP_PAIR), i, rows[size_t(i)].c_str(), j, cols[size_t(j)].c_str());
-      if (i < a.weights.rows() && j < a.weights.cols()) {
+      if (annot.tooltip_values && annot.values && i < annot.values->rows() && j < annot.values->cols()) {
+        ImGui::Text(tr(S_TIP_WEIGHT), double((*annot.values)(i, j)));
+      } else if (i < a.weights.rows() && j < a.weights.cols()) {
         const bool masked = t.mask.size() && t.mask(i, j);
         if (masked) ImGui::TextUnformatted(tr(S_TIP_SCORE_MASKED));
         else if (a.scores.size() > 0) ImGui::Text(tr(S_TIP_SCORE), double(a.scores(i, j)));
@@ -386,12 +388,17 @@ void flow(float w) {
   if (ImGui::GetContentRegionAvail().x < w) ImGui::NewLine();
 }
 
+// The views that draw the heads' mean when "mean" is picked.
+static bool head_mean_offered(AppView v) { return v == APP_VIEW_ATTENTION || v == APP_VIEW_DECODE; }
+
 float head_selector_width(const App& app) {
   const ImGuiStyle& st = ImGui::GetStyle();
   const Trace& t = app.state.trace;
   const int heads = std::min(64, int(t.layers[size_t(app.state.sel.layer)].heads.size()));
   float w = ImGui::CalcTextSize(tr(S_HEAD)).x + heads * (ImGui::GetFrameHeight() + st.ItemSpacing.x);
   if (t.layers.size() > 1) w += ImGui::GetFontSize() * 6 + ImGui::CalcTextSize(tr(S_LAYER)).x + st.ItemSpacing.x * 2;
+  if (heads > 1 && head_mean_offered(app.state.sel.view))
+    w += ImGui::CalcTextSize(tr(S_MEAN_HEADS)).x + st.FramePadding.x * 2 + st.ItemSpacing.x;
   return w;
 }
 
@@ -409,11 +416,24 @@ void head_selector(App* app) {
     ImGui::SameLine();
     char label[16];
     std::snprintf(label, sizeof label, "%d##head", h);
-    const bool on = s.sel.head == h;
+    const bool mean = s.sel.mean_heads && head_mean_offered(s.sel.view);
+    const bool on = s.sel.head == h && !mean;
     ImGui::PushStyleColor(ImGuiCol_Button, on ? colormap_head(h, 1.0f) : colormap_head(h, 0.35f));
-    if (ui_small_button(*app, label)) s.sel.head = h;
+    if (ui_small_button(*app, label)) {
+      s.sel.head = h;
+      s.sel.mean_heads = false;
+    }
     ImGui::PopStyleColor();
     app_record(app, "head_" + std::to_string(h));
+  }
+  // The mean of the heads (the Attention view's): the usual alignment figure of a multi-head translator.
+  if (heads > 1 && head_mean_offered(s.sel.view)) {
+    ImGui::SameLine();
+    ImGui::PushStyleColor(ImGuiCol_Button, s.sel.mean_heads ? ImGui::GetColorU32(ImGuiCol_ButtonActive) : ImGui::GetColorU32(ImGuiCol_Button));
+    if (ui_small_button(*app, tr_id(S_MEAN_HEADS, "head_mean").c_str())) s.sel.mean_heads = !s.sel.mean_heads;
+    ImGui::PopStyleColor();
+    app_record(app, "head_mean");
+    if (ImGui::IsItemHovered()) ImGui::SetTooltip("%s", tr(S_MEAN_HEADS_HELP));
   }
 }
 

@@ -94,6 +94,7 @@ struct GridAnnot {
   const Mat* values = nullptr;
   int style = 0;             // HeatmapStyle: 0 viridis over [vmin, vmax], 1 diverging over [-vmax, vmax]
   float vmin = 0, vmax = 1;
+  bool tooltip_values = false;  // the hover tooltip shows values(i, j) (a mean, a decoding step), not the focused head's
 };
 constexpr float kAnnotMinCell = 28.0f;  // CSS px: below this a number does not fit a cell
 // The grid with its texture, labels, numbers, hover tooltip, selection; paints the mask in GRID_MODE_PAINT; pans and

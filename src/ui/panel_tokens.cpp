@@ -29,6 +29,19 @@ static std::string join_tokens(const std::vector<std::string>& t) {
 // The text boxes show the config's text, or its tokens joined by spaces once chips were edited.
 static void sync_text_boxes(App* app) {
   const json& c = app->state.config;
+  if (c.value("mode", std::string()) == "seq2seq") {  // the boxes edit source and target
+    auto text = [&c](const char* t, const char* toks) {
+      if (c.contains(toks) && c[toks].is_array()) {
+        std::vector<std::string> v;
+        for (const json& x : c[toks]) v.push_back(x.is_string() ? x.get<std::string>() : x.dump());
+        return join_tokens(v);
+      }
+      return c.contains(t) && c[t].is_string() ? c[t].get<std::string>() : std::string();
+    };
+    app->ui.text_edit = text("source", "source_tokens");
+    app->ui.key_text_edit = text("target", "target_tokens");
+    return;
+  }
   if (c.contains("tokens") && c["tokens"].is_array()) app->ui.text_edit = join_tokens(app_state_tokens(app->state));
   else if (c.contains("text") && c["text"].is_string()) app->ui.text_edit = c["text"].get<std::string>();
   if (c.contains("key_tokens") && c["key_tokens"].is_array()) app->ui.key_text_edit = join_tokens(app_state_key_tokens(app->state));
@@ -163,9 +176,38 @@ static void token_chips(App* app, bool keys) {
 }
 
 // The token text box (with its errors): the Tokens section's first line, or the narrow layout's compact bar.
+// Mode seq2seq: a sentence box (source or target) with its label; edits set the text and drop the explicit tokens.
+static void seq2seq_box(App* app, StrId label, StrId hint, const char* id, const char* field, std::string* buf) {
+  ImGui::AlignTextToFramePadding();
+  ImGui::TextDisabled("%s", tr(label));
+  ImGui::SameLine();
+  ImGui::SetNextItemWidth(-1);
+  if (ImGui::InputTextWithHint((std::string("##") + id).c_str(), tr(hint), buf)) {
+    ui_gesture(app);
+    json next = app->state.config;
+    next[field] = *buf;
+    next.erase(std::string(field) + "_tokens");
+    ui_edit(app, next);
+  } else {
+    ui_gesture(app);
+  }
+  app_record(app, std::string(id) + "_input");
+  if (ImGui::IsItemActive()) app_record(app, "active_text");
+  ui_error_for(app, field);
+  ui_error_for(app, (std::string(field) + "_tokens").c_str());
+}
+
 void ui_text_box(App* app) {
   AppState& s = app->state;
   if (!ImGui::IsAnyItemActive()) sync_text_boxes(app);
+  if (s.config.value("mode", std::string()) == "seq2seq") {
+    if (app_visible(*app, "text")) {
+      seq2seq_box(app, S_SOURCE, S_SOURCE_HINT, "source", "source", &app->ui.text_edit);
+      seq2seq_box(app, S_TARGET, S_TARGET_HINT, "target", "target", &app->ui.key_text_edit);
+    }
+    ui_error_for(app, "text");
+    return;
+  }
   if (app_visible(*app, "text")) {
     ImGui::SetNextItemWidth(-1);
     if (ImGui::InputTextWithHint("##text", tr(S_TYPE_SENTENCE), &app->ui.text_edit)) {
@@ -206,6 +248,7 @@ void section_tokens(App* app) {
   app_record(app, "tokenizer");
   ui_help_marker(tr(S_TOKENIZER_HELP));
   }
+  if (c.value("mode", std::string()) == "seq2seq") return;  // no chips or keys: source and target are the boxes above
   if (app_visible(*app, "chips")) {
     token_chips(app, false);
     ImGui::TextDisabled("%s", tr(S_CHIPS_HELP));

@@ -11,6 +11,7 @@
 #include "core/build_info.h"
 #include "core/attention.h"
 #include "model/config_fields.h"
+#include "ui/grid.h"
 #include "ui/i18n.h"
 #include "ui/panels.h"
 
@@ -76,18 +77,47 @@ static int config_int(const json& c, const char* key, int def) {
   return v.is_number() ? v.get<int>() : def;
 }
 
+// The config in another mode (0 attention, 1 transformer, 2 seq2seq), its sentences carried over: a cross-attention's
+// keys become the source and its queries the target (the queries come from the decoder), and back.
+static json config_switch_mode(json c, int mode) {
+  static const char* kModes[3] = {"attention", "transformer", "seq2seq"};
+  const bool was_s2s = c.value("mode", std::string()) == "seq2seq";
+  c["mode"] = kModes[mode];
+  auto text_of = [&c](const char* text, const char* tokens) -> json {
+    if (c.contains(tokens) && c[tokens].is_array()) return c[tokens];
+    return c.contains(text) ? c[text] : json();
+  };
+  if (mode == 2 && !was_s2s) {
+    const json q = text_of("text", "tokens"), k = text_of("key_text", "key_tokens");
+    const json src = k.is_null() ? q : k;
+    c[src.is_array() ? "source_tokens" : "source"] = src;
+    c[q.is_array() ? "target_tokens" : "target"] = q;
+    for (const char* f : {"text", "tokens", "key_text", "key_tokens", "inputs"}) c.erase(f);
+  } else if (mode != 2 && was_s2s) {
+    const json src = text_of("source", "source_tokens");
+    c[src.is_array() ? "tokens" : "text"] = src;
+    for (const char* f : {"source", "source_tokens", "target", "target_tokens", "cross_attention"}) c.erase(f);
+    if (c.contains("transformer") && c["transformer"].is_object()) c["transformer"].erase("decoder_layers");
+  }
+  return c;
+}
+
 static void section_model(App* app) {
   AppState& s = app->state;
   json c = s.config;
   const float w = ImGui::GetFontSize() * 7;
-  const bool tf = c.value("mode", std::string("attention")) == "transformer";
-  int mode = tf ? 1 : 0;
+  const std::string mode_name = c.value("mode", std::string("attention"));
+  const bool s2s = mode_name == "seq2seq", tf = mode_name == "transformer" || s2s;  // seq2seq: the Transformer's fields too
+  const int mode = s2s ? 2 : tf ? 1 : 0;
   if (app_visible(*app, "mode")) {
-  if (ImGui::RadioButton(tr_id(S_MODE_ATTENTION, "mode_a").c_str(), &mode, 0) && tf) { c["mode"] = "attention"; ui_edit(app, c); }
-  app_record(app, "mode_attention");
-  ImGui::SameLine();
-  if (ImGui::RadioButton(tr_id(S_MODE_TRANSFORMER, "mode_t").c_str(), &mode, 1) && !tf) { c["mode"] = "transformer"; ui_edit(app, c); }
-  app_record(app, "mode_transformer");
+    const StrId labels[3] = {S_MODE_ATTENTION, S_MODE_TRANSFORMER, S_MODE_SEQ2SEQ};
+    const char* ids[3] = {"mode_a", "mode_t", "mode_s"};
+    const char* names[3] = {"mode_attention", "mode_transformer", "mode_seq2seq"};
+    for (int m = 0; m < 3; ++m) {
+      if (m) flow(ImGui::CalcTextSize(tr(labels[m])).x + ImGui::GetFrameHeight() + ImGui::GetStyle().ItemInnerSpacing.x);
+      if (ImGui::RadioButton(tr_id(labels[m], ids[m]).c_str(), mode == m) && mode != m) ui_edit(app, config_switch_mode(c, m));
+      app_record(app, names[m]);
+    }
   }
   ui_error_for(app, "mode");
   if (c.contains("inputs")) {
@@ -179,6 +209,21 @@ transformer:
   if (ImGui::SliderInt(tr_id(S_LAYERS, "layers").c_str(), &layers, int(lf.min), int(lf.max))) { ui_gesture(app); t["layers"] = layers; ui_edit(app, c); } else ui_gesture(app);
   app_record(app, "layers");
   ui_error_for(app, "transformer.layers");
+  if (s2s) {  // the decoder's layers and its cross-attention's kind (cross_attention.kind; default: attention's)
+    int dl = t.contains("decoder_layers") && t["decoder_layers"].is_number_integer() ? t["decoder_layers"].get<int>() : layers;
+    ImGui::SetNextItemWidth(w);
+    const ConfigField& df = config_field("transformer.decoder_layers");
+    if (ImGui::SliderInt(tr_id(S_DECODER_LAYERS, "decoder_layers").c_str(), &dl, int(df.min), int(df.max))) { ui_gesture(app); t["decoder_layers"] = dl; ui_edit(app, c); } else ui_gesture(app);
+    app_record(app, "decoder_layers");
+    ui_error_for(app, "transformer.decoder_layers");
+    json& ca = c["cross_attention"];
+    if (!ca.is_object()) ca = json::object();
+    json kind = ca.contains("kind") ? ca["kind"] : c["attention"].value("kind", json());
+    ImGui::SetNextItemWidth(w);
+    if (enum_combo(tr_id(S_CROSS_KIND, "cross_kind").c_str(), "cross_attention.kind", &kind)) { ca["kind"] = kind; ui_edit(app, c); }
+    app_record(app, "cross_kind");
+    ui_error_for(app, "cross_attention");
+  }
   int d_ff = t.value("d_ff", 64);
   ImGui::SetNextItemWidth(w);
   const ConfigField& ff = config_field("transformer.d_ff");

@@ -22,6 +22,7 @@ struct Preset {
   nlohmann::json config;    // partial config over the defaults
   std::vector<PresetVariant> compare;  // empty: no side-by-side strip
   int view;                 // AppView to open
+  std::string train_task;   // "" or the task the Train panel selects with it (a translation preset's "date")
 };
 
 const std::vector<Preset>& presets();

@@ -60,6 +60,9 @@ const std::vector<std::string>& share_hide_names() {
   return names;
 }
 
+// band= (mode seq2seq), in TraceBand order.
+const char* const kBandNames[TRACE_BAND_COUNT] = {"encoder", "decoder_self", "cross"};
+
 std::string share_query(const App& app) {
   const AppState& s = app.state;
   const AppSelection& sel = s.sel;
@@ -67,7 +70,9 @@ std::string share_query(const App& app) {
   if (!s.preset_id.empty()) q += "preset=" + s.preset_id + "&";
   q += url_state_encode(s.config);
   q += std::string("&view=") + app_view_info(sel.view).name;
+  if (s.full.seq2seq) q += std::string("&band=") + kBandNames[sel.band];
   q += "&layer=" + std::to_string(sel.layer) + "&head=" + std::to_string(sel.head);
+  if (sel.mean_heads) q += "&mean=1";
   q += "&cell=" + std::to_string(sel.query) + "," + std::to_string(sel.key);
   if (std::find(sel.heads_shown.begin(), sel.heads_shown.end(), false) != sel.heads_shown.end()) {
     std::string list;
@@ -88,7 +93,7 @@ bool share_apply(App* app, const std::string& query, std::string* error) {
   const std::vector<Param> params = split_query(query);
   // Validate everything first: nothing changes unless the whole URL is good.
   std::string preset;
-  int view = -1, layer = -1, head = -1, cell_q = -1, cell_k = -1, lang = -1;
+  int view = -1, layer = -1, head = -1, cell_q = -1, cell_k = -1, lang = -1, band = -1, mean = -1;
   bool range01 = false, readonly = false, has_shown = false, ab = false;
   std::vector<int> shown_heads;
   std::set<std::string> hidden;
@@ -103,7 +108,7 @@ bool share_apply(App* app, const std::string& query, std::string* error) {
     } else if (p.key == "view") {
       for (int v = 0; v < APP_VIEW_COUNT; ++v)
         if (p.value == app_view_info(v).name) view = v;
-      if (view < 0) return bad("view: must be one of attention, mask, heads, model, qkv, geometry (got " + shown(p.value) + ")");
+      if (view < 0) return bad("view: must be one of attention, mask, heads, model, qkv, geometry, decode (got " + shown(p.value) + ")");
     } else if (p.key == "layer") {
       if (!small_int(p.value, 0, 63, &layer)) return bad("layer: must be a layer number (got " + shown(p.value) + ")");
     } else if (p.key == "head") {
@@ -120,6 +125,13 @@ bool share_apply(App* app, const std::string& query, std::string* error) {
           if (!small_int(h, 0, 63, &x)) return bad("shown: must list head numbers (got " + shown(p.value) + ")");
           shown_heads.push_back(x);
         }
+    } else if (p.key == "band") {
+      for (int b = 0; b < TRACE_BAND_COUNT; ++b)
+        if (p.value == kBandNames[b]) band = b;
+      if (band < 0) return bad("band: must be encoder, decoder_self or cross (got " + shown(p.value) + ")");
+    } else if (p.key == "mean") {
+      if (p.value != "1" && p.value != "0") return bad("mean: must be 1 or 0 (got " + shown(p.value) + ")");
+      mean = p.value == "1";
     } else if (p.key == "range") {
       if (p.value != "01" && p.value != "max") return bad("range: must be 01 or max (got " + shown(p.value) + ")");
       range01 = p.value == "01";
@@ -165,11 +177,13 @@ bool share_apply(App* app, const std::string& query, std::string* error) {
     s.redo.clear();
   }
   if (view >= 0) s.sel.view = AppView(view);
+  if (band >= 0) app_state_set_band(&s, TraceBand(band));  // (before layer and cell: the band's own sizes bound them)
+  if (mean >= 0) s.sel.mean_heads = mean == 1;
   if (layer >= 0) s.sel.layer = std::min(layer, int(s.trace.layers.size()) - 1);
   if (head >= 0) s.sel.head = std::min(head, s.parsed.heads - 1);
-  if (cell_q >= 0) {
-    s.sel.query = std::min(cell_q, s.parsed.n_q() - 1);
-    s.sel.key = std::min(cell_k, s.parsed.n_k() - 1);
+  if (cell_q >= 0) {  // the shown rows and columns (a seq2seq band's, not the config's target)
+    s.sel.query = std::min(cell_q, int(s.trace.tokens.size()) - 1);
+    s.sel.key = std::min(cell_k, int(s.trace.key_tokens.size()) - 1);
   }
   if (has_shown) {
     s.sel.heads_shown.assign(size_t(s.parsed.heads), false);

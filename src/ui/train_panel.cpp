@@ -2,6 +2,7 @@
 // keeps drawing; after each slice the trained weights replace the state's and the views recompute with them.
 #include "ui/i18n.h"
 #include "ui/panels.h"
+#include "ui/presets.h"
 
 #include <chrono>
 #include <cmath>
@@ -37,12 +38,49 @@ void notice(App* app, StrId id, const std::string& what) {
 // One training step on a fresh batch of the task.
 TrainResult step_once(App* app) {
   AppTraining& t = app->training;
-  const TrainTask task = t.task;
-  const TrainBatch b = train_task_batch(task, t.length, t.vocab, t.batch, &t.rng);
-  const TrainResult r = train_step(app->state.parsed, &t.state, b, train_task_causal(task), t.optimizer, t.lr);
+  TrainResult r;
+  if (t.translation >= 0) {
+    const TranslationBatch b = translation_task_batch(TranslationTask(t.translation), t.state.weights, t.batch, &t.rng);
+    r = translation_train_step(app->state.parsed, &t.state, b, t.optimizer, t.lr);
+    t.alignment.push_back(float(r.alignment));
+  } else {
+    const TrainBatch b = train_task_batch(t.task, t.length, t.vocab, t.batch, &t.rng);
+    r = train_step(app->state.parsed, &t.state, b, train_task_causal(t.task), t.optimizer, t.lr);
+  }
   t.loss.push_back(float(r.loss));
   t.accuracy.push_back(float(r.accuracy));
   return r;
+}
+
+const char* task_label(const AppTraining& t) {
+  return t.translation >= 0 ? translation_task_name(TranslationTask(t.translation)) : train_task_name(t.task);
+}
+
+// A translation task's model: the encoder-decoder on the task's fixed example, seeded over its vocabularies.
+bool translation_begin(App* app) {
+  AppState& s = app->state;
+  AppTraining& t = app->training;
+  const TranslationTask task = TranslationTask(t.translation);
+  const TranslationExample ex = translation_task_display(task);
+  json c = s.config;
+  c["mode"] = "seq2seq";
+  c["source_tokens"] = ex.source;
+  c["target_tokens"] = ex.target;
+  for (const char* k : {"text", "tokens", "key_text", "key_tokens", "inputs", "source", "target"}) c.erase(k);
+  c["attention"]["mask"] = {{"causal", false}, {"window", nullptr}, {"padding", json::array()}, {"cells", json::array()}};
+  std::string error;
+  if (!ui_edit(app, c)) {
+    notice(app, S_TRAIN_STOPPED, s.error);
+    return false;
+  }
+  ModelWeights w = translation_task_weights(task, s.parsed);
+  if (!train_check_config(s.parsed, &error) || !translation_check(task, s.parsed, w, &error)) {
+    notice(app, S_TRAIN_STOPPED, error);
+    return false;
+  }
+  train_state_init(&t.state, std::move(w));
+  t.rng = rng_stream(1, std::string("train/ui/") + translation_task_name(task));
+  return true;
 }
 
 // The views follow the model: its weights become the state's.
@@ -61,6 +99,15 @@ bool train_begin(App* app) {
   AppTraining& t = app->training;
   std::string error;
   app_state_set_weights(&s, nullptr, &error);  // seeded again: the example's tokens must not meet an old vocabulary
+  t.loss.clear();
+  t.accuracy.clear();
+  t.alignment.clear();
+  t.steps_per_s = 0;
+  if (t.translation >= 0) {
+    if (!translation_begin(app)) return false;
+    t.started = true;
+    return publish(app);
+  }
   // The task's model: the tiny Transformer on one example sequence, with the task's mask.
   json c = s.config;
   c["mode"] = "transformer";
@@ -70,7 +117,10 @@ bool train_begin(App* app) {
   for (int id : example.inputs[0]) text += (text.empty() ? "" : " ") + std::to_string(id);
   c["text"] = text;
   c["tokenizer"] = "whitespace";
-  for (const char* k : {"tokens", "key_text", "key_tokens", "inputs"}) c.erase(k);
+  for (const char* k : {"tokens", "key_text", "key_tokens", "inputs", "source", "target", "source_tokens", "target_tokens",
+                        "cross_attention"})
+    c.erase(k);
+  if (c.contains("transformer") && c["transformer"].is_object()) c["transformer"].erase("decoder_layers");  // seq2seq's
   json& a = c["attention"];
   a["mask"] = {{"causal", train_task_causal(t.task)}, {"window", nullptr}, {"padding", json::array()}, {"cells", json::array()}};
   if (!ui_edit(app, c)) {
@@ -86,9 +136,6 @@ bool train_begin(App* app) {
   vc.cross = false;
   train_state_init(&t.state, weights_seeded(vc));
   t.rng = rng_stream(1, std::string("train/ui/") + train_task_name(t.task));
-  t.loss.clear();
-  t.accuracy.clear();
-  t.steps_per_s = 0;
   t.started = true;
   return publish(app);
 }
@@ -99,6 +146,7 @@ void train_reset(App* app) {
   t.started = false;
   t.loss.clear();
   t.accuracy.clear();
+  t.alignment.clear();
   t.state = TrainState();
   std::string error;
   app_state_set_weights(&app->state, nullptr, &error);
@@ -106,6 +154,16 @@ void train_reset(App* app) {
 
 void train_tick(App* app) {
   AppTraining& t = app->training;
+  // A preset with a train task (the translation presets) selects it, unless a model is being trained.
+  if (app->state.preset_id != t.preset_seen) {
+    t.preset_seen = app->state.preset_id;
+    const Preset* p = preset_find(app->state.preset_id);
+    TranslationTask task;
+    if (p && !t.started && translation_task_from_name(p->train_task, &task)) {
+      t.translation = int(task);
+      app->state.sel.mean_heads = true;  // the alignment figure: the mean of the heads
+    }
+  }
   const double now = std::chrono::duration<double, std::milli>(Clock::now().time_since_epoch()).count();
   if (t.last_frame_at >= 0) {
     const double period = now - t.last_frame_at;
@@ -146,15 +204,22 @@ void section_train(App* app) {
   const bool locked = t.started;  // the task's shape is fixed while a model is being trained: Reset to change it
   ImGui::BeginDisabled(locked);
   ImGui::SetNextItemWidth(w);
-  if (ImGui::BeginCombo(tr_id(S_TRAIN_TASK, "train_task").c_str(), train_task_name(t.task))) {
+  if (ImGui::BeginCombo(tr_id(S_TRAIN_TASK, "train_task").c_str(), task_label(t))) {
     for (int k = 0; k < TRAIN_TASK_COUNT; ++k) {
-      if (ImGui::Selectable(train_task_name(TrainTask(k)), t.task == k)) {
+      if (ImGui::Selectable(train_task_name(TrainTask(k)), t.translation < 0 && t.task == k)) {
         t.task = TrainTask(k);
+        t.translation = -1;
         // Induction needs room for a real induction head: with few tokens a bag of bigrams also solves it.
         t.length = k == TRAIN_TASK_INDUCTION ? 12 : 8;
         t.vocab = k == TRAIN_TASK_INDUCTION ? 30 : 10;
       }
       app_record(app, std::string("train_task_") + train_task_name(TrainTask(k)));
+    }
+    ImGui::Separator();
+    ImGui::TextDisabled("%s", tr(S_TRAIN_TRANSLATION));
+    for (int k = 0; k < TRANSLATION_TASK_COUNT; ++k) {
+      if (ImGui::Selectable(translation_task_name(TranslationTask(k)), t.translation == k)) t.translation = k;
+      app_record(app, std::string("train_task_") + translation_task_name(TranslationTask(k)));
     }
     ImGui::EndCombo();
   }
@@ -169,9 +234,12 @@ void section_train(App* app) {
     ImGui::EndTooltip();
   }
   ImGui::SetNextItemWidth(w);
-  if (ImGui::InputInt(tr_id(S_TRAIN_LENGTH, "train_length").c_str(), &t.length)) t.length = std::clamp(t.length, 2, 64);
-  ImGui::SetNextItemWidth(w);
-  if (ImGui::InputInt(tr_id(S_TRAIN_VOCAB, "train_vocab").c_str(), &t.vocab)) t.vocab = std::clamp(t.vocab, 2, 100);
+  if (t.translation < 0) {  // a translation task's sentences and vocabularies are the task's
+    ImGui::SetNextItemWidth(w);
+    if (ImGui::InputInt(tr_id(S_TRAIN_LENGTH, "train_length").c_str(), &t.length)) t.length = std::clamp(t.length, 2, 64);
+    ImGui::SetNextItemWidth(w);
+    if (ImGui::InputInt(tr_id(S_TRAIN_VOCAB, "train_vocab").c_str(), &t.vocab)) t.vocab = std::clamp(t.vocab, 2, 100);
+  }
   ImGui::EndDisabled();
   ImGui::SetNextItemWidth(w);
   if (ImGui::BeginCombo(tr_id(S_TRAIN_OPTIMIZER, "train_optimizer").c_str(), train_optimizer_name(t.optimizer))) {
@@ -214,6 +282,17 @@ void section_train(App* app) {
   ImGui::Text(tr(S_TRAIN_STATUS), (long long)t.state.step, t.loss.empty() ? 0.0 : double(t.loss.back()), 100.0 * last_acc,
               t.steps_per_s);
   app_record(app, "train_status");
+  if (t.translation >= 0 && !t.alignment.empty()) {
+    ImGui::Text(tr(S_TRAIN_ALIGNMENT), 100.0 * t.alignment.back());
+    app_record(app, "train_alignment");
+    if (ImGui::IsItemHovered()) {
+      ImGui::BeginTooltip();
+      ImGui::PushTextWrapPos(ImGui::GetFontSize() * 28);
+      ImGui::TextUnformatted(tr(S_TRAIN_ALIGNMENT_HELP));
+      ImGui::PopTextWrapPos();
+      ImGui::EndTooltip();
+    }
+  }
   const float plot_w = ImGui::GetContentRegionAvail().x, plot_h = ImGui::GetFontSize() * 3.5f;
   if (!t.loss.empty()) {
     Buckets bl{&t.loss, int(std::min<size_t>(t.loss.size(), 240))};

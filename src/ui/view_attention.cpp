@@ -44,7 +44,7 @@ AttentionSlots attention_slots(const App& app, ImVec2 avail, int rows, int cols,
 
 // One heatmap of the Attention view: title, grid, colour bar.
 void attention_heatmap(App* app, const char* id, const char* title, ImVec2 at, ImVec2 each, ImVec2 room, const Mat& m, int style,
-                       float vmax, GridMode mode, const char* tip) {
+                       float vmax, GridMode mode, const char* tip, bool tooltip_values) {
   const Trace& t = app->state.trace;
   const float font = ImGui::GetFontSize(), gap = font * 4.0f;
   ImGui::SetCursorScreenPos(at);
@@ -60,13 +60,52 @@ void attention_heatmap(App* app, const char* id, const char* title, ImVec2 at, I
   an.style = style;
   an.vmin = 0.0f;
   an.vmax = vmax;
+  an.tooltip_values = tooltip_values;
   grid_view(app, id, g, tex, t.tokens, t.key_tokens, mask, mode, tip, an, true);
   app->layout[std::string(id) + "_slot"] = {at.x, at.y + font * 1.4f, area.x, area.y};
   colorbar(ImVec2(g.clip_max.x + 8, g.clip_min.y), std::max(40.0f, g.clip_max.y - g.clip_min.y), style == 1, vmin, vmax);
 }
 
+// The mean over the layer's heads of their softmax weights [n_q, n_k], kept for the trace's generation.
+static const Mat& mean_weights(App* app, int layer) {
+  auto& cache = generation_cache<Mat>(app->state.generation);
+  const std::string slot = "mean_" + std::to_string(layer);
+  auto it = cache.find(slot);
+  if (it != cache.end()) return it->second;
+  const Trace& t = app->state.trace;
+  const int heads = int(t.layers[size_t(layer)].heads.size()), n_q = int(t.tokens.size()), n_k = int(t.key_tokens.size());
+  Mat m = Mat::Zero(n_q, n_k);
+  for (int h = 0; h < heads; ++h)
+    for (int i = 0; i < n_q; ++i)
+      for (int j = 0; j < n_k; ++j) m(i, j) += trace_weight(t, layer, h, i, j);  // (a lean trace's heads too)
+  m /= float(heads);
+  return cache[slot] = std::move(m);
+}
+
+// The Attention view with "mean" picked: the heads' mean weights alone (a mean of scores means nothing).
+static void view_attention_mean(App* app) {
+  AppState& s = app->state;
+  const int heads = int(s.trace.layers[size_t(s.sel.layer)].heads.size());
+  const Mat& m = mean_weights(app, s.sel.layer);
+  const ImVec2 room = label_room(s.trace.tokens, s.trace.key_tokens);
+  zoom_bar(app, int(m.rows()), int(m.cols()));
+  if (app_visible(*app, "head_selector")) {
+    flow(ImGui::CalcTextSize(tr(S_WEIGHTS_RANGE)).x + ImGui::GetFrameHeight() + ImGui::GetStyle().ItemInnerSpacing.x);
+    ImGui::Checkbox(tr_id(S_WEIGHTS_RANGE, "weights_range").c_str(), &app->weights_full_range);
+  }
+  const ImVec2 avail = ImGui::GetContentRegionAvail();
+  const ImVec2 p = ImGui::GetCursorScreenPos();
+  const AttentionSlots sl = attention_slots(*app, avail, int(m.rows()), int(m.cols()), false, room);
+  float wmax = cached_range(app, "mean_weights_" + std::to_string(s.sel.layer), m, false);
+  if (app->weights_full_range || wmax <= 0) wmax = 1.0f;
+  char title[160];
+  std::snprintf(title, sizeof title, tr(S_MEAN_TITLE), heads, s.sel.layer);
+  attention_heatmap(app, "mean_weights", title, p, sl.each, room, m, 0, wmax, GRID_MODE_VIEW, tr(S_CLICK_EXPLAIN), true);
+}
+
 void view_attention(App* app) {
   AppState& s = app->state;
+  if (s.sel.mean_heads && s.trace.layers[size_t(s.sel.layer)].heads.size() > 1) return view_attention_mean(app);
   const AttentionOutput& a = app_state_focused_head(s).attn;
   const std::string lh = "_" + std::to_string(s.sel.layer) + "_" + std::to_string(s.sel.head);
   const bool has_scores = a.scores.size() > 0;  // imported attention maps: no scores

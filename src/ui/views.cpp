@@ -44,8 +44,42 @@ void grid_keys(App* app) {
   }
 }
 
+namespace {
+
+const StrId kBandLabels[TRACE_BAND_COUNT] = {S_BAND_ENCODER, S_BAND_DECODER_SELF, S_BAND_CROSS};
+const char* const kBandIds[TRACE_BAND_COUNT] = {"band_encoder", "band_decoder_self", "band_cross"};
+
+float band_selector_width() {
+  float w = 0;
+  for (StrId id : kBandLabels) w += ImGui::CalcTextSize(tr(id)).x + ImGui::GetFrameHeight() + ImGui::GetStyle().ItemSpacing.x * 2;
+  return w;
+}
+
+void band_selector(App* app) {
+  AppState& s = app->state;
+  for (int b = 0; b < TRACE_BAND_COUNT; ++b) {
+    if (b) flow(ImGui::CalcTextSize(tr(kBandLabels[b])).x + ImGui::GetFrameHeight() + ImGui::GetStyle().ItemInnerSpacing.x);
+    if (ImGui::RadioButton(tr_id(kBandLabels[b], kBandIds[b]).c_str(), s.sel.band == b)) {
+      app_state_set_band(&s, TraceBand(b));
+      if (b != TRACE_BAND_CROSS && s.sel.view == APP_VIEW_DECODE) s.sel.view = APP_VIEW_ATTENTION;  // decoding is cross's
+    }
+    app_record(app, kBandIds[b]);
+    if (ImGui::IsItemHovered()) {
+      ImGui::BeginTooltip();
+      ImGui::PushTextWrapPos(ImGui::GetFontSize() * 28);
+      ImGui::TextUnformatted(tr(S_BAND_HELP));
+      ImGui::PopTextWrapPos();
+      ImGui::EndTooltip();
+    }
+  }
+}
+
+}  // namespace
+
 void panel_views(App* app) {
   AppState& s = app->state;
+  // Decoding steps are the cross band's rows (a click selects that cell of the cross-attention).
+  if (s.sel.view == APP_VIEW_DECODE && s.full.seq2seq && s.sel.band != TRACE_BAND_CROSS) app_state_set_band(&s, TRACE_BAND_CROSS);
   grid_keys(app);
   if (s.stale) {
     ImGui::PushStyleColor(ImGuiCol_Text, IM_COL32(192, 32, 32, 255));
@@ -53,7 +87,7 @@ void panel_views(App* app) {
     ImGui::PopStyleColor();
   }
   if (s.trace.layers.empty()) return;
-  auto offered = [&s](int v) { return !(s.trace.imported && app_view_info(v).needs_qkv); };
+  auto offered = [&s](int v) { return app_view_offered(s, v); };
   // Tabs where every label fits whole; otherwise one combo (never a tab cut to a letter).
   float tabs_w = 0;  // as ImGui lays tabs out: label + 2 paddings + 1, spaced by the inner spacing
   for (int v = 0; v < APP_VIEW_COUNT; ++v)
@@ -76,6 +110,11 @@ void panel_views(App* app) {
       ImGui::EndCombo();
     }
     app_record(app, "view_pick");
+    first = false;
+  }
+  if (s.full.seq2seq && app_visible(*app, "head_selector")) {  // which of the three attentions every view shows
+    if (!first) flow(band_selector_width());
+    band_selector(app);
     first = false;
   }
   if (app_visible(*app, "head_selector")) {
@@ -104,9 +143,9 @@ void panel_views(App* app) {
       app_record(app, "ab_close");
     }
   }
-  if (s.trace.imported && app_view_info(s.sel.view).needs_qkv) s.sel.view = APP_VIEW_ATTENTION;
+  if (!offered(s.sel.view)) s.sel.view = APP_VIEW_ATTENTION;
   auto draw_view = [app](AppView v) {
-    if (app->state.trace.imported && app_view_info(v).needs_qkv) v = APP_VIEW_ATTENTION;
+    if (!app_view_offered(app->state, v)) v = APP_VIEW_ATTENTION;
     switch (v) {
       case APP_VIEW_ATTENTION:
         if (app->state.ab.on) view_ab(app);
@@ -118,6 +157,7 @@ void panel_views(App* app) {
       case APP_VIEW_MODEL: view_model(app); break;
       case APP_VIEW_QKV: view_qkv(app); break;
       case APP_VIEW_GEOMETRY: view_geometry(app); break;
+      case APP_VIEW_DECODE: view_decode(app); break;
       default: break;
     }
   };

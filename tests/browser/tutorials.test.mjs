@@ -327,13 +327,19 @@ describe('the tutorial page', () => {
     await page.setViewportSize({ width: 1100, height: 900 });
     await page.goto(env.base + 'examples/tutorial.html');
     const figs = page.frames().filter((f) => f.url().includes('embed.html'));
-    assert.equal(figs.length, 3);
+    assert.equal(figs.length, 4);
     for (const f of figs) await f.waitForFunction(() => window.attnplay && window.attnplay.stats().frame > 3, null, { timeout: 60000 });
     await page.click('text=A causal mask forbids looking ahead');
     await figs[0].waitForFunction(() => window.attnplay.getConfig().attention.mask.causal === true, null, { timeout: 5000 });
     await page.click('text=With four heads');
     await figs[2].waitForFunction(() => window.attnplay.result().layers[0].heads.length === 4, null, { timeout: 5000 });
     await page.waitForFunction(() => document.querySelector('[data-caption="fig3"]').textContent.includes('4 heads'));
+    // The translation figure: the cross-attention's kind changes with a sentence, and the caption reads the result.
+    await page.click('text=Make the cross-attention additive');
+    await figs[3].waitForFunction(() => window.attnplay.getConfig().cross_attention?.kind === 'additive', null, { timeout: 5000 });
+    await page.waitForFunction(() => document.querySelector('[data-caption="fig4"]').textContent.includes('3 source → 5 target tokens'));
+    await page.click('text=换成数字');
+    await figs[3].waitForFunction(() => window.attnplay.result().tokens.join(' ') === '<s> 三 百 二 十', null, { timeout: 5000 });
     await page.click('text=The row of “sat”');
     await figs[0].waitForFunction(() => window.attnplay.shareQuery().includes('cell=2,1'), null, { timeout: 5000 });
     await page.screenshot({ path: path.join(SHOTS, 'tutorial.png'), fullPage: true });

@@ -127,6 +127,11 @@ describe('seq2seq config and weights', () => {
     const out = path.join(dir, 'date.safetensors');
     const r = runCli(['train', cfg, '--task', 'date', '--steps', '300', '--batch', '32', '--lr', '3e-3', '-o', out]);
     assert.equal(r.status, 0, r.stderr);
+    // Progress lines carry the batch's alignment (cross-attention argmax on the source word, mean of the heads).
+    const last = /step 300\/300  loss ([\d.e+-]+)  accuracy ([\d.]+)  alignment ([\d.]+)$/m.exec(r.stdout);
+    assert.ok(last, r.stdout);
+    console.log(`  date: accuracy ${last[2]}, alignment ${last[3]} after 300 steps`);
+    assert.ok(+last[2] >= 0.95 && +last[3] >= 0.8, last[0]);
     // The decoder reads the target as given: from the start token, each position predicts the next target token.
     const evalCfg = { mode: 'seq2seq', source_tokens: ['3', 'nov', '2001'], target_tokens: ['<s>', '2001', '-', '11', '-'],
                       d_model: 32, heads: 2, transformer: { layers: 1, decoder_layers: 1 } };
@@ -150,5 +155,13 @@ describe('seq2seq config and weights', () => {
     const bad = runCli(['train', cfg, '--task', 'copy', '-o', path.join(dir, 'y.safetensors')]);
     assert.equal(bad.status, 2);
     assert.match(bad.stderr, /mode "seq2seq" trains a translation task: --task date, numbers, numbers_zh or sov \(got 'copy'\)/);
+    // The word-order task reorders the source: a target longer than the source is refused; dates may be longer.
+    const sov = path.join(dir, 'sov.json');
+    fs.writeFileSync(sov, JSON.stringify({ mode: 'seq2seq', source: 'cat sees big dog', target: '<s> cat big dog sees now',
+                                           tokenizer: 'whitespace', d_model: 8, heads: 2 }));
+    const longer = runCli(['train', sov, '--task', 'sov', '--steps', '1', '-o', path.join(dir, 'z.safetensors')]);
+    assert.equal(longer.status, 2);
+    assert.match(longer.stderr, /target: 5 tokens but the source has 4: task sov reorders the source's words/);
+    assert.equal(runCli(['train', sov, '--task', 'date', '--steps', '1', '-o', path.join(dir, 'z.safetensors')]).status, 0);
   });
 });

@@ -7,6 +7,7 @@
 #include "ui/panels.h"
 #include "ui/presets.h"
 #include "ui/share.h"
+#include "model/tokenizer.h"
 
 #include <gtest/gtest.h>
 #include <imgui_internal.h>
@@ -404,6 +405,71 @@ TEST_F(HeadlessApp, KvHeadsComboMakesGroupedQueryHeads) {
   EXPECT_EQ(app.state.config["heads"], 1);
   EXPECT_FALSE(app.state.config.contains("kv_heads"));
   EXPECT_EQ(app.state.error, "");
+}
+
+// The translation preset: the Train panel takes its task (date), Play trains the encoder-decoder with teacher forcing,
+// and the cross-attention forms the alignment; then the Decode view's greedy decoding writes the date's target, each
+// step's cross-attention peaking on the source word it came from. Step counts, never times.
+// Greedy decoding and the next-token list show tokens of the trained target vocabulary that the text does not hold:
+// their glyphs are in the atlas (else a decoded 五 draws as "?").
+TEST_F(HeadlessApp, TranslationGlyphsCoverTheTargetVocabulary) {
+  ASSERT_TRUE(app_state_load_preset(&app.state, "translate-zh"));
+  ImGui::GetIO().DisplaySize = ImVec2(1280, 1800);
+  frames(2);
+  EXPECT_EQ(app.training.translation, int(TRANSLATION_TASK_NUMBERS_ZH));
+  click(centre("h_train"));
+  frames(1);
+  click(centre("train_step"));  // the task's model: its vocabularies
+  frames(2);
+  for (const std::string& t : translation_task_target_vocab(TRANSLATION_TASK_NUMBERS_ZH))
+    for (uint32_t cp : utf8_decode(t, nullptr))
+      if (cp >= 0x0250) EXPECT_TRUE(app.glyphs.count(cp)) << t;
+}
+
+TEST_F(HeadlessApp, TranslationPresetTrainsAndDecodes) {
+#if defined(__wasm__)
+  GTEST_SKIP() << "native only (the browser test trains it in the page)";
+#endif
+  ASSERT_TRUE(app_state_load_preset(&app.state, "translate"));
+  ImGui::GetIO().DisplaySize = ImVec2(1280, 1800);
+  frames(2);
+  EXPECT_EQ(app.training.translation, int(TRANSLATION_TASK_DATE));
+  EXPECT_TRUE(app.state.sel.mean_heads);
+  EXPECT_EQ(app.state.sel.band, TRACE_BAND_CROSS);
+  const TranslationExample ex = translation_task_display(TRANSLATION_TASK_DATE);
+  EXPECT_EQ(app.state.trace.tokens, ex.target);       // rows: the decoder's input
+  EXPECT_EQ(app.state.trace.key_tokens, ex.source);   // columns: the source
+  EXPECT_TRUE(app.layout.count("source_input") && app.layout.count("target_input"));
+  click(centre("h_train"));
+  frames(1);
+  click(centre("train_play"));
+  ASSERT_TRUE(app.training.running) << (app.notices.empty() ? "" : app.notices.back());
+  for (int f = 0; f < 4000 && app.training.state.step < 400; ++f) frames(1);
+  click(centre("train_play"));  // pause
+  ASSERT_GE(app.training.state.step, 400);
+  std::printf("  date in the Train panel: %lld steps, accuracy %.3f, alignment %.3f\n", (long long)app.training.state.step,
+              double(app.training.accuracy.back()), double(app.training.alignment.back()));
+  EXPECT_GE(app.training.accuracy.back(), 0.95f);
+  EXPECT_GE(app.training.alignment.back(), 0.8f);
+  EXPECT_TRUE(app.layout.count("train_alignment"));
+  // Greedy decoding from "<s>" writes the example's target; each aligned step's mean cross row peaks on its source.
+  app.state.sel.view = APP_VIEW_DECODE;
+  frames(2);
+  click(centre("decode_all"));
+  ASSERT_EQ(app.ui.decode.size(), ex.target.size());
+  EXPECT_EQ(app.ui.decode_shown, int(ex.target.size()));
+  for (size_t k = 0; k < app.ui.decode.size(); ++k) {
+    if (ex.align[k] < 0) continue;
+    Eigen::Index arg = 0;
+    app.ui.decode[k].cross.back().colwise().mean().maxCoeff(&arg);
+    EXPECT_EQ(int(arg), ex.align[k]) << "step " << k << " emitted " << app.ui.decode[k].token;
+  }
+  // The target: the decoder's input after "<s>", then the day (two digits), which that input does not hold.
+  std::vector<std::string> emitted, want(ex.target.begin() + 1, ex.target.end());
+  want.push_back(ex.source[0].size() == 1 ? "0" + ex.source[0] : ex.source[0]);
+  for (const DecodeStep& d : app.ui.decode) emitted.push_back(d.token);
+  EXPECT_EQ(emitted, want);
+  EXPECT_TRUE(app.layout.count("decode_grid"));
 }
 
 // The Train panel: Play trains in time slices inside frames; the views show the trained model as it learns; Reset

@@ -26,8 +26,12 @@ window.addEventListener('message', (event) => {
   if (!frame || !msg || typeof msg !== 'object') return;
   const caption = document.querySelector(`[data-caption="${frame.id}"]`);
   if (msg.type === 'attnplay:result') {
-    const heads = msg.result.layers[0].heads.length;
-    caption.textContent = `${msg.result.tokens.length} tokens · ${heads} head${heads > 1 ? 's' : ''}`;
+    const r = msg.result;
+    const layers = r.cross || r.layers;  // an encoder-decoder's result (SPEC §8) has encoder / decoder_self / cross
+    const heads = layers[0].heads.length;
+    caption.textContent = r.cross
+      ? `${r.source_tokens.length} source → ${r.tokens.length} target tokens · ${heads} head${heads > 1 ? 's' : ''}`
+      : `${r.tokens.length} tokens · ${heads} head${heads > 1 ? 's' : ''}`;
   } else if (msg.type === 'attnplay:error') {
     caption.textContent = `refused: ${msg.message}`;
   }
