@@ -31,6 +31,7 @@ void ui_gesture(App* app);                             // call right after a dra
 void ui_error_for(App* app, const char* field);        // the error under the control it names
 void ui_about(App* app);
 void ui_help_marker(const char* text);                 // "(?)" on the same line, text as its tooltip
+void ui_item_tooltip(const char* text);                // text, wrapped, as the last item's tooltip while hovered
 std::string ui_chip_label(const std::string& token);   // a token as its chip shows it (white space made visible)                               // version, SIMD, GL, Eigen, build type, platform, font
 void app_check_label(App* app, const std::string& name, const char* label);  // last item narrower than label -> app->clipped
 bool ui_small_button(const App& app, const char* label);  // SmallButton; a touch-sized Button in the narrow layout

@@ -226,13 +226,7 @@ void section_train(App* app) {
   app_record(app, "train_task");
   ImGui::SameLine();
   ImGui::TextDisabled("(?)");
-  if (ImGui::IsItemHovered()) {
-    ImGui::BeginTooltip();
-    ImGui::PushTextWrapPos(ImGui::GetFontSize() * 28);
-    ImGui::TextUnformatted(tr(S_TRAIN_TASK_HELP));
-    ImGui::PopTextWrapPos();
-    ImGui::EndTooltip();
-  }
+  ui_item_tooltip(tr(S_TRAIN_TASK_HELP));
   ImGui::SetNextItemWidth(w);
   if (t.translation < 0) {  // a translation task's sentences and vocabularies are the task's
     ImGui::SetNextItemWidth(w);
@@ -285,13 +279,7 @@ void section_train(App* app) {
   if (t.translation >= 0 && !t.alignment.empty()) {
     ImGui::Text(tr(S_TRAIN_ALIGNMENT), 100.0 * t.alignment.back());
     app_record(app, "train_alignment");
-    if (ImGui::IsItemHovered()) {
-      ImGui::BeginTooltip();
-      ImGui::PushTextWrapPos(ImGui::GetFontSize() * 28);
-      ImGui::TextUnformatted(tr(S_TRAIN_ALIGNMENT_HELP));
-      ImGui::PopTextWrapPos();
-      ImGui::EndTooltip();
-    }
+    ui_item_tooltip(tr(S_TRAIN_ALIGNMENT_HELP));
   }
   const float plot_w = ImGui::GetContentRegionAvail().x, plot_h = ImGui::GetFontSize() * 3.5f;
   if (!t.loss.empty()) {

@@ -64,13 +64,7 @@ void band_selector(App* app) {
       if (b != TRACE_BAND_CROSS && s.sel.view == APP_VIEW_DECODE) s.sel.view = APP_VIEW_ATTENTION;  // decoding is cross's
     }
     app_record(app, kBandIds[b]);
-    if (ImGui::IsItemHovered()) {
-      ImGui::BeginTooltip();
-      ImGui::PushTextWrapPos(ImGui::GetFontSize() * 28);
-      ImGui::TextUnformatted(tr(S_BAND_HELP));
-      ImGui::PopTextWrapPos();
-      ImGui::EndTooltip();
-    }
+    ui_item_tooltip(tr(S_BAND_HELP));
   }
 }
 
