@@ -1,7 +1,8 @@
 // attnplay peer benchmark (./build.sh bench): multi-head self-attention with the four d_model x d_model
 // projections, in one Node process, single-threaded WebAssembly SIMD for everyone:
 //   attnplay   core.multiHeadAttention (attnplay-core.mjs)
-//   TF.js      @tensorflow/tfjs-core + tfjs-backend-wasm, its fast form: rank-2 matMul per head, no transpose flags
+//   TF.js      @tensorflow/tfjs-core + tfjs-backend-wasm, its fast form: rank-2 matMul per head, no transpose flags,
+//              the graph built inside tf.tidy and read back once outside it (a dataSync inside tidy costs it 2-3x)
 //   ORT        onnxruntime-web, fused com.microsoft Attention + MatMul (bench/make_onnx_models.py), numThreads = 1
 // Identical inputs; outputs checked equal (relative error) before timing; rounds interleaved; medians printed.
 // Usage: node bench/bench_peers.mjs WEB_DIR MODELS_DIR [rounds]
@@ -59,7 +60,7 @@ for (const [n, d, heads, causal] of sizes) {
   // TF.js: per-head rank-2 matMul; K transposed once per head by tf.transpose (its fast path takes no transpose flags)
   const tx = tf.tensor2d(x, [n, d]), twq = tf.tensor2d(wq, [d, d]), twk = tf.tensor2d(wk, [d, d]), twv = tf.tensor2d(wv, [d, d]), two = tf.tensor2d(wo, [d, d]);
   const maskAdd = causal ? tf.tensor2d(Float32Array.from({ length: n * n }, (_, i) => ((i % n) > Math.floor(i / n) ? -1e30 : 0)), [n, n]) : null;
-  const runT = () => tf.tidy(() => {
+  const graphT = () => tf.tidy(() => {
     const q = tf.mul(tf.matMul(tx, twq), 1 / Math.sqrt(dk)), k = tf.matMul(tx, twk), v = tf.matMul(tx, twv);
     const outs = [];
     for (let h = 0; h < heads; h++) {
@@ -68,8 +69,14 @@ for (const [n, d, heads, causal] of sizes) {
       if (maskAdd) s = tf.add(s, maskAdd);
       outs.push(tf.matMul(tf.softmax(s), vh));
     }
-    return tf.matMul(tf.concat(outs, 1), two).dataSync();
+    return tf.matMul(tf.concat(outs, 1), two);  // kept by tidy (returned); every intermediate is freed
   });
+  const runT = () => {  // the graph and one read-back, nothing else
+    const y = graphT();
+    const data = y.dataSync();
+    y.dispose();
+    return data;
+  };
   // ORT
   const session = await ort.InferenceSession.create(path.join(models, `mha_d${d}_h${heads}_causal${causal ? 1 : 0}.onnx`),
                                                     { executionProviders: ['wasm'], graphOptimizationLevel: 'all' });
