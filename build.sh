@@ -35,7 +35,7 @@ die() { printf '[build.sh] error: %s\n' "$*" >&2; exit 1; }
 # ---------------------------------------------------------------------------------------------------------
 PKGS_NATIVE=(g++ cmake ninja-build pkg-config libeigen3-dev nlohmann-json3-dev libgtest-dev libbenchmark-dev
              libsdl2-dev libgl-dev libstb-dev dpkg-dev fonts-wqy-microhei fonttools)
-PKGS_WEB=(emscripten nodejs)
+PKGS_WEB=(emscripten nodejs clang-19 lld-19)  # clang-19 + wasm-ld-19: the relaxed-SIMD kernel module
 PKGS_TEST=(chromium xvfb clang-14 libclang-rt-14-dev python3-torch python3-numpy)  # torch: tools/export_attention.py's test
 PKGS_FIXTURES=(python3-torch python3-numpy)
 PKGS_BENCH=(python3-onnx)
@@ -292,12 +292,18 @@ case "$cmd" in
     log "training step (native, then WASM under Node)"
     "$ROOT/build/native/attnplay_bench_train"
     node --no-experimental-fetch "$ROOT/build/wasm/attnplay_bench_train.js"
+    node --no-experimental-fetch --experimental-wasm-relaxed-simd "$ROOT/build/wasm/attnplay_bench_train.js" \
+      | tee "$ROOT/build/bench-train-wasm.txt"
+    log "training step: the reference model in PyTorch 1.13, one thread, beside the WASM step above"
+    ensure_packages "${PKGS_FIXTURES[@]}"
+    /usr/bin/python3 "$ROOT/bench/bench_train_torch.py" "$ROOT/build/bench-train-wasm.txt"
     log "attnplay-core.mjs in Node"
     node "$ROOT/bench/bench_core.mjs" "$ROOT/build/web"
     log "peers: TF.js (wasm) and onnxruntime-web, same inputs, interleaved"
     (cd "$ROOT/bench" && npm ci --no-audit --no-fund --loglevel=error >/dev/null)
     /usr/bin/python3 "$ROOT/bench/make_onnx_models.py" "$ROOT/build/bench-models" >/dev/null
-    ATTNPLAY_BENCH_JSON="$ROOT/build/bench-peers.json" node "$ROOT/bench/bench_peers.mjs" "$ROOT/build/web" "$ROOT/build/bench-models" 7
+    ATTNPLAY_BENCH_JSON="$ROOT/build/bench-peers.json" node --experimental-wasm-relaxed-simd "$ROOT/bench/bench_peers.mjs" \
+      "$ROOT/build/web" "$ROOT/build/bench-models" 7
     log "in the browser: headless Chromium, first frame, edit-to-redraw, heap (Playwright)"
     ensure_packages "${PKGS_TEST[@]}"
     (cd "$ROOT/tests/browser" && npm ci --no-audit --no-fund --loglevel=error >/dev/null)

@@ -1,6 +1,8 @@
 // attnplay peer benchmark (./build.sh bench): multi-head self-attention with the four d_model x d_model
 // projections, in one Node process, single-threaded WebAssembly SIMD for everyone:
-//   attnplay   core.multiHeadAttention (attnplay-core.mjs)
+//   attnplay   core.multiHeadAttention (attnplay-core.mjs), on both kernel paths: relaxed SIMD (fused multiply-add;
+//              run Node with --experimental-wasm-relaxed-simd, as ./build.sh bench does, for all three alike) and the
+//              plain SIMD128 fallback (createCore({kernels: 'simd128'}))
 //   TF.js      @tensorflow/tfjs-core + tfjs-backend-wasm, its fast form: rank-2 matMul per head, no transpose flags,
 //              the graph built inside tf.tidy and read back once outside it (a dataSync inside tidy costs it 2-3x)
 //   ORT        onnxruntime-web, fused com.microsoft Attention + MatMul (bench/make_onnx_models.py), numThreads = 1
@@ -19,6 +21,7 @@ const require = createRequire(path.join(here, 'package.json'));
 
 const { createCore } = await import(pathToFileURL(path.join(web, 'attnplay-core.mjs')).href);
 const core = await createCore();
+const core128 = await createCore({ kernels: 'simd128' });
 
 const tf = await import(pathToFileURL(require.resolve('@tensorflow/tfjs-core')).href);
 const tfwasm = await import(pathToFileURL(require.resolve('@tensorflow/tfjs-backend-wasm')).href);
@@ -30,7 +33,9 @@ await tf.ready();
 const ort = await import(pathToFileURL(path.join(path.dirname(require.resolve('onnxruntime-web')), 'ort.node.min.mjs')).href)
   .catch(() => import(pathToFileURL(require.resolve('onnxruntime-web')).href));
 ort.env.wasm.numThreads = 1;
-ort.env.wasm.simd = true;
+// Its fastest documented setting where the engine has relaxed SIMD ('relaxed'), else true. (Its shipped .wasm
+// validates in Node 20 without the relaxed flag, so it carries no relaxed instructions either way; nor does TF.js's.)
+ort.env.wasm.simd = core.kernels === 'relaxed-simd' ? 'relaxed' : true;
 
 function rand(n, seed, scale = 1) {
   const a = new Float32Array(n);
@@ -50,6 +55,7 @@ function median(xs) { const s = [...xs].sort((a, b) => a - b); return s[Math.flo
 const sizes = [[256, 128, 8, false], [1024, 256, 8, false], [1024, 256, 8, true], [2048, 256, 8, false], [2048, 256, 8, true]];
 const rows = [];
 console.log(`attnplay: ${core.build}`);
+if (core.kernels !== 'relaxed-simd') console.log('(relaxed SIMD is not available in this Node: run it with --experimental-wasm-relaxed-simd)');
 console.log(`TF.js ${tf.version_core} (wasm, SIMD ${await tf.env().getAsync('WASM_HAS_SIMD_SUPPORT')}, 1 thread); onnxruntime-web ${ort.env.versions?.web ?? ''} (1 thread)`);
 for (const [n, d, heads, causal] of sizes) {
   const dk = d / heads;
@@ -57,6 +63,7 @@ for (const [n, d, heads, causal] of sizes) {
         wv = rand(d * d, 4, 1 / Math.sqrt(d)), wo = rand(d * d, 5, 1 / Math.sqrt(d));
   // attnplay
   const runA = () => core.multiHeadAttention({ x, wq, wk, wv, wo, n, dModel: d, heads, causal, weights: false }).output;
+  const runS = () => core128.multiHeadAttention({ x, wq, wk, wv, wo, n, dModel: d, heads, causal, weights: false }).output;
   // TF.js: per-head rank-2 matMul; K transposed once per head by tf.transpose (its fast path takes no transpose flags)
   const tx = tf.tensor2d(x, [n, d]), twq = tf.tensor2d(wq, [d, d]), twk = tf.tensor2d(wk, [d, d]), twv = tf.tensor2d(wv, [d, d]), two = tf.tensor2d(wo, [d, d]);
   const maskAdd = causal ? tf.tensor2d(Float32Array.from({ length: n * n }, (_, i) => ((i % n) > Math.floor(i / n) ? -1e30 : 0)), [n, n]) : null;
@@ -90,25 +97,27 @@ for (const [n, d, heads, causal] of sizes) {
                   bias: new ort.Tensor('float32', new Float32Array(3 * d), [3 * d]), wo: new ort.Tensor('float32', wo, [d, d]) };
   const runO = async () => (await session.run(feeds)).y.data;
   // Same outputs first.
-  const a = runA(), t = runT(), o = await runO();
-  const eT = relErr(a, t), eO = relErr(a, o);
-  if (!(eT < 1e-4 && eO < 1e-4)) throw new Error(`outputs differ at n=${n}: vs TF.js ${eT}, vs ORT ${eO}`);
-  const times = { a: [], t: [], o: [] };
+  const a = runA(), t = runT(), o = await runO(), s128 = runS();
+  const eT = relErr(a, t), eO = relErr(a, o), eS = relErr(a, s128);
+  if (!(eT < 1e-4 && eO < 1e-4 && eS < 1e-4)) throw new Error(`outputs differ at n=${n}: vs TF.js ${eT}, vs ORT ${eO}, vs SIMD128 ${eS}`);
+  const times = { a: [], s: [], t: [], o: [] };
   for (let r = 0; r < rounds; r++) {  // interleaved: a slow moment of the machine hits all three alike
     let t0 = performance.now(); runA(); times.a.push(performance.now() - t0);
+    t0 = performance.now(); runS(); times.s.push(performance.now() - t0);
     t0 = performance.now(); runT(); times.t.push(performance.now() - t0);
     t0 = performance.now(); await runO(); times.o.push(performance.now() - t0);
   }
-  const [ma, mt, mo] = [median(times.a), median(times.t), median(times.o)];
-  rows.push({ n, d, heads, causal, ma, mt, mo, ratio: ma / Math.min(mt, mo), eT, eO });
+  const [ma, ms, mt, mo] = [median(times.a), median(times.s), median(times.t), median(times.o)];
+  rows.push({ n, d, heads, causal, kernels: core.kernels, ma, ms, mt, mo, ratio: ma / Math.min(mt, mo),
+              ratio128: ms / Math.min(mt, mo), eT, eO, eS });
   tf.dispose([tx, twq, twk, twv, two]);
   if (maskAdd) maskAdd.dispose();
   await session.release();
 }
-console.log('\n| n / d_model / heads | causal | attnplay ms | TF.js-wasm ms | onnxruntime-web ms | attnplay / faster peer | max rel. diff (TF.js, ORT) |');
-console.log('|---|---|---|---|---|---|---|');
+console.log(`\n| n / d_model / heads | causal | attnplay ${core.kernels} ms | attnplay simd128 ms | TF.js-wasm ms | onnxruntime-web ms | ${core.kernels} / faster peer | simd128 / faster peer | max rel. diff (TF.js, ORT, simd128) |`);
+console.log('|---|---|---|---|---|---|---|---|---|');
 for (const r of rows) {
-  console.log(`| ${r.n} / ${r.d} / ${r.heads} | ${r.causal} | ${r.ma.toFixed(1)} | ${r.mt.toFixed(1)} | ${r.mo.toFixed(1)} | ${r.ratio.toFixed(2)}x | ${r.eT.toExponential(1)}, ${r.eO.toExponential(1)} |`);
+  console.log(`| ${r.n} / ${r.d} / ${r.heads} | ${r.causal} | ${r.ma.toFixed(1)} | ${r.ms.toFixed(1)} | ${r.mt.toFixed(1)} | ${r.mo.toFixed(1)} | ${r.ratio.toFixed(2)}x | ${r.ratio128.toFixed(2)}x | ${r.eT.toExponential(1)}, ${r.eO.toExponential(1)}, ${r.eS.toExponential(1)} |`);
 }
 const out = process.env.ATTNPLAY_BENCH_JSON;
 if (out) fs.writeFileSync(out, JSON.stringify(rows, null, 1));

@@ -2,6 +2,7 @@
 // natively and in WASM under Node (the same source; `./build.sh bench` runs both). Plain timing, median of rounds:
 // Google Benchmark does not build for WASM. Sizes: what the Train panel runs (d_model 32), and a wider model where
 // the matrix products dominate.
+#include "core/gemm.h"
 #include "model/train.h"
 
 #include <algorithm>
@@ -14,6 +15,7 @@ namespace {
 
 struct Case {
   const char* name;
+  const char* dims;  // d_model / heads / layers (d_ff), as printed
   const char* config;
   const char* task;
   int length, vocab, batch;
@@ -50,22 +52,23 @@ double median_ms(const Case& k) {
 
 int main() {
   const Case cases[] = {
-      {"copy, Train panel", R"({"mode":"transformer","d_model":32,"heads":4,"transformer":{"layers":2},"text":"0"})", "copy", 8, 10, 16},
-      {"induction, causal", R"({"mode":"transformer","d_model":32,"heads":4,"transformer":{"layers":2},"text":"0"})", "induction", 12, 30, 16},
-      {"reverse, wide", R"({"mode":"transformer","d_model":128,"heads":4,"transformer":{"layers":2},"text":"0"})", "reverse", 64, 20, 16},
+      {"copy, Train panel", "32 / 4 / 2", R"({"mode":"transformer","d_model":32,"heads":4,"transformer":{"layers":2},"text":"0"})", "copy", 8, 10, 16},
+      {"induction, causal", "32 / 4 / 2", R"({"mode":"transformer","d_model":32,"heads":4,"transformer":{"layers":2},"text":"0"})", "induction", 12, 30, 16},
+      {"reverse, wide", "128 / 4 / 2", R"({"mode":"transformer","d_model":128,"heads":4,"transformer":{"layers":2},"text":"0"})", "reverse", 64, 20, 16},
+      // The model bench/bench_train_torch.py runs in PyTorch (issue 14's comparison): same shapes, task and optimiser.
+      {"reference (vs PyTorch)", "64 / 4 / 2 (d_ff 128)", R"({"mode":"transformer","d_model":64,"heads":4,"transformer":{"layers":2,"d_ff":128},"text":"0"})", "copy", 24, 10, 16},
   };
 #ifdef __wasm__
-  const char* target = "wasm";
+  const std::string target = std::string("wasm, ") + attnplay::gemm_kernel_name();
 #else
-  const char* target = "native";
+  const std::string target = std::string("native, ") + attnplay::gemm_kernel_name();
 #endif
-  std::printf("| training step (%s) | d_model / heads / layers | n x batch | median ms |\n|---|---|---|---|\n", target);
+  std::printf("| training step (%s) | d_model / heads / layers | n x batch | median ms |\n|---|---|---|---|\n", target.c_str());
   for (const Case& k : cases) {
     const double ms = median_ms(k);
     if (ms < 0) return 1;
-    const bool wide = std::string(k.config).find("128") != std::string::npos;
     const int n = std::string(k.task) == "induction" ? 2 * k.length + k.length / 2 : k.length;  // induction: 2L..3L-1
-    std::printf("| %s | %s | %s%d x %d | %.2f |\n", k.name, wide ? "128 / 4 / 2" : "32 / 4 / 2",
+    std::printf("| %s | %s | %s%d x %d | %.2f |\n", k.name, k.dims,
                 std::string(k.task) == "induction" ? "~" : "", n, k.batch, ms);
   }
   return 0;

@@ -2,6 +2,7 @@
 #include "core/build_info.h"
 
 #include "core/attention.h"
+#include "core/gemm.h"
 
 #ifndef ATTNPLAY_VERSION
 #define ATTNPLAY_VERSION "0.0.0"
@@ -22,7 +23,7 @@ std::string build_summary() {
   const char* target = "native";
 #endif
   return std::string("attnplay ") + build_version() + " (" + target + ", " + build_type() + "), SIMD " +
-         (core_simd_enabled() ? "on" : "off") + ", Eigen " + std::to_string(EIGEN_WORLD_VERSION) + "." +
+         (core_simd_enabled() ? "on" : "off") + ", matrix kernels " + gemm_kernel_name() + ", Eigen " + std::to_string(EIGEN_WORLD_VERSION) + "." +
          std::to_string(EIGEN_MAJOR_VERSION) + "." + std::to_string(EIGEN_MINOR_VERSION) +
          " instruction sets: " + core_simd_instruction_sets();
 }

@@ -8,6 +8,11 @@
 #include <cstring>
 #include <limits>
 
+#if defined(__wasm_simd128__)
+#define AP_KERNEL_RELAXED 0
+#include "core/gemm_wasm_kernel.h"  // the SIMD128 kernel, shared with the relaxed-SIMD module's build
+#endif
+
 namespace attnplay {
 
 namespace {
@@ -71,9 +76,36 @@ void micro_kernel(int K, const float* A, int lda, const float* panel, float* C, 
   }
 }
 
+GemmKernel  g_kernel = nullptr;  // an installed whole-product kernel (gemm_kernel_install), else the built-in one
+const char* g_kernel_name = nullptr;
+
 }  // namespace
 
 int gemm_vector_width() { return W; }
+
+const char* gemm_builtin_kernel_name() {
+#if defined(__wasm_simd128__)
+  return "simd128";
+#elif defined(__AVX512F__) && defined(__FMA__)
+  return "avx512+fma";
+#elif defined(__AVX__) && defined(__FMA__)
+  return "avx+fma";
+#elif defined(__AVX__)
+  return "avx";
+#else
+  return "sse";
+#endif
+}
+
+void gemm_kernel_install(GemmKernel kernel, const char* name) {
+  ATTNPLAY_ASSERT(kernel == nullptr || (NR == 8 && name != nullptr));  // the external kernels read 8-wide panels
+  g_kernel = kernel;
+  g_kernel_name = kernel ? name : nullptr;
+}
+
+GemmKernel gemm_kernel_installed() { return g_kernel; }
+
+const char* gemm_kernel_name() { return g_kernel_name ? g_kernel_name : gemm_builtin_kernel_name(); }
 
 // B(k, j) = B[k·sk + j·sj]: row-major B (sk = ldb, sj = 1) or its transpose (sk = 1, sj = ld).
 static void pack_strided(int K, int N, const float* B, size_t sk, size_t sj, GemmPacked* out) {
@@ -98,12 +130,19 @@ void gemm_packed(int M, const float* A, int lda, const GemmPacked& B, float* C, 
                  int n_count) {
   ATTNPLAY_ASSERT(M >= 0 && k_count <= B.K && n_count <= B.N);  // the header: k_count <= K, n_count <= N (-1 = all)
   const int K = k_count < 0 ? B.K : std::min(k_count, B.K), N = n_count < 0 ? B.N : std::min(n_count, B.N);
-  const int panels = (N + NR - 1) / NR;
   if (K == 0) {
     if (!accumulate)
       for (int i = 0; i < M; ++i) std::fill(C + size_t(i) * ldc, C + size_t(i) * ldc + N, 0.0f);
     return;
   }
+  if (g_kernel) {
+    g_kernel(M, N, K, A, lda, B.data.data(), B.K * NR, C, ldc, accumulate ? 1 : 0);
+    return;
+  }
+#if defined(__wasm_simd128__)
+  ap_kernel_gemm(M, N, K, A, lda, B.data.data(), B.K * NR, C, ldc, accumulate ? 1 : 0);
+#else
+  const int panels = (N + NR - 1) / NR;
   for (int i = 0; i < M; i += MR) {
     const int rows = std::min(MR, M - i);
     for (int p = 0; p < panels; ++p) {
@@ -119,6 +158,7 @@ void gemm_packed(int M, const float* A, int lda, const GemmPacked& B, float* C, 
       }
     }
   }
+#endif
 }
 
 void gemm(int M, int N, int K, const float* A, int lda, const float* B, int ldb, float* C, int ldc) {

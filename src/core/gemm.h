@@ -12,6 +12,7 @@
 //   gemm_packed                  C = A · B  (or C += A · B) with a packed B
 //   gemm                         pack + multiply, for one-off products
 //   gemm_reference               plain loops, double accumulation: what the kernel is tested against
+//   gemm_kernel_install / _name  swap in a whole-product kernel from elsewhere (the browser's relaxed-SIMD module)
 //   vexp_inplace / vexp_shift_sum / vmax / vscale / vsum / vadd    the softmax's vector passes (exp: Cephes-style)
 #pragma once
 
@@ -36,6 +37,17 @@ void gemm_packed(int M, const float* A, int lda, const GemmPacked& B, float* C, 
                  int k_count = -1, int n_count = -1);
 void gemm(int M, int N, int K, const float* A, int lda, const float* B, int ldb, float* C, int ldc);
 void gemm_reference(int M, int N, int K, const float* A, int lda, const float* B, int ldb, float* C, int ldc);
+
+// A whole-product kernel with gemm_packed's contract on 8-wide packed panels (panel_stride floats apart), K >= 1:
+// C [M, N] (+)= A [M, K] · B. The platform installs one when it has a faster path than this build can emit: in
+// WebAssembly, the relaxed-SIMD module (gemm_relaxed.c, loaded by web/kernels/relaxed_kernels.js). Core names no
+// platform: it only calls the pointer.
+typedef void (*GemmKernel)(int M, int N, int K, const float* A, int lda, const float* panels, int panel_stride,
+                           float* C, int ldc, int accumulate);
+void        gemm_kernel_install(GemmKernel kernel, const char* name);  // nullptr: back to the built-in kernel
+const char* gemm_kernel_name();          // in use: "relaxed-simd" (installed), "simd128", "avx512+fma", "avx+fma", ...
+const char* gemm_builtin_kernel_name();  // this build's own kernel, whatever is installed
+GemmKernel  gemm_kernel_installed();     // the installed kernel, nullptr when the built-in one is in use
 
 // x[i] = exp(x[i]) for n values: below -87.34 (and -inf) exactly 0, above 88.38 saturated at ~3.4e38.
 // Max relative error ~2e-7 (Cephes expf's polynomial).

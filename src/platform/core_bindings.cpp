@@ -7,8 +7,10 @@
 //   ap_attention(...)                              attention_batched over caller-owned heap buffers (no JSON)
 //   ap_mha(...)                                    mha_batched over caller-owned heap buffers (no JSON)
 //   ap_version() / ap_simd()                       build summary / 1 when built with SIMD128
+//   ap_kernels()                                   the matrix kernels in use: "relaxed-simd" or "simd128"
 #include "core/attention.h"
 #include "core/build_info.h"
+#include "core/gemm.h"
 #include "core/layers.h"
 #include "model/attention_import.h"
 #include "model/model.h"
@@ -87,5 +89,7 @@ EMSCRIPTEN_KEEPALIVE const char* ap_version() {
 }
 
 EMSCRIPTEN_KEEPALIVE int ap_simd() { return attnplay::core_simd_enabled() ? 1 : 0; }
+
+EMSCRIPTEN_KEEPALIVE const char* ap_kernels() { return attnplay::gemm_kernel_name(); }
 
 }  // extern "C"

@@ -25,6 +25,7 @@
 // The app calls back into the page through Module.onDownload(name, mime, bytes), Module.onCopyLink(query) and
 // Module.onOpenConfig(): downloads, the clipboard and the file picker belong to the page.
 // After every drawn frame the module calls Module.onFrameDrawn(frameNumber): setConfig's promise resolves then.
+#include "core/gemm.h"
 #include "platform/capture.h"
 #include "platform/frame.h"
 #include "platform/events.h"
@@ -210,7 +211,7 @@ EMSCRIPTEN_KEEPALIVE int ap_app_stats() {
                       {"tokens", s.trace.tokens.size()}, {"gl_version", g_web->renderer.gl_version},
                       {"lang", attnplay::i18n_lang_code(attnplay::Lang(g_web->app.lang))}, {"glyphs", g_web->app.glyphs.size()},
                       {"preset", s.preset_id}, {"readonly", g_web->app.page.readonly}, {"notices", g_web->app.link},
-                      {"heap_bytes", emscripten_get_heap_size()}, {"lean", s.trace.lean},
+                      {"heap_bytes", emscripten_get_heap_size()}, {"lean", s.trace.lean}, {"kernels", attnplay::gemm_kernel_name()},
                       {"layout", attnplay::app_layout_name(g_web->app.layout_mode)}, {"clipped", g_web->app.clipped},
                       {"touch", g_web->app.touch}, {"gl_lost", g_web->gl_lost}, {"gl_restores", g_web->gl_restores},
                       {"gpu_bytes", g_web->renderer.bytes}, {"gpu_budget", g_web->renderer.budget_bytes}, {"zoom", g_web->app.zoom.scale}, {"cjk_font", !g_web->app.cjk_font.empty()},

@@ -416,7 +416,10 @@ void app_frame(App* app) {
     ImGui::End();
   }
   if (app->ui.show_about) {
-    ImGui::SetNextWindowPos(ImVec2(W * 0.5f, H * 0.4f), ImGuiCond_Appearing, ImVec2(0.5f, 0.5f));
+    // Pinned by its top edge: an auto-resized window's first frame is taller than its last (wrapped text before the
+    // width settles), so centring it on that height put its title above the screen.
+    ImGui::SetNextWindowPos(ImVec2(W * 0.5f, H * 0.08f), ImGuiCond_Appearing, ImVec2(0.5f, 0.0f));
+    ImGui::SetNextWindowSizeConstraints(ImVec2(std::min(W - 16.0f, 320.0f), 0.0f), ImVec2(W - 16.0f, H * 0.88f));
     if (ImGui::Begin(tr_id(S_ABOUT_MENU, "About").c_str(), &app->ui.show_about, ImGuiWindowFlags_AlwaysAutoResize | ImGuiWindowFlags_NoSavedSettings))
       ui_about(app);
     ImGui::End();

@@ -10,6 +10,7 @@
 //   panel_controls, ui_about                  the column; the build (SIMD, GL, Eigen, build type)
 #include "core/build_info.h"
 #include "core/attention.h"
+#include "core/gemm.h"
 #include "model/config_fields.h"
 #include "ui/grid.h"
 #include "ui/i18n.h"
@@ -447,6 +448,8 @@ void ui_about(App* app) {
   ImGui::Text(tr(S_BUILD_TYPE), build_type());
   ImGui::Text(tr(S_PLATFORM), app->host.platform.c_str());
   ImGui::Text(tr(S_SIMD), core_simd_enabled() ? tr(S_ON) : tr(S_OFF));
+  // Which GEMM runs the products: relaxed SIMD (fused multiply-add) where the browser validates it, else SIMD128.
+  ImGui::Text(tr(S_KERNELS), gemm_kernel_name());
   ImGui::TextWrapped(tr(S_EIGEN), EIGEN_WORLD_VERSION, EIGEN_MAJOR_VERSION, EIGEN_MINOR_VERSION,
                      core_simd_instruction_sets().c_str());
   ImGui::TextWrapped(tr(S_GL), app->host.gl_version.c_str());

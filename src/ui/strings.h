@@ -132,6 +132,7 @@ enum StrId {
   S_BUILD_TYPE,
   S_PLATFORM,
   S_SIMD,
+  S_KERNELS,
   S_ON,
   S_OFF,
   S_EIGEN,

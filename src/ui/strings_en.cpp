@@ -130,6 +130,7 @@ extern const StrEntry kStrings_en[] = {
     {S_BUILD_TYPE, "Build type: %s"},
     {S_PLATFORM, "Platform: %s"},
     {S_SIMD, "SIMD: %s"},
+    {S_KERNELS, "Matrix kernels: %s"},
     {S_ON, "on"},
     {S_OFF, "off"},
     {S_EIGEN, "Eigen %d.%d.%d instruction sets: %s"},

@@ -130,6 +130,7 @@ extern const StrEntry kStrings_zh[] = {
     {S_BUILD_TYPE, "构建类型：%s"},
     {S_PLATFORM, "平台：%s"},
     {S_SIMD, "SIMD：%s"},
+    {S_KERNELS, "矩阵内核：%s"},
     {S_ON, "开"},
     {S_OFF, "关"},
     {S_EIGEN, "Eigen %d.%d.%d 指令集：%s"},

@@ -228,6 +228,27 @@ describe('the playground page', () => {
     await page.close();
   });
 
+  test('Chromium takes the relaxed-SIMD kernels; attnplay-core.mjs agrees on both paths', async () => {
+    const { page, errors } = await open();
+    assert.equal((await page.evaluate(() => window.attnplay.stats())).kernels, 'relaxed-simd');
+    const out = await page.evaluate(async () => {
+      const { createCore } = await import('./attnplay-core.mjs');
+      const fast = await createCore(), plain = await createCore({ kernels: 'simd128' });
+      const n = 130, d = 64, heads = 8;
+      const rand = (len, seed) => { const a = new Float32Array(len); let s = seed; for (let i = 0; i < len; i++) { s = (Math.imul(s, 1664525) + 1013904223) >>> 0; a[i] = (s / 2 ** 32 * 2 - 1) / 8; } return a; };
+      const args = { x: rand(n * d, 1), wq: rand(d * d, 2), wk: rand(d * d, 3), wv: rand(d * d, 4), wo: rand(d * d, 5), n, dModel: d, heads, causal: true };
+      const a = fast.multiHeadAttention(args).output, b = plain.multiHeadAttention(args).output;
+      let num = 0, den = 0;
+      for (let i = 0; i < a.length; i++) { num = Math.max(num, Math.abs(a[i] - b[i])); den = Math.max(den, Math.abs(b[i])); }
+      return { kernels: [fast.kernels, plain.kernels], build: fast.build, rel: num / den, differ: a.some((v, i) => v !== b[i]) };
+    });
+    console.log(`  ${out.build}; relaxed vs simd128: max relative difference ${out.rel.toExponential(2)}`);
+    assert.deepEqual(out.kernels, ['relaxed-simd', 'simd128']);
+    assert.ok(out.rel < 2e-5, `relaxed vs simd128 differ by ${out.rel}`);  // float32 rounding of fused vs separate ops
+    assert.deepEqual(errors, []);
+    await page.close();
+  });
+
   test('performance figures (printed, not asserted)', async () => {
     const { page } = await open();
     for (const n of [64, 512, 1024]) {

@@ -10,6 +10,8 @@
 #include <random>
 #include <tuple>
 
+extern std::string g_expect_kernel;  // tests/unit/test_main.cpp: --expect-kernel=NAME
+
 namespace attnplay {
 namespace {
 
@@ -427,6 +429,7 @@ class GemmVsReference : public ::testing::TestWithParam<GemmCase> {};
 
 TEST_P(GemmVsReference, PackedKernelMatchesPlainLoops) {
   const GemmCase c = GetParam();
+  std::printf("  M %d N %d K %d, kernel %s\n", c.M, c.N, c.K, gemm_kernel_name());
   const Mat A = random_mat(c.M, c.K, 51), B = random_mat(c.K, c.N, 52);
   Mat got = Mat::Constant(c.M, c.N, 7.0f), want(c.M, c.N);
   gemm(c.M, c.N, c.K, A.data(), c.K, B.data(), c.N, got.data(), c.N);
@@ -450,6 +453,40 @@ INSTANTIATE_TEST_SUITE_P(Shapes, GemmVsReference,
                          ::testing::Values(GemmCase{1, 1, 1}, GemmCase{4, 8, 3}, GemmCase{5, 17, 9}, GemmCase{3, 7, 1},
                                            GemmCase{64, 100, 32}, GemmCase{33, 31, 300}, GemmCase{130, 256, 64},
                                            GemmCase{7, 5, 0}));
+
+TEST(GemmKernel, ExpectedPathIsInUse) {
+  std::printf("  gemm kernel in use: %s (built-in: %s); expected: %s\n", gemm_kernel_name(), gemm_builtin_kernel_name(),
+              g_expect_kernel.empty() ? "(not given)" : g_expect_kernel.c_str());
+  if (g_expect_kernel.empty()) GTEST_SKIP() << "no --expect-kernel given";
+  EXPECT_STREQ(gemm_kernel_name(), g_expect_kernel.c_str());
+}
+
+// An installed kernel (the relaxed-SIMD one in WASM) against the built-in one and the plain loops, on the shapes the
+// attention and training paths make: tails of the 4 x 8 tile, partial k / n, accumulation. Skips without one.
+TEST(GemmKernel, InstalledKernelAgreesWithTheBuiltInOne) {
+  const GemmKernel installed = gemm_kernel_installed();
+  if (!installed) GTEST_SKIP() << "no kernel installed (in use: " << gemm_kernel_name() << ")";
+  const std::string name = gemm_kernel_name();
+  for (const auto& [M, N, K] : std::vector<std::array<int, 3>>{{1, 1, 1}, {3, 7, 2}, {4, 8, 1}, {5, 9, 17},
+                                                                 {24, 64, 64}, {67, 130, 33}, {128, 24, 256}}) {
+    std::printf("  M %d N %d K %d: %s vs %s\n", M, N, K, name.c_str(), gemm_builtin_kernel_name());
+    const Mat A = random_mat(M, K, 71), B = random_mat(K, N, 72);
+    GemmPacked packed;
+    gemm_pack_b(K, N, B.data(), N, &packed);
+    Mat fast = Mat::Constant(M, N, 3.0f), builtin = fast, want(M, N);
+    gemm_packed(M, A.data(), K, packed, fast.data(), N, true);
+    gemm_kernel_install(nullptr, nullptr);
+    gemm_packed(M, A.data(), K, packed, builtin.data(), N, true);
+    gemm_kernel_install(installed, name.c_str());
+    gemm_reference(M, N, K, A.data(), K, B.data(), N, want.data(), N);
+    want.array() += 3.0f;
+    // Fused multiply-add rounds once per step where mul + add rounds twice: the two kernels differ by float32
+    // rounding only, 1e-5 of the largest |value| for K <= 256.
+    const float tol = 1e-5f * std::max(1.0f, want.cwiseAbs().maxCoeff());
+    EXPECT_TRUE(mat_near(fast, want, 0, tol));
+    EXPECT_TRUE(mat_near(fast, builtin, 0, tol));
+  }
+}
 
 TEST(VectorExp, MatchesStdExpAcrossTheRange) {
   std::vector<float> x;

@@ -8,6 +8,9 @@
 //   core.attention({q, k, v, heads, nq, nk, dk, dv, causal, scale, weights}) -> {context, weights}
 //   core.multiHeadAttention({x, wq, wk, wv, wo, n, dModel, heads, causal, weights}) -> {output, weights}
 //   core.version, core.simd, core.build
+//   core.kernels                                         the matrix kernels in use: 'relaxed-simd' or 'simd128'
+// options: {kernels: 'auto' | 'simd128'}: 'auto' (default) takes relaxed SIMD (fused multiply-add) when this
+// engine validates it; 'simd128' keeps the plain SIMD128 kernel (to compare the two).
 // Errors are thrown as Error with one line naming the bad field.
 
 function attnplayFail(message) {
@@ -47,6 +50,9 @@ function attnplayCheckArray(name, a, expected, shape) {
 
 export async function createCore(options = {}) {
   const moduleArgs = {};
+  const kernels = options.kernels === undefined ? 'auto' : options.kernels;
+  if (kernels !== 'auto' && kernels !== 'simd128') attnplayFail(`kernels must be 'auto' or 'simd128' (got ${kernels})`);
+  moduleArgs.attnplayKernels = kernels;
   if (options.wasmBinary) {
     moduleArgs.wasmBinary = options.wasmBinary;
   } else if (attnplayIsNode) {
@@ -91,6 +97,7 @@ export async function createCore(options = {}) {
     version: '',
     simd: M._ap_simd() === 1,
     build: M.UTF8ToString(M._ap_version()),
+    kernels: M.UTF8ToString(M._ap_kernels()),
 
     compute(config, weightsBytes) {
       const text = attnplayConfigText(config);

@@ -1,0 +1,36 @@
+// attnplay: the relaxed-SIMD kernel module beside an emscripten module (--js-library; CMake fills in the bytes).
+//
+// src/core/gemm_relaxed.c, built by clang-19, is embedded below as base64 (≈ 3 KB: no extra file to host or fetch).
+// At load, before the emscripten module runs anything: if WebAssembly.validate accepts it (relaxed SIMD is there:
+// Chromium 114+, Node 20 with --experimental-wasm-relaxed-simd), it is instantiated on this module's own memory
+// (-sIMPORTED_MEMORY) while a run dependency holds main() and the static constructors back; then
+// src/platform/web_kernels.cpp installs attnplay_relaxed_gemm behind gemm_packed. Otherwise the SIMD128 kernel
+// compiled into the module stays. Module.attnplayKernels = 'simd128' keeps the SIMD128 kernel on purpose (tests,
+// benchmarks of the fallback).
+mergeInto(LibraryManager.library, {
+  $attnplayKernels: { gemm: null, why: '' },
+  $attnplayKernels__postset: 'attnplayKernelsLoad();',
+  $attnplayKernelsLoad__deps: ['$attnplayKernels'],
+  $attnplayKernelsLoad: function () {
+    if (Module['attnplayKernels'] === 'simd128') { attnplayKernels.why = 'asked for simd128'; return; }
+    var text = atob('@KERNEL_BASE64@');
+    var bytes = new Uint8Array(text.length);
+    for (var i = 0; i < text.length; ++i) bytes[i] = text.charCodeAt(i);
+    if (!WebAssembly.validate(bytes)) { attnplayKernels.why = 'no relaxed SIMD here'; return; }
+    addRunDependency('attnplay-relaxed-kernels');
+    WebAssembly.instantiate(bytes, { env: { memory: wasmMemory } }).then(function (result) {
+      attnplayKernels.gemm = result.instance.exports['gemm'];
+      removeRunDependency('attnplay-relaxed-kernels');
+    }, function (e) {
+      attnplayKernels.why = 'relaxed kernels failed to load: ' + e;
+      err('attnplay: ' + attnplayKernels.why + '; using SIMD128');
+      removeRunDependency('attnplay-relaxed-kernels');
+    });
+  },
+  attnplay_kernels_relaxed__deps: ['$attnplayKernels', '$attnplayKernelsLoad'],
+  attnplay_kernels_relaxed: function () { return attnplayKernels.gemm ? 1 : 0; },
+  attnplay_relaxed_gemm__deps: ['$attnplayKernels'],
+  attnplay_relaxed_gemm: function (m, n, k, a, lda, panels, panelStride, c, ldc, accumulate) {
+    attnplayKernels.gemm(m, n, k, a, lda, panels, panelStride, c, ldc, accumulate);
+  },
+});
