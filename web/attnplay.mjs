@@ -37,6 +37,60 @@ export function hasWasmSimd() {
   }
 }
 
+// The Train panel's steps in a Web Worker with an engine of its own (train_worker.mjs beside this file), so training
+// never waits for frames: Module.attnplayTrain for src/platform/main_web.cpp. Where no worker can start (no module
+// workers, this module served from another origin than the page, a CSP without worker-src 'self'), open() says so,
+// or the worker's first answer does, and the app trains inside the frame instead.
+function workerTrainHost(base, module) {
+  let worker = null, broken = false, lastGen = 0;
+  const deliver = (gen, params, progress) => {
+    const M = module();
+    if (!M) return;
+    const text = JSON.stringify(progress);
+    const n = params ? params.length : 0;
+    const p = n ? M._malloc(n * 4) : 0;
+    if (n && !p) return;  // no heap for this update: the next one brings newer weights anyway
+    const tn = M.lengthBytesUTF8(text), tp = M._malloc(tn + 1);
+    try {
+      if (n) new Float32Array(M.HEAPU8.buffer, p, n).set(params);
+      M.stringToUTF8(text, tp, tn + 1);
+      M._ap_app_train_update(gen, p, n, tp, tn);
+    } finally {
+      if (p) M._free(p);
+      M._free(tp);
+    }
+  };
+  const start = () => {
+    if (worker || broken) return worker;
+    try {
+      worker = new Worker(new URL('train_worker.mjs', base), { type: 'module' });
+    } catch (e) {
+      broken = true;
+      console.warn(`attnplay: no training worker here (${e.message}); training runs in the page`);
+      return null;
+    }
+    worker.onmessage = (e) => { if (e.data && e.data.type === 'update') deliver(e.data.gen, e.data.params, e.data.progress); };
+    worker.onerror = (e) => {
+      e.preventDefault();
+      console.warn(`attnplay: the training worker failed (${e.message || 'it did not load'}); training runs in the page`);
+      broken = true;
+      worker = null;
+      deliver(lastGen, null, { unavailable: e.message || 'the training worker did not load' });
+    };
+    return worker;
+  };
+  return {
+    open(gen, config, spec) {
+      lastGen = gen;
+      const w = start();
+      if (!w) return false;
+      w.postMessage({ type: 'open', gen, config, spec });
+      return true;
+    },
+    post(type, gen, running, spec) { if (worker) worker.postMessage({ type, gen, running, spec }); },
+  };
+}
+
 function loadScript(src) {
   return new Promise((resolve, reject) => {
     const s = document.createElement('script');
@@ -410,6 +464,7 @@ export async function mount(target, options = {}) {
   const query = options.query ?? '';
   M = await globalThis.attnplayAppModule({
     canvas,
+    attnplayTrain: workerTrainHost(base, () => M),
     attnplayEmbed: !!options.embed,
     attnplayQuery: query,
     locateFile: (p) => new URL(p, base).href,

@@ -14,6 +14,8 @@
 //   [Check]     train_check_config              what training supports, refused by name otherwise
 //   [Gradients] train_loss_and_grads            forward + backward over a batch
 //   [Steps]     TrainState, train_state_init, train_step     one optimiser step
+//   [Session]   TrainSession, train_session_*   one model on one task, stepped by the Train panel: in the frame, or in
+//                                               a Web Worker through attnplay-core.mjs (core.createTrainer)
 //   [Run]       train_run                       the CLI's whole job: validate, train, write safetensors
 #pragma once
 
@@ -117,6 +119,35 @@ ModelWeights       translation_task_weights(TranslationTask task, const Config& 
 // The example the Train panel shows (fixed): target = the decoder's input, kTranslationStart + the target but its last
 // token; align as the example's (decoder row i predicts target token i, which came from source align[i]).
 TranslationExample translation_task_display(TranslationTask task);
+
+// [Session] The Train panel's unit of work. The panel opens it (its config, task and seeded start weights) and steps
+// it inside the frame, or hands the same three to a Web Worker, which opens an identical session in its own engine
+// (same rng stream: the same batches, the same steps) and streams the weights back.
+struct TrainSessionSpec {
+  int translation = -1;                    // a TranslationTask (mode seq2seq), or -1: task
+  TrainTask task = TRAIN_TASK_REVERSE;
+  int length = 8, vocab = 10, batch = 16;  // task sequences (unused by translation tasks); sequences per step
+  TrainOptimizer optimizer = TRAIN_OPTIMIZER_ADAM;
+  float lr = 3e-3f;
+};
+struct TrainSession {
+  Config config;                           // the model's config (as the panel made it)
+  TrainSessionSpec spec;
+  TrainState state;
+  Rng rng;
+};
+const char* train_session_task_name(const TrainSessionSpec& spec);  // "copy" ... or "date" ... (translation)
+// Checks that c can train the task (train_check_config, translation_check), seeds the start weights (the task's
+// vocabulary, or translation_task_weights) and the batch stream. false: *error names what is refused.
+bool        train_session_begin(TrainSession* s, const Config& c, const TrainSessionSpec& spec, std::string* error);
+TrainResult train_session_step(TrainSession* s);  // a fresh batch, one optimiser step; alignment for translation
+// Every trainable tensor, concatenated in weights_params order: what a Web Worker sends back ten times a second.
+std::vector<float> train_params_pack(const ModelWeights& w);
+bool               train_params_unpack(const float* data, size_t count, ModelWeights* w);  // false: count differs
+// The spec as JSON and back: {"task": name, "length", "vocab", "batch", "optimizer": "sgd"|"adam", "lr"}; refused by
+// field name (task unknown, length 2..64, vocab 2..100, batch 1..256, lr finite and > 0).
+std::string train_session_spec_json(const TrainSessionSpec& spec);
+bool        train_session_spec_parse(const std::string& text, TrainSessionSpec* out, std::string* error);
 
 // [Run] What `attnplay train` (and the JS API) does: config + task or data (+ start weights) -> trained weights.
 struct TrainRunOptions {

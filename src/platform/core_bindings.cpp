@@ -8,20 +8,32 @@
 //   ap_mha(...)                                    mha_batched over caller-owned heap buffers (no JSON)
 //   ap_version() / ap_simd()                       build summary / 1 when built with SIMD128
 //   ap_kernels()                                   the matrix kernels in use: "relaxed-simd" or "simd128"
+//   ap_train_open(cfg, len, spec, len)             -> 1 | 0: a training session (one per module; replaces the last)
+//   ap_train_run(budget_ms, max_steps)             -> steps taken; JSON {step, loss[], accuracy[], alignment[], error?}
+//   ap_train_params()                              -> 1 | 0: every trainable tensor, concatenated (float32 bytes)
+//   ap_train_set(spec, len)                        -> 1 | 0: optimizer, lr, batch changed mid-run (the task stays)
+//   ap_train_close()                               the session's memory back
 #include "core/attention.h"
 #include "core/build_info.h"
 #include "core/gemm.h"
 #include "core/layers.h"
 #include "model/attention_import.h"
 #include "model/model.h"
+#include "model/train.h"
 
 #include <emscripten/emscripten.h>
 
+#include <chrono>
+#include <cmath>
+#include <memory>
 #include <new>
 #include <string>
 
+#include <nlohmann/json.hpp>
+
 namespace {
 std::string g_result;
+std::unique_ptr<attnplay::TrainSession> g_train;  // core.createTrainer's session (web/core/post.js)
 }
 
 extern "C" {
@@ -69,6 +81,81 @@ EMSCRIPTEN_KEEPALIVE int ap_import_attention(const uint8_t* bytes, int len, cons
   g_result = error;
   return 0;
 }
+
+// [Training] The Train panel's Web Worker (web/app/train_worker.mjs) and core.createTrainer run these.
+EMSCRIPTEN_KEEPALIVE int ap_train_open(const char* cfg, int cfg_len, const char* spec, int spec_len) {
+  std::string error;
+  g_train.reset();
+  try {
+    attnplay::Config c;
+    attnplay::TrainSessionSpec p;
+    auto session = std::make_unique<attnplay::TrainSession>();
+    if (attnplay::config_parse_text(std::string(cfg, size_t(cfg_len)), &c, &error) &&
+        attnplay::train_session_spec_parse(std::string(spec, size_t(spec_len)), &p, &error) &&
+        attnplay::train_session_begin(session.get(), c, p, &error)) {
+      g_train = std::move(session);
+      g_result.clear();
+      return 1;
+    }
+  } catch (const std::bad_alloc&) {
+    error = "out of memory: the model to train does not fit in the WebAssembly heap";
+  }
+  g_result = error;
+  return 0;
+}
+
+EMSCRIPTEN_KEEPALIVE int ap_train_run(double budget_ms, int max_steps) {
+  nlohmann::json j = {{"loss", nlohmann::json::array()}, {"accuracy", nlohmann::json::array()}, {"alignment", nlohmann::json::array()}};
+  int steps = 0;
+  if (!g_train) {
+    j["error"] = "no training session (createTrainer first)";
+  } else {
+    using Clock = std::chrono::steady_clock;
+    const auto t0 = Clock::now();
+    try {
+      while (steps < max_steps) {  // at least one step, then until the budget is spent
+        const attnplay::TrainResult r = attnplay::train_session_step(g_train.get());
+        ++steps;
+        j["loss"].push_back(r.loss);
+        j["accuracy"].push_back(r.accuracy);
+        if (g_train->spec.translation >= 0) j["alignment"].push_back(r.alignment);
+        if (!std::isfinite(r.loss)) {
+          j["loss"].back() = nullptr;
+          j["error"] = "the loss is not finite (try a smaller learning rate)";
+          break;
+        }
+        if (std::chrono::duration<double, std::milli>(Clock::now() - t0).count() >= budget_ms) break;
+      }
+    } catch (const std::bad_alloc&) {
+      j["error"] = "out of memory while training";
+    }
+    j["step"] = g_train->state.step;
+  }
+  g_result = j.dump();
+  return steps;
+}
+
+EMSCRIPTEN_KEEPALIVE int ap_train_params() {
+  if (!g_train) return g_result = "no training session (createTrainer first)", 0;
+  const std::vector<float> p = attnplay::train_params_pack(g_train->state.weights);
+  g_result.assign(reinterpret_cast<const char*>(p.data()), p.size() * sizeof(float));
+  return 1;
+}
+
+EMSCRIPTEN_KEEPALIVE int ap_train_set(const char* spec, int spec_len) {
+  std::string error;
+  attnplay::TrainSessionSpec p;
+  if (!g_train) return g_result = "no training session (createTrainer first)", 0;
+  if (!attnplay::train_session_spec_parse(std::string(spec, size_t(spec_len)), &p, &error)) return g_result = error, 0;
+  const attnplay::TrainSessionSpec& was = g_train->spec;
+  if (p.translation != was.translation || (p.translation < 0 && (p.task != was.task || p.length != was.length || p.vocab != was.vocab)))
+    return g_result = "set: the task, length and vocab stay as opened (open a new trainer to change them)", 0;
+  g_train->spec = p;
+  g_result.clear();
+  return 1;
+}
+
+EMSCRIPTEN_KEEPALIVE void ap_train_close() { g_train.reset(); }
 
 EMSCRIPTEN_KEEPALIVE const char* ap_result_ptr() { return g_result.data(); }
 EMSCRIPTEN_KEEPALIVE int ap_result_len() { return int(g_result.size()); }

@@ -13,6 +13,7 @@
 //                                 an embedding page scrolls)
 //   ap_app_zoom(factor, x, y)     pinch over a heatmap
 //   ap_app_set_view(v)            show view v (AppView)
+//   ap_app_train_update(generation, params, count, progress, len)   the training worker's update (AppTrainRemote)
 //   ap_app_a11y()                 the DOM mirror's content (summary, focused head's weights, walkthrough)
 //   ap_app_wants_text()           1 while a text box is active: the page then focuses its hidden <textarea>
 //   ap_app_add_text(utf8, len)    text committed there (IME composition, insertText): SDL2's emscripten backend
@@ -31,6 +32,7 @@
 #include "platform/events.h"
 #include "render/heatmap_renderer.h"
 #include "ui/app.h"
+#include "ui/panels.h"
 #include "ui/i18n.h"
 #include "ui/share.h"
 
@@ -69,6 +71,26 @@ struct WebApp {
 
 WebApp* g_web = nullptr;
 std::string g_result;
+
+// The Train panel's steps in a Web Worker with an engine of its own: web/attnplay.mjs holds the worker
+// (Module.attnplayTrain), web/app/train_worker.mjs runs the session; updates come back through ap_app_train_update.
+EM_JS(int, train_worker_open, (double generation, const char* config, const char* spec), {
+  return Module.attnplayTrain && Module.attnplayTrain.open(generation, UTF8ToString(config), UTF8ToString(spec)) ? 1 : 0;
+});
+EM_JS(void, train_worker_post, (const char* type, double generation, int running, const char* spec), {
+  if (Module.attnplayTrain) Module.attnplayTrain.post(UTF8ToString(type), generation, running !== 0, spec ? UTF8ToString(spec) : null);
+});
+
+struct WebTrainRemote : attnplay::AppTrainRemote {
+  bool open(uint64_t g, const std::string& config_json, const std::string& spec_json) override {
+    return train_worker_open(double(g), config_json.c_str(), spec_json.c_str()) == 1;
+  }
+  void run(uint64_t g, bool running) override { train_worker_post("run", double(g), running ? 1 : 0, nullptr); }
+  void step(uint64_t g) override { train_worker_post("step", double(g), 0, nullptr); }
+  void set(uint64_t g, const std::string& spec_json) override { train_worker_post("set", double(g), 0, spec_json.c_str()); }
+  void close(uint64_t g) override { train_worker_post("close", double(g), 0, nullptr); }
+};
+WebTrainRemote g_train_remote;
 
 // The canvas follows its CSS box; the drawing buffer is CSS size x devicePixelRatio.
 void fit_canvas(WebApp* w) {
@@ -217,7 +239,7 @@ EMSCRIPTEN_KEEPALIVE int ap_app_stats() {
                       {"gpu_bytes", g_web->renderer.bytes}, {"gpu_budget", g_web->renderer.budget_bytes}, {"zoom", g_web->app.zoom.scale}, {"cjk_font", !g_web->app.cjk_font.empty()},
                       {"sel", {{"query", s.sel.query}, {"key", s.sel.key}, {"layer", s.sel.layer}, {"head", s.sel.head},
                                {"view", int(s.sel.view)}, {"hover_query", s.sel.hover_query}, {"hover_key", s.sel.hover_key}}},
-                      {"train", {{"running", g_web->app.training.running}, {"step", g_web->app.training.state.step},
+                      {"train", {{"running", g_web->app.training.running}, {"step", g_web->app.training.session.state.step}, {"worker", g_web->app.training.remote_session},
                                  {"loss", g_web->app.training.loss.empty() ? 0.0f : g_web->app.training.loss.back()},
                                  {"accuracy", g_web->app.training.accuracy.empty() ? 0.0f : g_web->app.training.accuracy.back()},
                                  {"alignment", g_web->app.training.alignment.empty() ? -1.0f : g_web->app.training.alignment.back()},
@@ -244,6 +266,12 @@ EMSCRIPTEN_KEEPALIVE void ap_app_pointer(int touch) { g_web->app.touch = touch !
 EMSCRIPTEN_KEEPALIVE int ap_app_wants_drag(float x, float y) { return attnplay::app_wants_drag(g_web->app, x, y) ? 1 : 0; }
 EMSCRIPTEN_KEEPALIVE int ap_app_wants_wheel(float x, float y) { return attnplay::app_wants_wheel(g_web->app, x, y) ? 1 : 0; }
 EMSCRIPTEN_KEEPALIVE void ap_app_zoom(float factor, float x, float y) { attnplay::app_zoom_at(&g_web->app, factor, x, y); }
+// params: count floats (train_params_pack), or null with a progress that says why there is none.
+EMSCRIPTEN_KEEPALIVE void ap_app_train_update(double generation, const float* params, int count, const char* progress, int len) {
+  attnplay::train_remote_update(&g_web->app, uint64_t(generation), params, size_t(std::max(count, 0)),
+                                std::string(progress, size_t(std::max(len, 0))));
+}
+
 EMSCRIPTEN_KEEPALIVE void ap_app_set_view(int view) {  // an author's page (or a test) switching the shown view
   if (view >= 0 && view < attnplay::APP_VIEW_COUNT) g_web->app.state.sel.view = attnplay::AppView(view);
 }
@@ -315,6 +343,7 @@ int main() {
   w->app.page.embed = page_is_embed() != 0;
   std::string error;
   attnplay::app_init(&w->app, nlohmann::json::object(), &error);
+  w->app.training.remote = &g_train_remote;
   char* q = page_query();
   const std::string query = q;
   free(q);

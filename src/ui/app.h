@@ -77,6 +77,19 @@ enum AppPaint { APP_PAINT_NONE, APP_PAINT_MASK, APP_PAINT_UNMASK };     // a mas
 enum AppCapture { APP_CAPTURE_NONE, APP_CAPTURE_VIEWS, APP_CAPTURE_WINDOW };  // PNG export: views at 2x, or the window
 
 // The Train panel: a TrainState stepped a few milliseconds per frame; the views show its weights as it goes.
+// Where the Train panel's steps can run besides the frame: the web page's Web Worker, with an engine of its own
+// (src/platform/main_web.cpp, web/app/train_worker.mjs). The UI calls these on its thread; the host answers with
+// train_remote_update (panels.h) whenever results arrive, tagged with the session's generation.
+struct AppTrainRemote {
+  virtual ~AppTrainRemote() = default;
+  // Opens the same session as train_session_begin(config, spec) there. false: no worker here (train in the frame).
+  virtual bool open(uint64_t generation, const std::string& config_json, const std::string& spec_json) = 0;
+  virtual void run(uint64_t generation, bool running) = 0;                  // Play / Pause (then one last update)
+  virtual void step(uint64_t generation) = 0;                               // one step while paused, then an update
+  virtual void set(uint64_t generation, const std::string& spec_json) = 0;  // optimizer, lr or batch edited
+  virtual void close(uint64_t generation) = 0;                              // Reset, or another session begins
+};
+
 struct AppTraining {
   TrainTask task = TRAIN_TASK_REVERSE;
   int translation = -1;                    // a TranslationTask (mode seq2seq) instead of task; -1: task
@@ -89,8 +102,11 @@ struct AppTraining {
   double credit_ms = 0;                    // training time owed: a step longer than the slice runs every few frames
   bool running = false;                    // Play
   bool started = false;                    // state holds the model being trained (and AppState::weights its copy)
-  TrainState state;
-  Rng rng;
+  TrainSession session;                    // the model, its optimiser state and batch stream (its weights: the views')
+  AppTrainRemote* remote = nullptr;        // the host's worker, if it has one (not owned); null: steps run in the frame
+  bool remote_session = false;             // this session's steps run in the worker; session.state mirrors its weights
+  uint64_t generation = 0;                 // sessions begun: updates from an older one are dropped
+  std::string remote_spec;                 // the spec last sent to the worker (edits of optimizer, lr, batch follow)
   std::vector<float> loss, accuracy;       // every step's batch loss and accuracy
   std::vector<float> alignment;            // translation: every step's batch alignment (translation_alignment)
   std::string preset_seen;                 // the preset whose train task was last selected (presets.h train_task)

@@ -15,6 +15,10 @@ void section_train(App* app);    // task, hyper-parameters, play / pause / step 
 void train_tick(App* app);       // each frame: a time-sliced number of steps while playing; the views follow
 bool train_begin(App* app);      // switch to the task's model and example, seeded weights; false: noticed why
 void train_reset(App* app);      // stop and go back to seeded weights
+// The host's worker reports (AppTrainRemote): params = train_params_pack of its weights, progress = {step, loss[],
+// accuracy[], alignment[], steps_per_s, error?, unavailable?}; an update of another generation is dropped.
+// "unavailable": the worker could not start; training goes on in the frame.
+void train_remote_update(App* app, uint64_t generation, const float* params, size_t count, const std::string& progress_json);
 
 void view_geometry(App* app);    // geometry_view.cpp: PCA of the focused head's q and k; drag moves embeddings
 

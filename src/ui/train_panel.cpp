@@ -1,5 +1,7 @@
-// attnplay ui: the Train panel. Training runs inside the frame, a few milliseconds at a time (budget_ms), so the page
-// keeps drawing; after each slice the trained weights replace the state's and the views recompute with them.
+// attnplay ui: the Train panel. Steps run in the host's worker when it has one (the web page: a Web Worker with its
+// own engine, AppTrainRemote), which streams the weights back ten times a second; otherwise inside the frame, a few
+// milliseconds at a time (budget_ms), so the page keeps drawing. Either way the trained weights replace the state's
+// ten times a second and the views recompute with them.
 #include "ui/i18n.h"
 #include "ui/panels.h"
 #include "ui/presets.h"
@@ -35,18 +37,25 @@ void notice(App* app, StrId id, const std::string& what) {
   app->notices.push_back(buf);
 }
 
-// One training step on a fresh batch of the task.
+// The panel's settings as a session spec (the optimiser, lr and batch may change while it runs).
+TrainSessionSpec spec_of(const AppTraining& t) {
+  TrainSessionSpec p;
+  p.translation = t.translation;
+  p.task = t.task;
+  p.length = t.length;
+  p.vocab = t.vocab;
+  p.batch = t.batch;
+  p.optimizer = t.optimizer;
+  p.lr = t.lr;
+  return p;
+}
+
+// One training step on a fresh batch of the task, in the frame.
 TrainResult step_once(App* app) {
   AppTraining& t = app->training;
-  TrainResult r;
-  if (t.translation >= 0) {
-    const TranslationBatch b = translation_task_batch(TranslationTask(t.translation), t.state.weights, t.batch, &t.rng);
-    r = translation_train_step(app->state.parsed, &t.state, b, t.optimizer, t.lr);
-    t.alignment.push_back(float(r.alignment));
-  } else {
-    const TrainBatch b = train_task_batch(t.task, t.length, t.vocab, t.batch, &t.rng);
-    r = train_step(app->state.parsed, &t.state, b, train_task_causal(t.task), t.optimizer, t.lr);
-  }
+  t.session.spec = spec_of(t);
+  const TrainResult r = train_session_step(&t.session);
+  if (t.translation >= 0) t.alignment.push_back(float(r.alignment));
   t.loss.push_back(float(r.loss));
   t.accuracy.push_back(float(r.accuracy));
   return r;
@@ -73,26 +82,64 @@ bool translation_begin(App* app) {
     notice(app, S_TRAIN_STOPPED, s.error);
     return false;
   }
-  ModelWeights w = translation_task_weights(task, s.parsed);
-  if (!train_check_config(s.parsed, &error) || !translation_check(task, s.parsed, w, &error)) {
+  if (!train_session_begin(&t.session, s.parsed, spec_of(t), &error)) {
     notice(app, S_TRAIN_STOPPED, error);
     return false;
   }
-  train_state_init(&t.state, std::move(w));
-  t.rng = rng_stream(1, std::string("train/ui/") + translation_task_name(task));
   return true;
 }
 
 // The views follow the model: its weights become the state's.
 bool publish(App* app) {
   std::string error;
-  if (app_state_set_weights(&app->state, std::make_shared<ModelWeights>(app->training.state.weights), &error)) return true;
+  if (app_state_set_weights(&app->state, std::make_shared<ModelWeights>(app->training.session.state.weights), &error))
+    return true;
   app->training.running = false;
   notice(app, S_TRAIN_STOPPED, error);
   return false;
 }
 
+// The session just begun runs its steps in the host's worker, when there is one.
+void remote_open(App* app) {
+  AppTraining& t = app->training;
+  if (!t.remote) return;
+  t.remote_spec = train_session_spec_json(t.session.spec);
+  t.remote_session = t.remote->open(t.generation, app->state.config.dump(), t.remote_spec);
+}
+
 }  // namespace
+
+void train_remote_update(App* app, uint64_t generation, const float* params, size_t count, const std::string& progress_json) {
+  AppTraining& t = app->training;
+  if (!t.started || !t.remote_session || generation != t.generation) return;  // Reset or a newer session since
+  const json p = json::parse(progress_json, nullptr, false);
+  if (!p.is_object()) return;
+  if (p.contains("unavailable")) {  // the worker could not start: this page trains in the frame from now on
+    t.remote_session = false;
+    t.remote = nullptr;
+    return;
+  }
+  const auto append = [&](const char* key, std::vector<float>* to) {
+    if (p.contains(key) && p[key].is_array())
+      for (const json& v : p[key]) to->push_back(v.is_number() ? v.get<float>() : NAN);
+  };
+  append("loss", &t.loss);
+  append("accuracy", &t.accuracy);
+  append("alignment", &t.alignment);
+  if (p.contains("step") && p["step"].is_number_integer()) t.session.state.step = p["step"].get<int64_t>();
+  if (p.contains("steps_per_s") && p["steps_per_s"].is_number()) t.steps_per_s = p["steps_per_s"].get<double>();
+  if (params && !train_params_unpack(params, count, &t.session.state.weights)) {
+    t.running = false;
+    t.remote->run(t.generation, false);
+    notice(app, S_TRAIN_STOPPED, "the training worker sent weights of another model");
+    return;
+  }
+  if (p.contains("error") && p["error"].is_string()) {
+    t.running = false;
+    notice(app, S_TRAIN_STOPPED, p["error"].get<std::string>());
+  }
+  publish(app);
+}
 
 bool train_begin(App* app) {
   AppState& s = app->state;
@@ -103,9 +150,13 @@ bool train_begin(App* app) {
   t.accuracy.clear();
   t.alignment.clear();
   t.steps_per_s = 0;
+  if (t.remote && t.remote_session) t.remote->close(t.generation);
+  t.remote_session = false;
+  ++t.generation;
   if (t.translation >= 0) {
     if (!translation_begin(app)) return false;
     t.started = true;
+    remote_open(app);
     return publish(app);
   }
   // The task's model: the tiny Transformer on one example sequence, with the task's mask.
@@ -127,27 +178,26 @@ bool train_begin(App* app) {
     notice(app, S_TRAIN_STOPPED, s.error);
     return false;
   }
-  if (!train_check_config(s.parsed, &error)) {
+  if (!train_session_begin(&t.session, s.parsed, spec_of(t), &error)) {
     notice(app, S_TRAIN_STOPPED, error);
     return false;
   }
-  Config vc = s.parsed;
-  vc.tokens = train_task_vocab(t.vocab);
-  vc.cross = false;
-  train_state_init(&t.state, weights_seeded(vc));
-  t.rng = rng_stream(1, std::string("train/ui/") + train_task_name(t.task));
   t.started = true;
+  remote_open(app);
   return publish(app);
 }
 
 void train_reset(App* app) {
   AppTraining& t = app->training;
+  if (t.remote && t.remote_session) t.remote->close(t.generation);
+  t.remote_session = false;
+  ++t.generation;  // whatever the worker still sends is dropped
   t.running = false;
   t.started = false;
   t.loss.clear();
   t.accuracy.clear();
   t.alignment.clear();
-  t.state = TrainState();
+  t.session = TrainSession();
   std::string error;
   app_state_set_weights(&app->state, nullptr, &error);
 }
@@ -170,6 +220,14 @@ void train_tick(App* app) {
     t.frame_period_ms = t.frame_period_ms > 0 ? 0.8 * t.frame_period_ms + 0.2 * period : period;
   }
   t.last_frame_at = now;
+  if (t.remote_session) {  // the worker steps; the panel only forwards edits of the optimiser, lr and batch
+    const std::string spec = train_session_spec_json(spec_of(t));
+    if (spec != t.remote_spec) {
+      t.remote_spec = spec;
+      t.remote->set(t.generation, spec);
+    }
+    return;
+  }
   if (!t.running || !t.started) return;
   // The page keeps 30 frames per second: the slice shrinks while frames run long and grows while they are short.
   if (t.frame_period_ms > 32.0) t.budget_ms = std::max(1.0, t.budget_ms * 0.85);
@@ -251,15 +309,23 @@ void section_train(App* app) {
       t.running = train_begin(app);
     } else {
       t.running = !t.running;
-      if (!t.running) publish(app);  // paused: the views show exactly the model at this step
+      if (!t.running && !t.remote_session) publish(app);  // paused: the views show exactly the model at this step
     }
+    // In the worker: Pause stops it after the step under way, and its last update is exactly the model at that step.
+    if (t.started && t.remote_session) t.remote->run(t.generation, t.running);
   }
   app_record(app, "train_play");
   ImGui::SameLine();
   if (ImGui::Button(tr_id(S_TRAIN_STEP, "train_step").c_str())) {
     if (t.started || train_begin(app)) {
-      step_once(app);
-      publish(app);
+      if (t.remote_session) {
+        t.running = false;
+        t.remote->run(t.generation, false);
+        t.remote->step(t.generation);
+      } else {
+        step_once(app);
+        publish(app);
+      }
     }
   }
   app_record(app, "train_step");
@@ -273,7 +339,7 @@ void section_train(App* app) {
     return;
   }
   const double last_acc = t.accuracy.empty() ? 0.0 : t.accuracy.back();
-  ImGui::Text(tr(S_TRAIN_STATUS), (long long)t.state.step, t.loss.empty() ? 0.0 : double(t.loss.back()), 100.0 * last_acc,
+  ImGui::Text(tr(S_TRAIN_STATUS), (long long)t.session.state.step, t.loss.empty() ? 0.0 : double(t.loss.back()), 100.0 * last_acc,
               t.steps_per_s);
   app_record(app, "train_status");
   if (t.translation >= 0 && !t.alignment.empty()) {
@@ -292,7 +358,7 @@ void section_train(App* app) {
     ImGui::PlotLines("##accuracy", bucket_mean, &ba, ba.count, 0, tr(S_TRAIN_ACCURACY), 0.0f, 1.0f, ImVec2(plot_w, plot_h));
     app_record(app, "train_accuracy_plot");
   }
-  ImGui::TextWrapped(tr(S_TRAIN_USING), int(t.state.weights.vocab.size()));
+  ImGui::TextWrapped(tr(S_TRAIN_USING), int(t.session.state.weights.vocab.size()));
 }
 
 }  // namespace attnplay

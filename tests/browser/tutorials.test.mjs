@@ -215,6 +215,7 @@ describe('Content-Security-Policy', () => {
     const { page, errors } = await open();
     const csp = await page.evaluate(() => document.querySelector('meta[http-equiv="Content-Security-Policy"]').content);
     assert.match(csp, /script-src 'self' 'wasm-unsafe-eval'/);
+    assert.match(csp, /worker-src 'self'/);  // the training worker, from this origin only
     assert.deepEqual(errors, [], 'the app itself violates nothing');
     const outcome = await page.evaluate(async () => {
       const violations = [];
@@ -224,11 +225,17 @@ describe('Content-Security-Policy', () => {
       document.body.appendChild(s);
       let remote = 'allowed';
       try { await fetch('http://localhost:9/steal'); } catch { remote = 'blocked'; }
+      let blobWorker = 'allowed';  // a worker made from a string (blob:) is refused: workers only from 'self'
+      try {
+        const w = new Worker(URL.createObjectURL(new Blob(['postMessage(1)'], { type: 'text/javascript' })));
+        await new Promise((res) => { w.onmessage = res; w.onerror = () => { blobWorker = 'blocked'; res(); }; setTimeout(res, 1000); });
+      } catch { blobWorker = 'blocked'; }
       await new Promise((r) => setTimeout(r, 100));
-      return { injected: window.__injected === true, remote, violations };
+      return { injected: window.__injected === true, remote, blobWorker, violations };
     });
     assert.equal(outcome.injected, false, 'an inline script does not run');
     assert.equal(outcome.remote, 'blocked');
+    assert.equal(outcome.blobWorker, 'blocked');
     assert.ok(outcome.violations.some((v) => v.startsWith('script-src')), JSON.stringify(outcome.violations));
     assert.ok(outcome.violations.some((v) => v.startsWith('connect-src')), JSON.stringify(outcome.violations));
     await page.close();

@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { describe, test } from 'node:test';
-import { compareResults, loadCore, runCli, tmpDir } from './helpers.mjs';
+import { WEB, compareResults, loadCore, runCli, tmpDir } from './helpers.mjs';
 
 const core = await loadCore();
 const dir = tmpDir();
@@ -220,7 +220,7 @@ describe('build description', () => {
   });
   test('the wasm module uses SIMD128 instructions', () => {
     // v128 opcodes are prefixed 0xFD; a scalar build has none. Cheap structural check of the shipped file.
-    const wasm = fs.readFileSync(path.join(path.dirname(new URL(import.meta.url).pathname), '../../build/web/attnplay-core.wasm'));
+    const wasm = fs.readFileSync(path.join(WEB, 'attnplay-core.wasm'));  // the build under test (ATTNPLAY_WEB)
     assert.ok(WebAssembly.validate(wasm));
     let count = 0;
     for (const b of wasm) if (b === 0xfd) count++;

@@ -407,6 +407,121 @@ TEST_F(HeadlessApp, KvHeadsComboMakesGroupedQueryHeads) {
   EXPECT_EQ(app.state.error, "");
 }
 
+// A stand-in for the web page's Web Worker (AppTrainRemote): it opens the session from the same two JSON texts the
+// worker gets, steps when told, and answers through train_remote_update as main_web.cpp does. The panel's contract:
+// Play, Pause, Step and Reset act at once; the weights shown are the worker's; an old session's updates are dropped;
+// and the worker's steps are exactly the frame's steps (same batches, same weights, bit for bit).
+struct FakeWorker : AppTrainRemote {
+  App* app = nullptr;
+  TrainSession session;
+  uint64_t generation = 0;
+  bool open_ok = false, running = false;
+  int opens = 0, closes = 0, sets = 0, steps_per_tick = 3;
+  std::string last_spec;
+  bool open(uint64_t g, const std::string& config_json, const std::string& spec_json) override {
+    ++opens;
+    Config c;
+    TrainSessionSpec p;
+    std::string error;
+    open_ok = config_parse_text(config_json, &c, &error) && train_session_spec_parse(spec_json, &p, &error) &&
+              train_session_begin(&session, c, p, &error);
+    EXPECT_TRUE(open_ok) << error;
+    generation = g;
+    running = false;
+    return open_ok;
+  }
+  void run(uint64_t g, bool r) override { if (g == generation) running = r; }
+  void step(uint64_t g) override { if (g == generation) deliver(1); }
+  void set(uint64_t g, const std::string& spec_json) override {
+    ++sets;
+    last_spec = spec_json;
+    std::string error;
+    EXPECT_TRUE(g == generation && train_session_spec_parse(spec_json, &session.spec, &error)) << error;
+  }
+  void close(uint64_t) override { ++closes; running = false; }
+  void deliver(int steps, uint64_t as_generation = 0) {
+    nlohmann::json p = {{"loss", nlohmann::json::array()}, {"accuracy", nlohmann::json::array()}, {"alignment", nlohmann::json::array()}};
+    for (int i = 0; i < steps; ++i) {
+      const TrainResult r = train_session_step(&session);
+      p["loss"].push_back(r.loss);
+      p["accuracy"].push_back(r.accuracy);
+    }
+    p["step"] = session.state.step;
+    p["steps_per_s"] = 100.0;
+    const std::vector<float> params = train_params_pack(session.state.weights);
+    train_remote_update(app, as_generation ? as_generation : generation, params.data(), params.size(), p.dump());
+  }
+  void tick() { if (running) deliver(steps_per_tick); }  // the worker's loop, one slice per frame here
+};
+
+TEST_F(HeadlessApp, TrainPanelStepsInTheWorkerWhenTheHostHasOne) {
+  ImGui::GetIO().DisplaySize = ImVec2(1280, 1800);
+  FakeWorker worker;
+  worker.app = &app;
+  app.training.remote = &worker;
+  frames(2);
+  click(centre("h_train"));
+  frames(1);
+  click(centre("train_play"));
+  frames(1);
+  ASSERT_TRUE(app.training.running) << (app.notices.empty() ? "" : app.notices.back());
+  ASSERT_TRUE(app.training.remote_session);
+  EXPECT_EQ(worker.opens, 1);
+  EXPECT_TRUE(worker.running) << "Play reached the worker in the same frame";
+  for (int f = 0; f < 10; ++f) {
+    worker.tick();
+    frames(1);
+  }
+  EXPECT_EQ(app.training.session.state.step, 30) << "the frame took no steps of its own: the worker's 10 x 3";
+  EXPECT_EQ(app.training.loss.size(), 30u);
+  // The views show the worker's weights.
+  EXPECT_EQ(train_params_pack(app.training.session.state.weights), train_params_pack(worker.session.state.weights));
+  EXPECT_EQ(train_params_pack(*app.state.weights), train_params_pack(worker.session.state.weights));
+  // Pause acts at once; an edited learning rate follows the session.
+  click(centre("train_play"));
+  EXPECT_FALSE(app.training.running);
+  EXPECT_FALSE(worker.running);
+  app.training.lr = 1e-3f;
+  frames(1);
+  EXPECT_EQ(worker.sets, 1);
+  EXPECT_FLOAT_EQ(worker.session.spec.lr, 1e-3f) << worker.last_spec;
+  // Step: exactly one step, shown.
+  click(centre("train_step"));
+  frames(1);
+  EXPECT_EQ(app.training.session.state.step, 31);
+  // Same steps in the frame (no worker): the same weights bit for bit.
+  {
+    TrainSession s;
+    Config c;
+    std::string error;
+    TrainSessionSpec spec = app.training.session.spec;
+    spec.lr = 3e-3f;
+    ASSERT_TRUE(config_parse_text(app.state.config.dump(), &c, &error) && train_session_begin(&s, c, spec, &error)) << error;
+    for (int i = 0; i < 30; ++i) train_session_step(&s);
+    s.spec.lr = 1e-3f;
+    train_session_step(&s);
+    EXPECT_EQ(train_params_pack(s.state.weights), train_params_pack(worker.session.state.weights));
+  }
+  // Reset: closed, and an update still on its way from the old session is dropped.
+  const uint64_t old = worker.generation;
+  click(centre("train_reset"));
+  frames(1);
+  EXPECT_EQ(worker.closes, 1);
+  EXPECT_FALSE(app.training.started);
+  worker.deliver(1, old);
+  EXPECT_EQ(app.training.session.state.step, 0);
+  EXPECT_TRUE(app.training.loss.empty());
+  // A worker that cannot start: the panel trains in the frame instead, from then on.
+  click(centre("train_play"));
+  frames(1);
+  train_remote_update(&app, app.training.generation, nullptr, 0, R"({"unavailable": "no Worker here"})");
+  EXPECT_FALSE(app.training.remote_session);
+  EXPECT_EQ(app.training.remote, nullptr);
+  for (int f = 0; f < 20 && app.training.session.state.step < 3; ++f) frames(1);
+  EXPECT_GE(app.training.session.state.step, 3) << "steps in the frame after the worker was unavailable";
+  app.training.remote = nullptr;
+}
+
 // The translation preset: the Train panel takes its task (date), Play trains the encoder-decoder with teacher forcing,
 // and the cross-attention forms the alignment; then the Decode view's greedy decoding writes the date's target, each
 // step's cross-attention peaking on the source word it came from. Step counts, never times.
@@ -444,10 +559,10 @@ TEST_F(HeadlessApp, TranslationPresetTrainsAndDecodes) {
   frames(1);
   click(centre("train_play"));
   ASSERT_TRUE(app.training.running) << (app.notices.empty() ? "" : app.notices.back());
-  for (int f = 0; f < 4000 && app.training.state.step < 400; ++f) frames(1);
+  for (int f = 0; f < 4000 && app.training.session.state.step < 400; ++f) frames(1);
   click(centre("train_play"));  // pause
-  ASSERT_GE(app.training.state.step, 400);
-  std::printf("  date in the Train panel: %lld steps, accuracy %.3f, alignment %.3f\n", (long long)app.training.state.step,
+  ASSERT_GE(app.training.session.state.step, 400);
+  std::printf("  date in the Train panel: %lld steps, accuracy %.3f, alignment %.3f\n", (long long)app.training.session.state.step,
               double(app.training.accuracy.back()), double(app.training.alignment.back()));
   EXPECT_GE(app.training.accuracy.back(), 0.95f);
   EXPECT_GE(app.training.alignment.back(), 0.8f);
@@ -489,8 +604,8 @@ TEST_F(HeadlessApp, TrainPanelLearnsReverseAndTheViewsFollow) {
   ASSERT_TRUE(app.state.weights != nullptr);
   EXPECT_EQ(app.state.weights->vocab.size(), 6u);
   EXPECT_EQ(app.state.trace.tokens.size(), 5u);  // the example sequence
-  for (int f = 0; f < 2000 && app.training.state.step < 400; ++f) frames(1);
-  ASSERT_GE(app.training.state.step, 400);
+  for (int f = 0; f < 2000 && app.training.session.state.step < 400; ++f) frames(1);
+  ASSERT_GE(app.training.session.state.step, 400);
   click(centre("train_play"));  // pause
   EXPECT_FALSE(app.training.running);
   EXPECT_GT(app.training.accuracy.back(), 0.9f);

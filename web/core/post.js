@@ -9,6 +9,13 @@
 //   core.multiHeadAttention({x, wq, wk, wv, wo, n, dModel, heads, causal, weights}) -> {output, weights}
 //   core.version, core.simd, core.build
 //   core.kernels                                         the matrix kernels in use: 'relaxed-simd' or 'simd128'
+//   core.createTrainer(config, spec) -> trainer          the Train panel's session (one per core; a new one replaces it)
+//     spec: {task: 'copy'|'reverse'|'sort'|'induction'|'date'|'numbers'|'numbers_zh'|'sov', length, vocab, batch,
+//            optimizer: 'sgd'|'adam', lr}; the config's model, seeded over the task's vocabulary
+//     trainer.run(budgetMs = 10, maxSteps) -> {step, loss[], accuracy[], alignment[], error?}  steps until the budget
+//     trainer.params() -> Float32Array       every trainable tensor, concatenated (the order of the safetensors names)
+//     trainer.set(spec)                       optimizer / lr / batch for the next steps
+//     trainer.close()
 // options: {kernels: 'auto' | 'simd128'}: 'auto' (default) takes relaxed SIMD (fused multiply-add) when this
 // engine validates it; 'simd128' keeps the plain SIMD128 kernel (to compare the two).
 // Errors are thrown as Error with one line naming the bad field.
@@ -180,6 +187,35 @@ export async function createCore(options = {}) {
       } finally {
         M._free(base);
       }
+    },
+
+    createTrainer(config, spec = {}) {
+      const text = attnplayConfigText(config);
+      let specText;
+      try { specText = JSON.stringify(spec); } catch (e) { attnplayFail(`spec: cannot be turned into JSON (${e && e.message})`); }
+      const ok = callWithText(text, (p, n) => callWithText(specText, (q, m) => M._ap_train_open(p, n, q, m)));
+      if (!ok) { const { ptr, len } = readResult(); attnplayFail(M.UTF8ToString(ptr, len)); }
+      const trainer = {
+        run(budgetMs = 10, maxSteps = 1e9) {
+          if (!(budgetMs >= 0)) attnplayFail(`budgetMs must be a number >= 0 (got ${budgetMs})`);
+          const steps = Math.max(1, Math.min(Math.floor(maxSteps) || 1, 2 ** 31 - 1));
+          M._ap_train_run(budgetMs, steps);
+          const { ptr, len } = readResult();
+          return JSON.parse(M.UTF8ToString(ptr, len));
+        },
+        params() {
+          const ok = M._ap_train_params();
+          const { ptr, len } = readResult();
+          if (!ok) attnplayFail(M.UTF8ToString(ptr, len));
+          return new Float32Array(M.HEAPU8.slice(ptr, ptr + len).buffer);
+        },
+        set(next) {
+          const ok = callWithText(JSON.stringify(next ?? {}), (q, m) => M._ap_train_set(q, m));
+          if (!ok) { const { ptr, len } = readResult(); attnplayFail(M.UTF8ToString(ptr, len)); }
+        },
+        close() { M._ap_train_close(); },
+      };
+      return trainer;
     },
 
     multiHeadAttention(args) {
