@@ -20,11 +20,11 @@ void linear_backward(const Mat& x, const Mat& w, const Mat& d_y, Mat* d_x, Mat* 
   ATTNPLAY_ASSERT(!d_w || (d_w->rows() == d_out && d_w->cols() == d_in));
   ATTNPLAY_ASSERT(!d_b || d_b->size() == d_out);
 #if defined(__wasm__)
-  thread_local GemmPacked pb;
+  thread_local GemmPacked pb, scratch;
   if (d_x) {
     d_x->resize(n, d_in);
-    gemm_pack_b(d_out, d_in, w.data(), d_in, &pb);
-    gemm_packed(n, d_y.data(), d_out, pb, d_x->data(), d_in);
+    const GemmPacked& pw = gemm_pack_weight(d_out, d_in, w.data(), d_in, false, &scratch);  // once per GemmWeightScope
+    gemm_packed(n, d_y.data(), d_out, pw, d_x->data(), d_in);
   }
   if (d_w && n > 0) {
     thread_local Mat d_yt;

@@ -7,6 +7,9 @@
 #include <cmath>
 #include <cstring>
 #include <limits>
+#include <map>
+#include <memory>
+#include <tuple>
 
 #if defined(__wasm_simd128__)
 #define AP_KERNEL_RELAXED 0
@@ -159,6 +162,33 @@ void gemm_packed(int M, const float* A, int lda, const GemmPacked& B, float* C, 
     }
   }
 #endif
+}
+
+namespace {
+using WeightKey = std::tuple<const float*, int, int, int, bool>;  // source, K, N, ld, transposed
+thread_local std::map<WeightKey, GemmPacked>* t_weights = nullptr;  // the scope's packed weights
+}  // namespace
+
+GemmWeightScope::GemmWeightScope() {
+  ATTNPLAY_ASSERT(t_weights == nullptr);  // not nested
+  t_weights = new std::map<WeightKey, GemmPacked>();
+}
+
+GemmWeightScope::~GemmWeightScope() {
+  delete t_weights;
+  t_weights = nullptr;
+}
+
+const GemmPacked& gemm_pack_weight(int K, int N, const float* src, int ld, bool transposed, GemmPacked* scratch) {
+  GemmPacked* out = scratch;
+  if (t_weights) {
+    auto [it, fresh] = t_weights->try_emplace(WeightKey{src, K, N, ld, transposed});
+    if (!fresh) return it->second;
+    out = &it->second;
+  }
+  if (transposed) gemm_pack_bt(K, N, src, ld, out);
+  else gemm_pack_b(K, N, src, ld, out);
+  return *out;
 }
 
 void gemm(int M, int N, int K, const float* A, int lda, const float* B, int ldb, float* C, int ldc) {

@@ -13,6 +13,7 @@
 //   gemm                         pack + multiply, for one-off products
 //   gemm_reference               plain loops, double accumulation: what the kernel is tested against
 //   gemm_kernel_install / _name  swap in a whole-product kernel from elsewhere (the browser's relaxed-SIMD module)
+//   GemmWeightScope / gemm_pack_weight   pack each weight matrix once per scope (a training step's sequences)
 //   vexp_inplace / vexp_shift_sum / vmax / vscale / vsum / vadd    the softmax's vector passes (exp: Cephes-style)
 #pragma once
 
@@ -37,6 +38,21 @@ void gemm_packed(int M, const float* A, int lda, const GemmPacked& B, float* C, 
                  int k_count = -1, int n_count = -1);
 void gemm(int M, int N, int K, const float* A, int lda, const float* B, int ldb, float* C, int ldc);
 void gemm_reference(int M, int N, int K, const float* A, int lda, const float* B, int ldb, float* C, int ldc);
+
+// Weight matrices are packed again for every product; a training step multiplies each one by 16 sequences (and the
+// translator by more). Inside a GemmWeightScope, gemm_pack_weight packs a given (pointer, shape, layout) once and
+// returns that copy after: the caller promises that no matrix packed through it changes while the scope lives
+// (train_loss_and_grads: the weights are const there). Outside any scope it packs into *scratch, as gemm_pack_b(t).
+// One scope per thread at a time (not nested).
+class GemmWeightScope {
+ public:
+  GemmWeightScope();
+  ~GemmWeightScope();
+  GemmWeightScope(const GemmWeightScope&) = delete;
+  GemmWeightScope& operator=(const GemmWeightScope&) = delete;
+};
+// transposed: B = Btᵀ from Bt [N, K] (as gemm_pack_bt), else B [K, N] (as gemm_pack_b). ld: the source's row stride.
+const GemmPacked& gemm_pack_weight(int K, int N, const float* src, int ld, bool transposed, GemmPacked* scratch);
 
 // A whole-product kernel with gemm_packed's contract on 8-wide packed panels (panel_stride floats apart), K >= 1:
 // C [M, N] (+)= A [M, K] · B. The platform installs one when it has a faster path than this build can emit: in

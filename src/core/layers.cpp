@@ -12,8 +12,8 @@ namespace attnplay {
 // x [n, d_in], w [d_out, d_in] (row stride d_in), b [d_out] or nullptr -> y [n, d_out]: on the vector GEMM.
 static void linear_raw(const Mat& x, const float* w, int d_out, const float* b, Mat* y) {
   const int n = int(x.rows()), d_in = int(x.cols());
-  thread_local GemmPacked pw;
-  gemm_pack_bt(d_in, d_out, w, d_in, &pw);
+  thread_local GemmPacked scratch;
+  const GemmPacked& pw = gemm_pack_weight(d_in, d_out, w, d_in, true, &scratch);  // once per GemmWeightScope
   y->resize(n, d_out);
   gemm_packed(n, x.data(), d_in, pw, y->data(), d_out);
   if (b)

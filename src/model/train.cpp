@@ -8,6 +8,7 @@
 //   [Run]        parse_data, translation_run, train_run   `attnplay train` (translation tasks: translation.cpp)
 #include "model/train.h"
 
+#include "core/gemm.h"
 #include "model/model.h"
 #include "model/network.h"
 #include "model/weights.h"
@@ -169,6 +170,7 @@ TrainResult train_loss_and_grads(const Config& c, const ModelWeights& w, const T
     for (int v : t) r.counted += v != kIgnoreTarget ? 1 : 0;
   if (r.counted == 0) return r;
   const NetSpec spec = net_spec(c, w);  // the network model_compute runs (network.h)
+  const GemmWeightScope packed_once;    // w is const here: each weight matrix is packed once for all sequences
   NetOptions o;
   o.for_backward = true;
   NetActs acts;

@@ -7,6 +7,7 @@
 //   translation_loss_and_grads, translation_train_step, translation_alignment
 #include "model/train.h"
 
+#include "core/gemm.h"
 #include "model/network.h"
 #include "model/weights.h"
 
@@ -154,6 +155,7 @@ TrainResult translation_loss_and_grads(const Config& c, const ModelWeights& w, c
   for (const auto& t : b.targets) r.counted += int(t.size());
   if (r.counted == 0) return r;
   const NetSpec spec = net_spec(c, w, &w.seq2seq.cross_kind);
+  const GemmWeightScope packed_once;  // w is const here: each weight matrix is packed once for all sequences
   NetOptions o;
   o.for_backward = true;
   Seq2SeqActs local;

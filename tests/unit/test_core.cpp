@@ -488,6 +488,28 @@ TEST(GemmKernel, InstalledKernelAgreesWithTheBuiltInOne) {
   }
 }
 
+// A training step packs each weight once for its 16 sequences (GemmWeightScope); outside a scope nothing is kept.
+TEST(GemmWeightScope, PacksEachWeightOnceAndOnlyInsideTheScope) {
+  const Mat w = random_mat(8, 5, 81);  // Bt [N = 8, K = 5]
+  GemmPacked scratch, direct;
+  gemm_pack_bt(5, 8, w.data(), 5, &direct);
+  EXPECT_EQ(&gemm_pack_weight(5, 8, w.data(), 5, true, &scratch), &scratch) << "no scope: packed into the scratch";
+  {
+    const GemmWeightScope scope;
+    const GemmPacked& p1 = gemm_pack_weight(5, 8, w.data(), 5, true, &scratch);
+    const GemmPacked& p2 = gemm_pack_weight(5, 8, w.data(), 5, true, &scratch);
+    EXPECT_EQ(&p1, &p2) << "packed once";
+    EXPECT_NE(&p1, &scratch);
+    EXPECT_EQ(p1.data, direct.data);
+    const GemmPacked& p3 = gemm_pack_weight(8, 5, w.data(), 5, false, &scratch);  // the same bytes as B [8, 5]
+    EXPECT_NE(&p1, &p3) << "another layout is another entry";
+    GemmPacked b;
+    gemm_pack_b(8, 5, w.data(), 5, &b);
+    EXPECT_EQ(p3.data, b.data);
+  }
+  EXPECT_EQ(&gemm_pack_weight(5, 8, w.data(), 5, true, &scratch), &scratch) << "the scope's copies are gone";
+}
+
 TEST(VectorExp, MatchesStdExpAcrossTheRange) {
   std::vector<float> x;
   for (float v = -100.0f; v <= 89.0f; v += 0.0137f) x.push_back(v);
