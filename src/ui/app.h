@@ -134,6 +134,7 @@ struct AppUiLocal {
   int head_view_offset = 0;                // first token shown in the head view
   int shown_view = -1;                     // the tab the tab bar showed last frame (state.sel.view may request another)
   bool show_about = false;
+  float train_anchor_y = -1.0f;            // Play/Step's screen y at the click (-1: none): the next frame scrolls it back
   bool view_menu_open = false;             // the View menu's 中文 item needs the CJK glyphs while it is open
   int geo_drag = -1;                       // geometry view: the token being dragged (-1 none)
   bool geo_drag_key = false;               //   a key point (else a query point)

@@ -303,7 +303,15 @@ void section_train(App* app) {
   ImGui::SliderFloat(tr_id(S_TRAIN_LR, "train_lr").c_str(), &t.lr, 1e-4f, 1.0f, "%.4g", ImGuiSliderFlags_Logarithmic);
   ImGui::SetNextItemWidth(w);
   if (ImGui::InputInt(tr_id(S_TRAIN_BATCH, "train_batch").c_str(), &t.batch)) t.batch = std::clamp(t.batch, 1, 256);
-  // Play / Pause, Step, Reset.
+  // Play / Pause, Step, Reset. Play and Step switch the config to the task's example: the token chips above this
+  // panel change height and would push the buttons away (off-screen on a phone, under the finger that just pressed
+  // Play). The frame after the click scrolls the window by the distance they moved.
+  const float buttons_y = ImGui::GetCursorScreenPos().y;
+  if (app->ui.train_anchor_y >= 0.0f) {
+    if (buttons_y != app->ui.train_anchor_y) ImGui::SetScrollY(ImGui::GetScrollY() + (buttons_y - app->ui.train_anchor_y));
+    app->ui.train_anchor_y = -1.0f;
+  }
+  const bool was_started = t.started;
   if (ImGui::Button(t.running ? tr_id(S_TRAIN_PAUSE, "train_play").c_str() : tr_id(S_TRAIN_PLAY, "train_play").c_str())) {
     if (!t.running && !t.started) {
       t.running = train_begin(app);
@@ -329,6 +337,7 @@ void section_train(App* app) {
     }
   }
   app_record(app, "train_step");
+  if (!was_started && t.started) app->ui.train_anchor_y = buttons_y;  // a session began: the example replaced the text
   ImGui::SameLine();
   ImGui::BeginDisabled(!t.started);
   if (ImGui::Button(tr_id(S_TRAIN_RESET, "train_reset").c_str())) train_reset(app);

@@ -277,7 +277,8 @@ describe('figures that read at a glance', () => {
       await scrollTo('train_play');
       await click('train_play');
       await page.waitForFunction(() => window.attnplay.stats().train.step >= 5, null, { timeout: 60000 });
-      await click('train_play');
+      await click('train_play');  // Pause: the button stayed under the finger when Play changed the text above it
+      assert.equal((await stats(page)).train.running, false, `${name}: Pause where Play was`);
       await scrollTo('train_accuracy_plot');
       await nextFrames(page, 3);
       const l = await layoutOf(page);

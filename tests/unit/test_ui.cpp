@@ -522,6 +522,39 @@ TEST_F(HeadlessApp, TrainPanelStepsInTheWorkerWhenTheHostHasOne) {
   app.training.remote = nullptr;
 }
 
+// On a phone the Train section sits below the token chips; Play replaces the text with the task's example, the chips
+// change height, and the buttons used to jump ~230 px (off-screen, away from the finger that pressed Play). The
+// frame after the click scrolls them back to where they were.
+TEST_F(HeadlessApp, PlayKeepsTheTrainButtonsWhereTheyWere) {
+  ImGuiIO& io = ImGui::GetIO();
+  io.DisplaySize = ImVec2(390, 844);
+  frames(2);
+  click(centre("h_controls"));
+  const auto scroll_to = [&](const char* name) {
+    for (int k = 0; k < 60 && !(app.layout.count(name) && app.layout[name][1] > 60 && app.layout[name][1] < 700); ++k) {
+      io.MousePos = ImVec2(300, 600);
+      io.MouseWheel = -1.0f;
+      frames(1);
+      io.MouseWheel = 0.0f;
+      frames(1);
+    }
+    ASSERT_TRUE(app.layout.count(name) && app.layout[name][1] > 60 && app.layout[name][1] < 700) << name;
+  };
+  scroll_to("h_train");
+  click(centre("h_train"));
+  scroll_to("train_play");
+  const float y0 = app.layout["train_play"][1];
+  click(centre("train_play"));
+  ASSERT_TRUE(app.training.started) << (app.notices.empty() ? "" : app.notices.back());
+  frames(3);
+  const float y1 = app.layout["train_play"][1];
+  std::printf("  Play at y %.0f before the click, %.0f after (the chips above changed: text \"%s\")\n", y0, y1,
+              app.state.config.value("text", std::string()).c_str());
+  EXPECT_NEAR(y1, y0, 2.0f);
+  click(centre("train_play"));  // Pause, where the finger is
+  EXPECT_FALSE(app.training.running);
+}
+
 // The translation preset: the Train panel takes its task (date), Play trains the encoder-decoder with teacher forcing,
 // and the cross-attention forms the alignment; then the Decode view's greedy decoding writes the date's target, each
 // step's cross-attention peaking on the source word it came from. Step counts, never times.
