@@ -2,7 +2,7 @@
 // The check (src/core/gemm_wasm_kernel.h says why): it shares the
 // emscripten module's memory but has a stack pointer of its own, so it must neither use a stack nor own data.
 // Fails the build when the assembly touches a global (wasm-ld always defines __stack_pointer; the code must not use
-// it), the module has a data section, imports anything but memory, or lacks `gemm`.
+// it), the module has a data section, imports anything but memory, or lacks `gemm` or `exp_shift_sum`.
 // Usage: node --experimental-wasm-relaxed-simd kernel_module.mjs kernel.wasm kernel.s library.in.js library.out.js
 import fs from 'fs';
 
@@ -22,7 +22,8 @@ while (at < bytes.length) {
 const mod = new WebAssembly.Module(bytes, undefined);
 const imports = WebAssembly.Module.imports(mod);
 if (imports.length !== 1 || imports[0].kind !== 'memory') fail(`imports ${JSON.stringify(imports)}, expected only the memory`);
-if (!WebAssembly.Module.exports(mod).some((e) => e.name === 'gemm' && e.kind === 'function')) fail('exports no gemm');
+for (const name of ['gemm', 'exp_shift_sum'])
+  if (!WebAssembly.Module.exports(mod).some((e) => e.name === name && e.kind === 'function')) fail(`exports no ${name}`);
 
 const library = fs.readFileSync(process.argv[4], 'utf8');
 if (!library.includes('@KERNEL_BASE64@')) fail(`${process.argv[4]} has no @KERNEL_BASE64@`);

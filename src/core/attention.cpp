@@ -399,6 +399,10 @@ void attention_forward(const Mat& q, const Mat& k, const Mat& v, const Attention
     const int tq = detail.thumb > 0 ? std::min(detail.thumb, n_q) : 0, tk = detail.thumb > 0 ? std::min(detail.thumb, n_k) : 0;
     out->thumb = Mat::Zero(tq, tk);
     if (!keep) block.resize(size_t(kBlock) * n_k);
+    // Nobody reads the weights themselves (not kept, no thumbnail): leave each row's exponentials unnormalised and
+    // scale its context row by 1/sum instead, one pass over d_v values instead of kv (~4 % at n = 2048).
+    const bool defer_scale = !keep && tq == 0;
+    float row_inv[kBlock];
     thread_local std::vector<float> tacc;  // [n_k] the current thumbnail row bin's column sums
     int thumb_row = -1;
     auto flush_thumb = [&](int next) {
@@ -443,11 +447,13 @@ void attention_forward(const Mat& q, const Mat& k, const Mat& v, const Attention
         const float mx = vmax(row, kv);
         if (mx == neg_inf) {  // no visible key in this row: weights 0 (exp(-inf - max) would be NaN)
           std::fill(wrow, wrow + kv, 0.0f);
+          if (defer_scale) row_inv[size_t(r)] = 0.0f;
           out->fully_masked[size_t(i)] = 1;
           out->row_lse[i] = neg_inf;
         } else {
           const float sum = vexp_shift_sum_to(row, wrow, kv, mx);
-          vscale(wrow, kv, 1.0f / sum);
+          if (defer_scale) row_inv[size_t(r)] = 1.0f / sum;  // applied to the context row: d_v values, not kv
+          else vscale(wrow, kv, 1.0f / sum);
           out->row_lse[i] = mx + std::log(sum);
         }
         if (keep) std::fill(wrow + kv, wrow + n_k, 0.0f);
@@ -461,6 +467,8 @@ void attention_forward(const Mat& q, const Mat& k, const Mat& v, const Attention
       const float* wb = keep ? out->weights.data() + size_t(r0) * n_k : block.data();
       if (kv > 0) gemm_packed(rows, wb, lds, pv, ctx, d_v, false, kv, -1);
       else std::fill(ctx, ctx + size_t(rows) * d_v, 0.0f);
+      if (defer_scale && kv > 0)
+        for (int r = 0; r < rows; ++r) vscale(ctx + size_t(r) * d_v, d_v, row_inv[size_t(r)]);
     }
     if (tq > 0) flush_thumb(-1);
     for (int a = 0; a < tq; ++a)

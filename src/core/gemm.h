@@ -64,13 +64,18 @@ void        gemm_kernel_install(GemmKernel kernel, const char* name);  // nullpt
 const char* gemm_kernel_name();          // in use: "relaxed-simd" (installed), "simd128", "avx512+fma", "avx+fma", ...
 const char* gemm_builtin_kernel_name();  // this build's own kernel, whatever is installed
 GemmKernel  gemm_kernel_installed();     // the installed kernel, nullptr when the built-in one is in use
+// The softmax's exp from the same place, behind vexp_shift_sum / vexp_shift_sum_to: y[i] = exp(x[i] - shift) with
+// shift >= every x[i] (x == y allowed), returns the sum. Its error bound is vexp's (tested on whichever is in use).
+typedef float (*ExpShiftSumKernel)(const float* x, float* y, int n, float shift) noexcept;  // noexcept: no invoke_ wrapper
+void              vexp_kernel_install(ExpShiftSumKernel kernel);  // nullptr: back to the built-in exp
+ExpShiftSumKernel vexp_kernel_installed();                        // nullptr when the built-in exp is in use
 
 // x[i] = exp(x[i]) for n values: below -87.34 (and -inf) exactly 0, above 88.38 saturated at ~3.4e38.
 // Max relative error ~2e-7 (Cephes expf's polynomial).
 void  vexp_inplace(float* x, int n);
 float vmax(const float* x, int n);                        // max of n values (-inf for n = 0)
-float vexp_shift_sum(float* x, int n, float shift);       // x[i] = exp(x[i] - shift); returns the sum (float accumulators)
-float vexp_shift_sum_to(const float* x, float* y, int n, float shift);  // y[i] = exp(x[i] - shift); returns the sum
+float vexp_shift_sum(float* x, int n, float shift);       // x[i] = exp(x[i] - shift), shift >= every x[i]; returns the sum
+float vexp_shift_sum_to(const float* x, float* y, int n, float shift);  // y[i] = exp(x[i] - shift), shift >= every x[i]; the sum
 void  vscale(float* x, int n, float f);                   // x[i] *= f
 void  vscale_to(const float* x, float* y, int n, float f);  // y[i] = x[i] * f (no memcpy: in WASM a large one calls JS)
 float vsum(const float* x, int n);                        // sum of n values (float accumulators, any order)

@@ -1,4 +1,4 @@
-/* attnplay core: the relaxed-SIMD GEMM module (f32x4.relaxed_madd: a fused multiply-add under V8).
+/* attnplay core: the relaxed-SIMD module: GEMM and the softmax's exp (f32x4.relaxed_madd, fused under V8).
  *
  * Built apart from everything else, by Debian's clang-19 and wasm-ld-19 (emscripten 3.1.6's clang 14 and binaryen
  * cannot emit or read the final relaxed opcodes: ../shared/TOOLCHAIN.md). It imports the emscripten module's
@@ -15,4 +15,10 @@ __attribute__((export_name("gemm"))) void ap_relaxed_gemm(int M, int N, int K, c
                                                          const float* panels, int panel_stride, float* C, int ldc,
                                                          int accumulate) {
   ap_kernel_gemm(M, N, K, A, lda, panels, panel_stride, C, ldc, accumulate);
+}
+
+/* y[i] = exp(x[i] - shift), shift >= every x[i]; returns the sum (x == y allowed). */
+__attribute__((export_name("exp_shift_sum"))) float ap_relaxed_exp_shift_sum(const float* x, float* y, int n,
+                                                                             float shift) {
+  return ap_kernel_exp_shift_sum(x, y, n, shift);
 }

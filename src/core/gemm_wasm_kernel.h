@@ -12,6 +12,9 @@
  *     locals, no calls that are not inlined (src/core/CMakeLists checks the module has no data and touches no
  *     global).
  *
+ * Also the softmax's exp (ap_kernel_exp_shift_sum): with relaxed SIMD its polynomial is one fused multiply-add per
+ * term.
+ *
  * Tile: 4 rows x 8 columns of C in 8 registers, A broadcast with v128.load32_splat, two panel vectors per k.
  * Measured in Node 20 on the CI machine kind (256 x 256 x 240): 28-30 GFLOP/s with mul + add, 36 with
  * relaxed_madd; 6 x 8 tiles and XNNPACK's load-4-then-shuffle broadcast were slower under V8 (23-26 / 22).
@@ -104,6 +107,53 @@ static inline void ap_kernel_gemm(int M, int N, int K, const float* A, int lda, 
       ap_kernel_store_row(C + (long)i * ldc + j0, wasm_f32x4_add(c0, d0), wasm_f32x4_add(c1, d1), cols, accumulate);
     }
   }
+}
+
+/* exp(v) for v <= 0 (or -inf), the softmax's exponent: below -87.34 exactly 0. The polynomial and range reduction of
+ * gemm.cpp's vexp (Cephes expf's degree-5 polynomial, n = round(v·log2 e) by the 1.5·2^23 trick), with every
+ * multiply-add a single AP_MADD: under relaxed SIMD ~7 fewer roundings and operations per vector. */
+static inline v128_t ap_kernel_exp_nonpos(v128_t v) {
+  const v128_t lo = wasm_f32x4_splat(-87.3365447504f), magic = wasm_f32x4_splat(12582912.0f);
+  const v128_t under = wasm_f32x4_lt(v, lo);
+  const v128_t t = wasm_v128_bitselect(lo, v, under);
+  const v128_t z = AP_MADD(t, wasm_f32x4_splat(1.44269504088896341f), magic);
+  const v128_t n = wasm_i32x4_sub(z, magic); /* the rounded exponent, in the low mantissa bits */
+  const v128_t fn = wasm_f32x4_sub(z, magic);
+  v128_t r = AP_MADD(fn, wasm_f32x4_splat(-0.693359375f), t);
+  r = AP_MADD(fn, wasm_f32x4_splat(2.12194440e-4f), r);
+  v128_t y = AP_MADD(wasm_f32x4_splat(1.9875691500e-4f), r, wasm_f32x4_splat(1.3981999507e-3f));
+  y = AP_MADD(y, r, wasm_f32x4_splat(8.3334519073e-3f));
+  y = AP_MADD(y, r, wasm_f32x4_splat(4.1665795894e-2f));
+  y = AP_MADD(y, r, wasm_f32x4_splat(1.6666665459e-1f));
+  y = AP_MADD(y, r, wasm_f32x4_splat(5.0000001201e-1f));
+  y = wasm_f32x4_add(AP_MADD(y, wasm_f32x4_mul(r, r), r), wasm_f32x4_splat(1.0f));
+  const v128_t pow2 = wasm_i32x4_shl(wasm_i32x4_add(n, wasm_i32x4_splat(127)), 23);
+  return wasm_v128_andnot(wasm_f32x4_mul(y, pow2), under);
+}
+
+/* y[i] = exp(x[i] - shift) for n values, shift >= every x[i] (the row max); returns their sum. x == y is allowed.
+ * The last n % 4 values go through lanes built one by one (-inf padding: exp 0), not a buffer (no stack). */
+static inline float ap_kernel_exp_shift_sum(const float* x, float* y, int n, float shift) {
+  const v128_t s = wasm_f32x4_splat(shift);
+  v128_t acc = wasm_f32x4_splat(0.0f);
+  int i = 0;
+  for (; i + 4 <= n; i += 4) {
+    const v128_t e = ap_kernel_exp_nonpos(wasm_f32x4_sub(wasm_v128_load(x + i), s));
+    wasm_v128_store(y + i, e);
+    acc = wasm_f32x4_add(acc, e);
+  }
+  if (i < n) {
+    const float ninf = -__builtin_inff();
+    const int left = n - i;
+    const v128_t v = wasm_f32x4_make(x[i], left > 1 ? x[i + 1] : ninf, left > 2 ? x[i + 2] : ninf, ninf);
+    const v128_t e = ap_kernel_exp_nonpos(wasm_f32x4_sub(v, s));
+    y[i] = wasm_f32x4_extract_lane(e, 0);
+    if (left > 1) y[i + 1] = wasm_f32x4_extract_lane(e, 1);
+    if (left > 2) y[i + 2] = wasm_f32x4_extract_lane(e, 2);
+    acc = wasm_f32x4_add(acc, e);
+  }
+  return (wasm_f32x4_extract_lane(acc, 0) + wasm_f32x4_extract_lane(acc, 1)) +
+         (wasm_f32x4_extract_lane(acc, 2) + wasm_f32x4_extract_lane(acc, 3));
 }
 
 #undef AP_MADD

@@ -1,4 +1,5 @@
-// attnplay platform (web): puts the relaxed-SIMD GEMM behind gemm_packed when the page has it.
+// attnplay platform (web): puts the relaxed-SIMD GEMM and exp behind gemm_packed and vexp_shift_sum when the page
+// has them.
 //
 // Linked into every WebAssembly executable (the app, attnplay-core, the unit tests, the training benchmark) with
 // web/kernels/relaxed_kernels.js as its --js-library. That library has already validated and instantiated the
@@ -10,6 +11,7 @@ extern "C" {
 int  attnplay_kernels_relaxed();  // 1 when the relaxed-SIMD module loaded
 void attnplay_relaxed_gemm(int M, int N, int K, const float* A, int lda, const float* panels, int panel_stride,
                            float* C, int ldc, int accumulate);
+float attnplay_relaxed_exp_shift_sum(const float* x, float* y, int n, float shift) noexcept;
 }
 
 namespace {
@@ -17,6 +19,7 @@ namespace {
 bool web_kernels_install() {
   if (attnplay_kernels_relaxed() != 1) return false;
   attnplay::gemm_kernel_install(attnplay_relaxed_gemm, "relaxed-simd");
+  attnplay::vexp_kernel_install(attnplay_relaxed_exp_shift_sum);
   return true;
 }
 

@@ -537,6 +537,55 @@ TEST(VectorExp, MatchesStdExpAcrossTheRange) {
   EXPECT_EQ(vmax(row.data(), 0), -std::numeric_limits<float>::infinity());
 }
 
+// The softmax's exp on whichever path is in use (under unit_wasm_relaxed: the relaxed module's, fused multiply-adds)
+// and, where one is installed, against the built-in one. Every length 0..13 exercises the 4-lane tails.
+TEST(VectorExp, ShiftSumMatchesStdExpOnTheKernelInUse) {
+  const ExpShiftSumKernel installed = vexp_kernel_installed();
+  std::printf("  exp in use: %s\n", installed ? "installed kernel" : "built-in vexp");
+  std::vector<float> x;
+  for (float v = -95.0f; v <= 4.0f; v += 0.0071f) x.push_back(v);
+  x.push_back(-std::numeric_limits<float>::infinity());
+  const float shift = 4.0f;  // >= every x: arguments in [-99, 0] and -inf
+  std::vector<float> y(x.size()), in_place = x;
+  const float sum = vexp_shift_sum_to(x.data(), y.data(), int(x.size()), shift);
+  const float sum_in_place = vexp_shift_sum(in_place.data(), int(in_place.size()), shift);
+  double want_sum = 0, worst = 0;
+  for (size_t i = 0; i < x.size(); ++i) {
+    const double a = double(x[i] - shift), want = std::exp(a);  // the float difference the kernel exponentiates
+    want_sum += want;
+    ASSERT_EQ(y[i], in_place[i]) << "i=" << i;
+    if (a < -87.3365) {
+      ASSERT_EQ(y[i], 0.0f) << "exp(" << a << ") underflows to exactly 0";
+    } else {
+      const double rel = std::fabs(y[i] - want) / want;
+      worst = std::max(worst, rel);
+      ASSERT_LT(rel, 4e-7) << "exp(" << a << ") = " << y[i] << ", want " << want;
+    }
+  }
+  std::printf("  worst relative error %.3g over %zu points\n", worst, x.size());
+  EXPECT_NEAR(sum, want_sum, 1e-5 * want_sum);  // float accumulators over ~14k terms
+  EXPECT_EQ(sum, sum_in_place);
+  for (int n = 0; n <= 13; ++n) {
+    std::vector<float> row(static_cast<size_t>(n)), out(static_cast<size_t>(n), -1.0f);
+    for (int i = 0; i < n; ++i) row[size_t(i)] = -0.37f * float(i);
+    const float s = vexp_shift_sum_to(row.data(), out.data(), n, 0.0f);
+    double w = 0;
+    for (int i = 0; i < n; ++i) {
+      w += std::exp(-0.37 * i);
+      EXPECT_NEAR(out[size_t(i)], std::exp(double(row[size_t(i)])), 4e-7) << "n=" << n << " i=" << i;
+    }
+    EXPECT_NEAR(s, w, 1e-6 * std::max(1.0, w)) << "n=" << n;
+    if (installed) {  // the built-in exp agrees to float rounding
+      std::vector<float> builtin(static_cast<size_t>(n));
+      vexp_kernel_install(nullptr);
+      const float sb = vexp_shift_sum_to(row.data(), builtin.data(), n, 0.0f);
+      vexp_kernel_install(installed);
+      for (int i = 0; i < n; ++i) EXPECT_NEAR(out[size_t(i)], builtin[size_t(i)], 2.4e-7f) << "n=" << n << " i=" << i;
+      EXPECT_NEAR(s, sb, 1e-6f * std::max(1.0f, sb)) << "n=" << n;
+    }
+  }
+}
+
 TEST(Batched, OddSizesAndCausalCrossShapesMatchTheReference) {
   // Blocks of 64 queries: sizes around the block edge, n_q != n_k, tails of the 4 x 8 tile.
   for (const auto& [n_q, n_k, d_k, d_v] : std::vector<std::array<int, 4>>{{65, 63, 5, 3}, {130, 130, 32, 32}, {1, 200, 7, 9}, {200, 1, 3, 2}}) {

@@ -4,11 +4,12 @@
 // At load, before the emscripten module runs anything: if WebAssembly.validate accepts it (relaxed SIMD is there:
 // Chromium 114+, Node 20 with --experimental-wasm-relaxed-simd), it is instantiated on this module's own memory
 // (-sIMPORTED_MEMORY) while a run dependency holds main() and the static constructors back; then
-// src/platform/web_kernels.cpp installs attnplay_relaxed_gemm behind gemm_packed. Otherwise the SIMD128 kernel
+// src/platform/web_kernels.cpp installs attnplay_relaxed_gemm behind gemm_packed and attnplay_relaxed_exp_shift_sum
+// behind the softmax's exp. Otherwise the SIMD128 kernel
 // compiled into the module stays. Module.attnplayKernels = 'simd128' keeps the SIMD128 kernel on purpose (tests,
 // benchmarks of the fallback).
 mergeInto(LibraryManager.library, {
-  $attnplayKernels: { gemm: null, why: '' },
+  $attnplayKernels: { gemm: null, exp: null, why: '' },
   $attnplayKernels__postset: 'attnplayKernelsLoad();',
   $attnplayKernelsLoad__deps: ['$attnplayKernels'],
   $attnplayKernelsLoad: function () {
@@ -20,6 +21,7 @@ mergeInto(LibraryManager.library, {
     addRunDependency('attnplay-relaxed-kernels');
     WebAssembly.instantiate(bytes, { env: { memory: wasmMemory } }).then(function (result) {
       attnplayKernels.gemm = result.instance.exports['gemm'];
+      attnplayKernels.exp = result.instance.exports['exp_shift_sum'];
       removeRunDependency('attnplay-relaxed-kernels');
     }, function (e) {
       attnplayKernels.why = 'relaxed kernels failed to load: ' + e;
@@ -32,5 +34,9 @@ mergeInto(LibraryManager.library, {
   attnplay_relaxed_gemm__deps: ['$attnplayKernels'],
   attnplay_relaxed_gemm: function (m, n, k, a, lda, panels, panelStride, c, ldc, accumulate) {
     attnplayKernels.gemm(m, n, k, a, lda, panels, panelStride, c, ldc, accumulate);
+  },
+  attnplay_relaxed_exp_shift_sum__deps: ['$attnplayKernels'],
+  attnplay_relaxed_exp_shift_sum: function (x, y, n, shift) {
+    return attnplayKernels.exp(x, y, n, shift);
   },
 });
