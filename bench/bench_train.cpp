@@ -1,7 +1,7 @@
 // attnplay training benchmark: milliseconds per optimiser step (forward + backward + Adam) of the tiny Transformer,
 // natively and in WASM under Node (the same source; `./build.sh bench` runs both). Plain timing, median of rounds:
 // Google Benchmark does not build for WASM. Sizes: what the Train panel runs (d_model 32), and a wider model where
-// the matrix products dominate.
+// the matrix products dominate. An argument runs only the cases whose name contains it ("reference").
 #include "core/gemm.h"
 #include "model/train.h"
 
@@ -50,7 +50,8 @@ double median_ms(const Case& k) {
 
 }  // namespace
 
-int main() {
+int main(int argc, char** argv) {
+  const std::string only = argc > 1 ? argv[1] : "";  // run only the cases whose name contains this (profiling)
   const Case cases[] = {
       {"copy, Train panel", "32 / 4 / 2", R"({"mode":"transformer","d_model":32,"heads":4,"transformer":{"layers":2},"text":"0"})", "copy", 8, 10, 16},
       {"induction, causal", "32 / 4 / 2", R"({"mode":"transformer","d_model":32,"heads":4,"transformer":{"layers":2},"text":"0"})", "induction", 12, 30, 16},
@@ -65,6 +66,7 @@ int main() {
 #endif
   std::printf("| training step (%s) | d_model / heads / layers | n x batch | median ms |\n|---|---|---|---|\n", target.c_str());
   for (const Case& k : cases) {
+    if (!only.empty() && std::string(k.name).find(only) == std::string::npos) continue;
     const double ms = median_ms(k);
     if (ms < 0) return 1;
     const int n = std::string(k.task) == "induction" ? 2 * k.length + k.length / 2 : k.length;  // induction: 2L..3L-1

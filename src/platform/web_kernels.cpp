@@ -6,20 +6,22 @@
 // kernel module before static constructors run (a run dependency holds them), so a constructor here suffices.
 #include "core/gemm.h"
 
+#include <cstdint>
+
 extern "C" {
-// From web/kernels/relaxed_kernels.js.
-int  attnplay_kernels_relaxed();  // 1 when the relaxed-SIMD module loaded
-void attnplay_relaxed_gemm(int M, int N, int K, const float* A, int lda, const float* panels, int panel_stride,
-                           float* C, int ldc, int accumulate);
-float attnplay_relaxed_exp_shift_sum(const float* x, float* y, int n, float shift) noexcept;
+// From web/kernels/relaxed_kernels.js: table slots of the kernel module's exports (0 when it did not load). A
+// WebAssembly function pointer is a table index, so the slot is the pointer: calls stay wasm to wasm.
+int attnplay_relaxed_gemm_pointer();
+int attnplay_relaxed_exp_pointer();
 }
 
 namespace {
 
 bool web_kernels_install() {
-  if (attnplay_kernels_relaxed() != 1) return false;
-  attnplay::gemm_kernel_install(attnplay_relaxed_gemm, "relaxed-simd");
-  attnplay::vexp_kernel_install(attnplay_relaxed_exp_shift_sum);
+  const int gemm = attnplay_relaxed_gemm_pointer(), exp = attnplay_relaxed_exp_pointer();
+  if (gemm == 0 || exp == 0) return false;
+  attnplay::gemm_kernel_install(reinterpret_cast<attnplay::GemmKernel>(uintptr_t(gemm)), "relaxed-simd");
+  attnplay::vexp_kernel_install(reinterpret_cast<attnplay::ExpShiftSumKernel>(uintptr_t(exp)));
   return true;
 }
 

@@ -1,13 +1,12 @@
 // attnplay: the relaxed-SIMD kernel module beside an emscripten module (--js-library; CMake fills in the bytes).
 //
-// src/core/gemm_relaxed.c, built by clang-19, is embedded below as base64 (≈ 3 KB: no extra file to host or fetch).
+// src/core/gemm_relaxed.c, built by clang-19, is embedded below as base64 (≈ 5 KB: no extra file to host or fetch).
 // At load, before the emscripten module runs anything: if WebAssembly.validate accepts it (relaxed SIMD is there:
 // Chromium 114+, Node 20 with --experimental-wasm-relaxed-simd), it is instantiated on this module's own memory
 // (-sIMPORTED_MEMORY) while a run dependency holds main() and the static constructors back; then
-// src/platform/web_kernels.cpp installs attnplay_relaxed_gemm behind gemm_packed and attnplay_relaxed_exp_shift_sum
-// behind the softmax's exp. Otherwise the SIMD128 kernel
-// compiled into the module stays. Module.attnplayKernels = 'simd128' keeps the SIMD128 kernel on purpose (tests,
-// benchmarks of the fallback).
+// src/platform/web_kernels.cpp puts its `gemm` behind gemm_packed and its `exp_shift_sum` behind the softmax's exp,
+// as function pointers (table slots). Otherwise the SIMD128 kernel compiled into the module stays.
+// Module.attnplayKernels = 'simd128' keeps the SIMD128 kernel on purpose (tests, benchmarks of the fallback).
 mergeInto(LibraryManager.library, {
   $attnplayKernels: { gemm: null, exp: null, why: '' },
   $attnplayKernels__postset: 'attnplayKernelsLoad();',
@@ -29,14 +28,16 @@ mergeInto(LibraryManager.library, {
       removeRunDependency('attnplay-relaxed-kernels');
     });
   },
-  attnplay_kernels_relaxed__deps: ['$attnplayKernels', '$attnplayKernelsLoad'],
-  attnplay_kernels_relaxed: function () { return attnplayKernels.gemm ? 1 : 0; },
-  attnplay_relaxed_gemm__deps: ['$attnplayKernels'],
-  attnplay_relaxed_gemm: function (m, n, k, a, lda, panels, panelStride, c, ldc, accumulate) {
-    attnplayKernels.gemm(m, n, k, a, lda, panels, panelStride, c, ldc, accumulate);
-  },
-  attnplay_relaxed_exp_shift_sum__deps: ['$attnplayKernels'],
-  attnplay_relaxed_exp_shift_sum: function (x, y, n, shift) {
-    return attnplayKernels.exp(x, y, n, shift);
+  // The kernel module's exports as function pointers: slots added to this module's table (-sALLOW_TABLE_GROWTH), so
+  // C++ calls them with call_indirect, wasm to wasm, never through JS. 0 when the module did not load.
+  attnplay_relaxed_gemm_pointer__deps: ['$attnplayKernels', '$attnplayKernelsLoad', '$attnplayKernelsSlot'],
+  attnplay_relaxed_gemm_pointer: function () { return attnplayKernelsSlot(attnplayKernels.gemm); },
+  attnplay_relaxed_exp_pointer__deps: ['$attnplayKernels', '$attnplayKernelsSlot'],
+  attnplay_relaxed_exp_pointer: function () { return attnplayKernelsSlot(attnplayKernels.exp); },
+  $attnplayKernelsSlot: function (f) {
+    if (!f) return 0;
+    var slot = wasmTable.grow(1);
+    wasmTable.set(slot, f);
+    return slot;
   },
 });
