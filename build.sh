@@ -200,7 +200,7 @@ build_asan() {
 }
 
 # libFuzzer targets (clang-14): the engine's input surfaces.
-FUZZ_TARGETS=(config url safetensors tokenizer compute attention)
+FUZZ_TARGETS=(config url safetensors tokenizer compute attention workspace)
 build_fuzz() {
   deps_native
   ensure_packages clang-14 libclang-rt-14-dev

@@ -43,21 +43,23 @@ export function hasWasmSimd() {
 // or the worker's first answer does, and the app trains inside the frame instead.
 function workerTrainHost(base, module) {
   let worker = null, broken = false, lastGen = 0;
-  const deliver = (gen, params, progress) => {
+  const deliver = (gen, params, progress, state) => {
     const M = module();
     if (!M) return;
     const text = JSON.stringify(progress);
-    const n = params ? params.length : 0;
-    const p = n ? M._malloc(n * 4) : 0;
-    if (n && !p) return;  // no heap for this update: the next one brings newer weights anyway
+    const n = params ? params.length : 0, sn = state ? state.length : 0;
+    const p = n ? M._malloc(n * 4) : 0, sp = sn ? M._malloc(sn) : 0;
     const tn = M.lengthBytesUTF8(text), tp = M._malloc(tn + 1);
     try {
+      if ((n && !p) || (sn && !sp) || !tp) return;  // no heap for this update: the next one brings newer weights anyway
       if (n) new Float32Array(M.HEAPU8.buffer, p, n).set(params);
+      if (sn) M.HEAPU8.set(state, sp);
       M.stringToUTF8(text, tp, tn + 1);
-      M._ap_app_train_update(gen, p, n, tp, tn);
+      M._ap_app_train_update(gen, p, n, tp, tn, sp, sn);
     } finally {
       if (p) M._free(p);
-      M._free(tp);
+      if (sp) M._free(sp);
+      if (tp) M._free(tp);
     }
   };
   const start = () => {
@@ -69,26 +71,76 @@ function workerTrainHost(base, module) {
       console.warn(`attnplay: no training worker here (${e.message}); training runs in the page`);
       return null;
     }
-    worker.onmessage = (e) => { if (e.data && e.data.type === 'update') deliver(e.data.gen, e.data.params, e.data.progress); };
+    worker.onmessage = (e) => {
+      if (e.data && e.data.type === 'update') deliver(e.data.gen, e.data.params, e.data.progress, e.data.state);
+    };
     worker.onerror = (e) => {
       e.preventDefault();
       console.warn(`attnplay: the training worker failed (${e.message || 'it did not load'}); training runs in the page`);
       broken = true;
       worker = null;
-      deliver(lastGen, null, { unavailable: e.message || 'the training worker did not load' });
+      deliver(lastGen, null, { unavailable: e.message || 'the training worker did not load' }, null);
     };
     return worker;
   };
   return {
-    open(gen, config, spec) {
+    open(gen, config, spec, state) {  // state: a restored session's train_session_snapshot bytes, or null
       lastGen = gen;
       const w = start();
       if (!w) return false;
-      w.postMessage({ type: 'open', gen, config, spec });
+      w.postMessage({ type: 'open', gen, config, spec, state }, state ? [state.buffer] : []);
       return true;
     },
     post(type, gen, running, spec) { if (worker) worker.postMessage({ type, gen, running, spec }); },
   };
+}
+
+// Autosave's store: one IndexedDB database of the page's own (index.html and embeds keep different keys), one record
+// per key, each written whole in one transaction (a killed page leaves the last complete one). Every failure becomes
+// a sentence the app shows once (full quota, storage denied in a private window, no IndexedDB at all).
+function storageError(e) {
+  const name = (e && e.name) || '';
+  if (name === 'QuotaExceededError') return 'the browser\'s storage for this page is full';
+  if (name === 'SecurityError' || name === 'InvalidStateError') return 'this browser does not let the page store data here (a private window?)';
+  return `the browser refused to store it (${name || (e && e.message) || e})`;
+}
+
+function autosaveStore() {
+  return new Promise((resolve, reject) => {
+    if (typeof indexedDB === 'undefined' || !indexedDB) {
+      reject(new Error('this browser keeps no storage for pages (IndexedDB is unavailable)'));
+      return;
+    }
+    let req;
+    try {
+      req = indexedDB.open('attnplay-autosave', 1);
+    } catch (e) {
+      reject(new Error(storageError(e)));
+      return;
+    }
+    req.onupgradeneeded = () => req.result.createObjectStore('records');
+    req.onerror = () => reject(new Error(storageError(req.error)));
+    req.onblocked = () => reject(new Error('another attnplay tab is upgrading the storage; reload this one'));
+    req.onsuccess = () => {
+      const db = req.result;
+      const tx = (mode, fn) => new Promise((ok, fail) => {
+        let t, out;
+        try {
+          t = db.transaction('records', mode);
+          out = fn(t.objectStore('records'));
+        } catch (e) {
+          fail(new Error(storageError(e)));
+          return;
+        }
+        t.oncomplete = () => ok(out && out.result);
+        t.onabort = t.onerror = () => fail(new Error(storageError(t.error)));
+      });
+      resolve({
+        read: (key) => tx('readonly', (s) => s.get(key)).then((v) => (v && v.bytes instanceof Uint8Array ? v.bytes : null)),
+        write: (key, bytes) => tx('readwrite', (s) => s.put({ bytes, saved: Date.now() }, key)),
+      });
+    };
+  });
 }
 
 function loadScript(src) {
@@ -276,7 +328,7 @@ export async function mount(target, options = {}) {
                              background: '#f0f0f0', color: '#333', textAlign: 'center', padding: '2rem', boxSizing: 'border-box',
                              font: '16px system-ui, sans-serif' }, { role: 'status' });
   status.textContent = options.loadingText ?? 'Loading the attention playground…';
-  const picker = el('input', { display: 'none' }, { type: 'file', accept: '.json,application/json,.safetensors,.npy,.npz' });
+  const picker = el('input', { display: 'none' }, { type: 'file', accept: '.json,application/json,.safetensors,.npy,.npz,.attnplay' });
   const mirror = a11yMirror(box, () => M && call(() => M._ap_app_a11y()));
   box.append(ime, status, picker);
 
@@ -344,7 +396,7 @@ export async function mount(target, options = {}) {
       M._free(p);
     }
   };
-  const BINARY = /\.(safetensors|npy|npz)$/i;  // weights, or attention maps exported from another model
+  const BINARY = /\.(safetensors|npy|npz|attnplay)$/i;  // weights, attention maps from another model, a workspace
   const importFile = async (file) => (BINARY.test(file.name)
     ? importBytes(new Uint8Array(await file.arrayBuffer()), file.name)
     : importText(await file.text(), file.name));
@@ -493,6 +545,69 @@ export async function mount(target, options = {}) {
     giveFont(buf, (p, n) => M._ap_app_set_latin_font(p, n));
   });
   pointers(canvas, box, M, !!options.embed);
+  if (options.autosave) await startAutosave(String(options.autosaveKey ?? (options.embed ? 'embed' : 'index')), options.restore !== false);
+
+  // Autosave (issue 15): restore the saved workspace unless the URL chose a state, then save a second after each
+  // change, at pagehide and when the page is hidden. The notice offers "Start fresh" (the record stays until the next
+  // save replaces it). A refused record is kept aside under KEY:refused and never applied.
+  async function startAutosave(key, restore) {
+    const failed = (message) => withText(message, (p, n) => M._ap_app_autosave_done(0, p, n));
+    let store;
+    try {
+      store = await autosaveStore();
+    } catch (e) {
+      failed(e.message);
+      return;
+    }
+    if (restore) {
+      const saved = await store.read(key).catch(() => null);
+      if (saved) {
+        const p = M._malloc(Math.max(1, saved.length));
+        let ok = 0;
+        try {
+          M.HEAPU8.set(saved, p);
+          ok = M._ap_app_restore(p, saved.length);
+        } finally {
+          M._free(p);
+        }
+        const info = JSON.parse(read());
+        if (ok) banner(info.notice, info.fresh, () => M._ap_app_start_fresh());
+        else {
+          console.warn(`attnplay: ${info.notice}`);
+          await store.write(`${key}:refused`, saved).catch(() => {});
+        }
+      }
+    }
+    M.attnplayAutosave = {
+      write(bytes) {
+        store.write(key, bytes).then(() => M._ap_app_autosave_done(1, 0, 0), (e) => failed(e.message));
+      },
+    };
+    M._ap_app_autosave_start();
+    addEventListener('pagehide', () => M._ap_app_autosave_flush());
+    document.addEventListener('visibilitychange', () => { if (document.visibilityState === 'hidden') M._ap_app_autosave_flush(); });
+  }
+
+  function banner(text, freshLabel, onFresh) {
+    const b = el('div', { position: 'absolute', left: '50%', bottom: '12px', transform: 'translateX(-50%)', maxWidth: 'calc(100% - 24px)',
+                          display: 'flex', gap: '10px', alignItems: 'center', flexWrap: 'wrap', justifyContent: 'center',
+                          background: '#1f2430', color: '#fff', padding: '8px 12px', borderRadius: '8px', boxSizing: 'border-box',
+                          font: '15px system-ui, sans-serif', boxShadow: '0 2px 8px rgba(0,0,0,.3)', zIndex: '2' },
+                   { role: 'status', 'data-restored': '' });
+    const t = el('span', {});
+    t.textContent = text;
+    const fresh = el('button', { font: 'inherit', padding: '6px 12px', minHeight: '36px', borderRadius: '6px', border: '0',
+                                 background: '#fff', color: '#1f2430', cursor: 'pointer' }, { type: 'button', 'data-start-fresh': '' });
+    fresh.textContent = freshLabel;
+    fresh.addEventListener('click', () => { onFresh(); b.remove(); });
+    const close = el('button', { font: 'inherit', padding: '6px 10px', minHeight: '36px', border: '0', background: 'transparent',
+                                 color: '#fff', cursor: 'pointer' }, { type: 'button', 'aria-label': 'close' });
+    close.textContent = '×';
+    close.addEventListener('click', () => b.remove());
+    b.append(t, fresh, close);
+    box.appendChild(b);
+    setTimeout(() => b.remove(), 20000);
+  }
 
   const api = {
     getConfig: () => JSON.parse(call(() => M._ap_app_config())),

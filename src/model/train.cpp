@@ -17,6 +17,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 #include <numeric>
 
 namespace attnplay {
@@ -291,6 +292,41 @@ TrainResult train_session_step(TrainSession* s) {
   }
   const TrainBatch b = train_task_batch(p.task, p.length, p.vocab, p.batch, &s->rng);
   return train_step(s->config, &s->state, b, train_task_causal(p.task), p.optimizer, p.lr);
+}
+
+std::vector<uint8_t> train_session_snapshot(const TrainSession& s) {
+  const std::vector<float> w = train_params_pack(s.state.weights), m = train_params_pack(s.state.adam_m),
+                           v = train_params_pack(s.state.adam_v);
+  std::vector<uint8_t> out(16 + 4 * (w.size() + m.size() + v.size()));
+  const uint64_t head[2] = {s.rng.state, uint64_t(s.state.step)};
+  std::memcpy(out.data(), head, 16);  // (WebAssembly and every native target here are little-endian)
+  uint8_t* p = out.data() + 16;
+  for (const std::vector<float>* part : {&w, &m, &v}) {
+    std::memcpy(p, part->data(), 4 * part->size());
+    p += 4 * part->size();
+  }
+  return out;
+}
+
+bool train_session_restore(TrainSession* s, const uint8_t* bytes, size_t size, std::string* error) {
+  const size_t n = train_params_pack(s->state.weights).size();
+  if (size != 16 + 12 * n)
+    return *error = "training state: " + std::to_string(size) + " bytes, this model's is " + std::to_string(16 + 12 * n), false;
+  uint64_t head[2];
+  std::memcpy(head, bytes, 16);
+  if (int64_t(head[1]) < 0) return *error = "training state: negative step", false;
+  std::vector<float> f(3 * n);
+  std::memcpy(f.data(), bytes + 16, 12 * n);
+  for (float x : f)
+    if (!std::isfinite(x)) return *error = "training state: a value is not finite", false;
+  TrainState st = s->state;
+  train_params_unpack(f.data(), n, &st.weights);
+  train_params_unpack(f.data() + n, n, &st.adam_m);
+  train_params_unpack(f.data() + 2 * n, n, &st.adam_v);
+  st.step = int64_t(head[1]);
+  s->state = std::move(st);
+  s->rng.state = head[0];
+  return true;
 }
 
 std::string train_session_spec_json(const TrainSessionSpec& p) {

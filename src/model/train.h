@@ -146,6 +146,11 @@ std::vector<float> train_params_pack(const ModelWeights& w);
 bool               train_params_unpack(const float* data, size_t count, ModelWeights* w);  // false: count differs
 // The spec as JSON and back: {"task": name, "length", "vocab", "batch", "optimizer": "sgd"|"adam", "lr"}; refused by
 // field name (task unknown, length 2..64, vocab 2..100, batch 1..256, lr finite and > 0).
+// A session's whole state as bytes (rng u64, step i64, then params, adam_m, adam_v as float32, little-endian): what a
+// Web Worker hands the page so a save holds the optimiser state it trains with, and what it resumes from.
+std::vector<uint8_t> train_session_snapshot(const TrainSession& s);
+// Into a session begun with the same config and spec; false (session unchanged): *error says the sizes differ.
+bool                 train_session_restore(TrainSession* s, const uint8_t* bytes, size_t size, std::string* error);
 std::string train_session_spec_json(const TrainSessionSpec& spec);
 bool        train_session_spec_parse(const std::string& text, TrainSessionSpec* out, std::string* error);
 

@@ -12,6 +12,8 @@
 //   ap_train_run(budget_ms, max_steps)             -> steps taken; JSON {step, loss[], accuracy[], alignment[], error?}
 //   ap_train_params()                              -> 1 | 0: every trainable tensor, concatenated (float32 bytes)
 //   ap_train_set(spec, len)                        -> 1 | 0: optimizer, lr, batch changed mid-run (the task stays)
+//   ap_train_state()                               -> 1 | 0: the whole state, train_session_snapshot's bytes
+//   ap_train_restore(bytes, len)                   -> 1 | 0: continue from such a state (same config and spec)
 //   ap_train_close()                               the session's memory back
 #include "core/attention.h"
 #include "core/build_info.h"
@@ -139,6 +141,21 @@ EMSCRIPTEN_KEEPALIVE int ap_train_params() {
   if (!g_train) return g_result = "no training session (createTrainer first)", 0;
   const std::vector<float> p = attnplay::train_params_pack(g_train->state.weights);
   g_result.assign(reinterpret_cast<const char*>(p.data()), p.size() * sizeof(float));
+  return 1;
+}
+
+EMSCRIPTEN_KEEPALIVE int ap_train_state() {
+  if (!g_train) return g_result = "no training session (createTrainer first)", 0;
+  const std::vector<uint8_t> s = attnplay::train_session_snapshot(*g_train);
+  g_result.assign(s.begin(), s.end());
+  return 1;
+}
+
+EMSCRIPTEN_KEEPALIVE int ap_train_restore(const uint8_t* bytes, int len) {
+  std::string error;
+  if (!g_train) return g_result = "no training session (createTrainer first)", 0;
+  if (!attnplay::train_session_restore(g_train.get(), bytes, size_t(std::max(len, 0)), &error)) return g_result = error, 0;
+  g_result.clear();
   return 1;
 }
 

@@ -12,9 +12,11 @@
 #include <SDL_opengl.h>
 
 #include "platform/capture.h"
+#include "platform/file_atomic.h"
 #include "platform/frame.h"
 #include "platform/events.h"
 
+#include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -48,6 +50,34 @@ static void load_font(App* app) {
   std::fprintf(stderr, "attnplay: no CJK font found (install fonts-wqy-microhei); using ImGui's default font\n");
 }
 
+// The autosave file: $XDG_DATA_HOME/attnplay/workspace.attnplay (XDG's default: ~/.local/share). "" without either.
+static std::string workspace_dir() {
+  const char* xdg = std::getenv("XDG_DATA_HOME");
+  if (xdg && xdg[0] == '/') return std::string(xdg) + "/attnplay";
+  const char* home = std::getenv("HOME");
+  return home && home[0] ? std::string(home) + "/.local/share/attnplay" : std::string();
+}
+
+// The last session back, unless --fresh or --config chose otherwise. A record that fails its checks is refused by
+// name and moved aside (workspace.attnplay.refused: the user can still export it), never half-applied.
+static void restore_workspace(App* app, const std::string& path) {
+  std::vector<uint8_t> bytes;
+  if (!read_file(path, &bytes)) return;  // nothing saved yet
+  Workspace ws;
+  std::string error;
+  char buf[512];
+  if (workspace_decode(bytes.data(), bytes.size(), &ws, &error) && app_workspace_apply(app, ws, &error)) {
+    std::snprintf(buf, sizeof buf, tr(S_WORKSPACE_RESTORED_STEP), std::to_string(ws.training.state.step).c_str());
+    app->notices.push_back(ws.training.present ? buf : tr(S_WORKSPACE_RESTORED));
+    std::printf("attnplay: restored %s\n", path.c_str());
+    return;
+  }
+  std::snprintf(buf, sizeof buf, tr(S_WORKSPACE_NOT_RESTORED), error.c_str());
+  app->notices.push_back(buf);
+  std::fprintf(stderr, "attnplay: %s: %s; starting fresh\n", path.c_str(), error.c_str());
+  std::rename(path.c_str(), (path + ".refused").c_str());
+}
+
 static bool write_screenshot(const std::string& path, int w, int h) {
   std::vector<uint8_t> px(size_t(w) * h * 4), rows(px.size());
   glPixelStorei(GL_PACK_ALIGNMENT, 1);
@@ -62,6 +92,7 @@ static bool write_screenshot(const std::string& path, int w, int h) {
 int desktop_main(int argc, char** argv) {
   std::string config_path, screenshot;
   int width = 1280, height = 720, frames = 0, screenshot_frame = 30;
+  bool fresh = false;
   for (int i = 1; i < argc; ++i) {
     const std::string a = argv[i];
     auto next = [&]() -> std::string {
@@ -72,6 +103,7 @@ int desktop_main(int argc, char** argv) {
       return argv[++i];
     };
     if (a == "--config") config_path = next();
+    else if (a == "--fresh") fresh = true;
     else if (a == "--screenshot") screenshot = next();
     else if (a == "--screenshot-frame") screenshot_frame = std::atoi(next().c_str());
     else if (a == "--frames") frames = std::atoi(next().c_str());
@@ -144,6 +176,21 @@ int desktop_main(int argc, char** argv) {
   app_init(app, config, &error);
   if (!error.empty()) std::fprintf(stderr, "attnplay: %s (using the defaults)\n", error.c_str());
   load_font(app);
+  const std::string data_dir = workspace_dir(), workspace_path = data_dir.empty() ? "" : data_dir + "/workspace.attnplay";
+  if (!fresh && config_path.empty() && !workspace_path.empty()) restore_workspace(app, workspace_path);
+  AppAutosave autosave;
+  app_autosave_start(&autosave, *app);
+  bool autosave_failed = false;
+  const auto save_now = [&]() {
+    if (workspace_path.empty() || autosave_failed) return;
+    std::string error;
+    if (file_write_atomic(data_dir, workspace_path, app_autosave_record(app, &autosave), &error)) return;
+    autosave_failed = true;  // one notice; the app keeps working, the config still exports by hand
+    char buf[512];
+    std::snprintf(buf, sizeof buf, tr(S_WORKSPACE_NOT_SAVED), error.c_str());
+    app->notices.push_back(buf);
+    std::fprintf(stderr, "attnplay: autosave: %s\n", error.c_str());
+  };
 
   bool running = true;
   int frame = 0;
@@ -177,12 +224,15 @@ int desktop_main(int argc, char** argv) {
       std::fflush(stdout);
     }
     SDL_GL_SwapWindow(window);
+    const double now = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now().time_since_epoch()).count();
+    if (app_autosave_due(&autosave, *app, now)) save_now();
     if (frames > 0 && frame == frames) {  // leave through the same path as a window close
       SDL_Event quit;
       quit.type = SDL_QUIT;
       SDL_PushEvent(&quit);
     }
   }
+  if (app_autosave_due(&autosave, *app, 1e300)) save_now();  // unsaved changes at exit: written now
   app_shutdown(app);
   delete app;
   renderer_shutdown(&renderer);

@@ -13,7 +13,10 @@
 //                                 an embedding page scrolls)
 //   ap_app_zoom(factor, x, y)     pinch over a heatmap
 //   ap_app_set_view(v)            show view v (AppView)
-//   ap_app_train_update(generation, params, count, progress, len)   the training worker's update (AppTrainRemote)
+//   ap_app_train_update(generation, params, count, progress, len, state, state_len)   the training worker's update
+//   ap_app_restore(bytes, len)    a saved workspace record (model/workspace.h) back; 1 ok, 0 refused by name
+//   ap_app_autosave_start / _done(ok, why, len) / _flush()   autosave on; a write finished; write now (pagehide)
+//   ap_app_start_fresh()          back to the state the URL opened (the saved record stays until the next save)
 //   ap_app_a11y()                 the DOM mirror's content (summary, focused head's weights, walkthrough)
 //   ap_app_wants_text()           1 while a text box is active: the page then focuses its hidden <textarea>
 //   ap_app_add_text(utf8, len)    text committed there (IME composition, insertText): SDL2's emscripten backend
@@ -67,6 +70,13 @@ struct WebApp {
   attnplay::EventPump pump;
   bool gl_lost = false;          // the browser took the WebGL context away (tab in the background, GPU reset)
   int gl_restores = 0;           // contexts given back and rebuilt (stats; tests)
+  // Autosave (web/attnplay.mjs keeps the records in IndexedDB): off until the page has opened its store.
+  bool autosave_on = false;
+  bool autosave_busy = false;    // a write is running: no second one starts before it reports back
+  attnplay::AppAutosave autosave;
+  std::vector<uint8_t> fresh;    // the workspace as the page opened it (URL and defaults): "Start fresh" returns here
+  int autosaves = 0;             // records written (stats; tests)
+  std::string autosave_error;    // why autosave stopped ("" while it works)
 };
 
 WebApp* g_web = nullptr;
@@ -74,16 +84,18 @@ std::string g_result;
 
 // The Train panel's steps in a Web Worker with an engine of its own: web/attnplay.mjs holds the worker
 // (Module.attnplayTrain), web/app/train_worker.mjs runs the session; updates come back through ap_app_train_update.
-EM_JS(int, train_worker_open, (double generation, const char* config, const char* spec), {
-  return Module.attnplayTrain && Module.attnplayTrain.open(generation, UTF8ToString(config), UTF8ToString(spec)) ? 1 : 0;
+EM_JS(int, train_worker_open, (double generation, const char* config, const char* spec, const uint8_t* state, int n), {
+  return Module.attnplayTrain && Module.attnplayTrain.open(generation, UTF8ToString(config), UTF8ToString(spec),
+                                                           n > 0 ? HEAPU8.slice(state, state + n) : null) ? 1 : 0;
 });
 EM_JS(void, train_worker_post, (const char* type, double generation, int running, const char* spec), {
   if (Module.attnplayTrain) Module.attnplayTrain.post(UTF8ToString(type), generation, running !== 0, spec ? UTF8ToString(spec) : null);
 });
 
 struct WebTrainRemote : attnplay::AppTrainRemote {
-  bool open(uint64_t g, const std::string& config_json, const std::string& spec_json) override {
-    return train_worker_open(double(g), config_json.c_str(), spec_json.c_str()) == 1;
+  bool open(uint64_t g, const std::string& config_json, const std::string& spec_json,
+            const std::vector<uint8_t>& state) override {
+    return train_worker_open(double(g), config_json.c_str(), spec_json.c_str(), state.data(), int(state.size())) == 1;
   }
   void run(uint64_t g, bool running) override { train_worker_post("run", double(g), running ? 1 : 0, nullptr); }
   void step(uint64_t g) override { train_worker_post("step", double(g), 0, nullptr); }
@@ -127,8 +139,25 @@ EM_BOOL on_context_restored(int, const void*, void*) {
   return EM_TRUE;
 }
 
+// Autosave: the record goes to the page (Module.attnplayAutosave.write), which stores it in IndexedDB and answers
+// through ap_app_autosave_done. One write at a time; a failure (quota, private mode) turns autosave off, with one notice.
+EM_JS(int, autosave_write, (const uint8_t* bytes, int n), {
+  if (!Module.attnplayAutosave) return 0;
+  Module.attnplayAutosave.write(HEAPU8.slice(bytes, bytes + n));
+  return 1;
+});
+
+void autosave_now(WebApp* w) {
+  const std::vector<uint8_t> record = attnplay::app_autosave_record(&w->app, &w->autosave);
+  w->autosave_busy = autosave_write(record.data(), int(record.size())) == 1;
+}
+
 void frame() {
   WebApp* w = g_web;
+  if (w->autosave_on && !w->autosave_busy) {  // (also while the GL context is lost: the state still changes)
+    const double now = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now().time_since_epoch()).count();
+    if (attnplay::app_autosave_due(&w->autosave, w->app, now)) autosave_now(w);
+  }
   if (w->gl_lost) return;  // nothing can be drawn until the context is back
   const auto t0 = std::chrono::steady_clock::now();
   fit_canvas(w);
@@ -236,6 +265,8 @@ EMSCRIPTEN_KEEPALIVE int ap_app_stats() {
                       {"heap_bytes", emscripten_get_heap_size()}, {"lean", s.trace.lean}, {"kernels", attnplay::gemm_kernel_name()},
                       {"layout", attnplay::app_layout_name(g_web->app.layout_mode)}, {"clipped", g_web->app.clipped},
                       {"touch", g_web->app.touch}, {"gl_lost", g_web->gl_lost}, {"gl_restores", g_web->gl_restores},
+                      {"autosave", {{"on", g_web->autosave_on}, {"writes", g_web->autosaves}, {"busy", g_web->autosave_busy},
+                                    {"error", g_web->autosave_error}}},
                       {"gpu_bytes", g_web->renderer.bytes}, {"gpu_budget", g_web->renderer.budget_bytes}, {"zoom", g_web->app.zoom.scale}, {"cjk_font", !g_web->app.cjk_font.empty()},
                       {"sel", {{"query", s.sel.query}, {"key", s.sel.key}, {"layer", s.sel.layer}, {"head", s.sel.head},
                                {"view", int(s.sel.view)}, {"hover_query", s.sel.hover_query}, {"hover_key", s.sel.hover_key}}},
@@ -243,7 +274,7 @@ EMSCRIPTEN_KEEPALIVE int ap_app_stats() {
                                  {"loss", g_web->app.training.loss.empty() ? 0.0f : g_web->app.training.loss.back()},
                                  {"accuracy", g_web->app.training.accuracy.empty() ? 0.0f : g_web->app.training.accuracy.back()},
                                  {"alignment", g_web->app.training.alignment.empty() ? -1.0f : g_web->app.training.alignment.back()},
-                                 {"steps_per_s", g_web->app.training.steps_per_s}}}};
+                                 {"steps_per_s", g_web->app.training.steps_per_s}, {"curve", g_web->app.training.loss.size()}}}};
   return answer(true, j.dump());
 }
 
@@ -266,10 +297,71 @@ EMSCRIPTEN_KEEPALIVE void ap_app_pointer(int touch) { g_web->app.touch = touch !
 EMSCRIPTEN_KEEPALIVE int ap_app_wants_drag(float x, float y) { return attnplay::app_wants_drag(g_web->app, x, y) ? 1 : 0; }
 EMSCRIPTEN_KEEPALIVE int ap_app_wants_wheel(float x, float y) { return attnplay::app_wants_wheel(g_web->app, x, y) ? 1 : 0; }
 EMSCRIPTEN_KEEPALIVE void ap_app_zoom(float factor, float x, float y) { attnplay::app_zoom_at(&g_web->app, factor, x, y); }
-// params: count floats (train_params_pack), or null with a progress that says why there is none.
-EMSCRIPTEN_KEEPALIVE void ap_app_train_update(double generation, const float* params, int count, const char* progress, int len) {
+// params: count floats (train_params_pack), or null with a progress that says why there is none; state: the worker's
+// whole state (train_session_snapshot bytes) or null.
+EMSCRIPTEN_KEEPALIVE void ap_app_train_update(double generation, const float* params, int count, const char* progress, int len,
+                                              const uint8_t* state, int state_len) {
   attnplay::train_remote_update(&g_web->app, uint64_t(generation), params, size_t(std::max(count, 0)),
-                                std::string(progress, size_t(std::max(len, 0))));
+                                std::string(progress, size_t(std::max(len, 0))),
+                                state_len > 0 ? std::vector<uint8_t>(state, state + state_len) : std::vector<uint8_t>());
+}
+
+// Autosave (web/attnplay.mjs): the page restores the saved record (or not), then turns autosave on.
+// Restore: 1 restored; 0 refused (the answer names why: "saved state is corrupt (checksum)"; nothing was applied).
+EMSCRIPTEN_KEEPALIVE int ap_app_restore(const uint8_t* bytes, int len) {
+  WebApp* w = g_web;
+  attnplay::Workspace ws;
+  std::string error;
+  char buf[512];
+  if (attnplay::workspace_decode(bytes, size_t(std::max(len, 0)), &ws, &error) &&
+      attnplay::app_workspace_apply(&w->app, ws, &error)) {
+    std::snprintf(buf, sizeof buf, attnplay::tr(attnplay::S_WORKSPACE_RESTORED_STEP), std::to_string(ws.training.state.step).c_str());
+    const std::string text = ws.training.present ? buf : attnplay::tr(attnplay::S_WORKSPACE_RESTORED);
+    return answer(true, nlohmann::json{{"notice", text}, {"fresh", attnplay::tr(attnplay::S_WORKSPACE_START_FRESH)}}.dump());
+  }
+  std::snprintf(buf, sizeof buf, attnplay::tr(attnplay::S_WORKSPACE_NOT_RESTORED), error.c_str());
+  w->app.notices.push_back(buf);
+  return answer(false, nlohmann::json{{"notice", buf}, {"error", error}}.dump());
+}
+
+// Autosave on (the store is open): the current state counts as saved. Called after ap_app_restore (or instead).
+EMSCRIPTEN_KEEPALIVE void ap_app_autosave_start() {
+  WebApp* w = g_web;
+  w->autosave_on = true;
+  w->autosave_busy = false;
+  attnplay::app_autosave_start(&w->autosave, w->app);
+}
+
+// The page's write finished: ok, or failed with why (quota, storage denied): autosave then stops, with one notice.
+EMSCRIPTEN_KEEPALIVE void ap_app_autosave_done(int ok, const char* why, int len) {
+  WebApp* w = g_web;
+  w->autosave_busy = false;
+  if (ok) {
+    ++w->autosaves;
+    return;
+  }
+  w->autosave_on = false;
+  w->autosave_error.assign(why, size_t(std::max(len, 0)));
+  char buf[512];
+  std::snprintf(buf, sizeof buf, attnplay::tr(attnplay::S_WORKSPACE_NOT_SAVED), w->autosave_error.c_str());
+  w->app.notices.push_back(buf);
+}
+
+// pagehide / visibilitychange: unsaved changes are written now rather than a second later.
+EMSCRIPTEN_KEEPALIVE int ap_app_autosave_flush() {
+  WebApp* w = g_web;
+  if (!w->autosave_on || w->autosave_busy || !attnplay::app_autosave_due(&w->autosave, w->app, 1e300)) return 0;
+  autosave_now(w);
+  return 1;
+}
+
+// "Start fresh": back to the page as its URL opened it. The saved record stays until the next save replaces it.
+EMSCRIPTEN_KEEPALIVE void ap_app_start_fresh() {
+  WebApp* w = g_web;
+  attnplay::Workspace ws;
+  std::string error;
+  if (attnplay::workspace_decode(w->fresh.data(), w->fresh.size(), &ws, &error)) attnplay::app_workspace_apply(&w->app, ws, &error);
+  attnplay::app_autosave_start(&w->autosave, w->app);
 }
 
 EMSCRIPTEN_KEEPALIVE void ap_app_set_view(int view) {  // an author's page (or a test) switching the shown view
@@ -353,6 +445,7 @@ int main() {
   }
   if (w->app.state.preset_id.empty()) w->app.state.preset = w->app.state.config;
   w->app.state.undo.clear();
+  w->fresh = attnplay::workspace_encode(attnplay::app_workspace_capture(w->app));
   emscripten_set_main_loop(frame, 0, 0);
   return 0;
 }

@@ -75,6 +75,19 @@ bool app_import(App* app, const std::string& text, const std::string& name) {
     const size_t n = std::strlen(suffix);
     return name.size() >= n && name.compare(name.size() - n, n, suffix) == 0;
   };
+  // A workspace record (File -> Export -> workspace, or the desktop's autosave): everything, or nothing.
+  if (ends(".attnplay") || (text.size() >= 8 && text.compare(0, 8, "APWKSP\r\n") == 0)) {
+    Workspace ws;
+    if (workspace_decode(reinterpret_cast<const uint8_t*>(text.data()), text.size(), &ws, &error) &&
+        app_workspace_apply(app, ws, &error)) {
+      std::snprintf(buf, sizeof buf, tr(S_WORKSPACE_LOADED), name.c_str());
+      app->notices.push_back(buf);
+      return true;
+    }
+    std::snprintf(buf, sizeof buf, tr(S_IMPORT_FAILED), error.c_str());
+    app->notices.push_back(buf);
+    return false;
+  }
   // Attention maps: .npy / .npz, a .safetensors file with an "attention" tensor, or JSON {"attention": [...]}.
   SafeTensorsFile probe;
   const bool st = ends(".safetensors");

@@ -15,6 +15,7 @@
 #pragma once
 
 #include "model/train.h"
+#include "model/workspace.h"
 #include "ui/app_state.h"
 #include "ui/i18n.h"
 
@@ -82,8 +83,10 @@ enum AppCapture { APP_CAPTURE_NONE, APP_CAPTURE_VIEWS, APP_CAPTURE_WINDOW };  //
 // train_remote_update (panels.h) whenever results arrive, tagged with the session's generation.
 struct AppTrainRemote {
   virtual ~AppTrainRemote() = default;
-  // Opens the same session as train_session_begin(config, spec) there. false: no worker here (train in the frame).
-  virtual bool open(uint64_t generation, const std::string& config_json, const std::string& spec_json) = 0;
+  // Opens the same session as train_session_begin(config, spec) there, continuing from state when it is not empty
+  // (train_session_snapshot: a restored workspace). false: no worker here (train in the frame).
+  virtual bool open(uint64_t generation, const std::string& config_json, const std::string& spec_json,
+                    const std::vector<uint8_t>& state) = 0;
   virtual void run(uint64_t generation, bool running) = 0;                  // Play / Pause (then one last update)
   virtual void step(uint64_t generation) = 0;                               // one step while paused, then an update
   virtual void set(uint64_t generation, const std::string& spec_json) = 0;  // optimizer, lr or batch edited
@@ -103,10 +106,13 @@ struct AppTraining {
   bool running = false;                    // Play
   bool started = false;                    // state holds the model being trained (and AppState::weights its copy)
   TrainSession session;                    // the model, its optimiser state and batch stream (its weights: the views')
+  nlohmann::json session_config;           // the config session was begun with (the workspace record keeps it)
   AppTrainRemote* remote = nullptr;        // the host's worker, if it has one (not owned); null: steps run in the frame
   bool remote_session = false;             // this session's steps run in the worker; session.state mirrors its weights
   uint64_t generation = 0;                 // sessions begun: updates from an older one are dropped
   std::string remote_spec;                 // the spec last sent to the worker (edits of optimizer, lr, batch follow)
+  std::vector<uint8_t> remote_state;       // the worker's last whole state (train_session_snapshot; on Pause, Step and
+  size_t remote_state_steps = 0;           //   every 2 s): what a save holds; the curves' length when it came
   std::vector<float> loss, accuracy;       // every step's batch loss and accuracy
   std::vector<float> alignment;            // translation: every step's batch alignment (translation_alignment)
   std::string preset_seen;                 // the preset whose train task was last selected (presets.h train_task)
@@ -205,7 +211,28 @@ std::string app_layout_json(const App& app);      // {"name": [x, y, w, h], ...}
 bool        app_visible(const App& app, const char* name);  // false when the page options hide this panel/control
 void        app_record(App* app, const std::string& name);  // records the last item's rectangle
 void        app_deliver_file(App* app, const std::string& name, const std::string& mime, const std::string& bytes);
-// A picked or dropped file: a config (.json text) or weights (.safetensors bytes, fitted to the current config).
+// A picked or dropped file: a config (.json text), weights (.safetensors bytes, fitted to the current config) or a
+// workspace (.attnplay record: model/workspace.h).
 bool        app_import(App* app, const std::string& bytes, const std::string& name);  // notices the result
+
+// [Workspace] The whole work as one record (model/workspace.h): configs and weights of both A/B sides, the view
+// (as the share link's query), the Train panel's session with its optimiser state and curves.
+Workspace   app_workspace_capture(const App& app);
+// All or nothing: *error names the refusal and the App is unchanged. A restored training session is paused.
+bool        app_workspace_apply(App* app, const Workspace& ws, std::string* error);
+uint64_t    app_workspace_signature(const App& app);  // changes when anything a record holds changes (autosave)
+
+// Autosave's timing, the same on every platform: a record is due a second after the last change, or every 10 s
+// while changes never pause (training); the platform writes it (desktop: a file, web: IndexedDB) and says when done.
+constexpr size_t kAutosaveMaxBytes = size_t(64) << 20;  // records above this are saved without weights (a notice says)
+struct AppAutosave {
+  uint64_t saved = 0;                      // signature of the state last saved or restored
+  uint64_t seen = 0;                       // signature seen last frame
+  double changed_at = -1, dirty_since = -1;  // ms: the last change, the first unsaved one (-1: none)
+  bool warned_size = false;                // the over-the-cap notice was shown
+};
+void                 app_autosave_start(AppAutosave* a, const App& app);  // the current state counts as saved
+bool                 app_autosave_due(AppAutosave* a, const App& app, double now_ms);
+std::vector<uint8_t> app_autosave_record(App* app, AppAutosave* a);  // the record to write (capped), marks it saved
 
 }  // namespace attnplay

@@ -3,7 +3,7 @@
 //
 // Index
 //   app_shortcuts      Ctrl+Z / Ctrl+Y / Ctrl+S ...
-//   export_menu        File -> Export: PNG at 2x, window PNG, CSV, JSON, config, safetensors
+//   export_menu        File -> Export: PNG at 2x, window PNG, CSV, JSON, config, safetensors, workspace
 //   app_main_menu      the menu bar
 //   app_file_dialogs   save / import by path when the host has no file picker (desktop)
 //   app_notices        short messages shown once
@@ -58,6 +58,12 @@ static void export_menu(App* app) {
     else app->notices.push_back(error);
   }
   app_record(app, "export_weights");
+  if (ImGui::MenuItem(tr(S_EXPORT_WORKSPACE))) {
+    const std::vector<uint8_t> record = workspace_encode(app_workspace_capture(*app));
+    app_deliver_file(app, "attnplay-workspace.attnplay", "application/octet-stream",
+                     std::string(record.begin(), record.end()));
+  }
+  app_record(app, "export_workspace");
 }
 
 void app_main_menu(App* app) {

@@ -17,8 +17,10 @@ bool train_begin(App* app);      // switch to the task's model and example, seed
 void train_reset(App* app);      // stop and go back to seeded weights
 // The host's worker reports (AppTrainRemote): params = train_params_pack of its weights, progress = {step, loss[],
 // accuracy[], alignment[], steps_per_s, error?, unavailable?}; an update of another generation is dropped.
-// "unavailable": the worker could not start; training goes on in the frame.
-void train_remote_update(App* app, uint64_t generation, const float* params, size_t count, const std::string& progress_json);
+// "unavailable": the worker could not start; training goes on in the frame. state (may be empty): the worker's whole
+// state at this update's step (train_session_snapshot), kept for the workspace record.
+void train_remote_update(App* app, uint64_t generation, const float* params, size_t count, const std::string& progress_json,
+                         const std::vector<uint8_t>& state = {});
 
 void view_geometry(App* app);    // geometry_view.cpp: PCA of the focused head's q and k; drag moves embeddings
 

@@ -86,6 +86,7 @@ bool translation_begin(App* app) {
     notice(app, S_TRAIN_STOPPED, error);
     return false;
   }
+  t.session_config = s.config;
   return true;
 }
 
@@ -104,12 +105,15 @@ void remote_open(App* app) {
   AppTraining& t = app->training;
   if (!t.remote) return;
   t.remote_spec = train_session_spec_json(t.session.spec);
-  t.remote_session = t.remote->open(t.generation, app->state.config.dump(), t.remote_spec);
+  t.remote_state.clear();
+  t.remote_state_steps = 0;
+  t.remote_session = t.remote->open(t.generation, app->state.config.dump(), t.remote_spec, {});
 }
 
 }  // namespace
 
-void train_remote_update(App* app, uint64_t generation, const float* params, size_t count, const std::string& progress_json) {
+void train_remote_update(App* app, uint64_t generation, const float* params, size_t count, const std::string& progress_json,
+                         const std::vector<uint8_t>& state) {
   AppTraining& t = app->training;
   if (!t.started || !t.remote_session || generation != t.generation) return;  // Reset or a newer session since
   const json p = json::parse(progress_json, nullptr, false);
@@ -133,6 +137,10 @@ void train_remote_update(App* app, uint64_t generation, const float* params, siz
     t.remote->run(t.generation, false);
     notice(app, S_TRAIN_STOPPED, "the training worker sent weights of another model");
     return;
+  }
+  if (!state.empty()) {
+    t.remote_state = state;
+    t.remote_state_steps = t.loss.size();
   }
   if (p.contains("error") && p["error"].is_string()) {
     t.running = false;
@@ -182,6 +190,7 @@ bool train_begin(App* app) {
     notice(app, S_TRAIN_STOPPED, error);
     return false;
   }
+  t.session_config = s.config;
   t.started = true;
   remote_open(app);
   return publish(app);
@@ -198,6 +207,7 @@ void train_reset(App* app) {
   t.accuracy.clear();
   t.alignment.clear();
   t.session = TrainSession();
+  t.session_config = nlohmann::json();
   std::string error;
   app_state_set_weights(&app->state, nullptr, &error);
 }

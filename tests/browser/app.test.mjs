@@ -161,7 +161,7 @@ describe('the playground page', () => {
     test(`without ${what} the page says so clearly`, async () => {
       const page = await env.context.newPage();
       await page.addInitScript(script);
-      await page.goto(env.base + 'index.html');
+      await page.goto(env.base + 'index.html?autosave=0');
       await page.waitForFunction(() => document.querySelector('[role=status]')?.dataset.error === '1', null, { timeout: 20000 });
       const text = await page.textContent('[role=status]');
       assert.match(text, expect);

@@ -51,8 +51,9 @@ export async function start() {
 }
 
 // Another browser with its own context options (a phone: isMobile, hasTouch, deviceScaleFactor); close() it.
-export function launch(options = {}) {
-  return chromium.launchPersistentContext(fs.mkdtempSync(path.join(os.tmpdir(), 'attnplay-chromium-')), {
+// profile: a user-data directory to reuse (the browser reopened on the same profile), else a fresh one.
+export function launch(options = {}, profile = fs.mkdtempSync(path.join(os.tmpdir(), 'attnplay-chromium-'))) {
+  return chromium.launchPersistentContext(profile, {
     executablePath: '/usr/bin/chromium', headless: true, args: ARGS, viewport: { width: 1280, height: 720 }, ...options,
   });
 }
@@ -80,8 +81,13 @@ export async function stop() {
   env.server?.close();
 }
 
+// index.html saves the workspace and restores it on the next visit (issue 15): tests share one browser profile, so
+// their pages opt out (autosave=0) and tests/browser/autosave.test.mjs tests it in a profile of its own.
+export const noAutosave = (query = '') => (query ? `${query}&autosave=0` : '?autosave=0');
+
 // Opens a page and waits for the app: window.attnplay ready and a few frames drawn (fonts loaded).
 export async function open(query = '', viewport, pagePath = 'index.html') {
+  if (pagePath === 'index.html') query = noAutosave(query);
   const page = await env.context.newPage();
   if (viewport) await page.setViewportSize(viewport);
   const errors = [];

@@ -79,7 +79,7 @@ describe('layouts by width, every view, both languages', () => {
         const errors = [];
         page.on('pageerror', (e) => errors.push(e.message));
         page.on('console', (m) => { if (m.type() === 'error') errors.push(m.text()); });
-        await page.goto(`${env.base}index.html?preset=cat&lang=${lang}`);
+        await page.goto(`${env.base}index.html?preset=cat&lang=${lang}&autosave=0`);
         await ready(page);
         await everyView(page, (file) => page.screenshot({ path: file }), 'phone', lang, { width: 390, height: 844 }, 'narrow', (l, where) => {
           assert.ok(l.views_panel[1] < 80, `${where}: the view comes first`);
@@ -299,7 +299,7 @@ describe('fonts on demand', () => {
     const page = await env.context.newPage();
     const files = [];
     page.on('request', (r) => { if (r.url().startsWith(env.base)) files.push(new URL(r.url()).pathname); });
-    await page.goto(`${env.base}index.html${query}`);
+    await page.goto(`${env.base}index.html${query}&autosave=0`);
     await ready(page);
     await page.waitForTimeout(600);
     return { page, files };

@@ -158,7 +158,7 @@ describe('training in the page', () => {
     const errors = [];
     page.on('pageerror', (e) => errors.push(e.message));
     page.on('console', (m) => { if (m.type() === 'error') errors.push(m.text()); });
-    await page.goto(env.base + 'index.html');
+    await page.goto(env.base + 'index.html?autosave=0');
     await page.waitForFunction(() => window.attnplay && window.attnplay.stats && window.attnplay.stats().frame > 5, null, { timeout: 60000 });
     await showTrain(page);
     await click(page, 'train_task');

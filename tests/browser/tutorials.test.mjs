@@ -194,7 +194,7 @@ describe('hostile URLs leave the page working and uninjected', () => {
       page.on('dialog', (d) => { dialogs.push(d.message()); d.dismiss(); });
       const errors = [];
       page.on('pageerror', (e) => errors.push(e.message));
-      await page.goto(env.base + 'index.html' + q);
+      await page.goto(env.base + 'index.html' + q + '&autosave=0');
       await page.waitForFunction(() => window.attnplay && window.attnplay.stats().frame > 3, null, { timeout: 60000 });
       const s = await stats(page);
       if (message) assert.match(s.error, message);

@@ -14,6 +14,10 @@ const SHOTS = path.join(ROOT, 'build/screenshots');
 fs.mkdirSync(SHOTS, { recursive: true });
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+// The app saves its workspace under $XDG_DATA_HOME/attnplay: the tests give it a directory of their own.
+const DATA = fs.mkdtempSync(path.join(ROOT, 'build/desktop-data-'));
+const ENV = { ...process.env, XDG_DATA_HOME: DATA };
+process.on('exit', () => fs.rmSync(DATA, { recursive: true, force: true }));
 
 async function startXvfb() {
   for (let n = 90 + Math.floor(Math.random() * 100); ; n++) {
@@ -56,7 +60,7 @@ test('the desktop app starts under Xvfb, draws, and quits cleanly on a close eve
   const shot = path.join(SHOTS, 'desktop-smoke.png');
   fs.rmSync(shot, { force: true });
   try {
-    const app = spawn(BIN, ['--screenshot', shot, '--screenshot-frame', '20'], { env: { ...process.env, DISPLAY: x.display } });
+    const app = spawn(BIN, ['--screenshot', shot, '--screenshot-frame', '20'], { env: { ...ENV, DISPLAY: x.display } });
     let out = '';
     app.stdout.on('data', (d) => { out += d; });
     app.stderr.on('data', (d) => { out += d; });
@@ -79,7 +83,7 @@ test('the desktop app starts under Xvfb, draws, and quits cleanly on a close eve
 test('--frames closes through the normal quit path; bad options exit 2 with a message', async () => {
   const x = await startXvfb();
   const run = (args) => new Promise((res) => {
-    const p = spawn(BIN, args, { env: { ...process.env, DISPLAY: x.display } });
+    const p = spawn(BIN, args, { env: { ...ENV, DISPLAY: x.display } });
     let out = '';
     p.stdout.on('data', (d) => { out += d; });
     p.stderr.on('data', (d) => { out += d; });
@@ -100,6 +104,74 @@ test('--frames closes through the normal quit path; bad options exit 2 with a me
     assert.equal(c.code, 2);
     assert.match(c.out, /not a JSON object/);
     fs.rmSync(dir, { recursive: true, force: true });
+  } finally {
+    x.proc.kill();
+  }
+});
+
+// A workspace record (src/model/workspace.h) built here from its layout: header, CRC-32s, a safetensors payload
+// holding only the JSON (a config and a view; no weights).
+function crc32(buf) {
+  let c = 0xFFFFFFFF;
+  for (const b of buf) {
+    c ^= b;
+    for (let k = 0; k < 8; k++) c = (c & 1) ? 0xEDB88320 ^ (c >>> 1) : c >>> 1;
+  }
+  return (c ^ 0xFFFFFFFF) >>> 0;
+}
+function record(workspace) {
+  let json = JSON.stringify({ __metadata__: { 'attnplay.workspace': JSON.stringify(workspace) } });
+  json += ' '.repeat((8 - (json.length % 8)) % 8);
+  const header = Buffer.from(json, 'utf8');
+  const payload = Buffer.alloc(8 + header.length);
+  payload.writeBigUInt64LE(BigInt(header.length), 0);
+  header.copy(payload, 8);
+  const head = Buffer.alloc(32);
+  head.write('APWKSP\r\n', 0, 'latin1');
+  head.writeUInt32LE(1, 8);
+  head.writeBigUInt64LE(BigInt(payload.length), 16);
+  head.writeUInt32LE(crc32(payload), 24);
+  head.writeUInt32LE(crc32(head.subarray(0, 28)), 28);
+  return Buffer.concat([head, payload]);
+}
+
+test('the workspace is restored at start; a damaged one is refused by name and moved aside; --fresh skips it', async () => {
+  const x = await startXvfb();
+  const home = fs.mkdtempSync(path.join(ROOT, 'build/desktop-data-'));
+  const file = path.join(home, 'attnplay', 'workspace.attnplay');
+  const run = (args) => new Promise((res) => {
+    const p = spawn(BIN, args, { env: { ...process.env, XDG_DATA_HOME: home, DISPLAY: x.display } });
+    let out = '';
+    p.stdout.on('data', (d) => { out += d; });
+    p.stderr.on('data', (d) => { out += d; });
+    p.on('exit', (code) => res({ code, out }));
+  });
+  try {
+    fs.mkdirSync(path.dirname(file), { recursive: true });
+    const good = record({ a: { config: { text: '今天天气很好', tokenizer: 'chars', heads: 4 }, weights: null }, ab_on: false,
+                          preset_id: '', view: { query: 'view=heads' }, training: null });
+    fs.writeFileSync(file, good);
+    const a = await run(['--frames', '5']);
+    assert.equal(a.code, 0, a.out);
+    assert.match(a.out, /attnplay: restored .*workspace\.attnplay/);
+    const f = await run(['--frames', '5', '--fresh']);
+    assert.equal(f.code, 0, f.out);
+    assert.doesNotMatch(f.out, /restored|corrupt/);
+    assert.deepEqual(fs.readFileSync(file), good, '--fresh leaves the saved copy alone');
+    const bad = Buffer.from(good);
+    bad[bad.length - 5] ^= 0x08;
+    fs.writeFileSync(file, bad);
+    const b = await run(['--frames', '5']);
+    assert.equal(b.code, 0, b.out);
+    assert.match(b.out, /saved state is corrupt \(checksum\); starting fresh/);
+    assert.ok(!fs.existsSync(file) && fs.existsSync(`${file}.refused`), 'moved aside, not deleted');
+    const future = Buffer.from(good);
+    future.writeUInt32LE(9, 8);
+    future.writeUInt32LE(crc32(future.subarray(0, 28)), 28);
+    fs.writeFileSync(file, future);
+    const c = await run(['--frames', '5']);
+    assert.match(c.out, /saved state is from a newer attnplay \(schema 9; this build reads 1\)/);
+    fs.rmSync(home, { recursive: true, force: true });
   } finally {
     x.proc.kill();
   }

@@ -46,6 +46,26 @@ describe('core.createTrainer', () => {
     b.close();
   });
 
+  // What the page's worker hands to the autosave and resumes from (issue 15): the whole state, Adam's moments and
+  // the batch stream included, so the step after a restore is the uninterrupted run's.
+  test('state() and restore(): a restored trainer takes the same next step; a state of another model is refused', () => {
+    const spec = { task: 'copy', length: 6, vocab: 10, batch: 4 };
+    const a = core.createTrainer(config, spec);
+    a.run(Infinity, 7);
+    const saved = a.state();
+    const next = a.run(Infinity, 1);
+    const after = a.params();
+    const b = core.createTrainer(config, spec);  // a fresh session (replaces a), then the saved state
+    b.restore(saved);
+    const r = b.run(Infinity, 1);
+    assert.equal(r.step, 8);
+    assert.deepEqual(r.loss, next.loss);
+    assert.deepEqual(b.params(), after);
+    assert.throws(() => b.restore(saved.subarray(0, saved.length - 4)), /training state: \d+ bytes, this model's is \d+/);
+    assert.throws(() => b.restore([1, 2, 3]), /state must be a Uint8Array/);
+    b.close();
+  });
+
   test('a translation task reports the alignment', () => {
     const t = core.createTrainer(seq2seq, { task: 'date', batch: 8 });
     const r = t.run(Infinity, 3);

@@ -1,6 +1,7 @@
 // attnplay page shell (index.html and embed.html): mounts the app (attnplay.mjs) on the whole page, exposes it as
 // window.attnplay (../shared/SPEC.md §6), keeps index.html's address bar equal to the share link, and in
-// embed.html answers the parent page's messages:
+// embed.html answers the parent page's messages (and saves the workspace to IndexedDB: index.html always, an embed
+// with autosave=1; attnplay.mjs, startAutosave):
 //   {type: "attnplay:setConfig", config}  -> {type: "attnplay:result", result} | {type: "attnplay:error", message}
 //   {type: "attnplay:highlight", query, key}
 // Any other message is ignored with a console warning. Message data only ever becomes config JSON or integers.
@@ -31,6 +32,12 @@ function bridge(api) {
   });
 }
 
+// The query the page itself wrote into the address bar (sessionStorage: this tab, across reloads): a reload shows it
+// again, and it is not a link someone chose, so the autosaved workspace (weights, training) wins over it.
+const OWN_QUERY = 'attnplay:own-query';
+function sessionGet(k) { try { return sessionStorage.getItem(k); } catch { return null; } }
+function sessionSet(k, v) { try { sessionStorage.setItem(k, v); } catch { /* storage denied: links then always win */ } }
+
 function keepAddressInSync(api) {
   let last = '';
   setInterval(() => {
@@ -38,12 +45,24 @@ function keepAddressInSync(api) {
     if (q !== last) {
       last = q;
       history.replaceState(null, '', `${location.pathname}?${q}`);
+      sessionSet(OWN_QUERY, q);
     }
   }, 500);
 }
 
+// A URL with state (a shared link, an article's embed) wins over the saved workspace; page options alone do not.
+const params = new URLSearchParams(location.search);
+const PAGE_ONLY = new Set(['hide', 'readonly', 'lang', 'autosave']);
+const query = location.search.replace(/^\?/, '');
+const urlHasState = [...params.keys()].some((k) => !PAGE_ONLY.has(k)) && query !== sessionGet(OWN_QUERY);
+// index.html saves by itself (autosave=0 opts out: a shared classroom machine); an embed only when its page asks
+// (autosave=1), under a key of its own.
+const autosave = embedded ? params.get('autosave') === '1' : params.get('autosave') !== '0';
+
 try {
-  const api = await mount(document.getElementById('app'), { query: location.search, embed: embedded });
+  const api = await mount(document.getElementById('app'), { query: location.search, embed: embedded, autosave,
+                                                             autosaveKey: embedded ? `embed:${location.pathname}` : 'index',
+                                                             restore: !urlHasState });
   window.attnplay = api;
   if (embedded) bridge(api);
   else keepAddressInSync(api);

@@ -1,25 +1,29 @@
 // attnplay: the Train panel's steps off the page's thread. web/attnplay.mjs starts this module worker (same origin,
 // CSP worker-src 'self'); the app (src/platform/main_web.cpp, AppTrainRemote) sends
-//   {type: 'open', gen, config, spec}   a session: the config the panel made, the task spec (core.createTrainer)
+//   {type: 'open', gen, config, spec, state?}   a session: the config the panel made, the task spec (core.createTrainer),
+//                                       and a restored workspace's whole state to continue from (trainer.restore)
 //   {type: 'run', gen, running}         Play / Pause
 //   {type: 'step', gen}                 one step (paused)
 //   {type: 'set', gen, spec}            optimizer, lr or batch edited
 //   {type: 'close', gen}                Reset
 // and gets {type: 'update', gen, params: Float32Array (transferred), progress: {step, loss[], accuracy[], alignment[],
-// steps_per_s, running, error?}} ten times a second while running, after each step and on pause; or
+// steps_per_s, running, error?}, state?: Uint8Array} ten times a second while running, after each step and on pause
+// (state: the whole session, trainer.state(), on pause, after a step and every STATE_MS while running: what the
+// page's autosave keeps); or
 // {type: 'update', gen, params: null, progress: {unavailable}} when this worker cannot train (the app then trains in
 // the frame). Steps run in slices of SLICE_MS; messages are read between slices, so Pause and Reset wait at most one.
 import { createCore } from './attnplay-core.mjs';
 
 const SLICE_MS = 8;
 const PUBLISH_MS = 100;
+const STATE_MS = 2000;
 
 const inbox = [];
 let core = null;
 let failed = null;
 let trainer = null, gen = 0, running = false, scheduled = false;
 let pending = { loss: [], accuracy: [], alignment: [] };
-let lastPost = 0, rateT0 = 0, rateSteps = 0, stepsPerS = 0, step = 0;
+let lastPost = 0, lastState = 0, rateT0 = 0, rateSteps = 0, stepsPerS = 0, step = 0;
 
 self.onmessage = (e) => { inbox.push(e.data); drain(); };  // registered first: nothing posted early is lost
 createCore().then((c) => { core = c; drain(); }, (e) => { failed = String((e && e.message) || e); drain(); });
@@ -29,16 +33,23 @@ function drain() {
   while (inbox.length) handle(inbox.shift());
 }
 
-function post(params) {
+function post(params, state = null) {
   const progress = { step, loss: pending.loss, accuracy: pending.accuracy, alignment: pending.alignment, steps_per_s: stepsPerS,
                      running };
   if (pending.error) progress.error = pending.error;
   pending = { loss: [], accuracy: [], alignment: [] };
   lastPost = performance.now();
-  self.postMessage({ type: 'update', gen, params, progress }, params ? [params.buffer] : []);
+  if (state) lastState = lastPost;
+  const transfer = [];
+  if (params) transfer.push(params.buffer);
+  if (state) transfer.push(state.buffer);
+  self.postMessage({ type: 'update', gen, params, progress, state }, transfer);
 }
 
-function publish() { post(trainer ? trainer.params() : null); }
+function publish() {
+  const whole = trainer && (!running || performance.now() - lastState >= STATE_MS);
+  post(trainer ? trainer.params() : null, whole ? trainer.state() : null);
+}
 
 function take(r) {
   pending.loss.push(...r.loss);
@@ -88,6 +99,11 @@ function handle(m) {
     try {
       trainer = core.createTrainer(m.config, JSON.parse(m.spec));
       step = 0;
+      if (m.state) {  // a restored workspace: continue where it was saved (the step is the state's second u64)
+        trainer.restore(m.state);
+        step = Number(new DataView(m.state.buffer, m.state.byteOffset).getBigUint64(8, true));
+      }
+      lastState = performance.now();
     } catch (e) {
       pending.error = e.message;
       post(null);

@@ -15,6 +15,8 @@
 //     trainer.run(budgetMs = 10, maxSteps) -> {step, loss[], accuracy[], alignment[], error?}  steps until the budget
 //     trainer.params() -> Float32Array       every trainable tensor, concatenated (the order of the safetensors names)
 //     trainer.set(spec)                       optimizer / lr / batch for the next steps
+//     trainer.state() -> Uint8Array           the whole state (batch stream, step, params, Adam's moments)
+//     trainer.restore(state)                  continue from state() of a trainer with the same config and spec
 //     trainer.close()
 // options: {kernels: 'auto' | 'simd128'}: 'auto' (default) takes relaxed SIMD (fused multiply-add) when this
 // engine validates it; 'simd128' keeps the plain SIMD128 kernel (to compare the two).
@@ -211,6 +213,25 @@ export async function createCore(options = {}) {
         },
         set(next) {
           const ok = callWithText(JSON.stringify(next ?? {}), (q, m) => M._ap_train_set(q, m));
+          if (!ok) { const { ptr, len } = readResult(); attnplayFail(M.UTF8ToString(ptr, len)); }
+        },
+        state() {
+          const ok = M._ap_train_state();
+          const { ptr, len } = readResult();
+          if (!ok) attnplayFail(M.UTF8ToString(ptr, len));
+          return M.HEAPU8.slice(ptr, ptr + len);
+        },
+        restore(state) {
+          if (!(state instanceof Uint8Array)) attnplayFail('state must be a Uint8Array (trainer.state())');
+          const p = M._malloc(Math.max(state.length, 1));
+          if (!p) attnplayFail('out of memory: the training state does not fit in the WebAssembly heap');
+          let ok;
+          try {
+            M.HEAPU8.set(state, p);
+            ok = M._ap_train_restore(p, state.length);
+          } finally {
+            M._free(p);
+          }
           if (!ok) { const { ptr, len } = readResult(); attnplayFail(M.UTF8ToString(ptr, len)); }
         },
         close() { M._ap_train_close(); },
