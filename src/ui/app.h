@@ -94,11 +94,8 @@ struct AppTrainRemote {
 };
 
 struct AppTraining {
-  TrainTask task = TRAIN_TASK_REVERSE;
-  int translation = -1;                    // a TranslationTask (mode seq2seq) instead of task; -1: task
-  int length = 8, vocab = 10, batch = 16;
-  TrainOptimizer optimizer = TRAIN_OPTIMIZER_ADAM;
-  float lr = 3e-3f;
+  TrainSessionSpec spec;                   // the panel's task and optimiser settings (the next session's, and the
+                                           //   running one's optimizer, lr and batch)
   double budget_ms = 6;                    // training time per frame, adapted so frames stay within ~32 ms (30 fps)
   double frame_period_ms = 0;              // measured time between frames (moving average)
   double last_frame_at = -1, last_publish_at = -1;  // ms on a steady clock

@@ -117,14 +117,7 @@ bool app_workspace_apply(App* app, const Workspace& ws, std::string* error) {
   AppTraining& t = app->training;
   t.preset_seen = s.preset_id;  // a restored preset does not re-select its train task
   if (ws.training.present) {
-    const TrainSessionSpec& p = ws.training.spec;
-    t.translation = p.translation;
-    t.task = p.task;
-    t.length = p.length;
-    t.vocab = p.vocab;
-    t.batch = p.batch;
-    t.optimizer = p.optimizer;
-    t.lr = p.lr;
+    t.spec = ws.training.spec;
     t.session = std::move(session);
     t.session_config = ws.training.config;
     t.loss = ws.training.loss;

@@ -37,39 +37,26 @@ void notice(App* app, StrId id, const std::string& what) {
   app->notices.push_back(buf);
 }
 
-// The panel's settings as a session spec (the optimiser, lr and batch may change while it runs).
-TrainSessionSpec spec_of(const AppTraining& t) {
-  TrainSessionSpec p;
-  p.translation = t.translation;
-  p.task = t.task;
-  p.length = t.length;
-  p.vocab = t.vocab;
-  p.batch = t.batch;
-  p.optimizer = t.optimizer;
-  p.lr = t.lr;
-  return p;
-}
-
 // One training step on a fresh batch of the task, in the frame.
 TrainResult step_once(App* app) {
   AppTraining& t = app->training;
-  t.session.spec = spec_of(t);
+  t.session.spec = t.spec;
   const TrainResult r = train_session_step(&t.session);
-  if (t.translation >= 0) t.alignment.push_back(float(r.alignment));
+  if (t.spec.translation >= 0) t.alignment.push_back(float(r.alignment));
   t.loss.push_back(float(r.loss));
   t.accuracy.push_back(float(r.accuracy));
   return r;
 }
 
 const char* task_label(const AppTraining& t) {
-  return t.translation >= 0 ? translation_task_name(TranslationTask(t.translation)) : train_task_name(t.task);
+  return t.spec.translation >= 0 ? translation_task_name(TranslationTask(t.spec.translation)) : train_task_name(t.spec.task);
 }
 
 // A translation task's model: the encoder-decoder on the task's fixed example, seeded over its vocabularies.
 bool translation_begin(App* app) {
   AppState& s = app->state;
   AppTraining& t = app->training;
-  const TranslationTask task = TranslationTask(t.translation);
+  const TranslationTask task = TranslationTask(t.spec.translation);
   const TranslationExample ex = translation_task_display(task);
   json c = s.config;
   c["mode"] = "seq2seq";
@@ -82,7 +69,7 @@ bool translation_begin(App* app) {
     notice(app, S_TRAIN_STOPPED, s.error);
     return false;
   }
-  if (!train_session_begin(&t.session, s.parsed, spec_of(t), &error)) {
+  if (!train_session_begin(&t.session, s.parsed, t.spec, &error)) {
     notice(app, S_TRAIN_STOPPED, error);
     return false;
   }
@@ -161,7 +148,7 @@ bool train_begin(App* app) {
   if (t.remote && t.remote_session) t.remote->close(t.generation);
   t.remote_session = false;
   ++t.generation;
-  if (t.translation >= 0) {
+  if (t.spec.translation >= 0) {
     if (!translation_begin(app)) return false;
     t.started = true;
     remote_open(app);
@@ -171,7 +158,7 @@ bool train_begin(App* app) {
   json c = s.config;
   c["mode"] = "transformer";
   Rng ex = rng_stream(7, "train/example");
-  const TrainBatch example = train_task_batch(t.task, t.length, t.vocab, 1, &ex);
+  const TrainBatch example = train_task_batch(t.spec.task, t.spec.length, t.spec.vocab, 1, &ex);
   std::string text;
   for (int id : example.inputs[0]) text += (text.empty() ? "" : " ") + std::to_string(id);
   c["text"] = text;
@@ -181,12 +168,12 @@ bool train_begin(App* app) {
     c.erase(k);
   if (c.contains("transformer") && c["transformer"].is_object()) c["transformer"].erase("decoder_layers");  // seq2seq's
   json& a = c["attention"];
-  a["mask"] = {{"causal", train_task_causal(t.task)}, {"window", nullptr}, {"padding", json::array()}, {"cells", json::array()}};
+  a["mask"] = {{"causal", train_task_causal(t.spec.task)}, {"window", nullptr}, {"padding", json::array()}, {"cells", json::array()}};
   if (!ui_edit(app, c)) {
     notice(app, S_TRAIN_STOPPED, s.error);
     return false;
   }
-  if (!train_session_begin(&t.session, s.parsed, spec_of(t), &error)) {
+  if (!train_session_begin(&t.session, s.parsed, t.spec, &error)) {
     notice(app, S_TRAIN_STOPPED, error);
     return false;
   }
@@ -220,7 +207,7 @@ void train_tick(App* app) {
     const Preset* p = preset_find(app->state.preset_id);
     TranslationTask task;
     if (p && !t.started && translation_task_from_name(p->train_task, &task)) {
-      t.translation = int(task);
+      t.spec.translation = int(task);
       app->state.sel.mean_heads = true;  // the alignment figure: the mean of the heads
     }
   }
@@ -231,7 +218,7 @@ void train_tick(App* app) {
   }
   t.last_frame_at = now;
   if (t.remote_session) {  // the worker steps; the panel only forwards edits of the optimiser, lr and batch
-    const std::string spec = train_session_spec_json(spec_of(t));
+    const std::string spec = train_session_spec_json(t.spec);
     if (spec != t.remote_spec) {
       t.remote_spec = spec;
       t.remote->set(t.generation, spec);
@@ -274,19 +261,19 @@ void section_train(App* app) {
   ImGui::SetNextItemWidth(w);
   if (ImGui::BeginCombo(tr_id(S_TRAIN_TASK, "train_task").c_str(), task_label(t))) {
     for (int k = 0; k < TRAIN_TASK_COUNT; ++k) {
-      if (ImGui::Selectable(train_task_name(TrainTask(k)), t.translation < 0 && t.task == k)) {
-        t.task = TrainTask(k);
-        t.translation = -1;
+      if (ImGui::Selectable(train_task_name(TrainTask(k)), t.spec.translation < 0 && t.spec.task == k)) {
+        t.spec.task = TrainTask(k);
+        t.spec.translation = -1;
         // Induction needs room for a real induction head: with few tokens a bag of bigrams also solves it.
-        t.length = k == TRAIN_TASK_INDUCTION ? 12 : 8;
-        t.vocab = k == TRAIN_TASK_INDUCTION ? 30 : 10;
+        t.spec.length = k == TRAIN_TASK_INDUCTION ? 12 : 8;
+        t.spec.vocab = k == TRAIN_TASK_INDUCTION ? 30 : 10;
       }
       app_record(app, std::string("train_task_") + train_task_name(TrainTask(k)));
     }
     ImGui::Separator();
     ImGui::TextDisabled("%s", tr(S_TRAIN_TRANSLATION));
     for (int k = 0; k < TRANSLATION_TASK_COUNT; ++k) {
-      if (ImGui::Selectable(translation_task_name(TranslationTask(k)), t.translation == k)) t.translation = k;
+      if (ImGui::Selectable(translation_task_name(TranslationTask(k)), t.spec.translation == k)) t.spec.translation = k;
       app_record(app, std::string("train_task_") + translation_task_name(TranslationTask(k)));
     }
     ImGui::EndCombo();
@@ -296,23 +283,23 @@ void section_train(App* app) {
   ImGui::TextDisabled("(?)");
   ui_item_tooltip(tr(S_TRAIN_TASK_HELP));
   ImGui::SetNextItemWidth(w);
-  if (t.translation < 0) {  // a translation task's sentences and vocabularies are the task's
+  if (t.spec.translation < 0) {  // a translation task's sentences and vocabularies are the task's
     ImGui::SetNextItemWidth(w);
-    if (ImGui::InputInt(tr_id(S_TRAIN_LENGTH, "train_length").c_str(), &t.length)) t.length = std::clamp(t.length, 2, 64);
+    if (ImGui::InputInt(tr_id(S_TRAIN_LENGTH, "train_length").c_str(), &t.spec.length)) t.spec.length = std::clamp(t.spec.length, 2, 64);
     ImGui::SetNextItemWidth(w);
-    if (ImGui::InputInt(tr_id(S_TRAIN_VOCAB, "train_vocab").c_str(), &t.vocab)) t.vocab = std::clamp(t.vocab, 2, 100);
+    if (ImGui::InputInt(tr_id(S_TRAIN_VOCAB, "train_vocab").c_str(), &t.spec.vocab)) t.spec.vocab = std::clamp(t.spec.vocab, 2, 100);
   }
   ImGui::EndDisabled();
   ImGui::SetNextItemWidth(w);
-  if (ImGui::BeginCombo(tr_id(S_TRAIN_OPTIMIZER, "train_optimizer").c_str(), train_optimizer_name(t.optimizer))) {
+  if (ImGui::BeginCombo(tr_id(S_TRAIN_OPTIMIZER, "train_optimizer").c_str(), train_optimizer_name(t.spec.optimizer))) {
     for (int k = 0; k < TRAIN_OPTIMIZER_COUNT; ++k)
-      if (ImGui::Selectable(train_optimizer_name(TrainOptimizer(k)), t.optimizer == k)) t.optimizer = TrainOptimizer(k);
+      if (ImGui::Selectable(train_optimizer_name(TrainOptimizer(k)), t.spec.optimizer == k)) t.spec.optimizer = TrainOptimizer(k);
     ImGui::EndCombo();
   }
   ImGui::SetNextItemWidth(w);
-  ImGui::SliderFloat(tr_id(S_TRAIN_LR, "train_lr").c_str(), &t.lr, 1e-4f, 1.0f, "%.4g", ImGuiSliderFlags_Logarithmic);
+  ImGui::SliderFloat(tr_id(S_TRAIN_LR, "train_lr").c_str(), &t.spec.lr, 1e-4f, 1.0f, "%.4g", ImGuiSliderFlags_Logarithmic);
   ImGui::SetNextItemWidth(w);
-  if (ImGui::InputInt(tr_id(S_TRAIN_BATCH, "train_batch").c_str(), &t.batch)) t.batch = std::clamp(t.batch, 1, 256);
+  if (ImGui::InputInt(tr_id(S_TRAIN_BATCH, "train_batch").c_str(), &t.spec.batch)) t.spec.batch = std::clamp(t.spec.batch, 1, 256);
   // Play / Pause, Step, Reset. Play and Step switch the config to the task's example: the token chips above this
   // panel change height and would push the buttons away (off-screen on a phone, under the finger that just pressed
   // Play). The frame after the click scrolls the window by the distance they moved.
@@ -361,7 +348,7 @@ void section_train(App* app) {
   ImGui::Text(tr(S_TRAIN_STATUS), (long long)t.session.state.step, t.loss.empty() ? 0.0 : double(t.loss.back()), 100.0 * last_acc,
               t.steps_per_s);
   app_record(app, "train_status");
-  if (t.translation >= 0 && !t.alignment.empty()) {
+  if (t.spec.translation >= 0 && !t.alignment.empty()) {
     ImGui::Text(tr(S_TRAIN_ALIGNMENT), 100.0 * t.alignment.back());
     app_record(app, "train_alignment");
     ui_item_tooltip(tr(S_TRAIN_ALIGNMENT_HELP));

@@ -485,7 +485,7 @@ TEST_F(HeadlessApp, TrainPanelStepsInTheWorkerWhenTheHostHasOne) {
   click(centre("train_play"));
   EXPECT_FALSE(app.training.running);
   EXPECT_FALSE(worker.running);
-  app.training.lr = 1e-3f;
+  app.training.spec.lr = 1e-3f;
   frames(1);
   EXPECT_EQ(worker.sets, 1);
   EXPECT_FLOAT_EQ(worker.session.spec.lr, 1e-3f) << worker.last_spec;
@@ -565,7 +565,7 @@ TEST_F(HeadlessApp, WorkspaceRestoresTrainingAndTheNextStepContinuesIt) {
   ImGui::GetIO().DisplaySize = ImVec2(1280, 1800);
   frames(2);
   click(centre("h_train"));
-  app.training.task = TRAIN_TASK_COPY;
+  app.training.spec.task = TRAIN_TASK_COPY;
   for (int i = 0; i < 3; ++i) {
     click(centre("train_step"));
     frames(2);  // the first step swaps in the task's example: the buttons settle where they were
@@ -675,7 +675,7 @@ TEST_F(HeadlessApp, TranslationGlyphsCoverTheTargetVocabulary) {
   ASSERT_TRUE(app_state_load_preset(&app.state, "translate-zh"));
   ImGui::GetIO().DisplaySize = ImVec2(1280, 1800);
   frames(2);
-  EXPECT_EQ(app.training.translation, int(TRANSLATION_TASK_NUMBERS_ZH));
+  EXPECT_EQ(app.training.spec.translation, int(TRANSLATION_TASK_NUMBERS_ZH));
   click(centre("h_train"));
   frames(1);
   click(centre("train_step"));  // the task's model: its vocabularies
@@ -692,7 +692,7 @@ TEST_F(HeadlessApp, TranslationPresetTrainsAndDecodes) {
   ASSERT_TRUE(app_state_load_preset(&app.state, "translate"));
   ImGui::GetIO().DisplaySize = ImVec2(1280, 1800);
   frames(2);
-  EXPECT_EQ(app.training.translation, int(TRANSLATION_TASK_DATE));
+  EXPECT_EQ(app.training.spec.translation, int(TRANSLATION_TASK_DATE));
   EXPECT_TRUE(app.state.sel.mean_heads);
   EXPECT_EQ(app.state.sel.band, TRACE_BAND_CROSS);
   const TranslationExample ex = translation_task_display(TRANSLATION_TASK_DATE);
@@ -736,8 +736,8 @@ TEST_F(HeadlessApp, TranslationPresetTrainsAndDecodes) {
 TEST_F(HeadlessApp, TrainPanelLearnsReverseAndTheViewsFollow) {
   std::string error;
   ASSERT_TRUE(app_state_merge(&app.state, json{{"d_model", 32}, {"heads", 4}, {"transformer", {{"d_ff", 64}}}}, &error)) << error;
-  app.training.length = 5;
-  app.training.vocab = 6;
+  app.training.spec.length = 5;
+  app.training.spec.vocab = 6;
   ImGui::GetIO().DisplaySize = ImVec2(1280, 1800);  // the Train section sits below the others in the controls column
   frames(2);
   click(centre("h_train"));
