@@ -59,10 +59,12 @@ const urlHasState = [...params.keys()].some((k) => !PAGE_ONLY.has(k)) && query !
 // (autosave=1), under a key of its own.
 const autosave = embedded ? params.get('autosave') === '1' : params.get('autosave') !== '0';
 
+// An embed's record is keyed by its own URL (the figure the article chose): it is restored whatever that URL holds.
+const autosaveKey = embedded ? `embed:${location.pathname}${location.search}` : 'index';
+
 try {
-  const api = await mount(document.getElementById('app'), { query: location.search, embed: embedded, autosave,
-                                                             autosaveKey: embedded ? `embed:${location.pathname}` : 'index',
-                                                             restore: !urlHasState });
+  const api = await mount(document.getElementById('app'), { query: location.search, embed: embedded, autosave, autosaveKey,
+                                                             restore: embedded || !urlHasState });
   window.attnplay = api;
   if (embedded) bridge(api);
   else keepAddressInSync(api);
