@@ -138,6 +138,41 @@ describe('autosave', () => {
     }
   });
 
+  test('a geometry drag, then reload: the embedding is still moved, and A/B is back', async () => {
+    const context = await launch();
+    try {
+      const { page, errors } = await visit(context);
+      await page.evaluate(() => window.attnplay.setConfig({ text: 'the cat sat on the mat because it was warm', heads: 2 }));
+      const seeded = await page.evaluate(() => window.attnplay.result().layers[0].heads[0].weights);
+      await click(page, 'ab_start');  // A = now; the drag edits A, B keeps the start
+      await click(page, 'tab_Geometry');
+      const q = (await layout(page)).geo_q_1;
+      await page.mouse.move(q[0], q[1]);
+      await page.mouse.down();
+      for (let k = 1; k <= 6; ++k) {
+        await page.mouse.move(q[0] + 12 * k, q[1] - 6 * k);
+        await frames(page, 1);
+      }
+      await page.mouse.up();
+      await frames(page, 3);
+      const moved = await page.evaluate(() => window.attnplay.result().layers[0].heads[0].weights);
+      assert.ok(moved[1].some((v, j) => Math.abs(v - seeded[1][j]) > 1e-4), 'the drag changed row "cat"');
+      const writes = (await stats(page)).autosave.writes;
+      await saved(page, writes + 1);
+      await page.reload();
+      await settle(page);
+      await page.waitForSelector('[data-restored]', { timeout: 20000 });
+      const back = await page.evaluate(() => window.attnplay.result().layers[0].heads[0].weights);
+      assert.deepEqual(back, moved, 'the moved embedding, to the last bit');
+      assert.equal((await stats(page)).sel.view, 5, 'the Geometry view (AppView 5) is shown again');
+      await click(page, 'tab_Attention');
+      assert.ok((await layout(page)).ab_2_0_0_grid, 'A/B is on again (the A - B panel)');
+      assert.deepEqual(errors, []);
+    } finally {
+      await context.close();
+    }
+  });
+
   test('a URL with state wins over the saved copy; "Start fresh" keeps the saved copy until the next save', async () => {
     const context = await launch();
     try {
