@@ -187,6 +187,42 @@ Trace trace_band(const Trace& t, TraceBand band) {
   return b;
 }
 
+// Loaded or trained weights were made for one config; an edit since (heads, kv heads, d_k, layers) can leave them
+// for another. Refused by name here: the forward pass would otherwise index heads and layers the config does not have.
+static bool weights_fit(const Config& c, const ModelWeights& w, std::string* error) {
+  const bool seq2seq = c.mode == MODEL_MODE_SEQ2SEQ;
+  const size_t layers = c.mode == MODEL_MODE_ATTENTION ? 1 : size_t(c.layers);
+  const auto fits = [&](const MhaWeights& m, const char* what) {
+    if (m.heads == c.heads && (m.kv_heads == 0 ? m.heads : m.kv_heads) == c.kv_heads && m.d_k == c.d_k && m.d_v == c.d_v)
+      return true;
+    if (error)
+      *error = std::string("weights: ") + what + " has " + std::to_string(m.heads) + " heads (kv " +
+               std::to_string(m.kv_heads == 0 ? m.heads : m.kv_heads) + ", d_k " + std::to_string(m.d_k) + ", d_v " +
+               std::to_string(m.d_v) + ") but the config asks for " + std::to_string(c.heads) + " (kv " +
+               std::to_string(c.kv_heads) + ", d_k " + std::to_string(c.d_k) + ", d_v " + std::to_string(c.d_v) +
+               "); load or train weights for this config, or reset them";
+    return false;
+  };
+  if (w.layers.size() < layers) {
+    if (error)
+      *error = "weights: they have " + std::to_string(w.layers.size()) + " layers but the config asks for " +
+               std::to_string(layers) + "; load or train weights for this config, or reset them";
+    return false;
+  }
+  for (size_t l = 0; l < layers; ++l)
+    if (!fits(w.layers[l].self_attn, "a self-attention layer")) return false;
+  if (seq2seq) {
+    if (w.seq2seq.decoder.size() < size_t(c.decoder_layers)) {
+      if (error) *error = "weights: they have " + std::to_string(w.seq2seq.decoder.size()) + " decoder layers but the config asks for " +
+                          std::to_string(c.decoder_layers) + "; load or train weights for this config, or reset them";
+      return false;
+    }
+    for (int l = 0; l < c.decoder_layers; ++l)
+      if (!fits(w.seq2seq.decoder[size_t(l)].self_attn, "a decoder layer")) return false;
+  }
+  return true;
+}
+
 bool model_compute(const Config& c, const ModelWeights* loaded, Trace* out, std::string* error,
                    const TraceOptions& options) {
   Trace t;
@@ -221,6 +257,7 @@ bool model_compute(const Config& c, const ModelWeights* loaded, Trace* out, std:
   } else {
     ModelWeights seeded;
     if (!loaded) seeded = weights_seeded(c);
+    else if (!weights_fit(c, *loaded, error)) return false;
     const ModelWeights& w = loaded ? *loaded : seeded;
     t.vocab = w.vocab;
     std::vector<int> ids, key_ids;  // seq2seq: ids are the source's

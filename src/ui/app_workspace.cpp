@@ -18,8 +18,11 @@ using json = nlohmann::json;
 
 WorkspaceSide side_of(const AppSide& s) { return WorkspaceSide{s.config, s.weights}; }
 
-// The edited side := side (config, then its weights), keeping the selection the caller sets afterwards.
+// The edited side := side (config, then its weights), keeping the selection the caller sets afterwards. The weights
+// go first: the side before may hold weights of another shape, which the new config must not meet.
 bool set_side(AppState* s, const WorkspaceSide& side, std::string* error) {
+  std::string ignored;
+  app_state_set_weights(s, nullptr, &ignored);
   if (!app_state_set(s, side.config, error)) return false;
   return app_state_set_weights(s, side.weights, error);
 }

@@ -604,7 +604,7 @@ TEST_F(HeadlessApp, WorkspaceRestoresMovedEmbeddingsABSidesAndTheView) {
   app_state_ab_start(&app.state);
   app_state_ab_edit(&app.state, true);
   json b = app.state.config;
-  b["heads"] = 2;
+  b["seed"] = 7;
   ASSERT_TRUE(app_state_edit(&app.state, b));
   app.state.sel.view = APP_VIEW_HEADS;
   app.lang = LANG_ZH;
@@ -619,7 +619,7 @@ TEST_F(HeadlessApp, WorkspaceRestoresMovedEmbeddingsABSidesAndTheView) {
   ASSERT_TRUE(app_workspace_apply(&app, ws, &error)) << error;
   EXPECT_TRUE(app.state.ab.on);
   EXPECT_TRUE(app.state.ab.editing_b);
-  EXPECT_EQ(app.state.parsed.heads, 2) << "B, the edited side";
+  EXPECT_EQ(app.state.config["seed"], 7) << "B, the edited side";
   EXPECT_EQ(app.state.ab.other.config, a_config) << "A beside it";
   ASSERT_TRUE(app.state.ab.other.weights);
   EXPECT_EQ(app.state.ab.other.weights->embedding(0, 0), moved->embedding(0, 0)) << "the dragged embedding";
@@ -627,6 +627,11 @@ TEST_F(HeadlessApp, WorkspaceRestoresMovedEmbeddingsABSidesAndTheView) {
   EXPECT_EQ(app.lang, LANG_ZH);
   EXPECT_EQ(app.state.preset_id, "") << "A/B leaves the preset's strip, and a restore does not bring it back";
   frames(2);  // and it draws
+  // These weights were made for 1 head: a heads edit is refused by name (it used to index heads the weights lack).
+  json two = app.state.config;
+  two["heads"] = 2;
+  EXPECT_FALSE(app_state_edit(&app.state, two));
+  EXPECT_NE(app.state.error.find("weights: a self-attention layer has 1 heads"), std::string::npos) << app.state.error;
 }
 
 TEST_F(HeadlessApp, WorkspaceThatDoesNotFitIsRefusedAndChangesNothing) {
