@@ -7,6 +7,8 @@
 #   ./build.sh web       build build/web/ (pages, app, attnplay-core.mjs + .wasm)
 #   ./build.sh desktop   build and start the native desktop app
 #   ./build.sh bench     run the benchmarks and print their tables
+#   ./build.sh package   build/package: the Python wheel + sdist (python/, with the web build inside) and the npm
+#                        tarball (web/npm/package.json over the web build)
 #   ./build.sh deps      only install packages and fetch/build third-party parts
 #   ./build.sh sanitize  the native suites under ASan + UBSan (build/asan)
 #   ./build.sh fuzz [S]  build the libFuzzer targets (clang) and run each for S seconds (default 60)
@@ -36,7 +38,8 @@ die() { printf '[build.sh] error: %s\n' "$*" >&2; exit 1; }
 PKGS_NATIVE=(g++ cmake ninja-build pkg-config libeigen3-dev nlohmann-json3-dev libgtest-dev libbenchmark-dev
              libsdl2-dev libgl-dev libstb-dev dpkg-dev fonts-wqy-microhei fonttools)
 PKGS_WEB=(emscripten nodejs clang-19 lld-19)  # clang-19 + wasm-ld-19: the relaxed-SIMD kernel module
-PKGS_TEST=(chromium xvfb clang-14 libclang-rt-14-dev python3-torch python3-numpy)  # torch: tools/export_attention.py's test
+PKGS_TEST=(chromium xvfb clang-14 libclang-rt-14-dev python3-torch python3-numpy  # torch: tools/export_attention.py's test
+           python3-nbclient python3-nbformat python3-ipykernel python3-nbconvert)  # the notebook example, run headless
 PKGS_FIXTURES=(python3-torch python3-numpy)
 PKGS_BENCH=(python3-onnx)
 
@@ -228,6 +231,40 @@ run_fuzz() {
 }
 
 # ---------------------------------------------------------------------------------------------------------
+# Packages (issue 16): build/package/attnplay-VERSION.tgz (npm pack) and attnplay-VERSION-py3-none-any.whl + .tar.gz
+# ---------------------------------------------------------------------------------------------------------
+NPM_FILES=(attnplay.mjs attnplay-core.mjs attnplay-core.wasm attnplay-app.js attnplay-app.wasm train_worker.mjs)
+build_packages() {
+  local out="$ROOT/build/package" f
+  log "packages -> build/package (npm tarball, Python wheel and sdist)"
+  rm -rf "$out" && mkdir -p "$out/npm/fonts" "$out/python"
+  cp "$ROOT"/web/npm/package.json "$ROOT"/web/npm/README.md "$ROOT"/web/npm/*.d.ts "$out/npm/"
+  for f in "${NPM_FILES[@]}"; do cp "$ROOT/build/web/$f" "$out/npm/"; done
+  cp "$ROOT"/build/web/fonts/*.ttf "$out/npm/fonts/"
+  (cd "$out" && npm pack ./npm --silent >/dev/null) || die "npm pack failed"
+  # The Python package carries the same web files (attnplay/web), so a notebook cell needs nothing else.
+  cp -r "$ROOT/python/attnplay" "$ROOT/python/pyproject.toml" "$ROOT/python/README.md" "$out/python/"
+  rm -rf "$out/python/attnplay/__pycache__" "$out/python/attnplay/web" && mkdir -p "$out/python/attnplay/web/fonts"
+  for f in attnplay.mjs attnplay-app.js attnplay-app.wasm; do cp "$ROOT/build/web/$f" "$out/python/attnplay/web/"; done
+  cp "$ROOT"/build/web/fonts/*.ttf "$out/python/attnplay/web/fonts/"
+  (cd "$out/python" && /usr/bin/python3 -c "
+import setuptools.build_meta as b
+b.build_sdist('$out'); b.build_wheel('$out')" > "$out/python-build.log" 2>&1) || { tail -n 20 "$out/python-build.log" >&2; die "the Python package did not build"; }
+  rm -rf "$out/python/build" "$out/python/attnplay.egg-info"
+  ls "$out"/*.tgz "$out"/*.whl "$out"/*.tar.gz >/dev/null || die "a package is missing in $out"
+}
+
+# The notebook example from the wheel as pip would install it (a pure-Python wheel unpacked onto PYTHONPATH; no
+# ATTNPLAY_WEB: the web files must come from inside the wheel), then its nbconvert export for the browser test.
+run_notebook() {
+  local site="$ROOT/build/notebook/site"
+  rm -rf "$ROOT/build/notebook" && mkdir -p "$site"
+  /usr/bin/python3 -m zipfile -e "$ROOT"/build/package/attnplay-*.whl "$site" || return 1
+  env -u ATTNPLAY_WEB PYTHONPATH="$site" PYDEVD_DISABLE_FILE_VALIDATION=1 \
+    /usr/bin/python3 "$ROOT/tests/notebook/run_notebook.py" "$ROOT/build/notebook"
+}
+
+# ---------------------------------------------------------------------------------------------------------
 # Tests
 # ---------------------------------------------------------------------------------------------------------
 # The native suites again, built with ASan + UBSan: unit tests (ctest), then the CLI's Node tests against the
@@ -258,9 +295,14 @@ run_tests() {
     node --test "$ROOT"/tests/node/*.test.mjs
   log "desktop smoke test under Xvfb (node --test)"
   stage "desktop smoke test" env ATTNPLAY_BIN="$ROOT/build/native/attnplay" node --test "$ROOT"/tests/desktop/*.test.mjs
+  log "Python package: unit tests (unittest), then the example notebook run headless and exported (nbclient, nbconvert)"
+  stage "packages" build_packages
+  stage "Python package tests" env ATTNPLAY_WEB="$ROOT/build/web" /usr/bin/python3 -m unittest discover -s "$ROOT/python/tests"
+  stage "notebook run" run_notebook
   log "browser tests: Playwright + Debian's Chromium (node --test)"
   (cd "$ROOT/tests/browser" && npm ci --no-audit --no-fund --loglevel=error >/dev/null) || { log "npm ci failed"; return 1; }
-  stage "browser tests" env ATTNPLAY_WEB="$ROOT/build/web" node --test "$ROOT"/tests/browser/*.test.mjs
+  stage "browser tests" env ATTNPLAY_WEB="$ROOT/build/web" ATTNPLAY_NOTEBOOK_OUT="$ROOT/build/notebook" \
+    ATTNPLAY_PACKAGE="$ROOT/build/package" node --test "$ROOT"/tests/browser/*.test.mjs
   stage "sanitizer suites" run_sanitized
   log "fuzzers, briefly, on their seed corpora"
   stage "fuzz build" build_fuzz
@@ -309,6 +351,7 @@ case "$cmd" in
     (cd "$ROOT/tests/browser" && npm ci --no-audit --no-fund --loglevel=error >/dev/null)
     ATTNPLAY_WEB="$ROOT/build/web" node "$ROOT/bench/bench_browser.mjs" ;;
   sanitize) build_web; run_sanitized ;;
+  package)  build_web; build_packages; ls -l "$ROOT"/build/package/attnplay* ;;
   fuzz)
     build_fuzz
     run_fuzz "${2:-60}" ;;

@@ -11,53 +11,33 @@ Output formats (by the -o extension): .npz (np.savez: "attention" [layers, heads
 .npy (the array alone), .safetensors (tensor "attention", tokens in __metadata__), .json.
 
 How the maps are taken:
-- nn.TransformerEncoder / any module holding nn.MultiheadAttention layers: capture_mha_attention() wraps each
-  nn.MultiheadAttention's forward so that it also computes the per-head weights (need_weights=True,
-  average_attn_weights=False) whatever its caller asked for, and records them in call order. The encoder's fused
+- nn.TransformerEncoder / any module holding nn.MultiheadAttention layers: attnplay.capture_mha_attention() (the
+  notebook package, python/attnplay) wraps each nn.MultiheadAttention's forward so that it also computes the per-head
+  weights (need_weights=True, average_attn_weights=False) whatever its caller asked for, and records them in call
+  order. In a notebook, attnplay.show_model(module, inputs) draws them in the cell instead of writing a file. The encoder's fused
   inference fast path skips that forward, so the model runs with gradients enabled (the plain arithmetic).
 - Hugging Face models (when `transformers` is installed): output_attentions=True.
 """
 import argparse
-import contextlib
 import json
 import math
 import struct
 import sys
+from pathlib import Path
 
 import numpy as np
 import torch
 import torch.nn as nn
 
-
-@contextlib.contextmanager
-def capture_mha_attention(model):
-    """Within the block, every nn.MultiheadAttention of model records its weights [batch, heads, n_q, n_k]."""
-    records, originals = [], []
-    for mod in model.modules():
-        if isinstance(mod, nn.MultiheadAttention):
-            original = mod.forward
-
-            def forward(*args, _original=original, **kwargs):
-                kwargs["need_weights"] = True
-                kwargs["average_attn_weights"] = False
-                out, weights = _original(*args, **kwargs)
-                records.append(weights.detach())
-                return out, weights
-
-            mod.forward = forward
-            originals.append((mod, original))
-    try:
-        yield records
-    finally:
-        for mod, original in originals:
-            mod.forward = original
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "python"))
+from attnplay import capture_mha_attention  # noqa: E402  (the notebook package's capture, python/attnplay/_capture.py)
 
 
 def encoder_attention(encoder, x, mask=None, src_key_padding_mask=None):
     """x [batch, n, d_model] (batch_first) -> [layers, heads, n, n] of the first sequence."""
     with capture_mha_attention(encoder) as records, torch.enable_grad():
         encoder(x, mask=mask, src_key_padding_mask=src_key_padding_mask)
-    return torch.stack([w[0] for w in records]).float()
+    return torch.stack([w[0] for _, w in records]).float()
 
 
 def demo_model():

@@ -10,12 +10,17 @@
 //   options.query   URL state to start from ('?preset=..&cfg=..&view=..', as docs/embedding.md lists)
 //   options.embed   true: page options of embed.html (view= shows one view alone)
 //   options.base    where the build's files are (default: beside this module)
+//   options.assets  the build's files as bytes, for a page that cannot fetch them (a notebook cell's self-contained
+//                   HTML, mountInline below): {wasm: attnplay-app.wasm, fonts: {'attnplay-latin.ttf', 'attnplay-cjk.ttf'}}
+//                   (ArrayBuffer or Uint8Array; a font left out draws with the built-in one). attnplay-app.js must
+//                   then already be on the page, and training runs in the page (no worker file to start).
 // One app per page (it owns the page's keyboard focus and the element id "canvas"); use iframes of embed.html for
 // several figures. For numbers without a UI, import attnplay-core.mjs instead.
 //
 // api: getConfig(), setConfig(partial) (deep merge; resolves with the result once drawn, rejects with an Error naming
 // the bad field and changes nothing), result(), on('change', fn) -> unsubscribe, highlight(query, key),
-// shareQuery(), layout(), stats(), importConfig(text, name), importFile(bytesOrText, name), a11y(), setView(name), ready.
+// shareQuery(), applyQuery(query), layout(), stats(), importConfig(text, name), importFile(bytesOrText, name), a11y(),
+// setView(name), ready.
 
 const SIMD_PROBE = new Uint8Array([0, 97, 115, 109, 1, 0, 0, 0, 1, 5, 1, 96, 0, 1, 123, 3, 2, 1, 0, 10, 10, 1, 8, 0, 65, 0, 253, 15, 253, 98, 11]);
 let mounted = false;
@@ -64,6 +69,10 @@ function workerTrainHost(base, module) {
   };
   const start = () => {
     if (worker || broken) return worker;
+    if (!base) {  // inline assets (a notebook cell): no worker file to start, training runs in the page
+      broken = true;
+      return null;
+    }
     try {
       worker = new Worker(new URL('train_worker.mjs', base), { type: 'module' });
     } catch (e) {
@@ -307,7 +316,8 @@ export async function mount(target, options = {}) {
   if (mounted) throw new Error('attnplay: one app per page; embed more figures with iframes of embed.html');
   if (!(target instanceof HTMLElement)) throw new Error('attnplay: mount() needs an element');
   mounted = true;
-  const base = new URL(options.base ?? '.', import.meta.url);
+  const assets = options.assets ?? null;
+  const base = assets && options.base === undefined ? null : new URL(options.base ?? '.', import.meta.url);
 
   // The canvas, the hidden text box for IME input, the status overlay and the file picker.
   let canvas;
@@ -346,9 +356,13 @@ export async function mount(target, options = {}) {
 
   // Fonts on demand: the Latin cut of the face comes with the app; the CJK cut (≈ 0.7 MB) only once a glyph in use,
   // or lang=zh, needs it (until then such glyphs draw as placeholders, then redraw).
-  const fetchFont = (name) => fetch(new URL(`fonts/${name}`, base)).then((r) => (r.ok ? r.arrayBuffer() : null)).catch(() => null);
+  const fetchFont = (name) => (assets ? Promise.resolve(assets.fonts?.[name] ?? null)
+    : fetch(new URL(`fonts/${name}`, base)).then((r) => (r.ok ? r.arrayBuffer() : null)).catch(() => null));
   const latinBytes = fetchFont('attnplay-latin.ttf');
-  if (typeof globalThis.attnplayAppModule !== 'function') await loadScript(new URL('attnplay-app.js', base).href);
+  if (typeof globalThis.attnplayAppModule !== 'function') {
+    if (!base) throw fatal('attnplay-app.js is not on this page (options.assets needs it loaded first)');
+    await loadScript(new URL('attnplay-app.js', base).href);
+  }
 
   const pending = [];
   const listeners = new Set();
@@ -519,7 +533,8 @@ export async function mount(target, options = {}) {
     attnplayTrain: workerTrainHost(base, () => M),
     attnplayEmbed: !!options.embed,
     attnplayQuery: query,
-    locateFile: (p) => new URL(p, base).href,
+    locateFile: (p) => (base ? new URL(p, base).href : p),
+    ...(assets && assets.wasm ? { wasmBinary: assets.wasm } : {}),
     onFrameDrawn,
     onDownload,
     onCopyLink,
@@ -640,6 +655,9 @@ export async function mount(target, options = {}) {
       M._ap_app_highlight(queryIndex, keyIndex);
     },
     shareQuery: () => call(() => M._ap_app_share_query()),
+    // URL state applied as a link would apply it ('?view=heads&layer=1&head=2', a preset, cfg=): all or nothing;
+    // throws an Error naming the bad parameter.
+    applyQuery(query) { withText(String(query), (p, n) => call(() => M._ap_app_load_url(p, n))); },
     importConfig: (text, name = 'config.json') => importText(String(text), String(name)) === 1,
     // A file's contents as the picker would hand them over: a config (.json), weights (.safetensors) or attention
     // maps (.npy, .npz, .safetensors with an "attention" tensor, JSON {"attention": [...]}). true when accepted.
@@ -658,4 +676,42 @@ export async function mount(target, options = {}) {
   };
   api.ready = Promise.resolve(api);
   return Object.freeze(api);
+}
+
+// A self-contained page (the Python package's notebook cells, python/attnplay/_html.py): everything arrives inside
+// the document as data, nothing is fetched. Two JSON script elements (never executed, so no token in them is ever
+// script text):
+//   #attnplay-assets   {wasm, latin, cjk}: gzip'd files in base64 (cjk may be null)
+//   #attnplay-payload  {query, file (a file in base64, or null), file_name, view_query (applied after the file),
+//                       view (shown first, tabs kept)}
+// The app mounts on #app as an embed; window.attnplay is its API (SPEC §6), as in embed.html.
+export async function mountInline(doc = document) {
+  const data = (id) => JSON.parse(doc.getElementById(id).textContent);
+  const bytes = (b64) => {
+    const s = atob(b64);
+    const out = new Uint8Array(s.length);
+    for (let i = 0; i < s.length; i++) out[i] = s.charCodeAt(i);
+    return out;
+  };
+  const gunzip = async (b64) => (b64 ? new Uint8Array(await new Response(new Blob([bytes(b64)]).stream()
+    .pipeThrough(new DecompressionStream('gzip'))).arrayBuffer()) : null);
+  const target = doc.getElementById('app');
+  if (typeof DecompressionStream !== 'function') {  // Firefox before 113 has WebAssembly SIMD but not this
+    target.textContent = 'This browser cannot unpack the figure (it has no DecompressionStream): Chrome 80+, Firefox 113+ and Safari 16.4+ can.';
+    throw new Error(target.textContent);
+  }
+  const files = data('attnplay-assets');
+  const payload = data('attnplay-payload');
+  const [wasm, latin, cjk] = await Promise.all([gunzip(files.wasm), gunzip(files.latin), gunzip(files.cjk)]);
+  const api = await mount(target, { query: payload.query || '', embed: true, autosave: false,
+                                    assets: { wasm, fonts: { 'attnplay-latin.ttf': latin, 'attnplay-cjk.ttf': cjk } } });
+  window.attnplay = api;
+  // A file to open as the picker would (attention maps, weights or a workspace; a refusal shows in the app), then the
+  // view over it (the layer and head in focus exist only once the file is in).
+  if (payload.file) {
+    api.importFile(bytes(payload.file), payload.file_name);
+    if (payload.view_query) api.applyQuery(payload.view_query);
+  }
+  if (payload.view) api.setView(payload.view);  // with the tabs (a view= query would show that view alone)
+  return api;
 }

@@ -180,15 +180,17 @@ bool share_apply(App* app, const std::string& query, std::string* error) {
   if (band >= 0) app_state_set_band(&s, TraceBand(band));  // (before layer and cell: the band's own sizes bound them)
   if (mean >= 0) s.sel.mean_heads = mean == 1;
   if (layer >= 0) s.sel.layer = std::min(layer, int(s.trace.layers.size()) - 1);
-  if (head >= 0) s.sel.head = std::min(head, s.parsed.heads - 1);
+  // The trace's own head count: an imported file's differs from the config's.
+  const int trace_heads = s.trace.layers.empty() ? s.parsed.heads : int(s.trace.layers[0].heads.size());
+  if (head >= 0) s.sel.head = std::min(head, trace_heads - 1);
   if (cell_q >= 0) {  // the shown rows and columns (a seq2seq band's, not the config's target)
     s.sel.query = std::min(cell_q, int(s.trace.tokens.size()) - 1);
     s.sel.key = std::min(cell_k, int(s.trace.key_tokens.size()) - 1);
   }
   if (has_shown) {
-    s.sel.heads_shown.assign(size_t(s.parsed.heads), false);
+    s.sel.heads_shown.assign(size_t(trace_heads), false);
     for (int h : shown_heads)
-      if (h < s.parsed.heads) s.sel.heads_shown[size_t(h)] = true;
+      if (h < trace_heads) s.sel.heads_shown[size_t(h)] = true;
   }
   app->weights_full_range = range01;
   if (lang >= 0) app->lang = Lang(lang);

@@ -821,6 +821,24 @@ TEST_F(HeadlessApp, ImportedAttentionMapsShowInTheViewsAndAnEditLeavesThem) {
   EXPECT_EQ(app.state.config["heads"], 1);
 }
 
+// A link's head= and shown= over imported maps count the maps' heads, not the config's (a notebook figure focuses
+// head 3 of a 4-head model while the playground's own config has 2 heads).
+TEST_F(HeadlessApp, ViewLinkOverImportedMapsCountsTheirHeads) {
+  std::string error;
+  ASSERT_TRUE(app_state_set(&app.state, json{{"text", "two heads here"}, {"heads", 2}}, &error)) << error;
+  std::ifstream f(std::string(ATTNPLAY_FIXTURES_DIR) + "/attention/demo.npz", std::ios::binary);
+  const std::string bytes((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
+  ASSERT_TRUE(app_import(&app, bytes, "demo.npz"));
+  ASSERT_EQ(app.state.trace.layers[0].heads.size(), 4u);
+  ASSERT_TRUE(share_apply(&app, "?layer=1&head=3&shown=1,3", &error)) << error;
+  EXPECT_TRUE(app.state.trace.imported) << "a view-only link keeps the imported maps";
+  EXPECT_EQ(app.state.sel.layer, 1);
+  EXPECT_EQ(app.state.sel.head, 3);
+  EXPECT_EQ(app.state.sel.heads_shown, (std::vector<bool>{false, true, false, true}));
+  ASSERT_TRUE(share_apply(&app, "?head=9", &error)) << error;
+  EXPECT_EQ(app.state.sel.head, 3) << "clamped to the maps' last head";
+}
+
 // A/B: B starts as a copy; the controls edit one side at a time; the Attention tab shows A, B and A - B with one
 // hover; closing keeps the side being edited.
 TEST_F(HeadlessApp, AbComparesTwoSettingsWithOneHover) {

@@ -1,0 +1,217 @@
+"""attnplay in a notebook: a model's attention, or the whole editable playground, drawn in a Jupyter cell.
+
+    import attnplay
+    attnplay.show(attention, tokens)                 # [layers, heads, n_q, n_k] numpy/torch, or outputs.attentions
+    attnplay.show_model(encoder, x, tokens=words)    # any nn.Module with nn.MultiheadAttention layers
+    attnplay.playground(preset="induction")          # the live playground (a config dict works too)
+    w = attnplay.load("model.safetensors"); attnplay.save("copy.safetensors", w)
+
+Each call returns a Figure: the last expression of a cell draws it (or call .show()); .save_html(path) writes it as a
+page of its own. The output is self-contained (the app, its fonts and the data, nothing fetched), so it works offline,
+in a saved notebook and in `jupyter nbconvert --to html`. Bad arguments raise AttnplayError (a ValueError) naming the
+argument.
+"""
+import base64
+import json
+
+import numpy as np
+
+from ._arrays import MAX_ATTENTION_BYTES, AttnplayError, attention_array, select, to_numpy, token_list
+from ._capture import capture_mha_attention, model_attention
+from ._files import AttentionMaps, Weights, Workspace, read_bytes
+from ._html import document, iframe, web_dir
+
+__version__ = "0.1.0"
+__all__ = ["show", "show_model", "playground", "load", "save", "Figure", "Weights", "Workspace", "AttentionMaps",
+           "AttnplayError", "capture_mha_attention", "MAX_ATTENTION_BYTES", "web_dir", "__version__"]
+
+_VIEWS = ("attention", "heads", "model", "mask", "qkv", "geometry", "decode")
+
+
+class Figure:
+    """One cell's output. Jupyter draws it through _repr_html_; .html is that fragment, .save_html(path) a full page."""
+
+    def __init__(self, payload, cjk, title, height):
+        self._payload, self._cjk, self._title, self.height = payload, cjk, title, height
+        self.html = iframe(payload, cjk, title, height)
+
+    def _repr_html_(self):
+        return self.html
+
+    def show(self):
+        """Draws the figure now (in the middle of a cell, or in a loop)."""
+        from IPython.display import HTML, display
+        display(HTML(self.html))
+
+    def save_html(self, path):
+        """Writes the figure as a page of its own (open it from disk: nothing is fetched)."""
+        with open(path, "w", encoding="utf-8") as f:
+            f.write(document(self._payload, self._cjk, self._title))
+
+    def __repr__(self):
+        return f"<attnplay.Figure {self._title!r}: display it in a notebook, or .save_html(path)>"
+
+
+def _needs_cjk(texts):
+    return any(ord(c) > 0x24F for t in texts for c in t)
+
+
+def _common(view, layer, head, lang, readonly):
+    q = {}
+    if view is not None:
+        if view not in _VIEWS:
+            raise AttnplayError(f"view: expected one of {', '.join(_VIEWS)}, got {view!r}")
+        q["view"] = view
+    for name, v in (("layer", layer), ("head", head)):
+        if v is not None:
+            if not isinstance(v, (int, np.integer)) or isinstance(v, bool) or v < 0:
+                raise AttnplayError(f"{name}: expected an index (0, 1, ...), got {v!r}")
+            q[name] = str(int(v))
+    if lang is not None:
+        if lang not in ("en", "zh"):
+            raise AttnplayError(f"lang: expected 'en' or 'zh', got {lang!r}")
+        q["lang"] = lang
+    if readonly:
+        q["readonly"] = "1"
+    return q
+
+
+def _query(q):
+    from urllib.parse import urlencode
+    return "?" + urlencode(q) if q else ""
+
+
+def show(attention, tokens=None, key_tokens=None, *, layers=None, heads=None, layer=0, head=0, batch=0, view="attention",
+         lang=None, height=520, title="attention"):
+    """Draws attention maps in the playground's views that need no Q/K/V: the heatmap, head lines, the model view of
+    every layer and head, row statistics.
+
+    attention   [layers, heads, n_q, n_k] (or [heads, n_q, n_k], [n_q, n_k]) as numpy or torch (any dtype of float,
+                any device that can be read), an AttentionMaps from load(), or the tuple a Hugging Face model returns
+                with output_attentions=True (one [batch, heads, n_q, n_k] per layer; batch= picks the sequence)
+    tokens      n_q labels of the query rows (list of str); key_tokens n_k labels of the key columns (default: tokens
+                when n_q == n_k)
+    layers, heads  indices to keep (default all); layer, head: the one in focus
+    view        'attention' | 'heads' | 'model'; lang 'en' | 'zh' (the UI's language); height in pixels
+    """
+    if isinstance(attention, AttentionMaps):
+        tokens = attention.tokens if tokens is None else tokens
+        key_tokens = attention.key_tokens if key_tokens is None else key_tokens
+        attention = attention.attention
+    a = select(attention_array(attention, batch), layers, heads)
+    L, H, nq, nk = a.shape
+    tokens = token_list(tokens, nq, "tokens", "query rows (n_q)")
+    key_tokens = token_list(key_tokens, nk, "key_tokens", "key columns (n_k)")
+    if key_tokens is None and tokens is not None and nq != nk:
+        raise AttnplayError(f"key_tokens: needed, since n_q = {nq} differs from n_k = {nk} (tokens label the query rows)")
+    if view not in ("attention", "heads", "model"):
+        raise AttnplayError(f"view: show() draws 'attention', 'heads' or 'model' (the views without Q/K/V), got {view!r}")
+    if not 0 <= layer < L:
+        raise AttnplayError(f"layer: {layer} is not one of the {L} layers shown")
+    if not 0 <= head < H:
+        raise AttnplayError(f"head: {head} is not one of the {H} heads shown")
+    maps = AttentionMaps(a, tokens, key_tokens)
+    q = _common(None, layer, head, lang, False)
+    q["hide"] = "controls"  # the playground's own model controls do not apply to another model's maps
+    payload = {"query": _query({k: v for k, v in q.items() if k == "lang"}),
+               "file": base64.b64encode(maps.to_bytes()).decode("ascii"), "file_name": "attention.safetensors",
+               "view_query": _query({k: v for k, v in q.items() if k != "lang"}), "view": view}
+    return Figure(payload, _needs_cjk((tokens or []) + (key_tokens or [])) or lang == "zh", title, height)
+
+
+def show_model(module, inputs, tokens=None, *, vocab=None, key_tokens=None, layers=None, heads=None, layer=0, head=0,
+               batch=0, view="attention", lang=None, height=520, title=None):
+    """Runs module on inputs once and shows the attention of its nn.MultiheadAttention layers, in call order.
+
+    inputs  a tensor (the module's first argument: input ids or embeddings), a tuple of arguments, a dict of keyword
+            arguments, or a list of str tokens to turn into input ids with vocab (a list or a {token: id} dict)
+    tokens  labels of the rows (default: inputs when it is a list of str)
+    layers  names of the MultiheadAttention modules to show (default all; they must share one shape)
+    """
+    import torch
+    if isinstance(inputs, (list, tuple)) and inputs and all(isinstance(t, str) for t in inputs):
+        if vocab is None:
+            raise AttnplayError("vocab: needed to turn the tokens into input ids (a list of tokens, or a {token: id} dict)")
+        index = {t: i for i, t in enumerate(vocab)} if not isinstance(vocab, dict) else vocab
+        missing = [t for t in inputs if t not in index]
+        if missing:
+            raise AttnplayError(f"inputs: {missing[0]!r} is not in the vocabulary" + (" (nor are " + str(len(missing) - 1) + " more)" if len(missing) > 1 else ""))
+        tokens = list(inputs) if tokens is None else tokens
+        args, kwargs = (torch.tensor([[index[t] for t in inputs]]),), {}
+    elif isinstance(inputs, dict):
+        args, kwargs = (), dict(inputs)
+    elif isinstance(inputs, tuple):
+        args, kwargs = inputs, {}
+    else:
+        args, kwargs = (inputs,), {}
+    a, names = model_attention(module, args, kwargs, batch, layers)
+    return show(a, tokens, key_tokens, layers=None, heads=heads, layer=layer, head=head, view=view, lang=lang,
+                height=height, title=title or f"attention of {type(module).__name__}")
+
+
+def playground(config=None, preset=None, *, weights=None, workspace=None, view=None, layer=None, head=None, lang=None,
+               readonly=False, height=640, title="attention playground"):
+    """The whole playground in the cell, live and editable, starting from a config (a dict, SPEC section 2), a
+    preset's name, weights (Weights from load(), a state_dict or an nn.Module; with a config that fits them), or a
+    workspace (Workspace or .attnplay path). Edits stay in the cell; File -> Export takes them out."""
+    q = _common(view, layer, head, lang, readonly)
+    if config is not None and preset is not None:
+        raise AttnplayError("config: give a config or a preset, not both")
+    texts = []
+    if preset is not None:
+        if not isinstance(preset, str) or not preset or not preset.replace("_", "").replace("-", "").isalnum():
+            raise AttnplayError(f"preset: expected a preset's name, got {preset!r}")
+        q["preset"] = preset
+    if config is not None:
+        if not isinstance(config, dict):
+            raise AttnplayError(f"config: expected a dict (SPEC section 2), got {type(config).__name__}")
+        try:
+            text = json.dumps(config, ensure_ascii=False, allow_nan=False, separators=(",", ":"))
+        except ValueError as e:
+            raise AttnplayError(f"config: {e} (NaN and infinities have no JSON form)") from None
+        except TypeError as e:
+            raise AttnplayError(f"config: {e}") from None
+        q["cfg"] = base64.urlsafe_b64encode(text.encode("utf-8")).decode("ascii").rstrip("=")
+        texts.append(text)
+    payload = {"query": _query(q), "file": None, "file_name": None}
+    if weights is not None and workspace is not None:
+        raise AttnplayError("weights: give weights or a workspace, not both")
+    if weights is not None:
+        w = weights if isinstance(weights, Weights) else _weights_of(weights, None)
+        payload["file"], payload["file_name"] = base64.b64encode(w.to_bytes()).decode("ascii"), "weights.safetensors"
+        texts.extend(w.vocab or [])
+    if workspace is not None:
+        ws = workspace if isinstance(workspace, Workspace) else load(workspace)
+        if not isinstance(ws, Workspace):
+            raise AttnplayError(f"workspace: {workspace!r} is not a workspace file (.attnplay)")
+        payload["file"], payload["file_name"] = base64.b64encode(ws.to_bytes()).decode("ascii"), "workspace.attnplay"
+    # A playground is for typing: the Chinese font comes along (1 MB) unless everything shown is Latin and lang=en.
+    cjk = lang != "en" or _needs_cjk(texts)
+    return Figure(payload, cjk, title, height)
+
+
+def _weights_of(obj, vocab):
+    if isinstance(obj, Weights):
+        return obj if vocab is None else Weights(obj.tensors, vocab, obj.metadata)
+    if hasattr(obj, "state_dict") and callable(obj.state_dict):
+        obj = obj.state_dict()
+    if not isinstance(obj, dict):
+        raise AttnplayError(f"weights: expected Weights, a state_dict or an nn.Module, got {type(obj).__name__}")
+    return Weights(obj, vocab)
+
+
+def load(path):
+    """Reads an attnplay file by its content: weights (.safetensors) -> Weights, a workspace (.attnplay) -> Workspace,
+    attention maps (.safetensors with "attention", .npz, .npy) -> AttentionMaps."""
+    with open(path, "rb") as f:
+        data = f.read()
+    return read_bytes(data, str(path))
+
+
+def save(path, obj, vocab=None):
+    """Writes Weights, a Workspace or AttentionMaps; or a PyTorch state_dict / nn.Module as attnplay weights
+    (safetensors, float32, with vocab: the list of tokens of the embedding's rows)."""
+    if isinstance(obj, (Workspace, AttentionMaps)):
+        obj.save(path)
+    else:
+        _weights_of(obj, vocab).save(path)
