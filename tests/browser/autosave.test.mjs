@@ -8,7 +8,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { SHOTS, env, frames, launch, layout, rect, start, stop } from './helpers.mjs';
+import { SHOTS, click, dragQueryPoint, env, frames, launch, layout, start, stop } from './helpers.mjs';
 
 before(start);
 after(stop);
@@ -37,11 +37,6 @@ async function saved(page, writes) {
   await page.waitForFunction((n) => { const a = window.attnplay.stats().autosave; return a.writes >= n && !a.busy; }, writes,
                              { timeout: 30000 });
 }
-
-const click = async (page, name) => {
-  await page.mouse.click(...Object.values(rect(await layout(page), name)), { delay: 60 });
-  await frames(page, 2);
-};
 
 const showTrain = async (page) => {
   await page.mouse.move(150, 400);
@@ -144,17 +139,7 @@ describe('autosave', () => {
       const { page, errors } = await visit(context);
       await page.evaluate(() => window.attnplay.setConfig({ text: 'the cat sat on the mat because it was warm', heads: 2 }));
       const seeded = await page.evaluate(() => window.attnplay.result().layers[0].heads[0].weights);
-      await click(page, 'ab_start');  // A = now; the drag edits A, B keeps the start
-      await click(page, 'tab_Geometry');
-      const q = (await layout(page)).geo_q_1;
-      await page.mouse.move(q[0], q[1]);
-      await page.mouse.down();
-      for (let k = 1; k <= 6; ++k) {
-        await page.mouse.move(q[0] + 12 * k, q[1] - 6 * k);
-        await frames(page, 1);
-      }
-      await page.mouse.up();
-      await frames(page, 3);
+      await dragQueryPoint(page);  // A/B on, the drag edits A
       const moved = await page.evaluate(() => window.attnplay.result().layers[0].heads[0].weights);
       assert.ok(moved[1].some((v, j) => Math.abs(v - seeded[1][j]) > 1e-4), 'the drag changed row "cat"');
       const writes = (await stats(page)).autosave.writes;

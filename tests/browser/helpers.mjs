@@ -114,3 +114,25 @@ export const layout = (page) => page.evaluate(() => window.attnplay.layout());
 export const result = (page) => page.evaluate(() => window.attnplay.result());
 export const rowSum = (row) => row.reduce((a, b) => a + b, 0);
 
+
+// A click in the middle of the widget `name` (app.layout()), then two frames.
+export const click = async (page, name) => {
+  await page.mouse.click(...Object.values(rect(await layout(page), name)), { delay: 60 });
+  await frames(page, 2);
+};
+
+// In the Geometry view (A/B started, so the drag edits A): drags query point 1 up and to the right in 6 steps, a frame
+// each, as a hand would.
+export async function dragQueryPoint(page) {
+  await click(page, 'ab_start');  // A = now; the drag edits A, B keeps the start
+  await click(page, 'tab_Geometry');
+  const q = (await layout(page)).geo_q_1;
+  await page.mouse.move(q[0], q[1]);
+  await page.mouse.down();
+  for (let k = 1; k <= 6; ++k) {
+    await page.mouse.move(q[0] + 12 * k, q[1] - 6 * k);
+    await frames(page, 1);
+  }
+  await page.mouse.up();
+  await frames(page, 3);
+}

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { ROOT, SHOTS, env, frames, layout, open, rect, start, stop } from './helpers.mjs';
+import { ROOT, SHOTS, click, dragQueryPoint, env, frames, layout, open, rect, start, stop } from './helpers.mjs';
 
 before(start);
 after(stop);
@@ -22,11 +22,6 @@ const showTrain = async (page) => {
     await page.mouse.wheel(0, 600);
     await frames(page, 2);
   }
-};
-
-const click = async (page, name) => {
-  await page.mouse.click(...Object.values(rect(await layout(page), name)), { delay: 60 });
-  await frames(page, 2);
 };
 
 // Plays until accuracy >= goal (and more(train), if given) in 3 consecutive polls or `maxSteps` steps; returns the figures.
@@ -253,17 +248,7 @@ describe('training in the page', () => {
     const { page, errors } = await open();
     await page.evaluate(() => window.attnplay.setConfig({ text: 'the cat sat on the mat because it was warm', heads: 2 }));
     const before = await page.evaluate(() => window.attnplay.result().layers[0].heads[0].weights);
-    await click(page, 'ab_start');  // A = now; the drag edits A, B keeps the start
-    await click(page, 'tab_Geometry');
-    const q = (await layout(page)).geo_q_1;
-    await page.mouse.move(q[0], q[1]);
-    await page.mouse.down();
-    for (let k = 1; k <= 6; ++k) {
-      await page.mouse.move(q[0] + 12 * k, q[1] - 6 * k);
-      await frames(page, 1);
-    }
-    await page.mouse.up();
-    await frames(page, 3);
+    await dragQueryPoint(page);  // A/B on, the drag edits A
     await page.screenshot({ path: path.join(SHOTS, 'web-geometry-dragged.png') });
     const after = await page.evaluate(() => window.attnplay.result().layers[0].heads[0].weights);
     const changed = after[1].some((v, j) => Math.abs(v - before[1][j]) > 1e-4);
