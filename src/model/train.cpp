@@ -237,6 +237,11 @@ TrainResult train_step(const Config& c, TrainState* s, const TrainBatch& batch, 
 }
 
 // [Session] ------------------------------------------------------------------------------------------------
+bool train_session_spec_equal(const TrainSessionSpec& a, const TrainSessionSpec& b) {
+  return a.translation == b.translation && a.task == b.task && a.length == b.length && a.vocab == b.vocab &&
+         a.batch == b.batch && a.optimizer == b.optimizer && a.lr == b.lr;
+}
+
 const char* train_session_task_name(const TrainSessionSpec& spec) {
   return spec.translation >= 0 ? translation_task_name(TranslationTask(spec.translation)) : train_task_name(spec.task);
 }

@@ -136,6 +136,7 @@ struct TrainSession {
   TrainState state;
   Rng rng;
 };
+bool        train_session_spec_equal(const TrainSessionSpec& a, const TrainSessionSpec& b);  // every field the same
 const char* train_session_task_name(const TrainSessionSpec& spec);  // "copy" ... or "date" ... (translation)
 // Checks that c can train the task (train_check_config, translation_check), seeds the start weights (the task's
 // vocabulary, or translation_task_weights) and the batch stream. false: *error names what is refused.

@@ -107,7 +107,7 @@ struct AppTraining {
   AppTrainRemote* remote = nullptr;        // the host's worker, if it has one (not owned); null: steps run in the frame
   bool remote_session = false;             // this session's steps run in the worker; session.state mirrors its weights
   uint64_t generation = 0;                 // sessions begun: updates from an older one are dropped
-  std::string remote_spec;                 // the spec last sent to the worker (edits of optimizer, lr, batch follow)
+  TrainSessionSpec remote_spec;            // the spec last sent to the worker (edits of optimizer, lr, batch follow)
   std::vector<uint8_t> remote_state;       // the worker's last whole state (train_session_snapshot; on Pause, Step and
   size_t remote_state_steps = 0;           //   every 2 s): what a save holds; the curves' length when it came
   std::vector<float> loss, accuracy;       // every step's batch loss and accuracy

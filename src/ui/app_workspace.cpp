@@ -132,10 +132,11 @@ bool app_workspace_apply(App* app, const Workspace& ws, std::string* error) {
     t.remote_session = false;
     t.remote_state.clear();
     if (t.remote) {  // the worker continues from the restored state (its steps equal the frame's, bit for bit)
-      t.remote_spec = train_session_spec_json(t.session.spec);
+      t.remote_spec = t.session.spec;
       t.remote_state = train_session_snapshot(t.session);
       t.remote_state_steps = t.loss.size();
-      t.remote_session = t.remote->open(t.generation, t.session_config.dump(), t.remote_spec, t.remote_state);
+      t.remote_session = t.remote->open(t.generation, t.session_config.dump(), train_session_spec_json(t.remote_spec),
+                                        t.remote_state);
     }
   }
   s.changed = true;

@@ -91,10 +91,10 @@ bool publish(App* app) {
 void remote_open(App* app) {
   AppTraining& t = app->training;
   if (!t.remote) return;
-  t.remote_spec = train_session_spec_json(t.session.spec);
+  t.remote_spec = t.session.spec;
   t.remote_state.clear();
   t.remote_state_steps = 0;
-  t.remote_session = t.remote->open(t.generation, app->state.config.dump(), t.remote_spec, {});
+  t.remote_session = t.remote->open(t.generation, app->state.config.dump(), train_session_spec_json(t.remote_spec), {});
 }
 
 }  // namespace
@@ -218,10 +218,9 @@ void train_tick(App* app) {
   }
   t.last_frame_at = now;
   if (t.remote_session) {  // the worker steps; the panel only forwards edits of the optimiser, lr and batch
-    const std::string spec = train_session_spec_json(t.spec);
-    if (spec != t.remote_spec) {
-      t.remote_spec = spec;
-      t.remote->set(t.generation, spec);
+    if (!train_session_spec_equal(t.spec, t.remote_spec)) {  // a field compare each frame, JSON only on an edit
+      t.remote_spec = t.spec;
+      t.remote->set(t.generation, train_session_spec_json(t.spec));
     }
     return;
   }
