@@ -149,11 +149,11 @@ def show_model(module, inputs, tokens=None, *, vocab=None, key_tokens=None, laye
                 height=height, title=title or f"attention of {type(module).__name__}")
 
 
-def playground(config=None, preset=None, *, weights=None, workspace=None, view=None, layer=None, head=None, lang=None,
-               readonly=False, height=640, title="attention playground"):
+def playground(config=None, preset=None, *, weights=None, vocab=None, workspace=None, view=None, layer=None, head=None,
+               lang=None, readonly=False, height=640, title="attention playground"):
     """The whole playground in the cell, live and editable, starting from a config (a dict, SPEC section 2), a
-    preset's name, weights (Weights from load(), a state_dict or an nn.Module; with a config that fits them), or a
-    workspace (Workspace or .attnplay path). Edits stay in the cell; File -> Export takes them out."""
+    preset's name, weights (Weights from load(), or a state_dict or nn.Module with vocab, the embedding rows' tokens;
+    with a config that fits them), or a workspace (Workspace or .attnplay path). Edits stay in the cell; File -> Export takes them out."""
     q = _common(view, layer, head, lang, readonly)
     if config is not None and preset is not None:
         raise AttnplayError("config: give a config or a preset, not both")
@@ -177,7 +177,7 @@ def playground(config=None, preset=None, *, weights=None, workspace=None, view=N
     if weights is not None and workspace is not None:
         raise AttnplayError("weights: give weights or a workspace, not both")
     if weights is not None:
-        w = weights if isinstance(weights, Weights) else _weights_of(weights, None)
+        w = _weights_of(weights, vocab)
         payload["file"], payload["file_name"] = base64.b64encode(w.to_bytes()).decode("ascii"), "weights.safetensors"
         texts.extend(w.vocab or [])
     if workspace is not None:

@@ -183,6 +183,24 @@ class Html(unittest.TestCase):
         self.assertIn('"cjk":null', latin)
         self.assertLess(len(latin) + 500_000, len(zh))
 
+    def test_playground_carries_config_weights_and_workspace_as_data(self):
+        cfg = {"text": "今天天气很好", "tokenizer": "chars", "heads": 2}
+        p = payload_of(attnplay.playground(cfg, view="heads", layer=0))
+        q = dict(x.split("=", 1) for x in p["query"].lstrip("?").split("&"))
+        pad = "=" * (-len(q["cfg"]) % 4)
+        self.assertEqual(json.loads(base64.urlsafe_b64decode(q["cfg"] + pad)), cfg)
+        self.assertEqual((q["view"], q["layer"]), ("heads", "0"))
+        w = attnplay.load(ROOT / "tests/fixtures/bad/ok.safetensors")
+        p = payload_of(attnplay.playground(cfg, weights=w.tensors, vocab=w.vocab))
+        back = attnplay._files.read_bytes(base64.b64decode(p["file"]), "payload")
+        self.assertEqual((p["file_name"], back.vocab), ("weights.safetensors", w.vocab))
+        record = (ROOT / "tests/fuzz/corpus/workspace/seed_ab").read_bytes()[1:]
+        p = payload_of(attnplay.playground(workspace=attnplay._files.read_bytes(record, "ws")))
+        self.assertEqual(p["file_name"], "workspace.attnplay")
+        self.assertEqual(base64.b64decode(p["file"])[:8], b"APWKSP\r\n")
+        with self.assertRaisesRegex(AttnplayError, r"^weights: give weights or a workspace, not both"):
+            attnplay.playground(weights=w, workspace=record)
+
     def test_save_html_writes_a_page(self):
         with tempfile.TemporaryDirectory() as d:
             p = Path(d) / "fig.html"
