@@ -36,25 +36,58 @@ void linear_backward(const Mat& x, const Mat& w, const Mat& d_y, Mat* d_x, Mat* 
   if (d_x) d_x->noalias() = d_y * w;
   if (d_w) d_w->noalias() += d_y.transpose() * x;
 #endif
-  if (d_b) *d_b += d_y.colwise().sum().transpose();
+  if (d_b) {  // Σ over rows, row by row (contiguous; Eigen's colwise sum of a row-major matrix walks it by column)
+    float* db = d_b->data();
+    for (int i = 0; i < n; ++i) {
+      const float* row = d_y.data() + size_t(i) * d_out;
+      for (int c = 0; c < d_out; ++c) db[c] += row[c];
+    }
+  }
 }
 
 void layer_norm_backward(const LayerNormCache& cache, const Vec& gamma, const Mat& d_y, Mat* d_x, Vec* d_gamma, Vec* d_beta) {
   const int n = int(d_y.rows()), d = int(d_y.cols());
+  ATTNPLAY_ASSERT(gamma.size() == d && cache.xhat.rows() == n && cache.xhat.cols() == d);
   d_x->resize(n, d);
+  const float* gm = gamma.data();
+  float* dg = d_gamma ? d_gamma->data() : nullptr;
+  float* db = d_beta ? d_beta->data() : nullptr;
   for (int i = 0; i < n; ++i) {
-    double sum_g = 0, sum_gx = 0;
-    for (int c = 0; c < d; ++c) {
-      const double g = double(d_y(i, c)) * gamma[c];  // d xhat
-      sum_g += g;
-      sum_gx += g * cache.xhat(i, c);
-      if (d_gamma) (*d_gamma)[c] += d_y(i, c) * cache.xhat(i, c);
-      if (d_beta) (*d_beta)[c] += d_y(i, c);
+    const float* dy = d_y.data() + size_t(i) * d;
+    const float* xh = cache.xhat.data() + size_t(i) * d;
+    float* dx = d_x->data() + size_t(i) * d;
+    // Σ dxhat and Σ dxhat⊙xhat (dxhat = dy⊙gamma), four partial sums each (a fixed order, see layers.cpp)
+    float g0 = 0, g1 = 0, g2 = 0, g3 = 0, h0 = 0, h1 = 0, h2 = 0, h3 = 0;
+    int c = 0;
+    for (; c + 4 <= d; c += 4) {
+      const float a0 = dy[c] * gm[c], a1 = dy[c + 1] * gm[c + 1], a2 = dy[c + 2] * gm[c + 2], a3 = dy[c + 3] * gm[c + 3];
+      g0 += a0;
+      g1 += a1;
+      g2 += a2;
+      g3 += a3;
+      h0 += a0 * xh[c];
+      h1 += a1 * xh[c + 1];
+      h2 += a2 * xh[c + 2];
+      h3 += a3 * xh[c + 3];
     }
+    for (; c < d; ++c) {
+      g0 += dy[c] * gm[c];
+      h0 += dy[c] * gm[c] * xh[c];
+    }
+    const float sum_g = (g0 + g1) + (g2 + g3), sum_gx = (h0 + h1) + (h2 + h3);
     // dx = rstd / d · (d·dxhat − Σ dxhat − xhat·Σ dxhat⊙xhat)
-    for (int c = 0; c < d; ++c) {
-      const double g = double(d_y(i, c)) * gamma[c];
-      (*d_x)(i, c) = float(cache.rstd[i] / d * (d * g - sum_g - cache.xhat(i, c) * sum_gx));
+    const float k = cache.rstd[i] / float(d), fd = float(d);
+    for (c = 0; c < d; ++c) dx[c] = k * (fd * dy[c] * gm[c] - sum_g - xh[c] * sum_gx);
+    if (dg && db) {
+      for (c = 0; c < d; ++c) {
+        dg[c] += dy[c] * xh[c];
+        db[c] += dy[c];
+      }
+    } else {
+      if (dg)
+        for (c = 0; c < d; ++c) dg[c] += dy[c] * xh[c];
+      if (db)
+        for (c = 0; c < d; ++c) db[c] += dy[c];
     }
   }
 }

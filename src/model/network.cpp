@@ -52,7 +52,12 @@ static void embed_table_forward(const NetSpec& s, const Mat& table, const Mat& p
     ATTNPLAY_ASSERT(ids[size_t(i)] >= 0 && ids[size_t(i)] < table.rows());
     x->row(i) = table.row(ids[size_t(i)]);
   }
-  if (s.positional == POSITIONAL_KIND_SINUSOIDAL) *x += model_positions(n, s.d_model);
+  if (s.positional == POSITIONAL_KIND_SINUSOIDAL) {
+    // The last table made, kept: a training step embeds its batch's sequences (one length) one after another.
+    thread_local Mat pe;
+    if (pe.rows() != n || pe.cols() != s.d_model) pe = model_positions(n, s.d_model);
+    *x += pe;
+  }
   if (s.positional == POSITIONAL_KIND_LEARNED) {
     ATTNPLAY_ASSERT(positions.rows() >= n);
     *x += positions.topRows(n);
@@ -127,35 +132,33 @@ void encoder_layer_forward(const NetSpec& s, const LayerWeights& lw, const MaskM
 void encoder_layer_backward(const NetSpec& s, const LayerWeights& lw, const LayerTrace& lt, LayerWeights* g, Mat* d_x) {
   ATTNPLAY_ASSERT(lt.x_in.size() > 0 && lt.pre_act.size() > 0);  // a for_backward forward
   const MhaOptions mo = net_mha_options(s);
-  Mat d_ff = *d_x, d_x1, d_ffn_in, d_attn_in;
-  if (!s.norm_first) {  // x_out = LN2(x1 + FF(x1))
+  Mat d_x1, d_ffn_in, d_attn_in;
+  if (!s.norm_first) {
+    // x_out = LN2(x1 + FF(x1))
     Mat d_h2;
     layer_norm_backward(lt.ln2, lw.norm2_w, *d_x, &d_h2, &g->norm2_w, &g->norm2_b);
-    d_ff = d_h2;
-    d_x1 = d_h2;  // residual around the FFN
-  } else {  // x_out = x1 + FF(LN2(x1))
-    d_x1 = *d_x;
-  }
-  ffn_backward(s, lw.linear1_w, lw.linear2_w, lt.ffn_in, lt.pre_act, lt.post_act, d_ff, &g->linear1_w, &g->linear1_b,
-               &g->linear2_w, &g->linear2_b, &d_ffn_in);
-  if (s.norm_first) {
-    Mat d_ln2;
-    layer_norm_backward(lt.ln2, lw.norm2_w, d_ffn_in, &d_ln2, &g->norm2_w, &g->norm2_b);
-    d_x1 += d_ln2;
-    // x1 = x_in + SA(LN1(x_in))
-    mha_backward(lt.attn_in, lt.attn_in, lw.self_attn, s.attention, mo, lt.heads, lt.concat, d_x1, &g->self_attn,
-                 &d_attn_in, nullptr);
-    Mat d_ln1;
-    layer_norm_backward(lt.ln1, lw.norm1_w, d_attn_in, &d_ln1, &g->norm1_w, &g->norm1_b);
-    *d_x = d_x1 + d_ln1;
-  } else {
-    d_x1 += d_ffn_in;
+    ffn_backward(s, lw.linear1_w, lw.linear2_w, lt.ffn_in, lt.pre_act, lt.post_act, d_h2, &g->linear1_w, &g->linear1_b,
+                 &g->linear2_w, &g->linear2_b, &d_ffn_in);
+    d_x1.noalias() = d_h2 + d_ffn_in;  // the residual around the FFN
     // x1 = LN1(x_in + SA(x_in))
     Mat d_h1;
     layer_norm_backward(lt.ln1, lw.norm1_w, d_x1, &d_h1, &g->norm1_w, &g->norm1_b);
     mha_backward(lt.attn_in, lt.attn_in, lw.self_attn, s.attention, mo, lt.heads, lt.concat, d_h1, &g->self_attn,
                  &d_attn_in, nullptr);
-    *d_x = d_h1 + d_attn_in;
+    d_x->noalias() = d_h1 + d_attn_in;
+  } else {
+    // x_out = x1 + FF(LN2(x1))
+    ffn_backward(s, lw.linear1_w, lw.linear2_w, lt.ffn_in, lt.pre_act, lt.post_act, *d_x, &g->linear1_w, &g->linear1_b,
+                 &g->linear2_w, &g->linear2_b, &d_ffn_in);
+    Mat d_ln2;
+    layer_norm_backward(lt.ln2, lw.norm2_w, d_ffn_in, &d_ln2, &g->norm2_w, &g->norm2_b);
+    d_x1.noalias() = *d_x + d_ln2;
+    // x1 = x_in + SA(LN1(x_in))
+    mha_backward(lt.attn_in, lt.attn_in, lw.self_attn, s.attention, mo, lt.heads, lt.concat, d_x1, &g->self_attn,
+                 &d_attn_in, nullptr);
+    Mat d_ln1;
+    layer_norm_backward(lt.ln1, lw.norm1_w, d_attn_in, &d_ln1, &g->norm1_w, &g->norm1_b);
+    d_x->noalias() = d_x1 + d_ln1;
   }
 }
 
