@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { ROOT, SHOTS, launch } from './helpers.mjs';
+import { ROOT, SHOTS, frames, launch } from './helpers.mjs';
 
 const OUT = process.env.ATTNPLAY_NOTEBOOK_OUT || path.join(ROOT, 'build/notebook');
 const VIEW_INDEX = { attention: 0, mask: 1, heads: 2, model: 3 };  // AppView order
@@ -52,13 +52,6 @@ async function figures(page) {
   return out;
 }
 
-// A few more frames drawn (and composited) before a screenshot.
-const drawn = (frame) => frame.evaluate(() => new Promise((res) => {
-  const start = window.attnplay.stats().frame;
-  const tick = () => (window.attnplay.stats().frame >= start + 3 ? res() : requestAnimationFrame(tick));
-  tick();
-}));
-
 function assertClose(actual, expected, what) {
   assert.equal(actual.length, expected.length, `${what}: rows`);
   let worst = 0, at = null;
@@ -96,7 +89,7 @@ describe('notebook (python/attnplay): the nbconvert export from file://', () => 
       .then(() => window.attnplay.result().tokens));
     assert.deepEqual(tokens, ['the', 'cat', 'sat']);
     await figs[0].handle.scrollIntoViewIfNeeded();
-    await drawn(figs[0].frame);
+    await frames(figs[0].frame, 3);  // drawn and composited before the screenshot
     await page.screenshot({ path: path.join(SHOTS, 'notebook-export-laptop.png') });
     assert.deepEqual(fetched.filter((f) => f.frame.startsWith('about:')), [], 'the figures fetched nothing');
     assert.deepEqual(errors.filter((e) => e.url.startsWith('about:') || e.url === 'pageerror'), [], 'no console error in the figures');
@@ -116,7 +109,7 @@ describe('notebook (python/attnplay): the nbconvert export from file://', () => 
       assert.ok(Math.abs(inner[0] - inner[1]) <= 1, `${name}: the canvas fills the figure (${inner})`);
       for (const [i, shot] of [[0, name], [3, `${name}-playground`]]) {
         await figs[i].handle.scrollIntoViewIfNeeded();
-        await drawn(figs[i].frame);
+        await frames(figs[i].frame, 3);
         await page.screenshot({ path: path.join(SHOTS, `notebook-export-${shot}.png`) });
       }
       assert.deepEqual(errors.filter((e) => e.url.startsWith('about:') || e.url === 'pageerror'), []);
