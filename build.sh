@@ -336,9 +336,9 @@ case "$cmd" in
     node --no-experimental-fetch "$ROOT/build/wasm/attnplay_bench_train.js"
     node --no-experimental-fetch --experimental-wasm-relaxed-simd "$ROOT/build/wasm/attnplay_bench_train.js" \
       | tee "$ROOT/build/bench-train-wasm.txt"
-    log "training step: the reference model in PyTorch 1.13, one thread, beside the WASM step above"
+    log "training step: the reference model, WASM and PyTorch 1.13 (one thread) in interleaved rounds"
     ensure_packages "${PKGS_FIXTURES[@]}"
-    /usr/bin/python3 "$ROOT/bench/bench_train_torch.py" "$ROOT/build/bench-train-wasm.txt"
+    /usr/bin/python3 "$ROOT/bench/bench_train_torch.py" --rounds 7 "$ROOT/build/wasm/attnplay_bench_train.js"
     log "attnplay-core.mjs in Node"
     node "$ROOT/bench/bench_core.mjs" "$ROOT/build/web"
     log "peers: TF.js (wasm) and onnxruntime-web, same inputs, interleaved"

@@ -28,7 +28,8 @@ void linear_backward(const Mat& x, const Mat& w, const Mat& d_y, Mat* d_x, Mat* 
   }
   if (d_w && n > 0) {
     thread_local Mat d_yt;
-    d_yt = d_y.transpose();  // [d_out, n]
+    d_yt.resize(d_out, n);
+    vtranspose(n, d_out, d_y.data(), d_out, d_yt.data(), n);  // [d_out, n]
     gemm_pack_b(n, d_in, x.data(), d_in, &pb);
     gemm_packed(d_out, d_yt.data(), n, pb, d_w->data(), d_in, true);
   }
@@ -56,38 +57,33 @@ void layer_norm_backward(const LayerNormCache& cache, const Vec& gamma, const Ma
     const float* dy = d_y.data() + size_t(i) * d;
     const float* xh = cache.xhat.data() + size_t(i) * d;
     float* dx = d_x->data() + size_t(i) * d;
-    // Σ dxhat and Σ dxhat⊙xhat (dxhat = dy⊙gamma), four partial sums each (a fixed order, see layers.cpp)
-    float g0 = 0, g1 = 0, g2 = 0, g3 = 0, h0 = 0, h1 = 0, h2 = 0, h3 = 0;
+    // Σ dxhat and Σ dxhat⊙xhat (dxhat = dy⊙gamma), four partial sums each, one per lane (a fixed order, see layers.cpp)
+    v4f g = v4f{}, h = v4f{};
     int c = 0;
     for (; c + 4 <= d; c += 4) {
-      const float a0 = dy[c] * gm[c], a1 = dy[c + 1] * gm[c + 1], a2 = dy[c + 2] * gm[c + 2], a3 = dy[c + 3] * gm[c + 3];
-      g0 += a0;
-      g1 += a1;
-      g2 += a2;
-      g3 += a3;
-      h0 += a0 * xh[c];
-      h1 += a1 * xh[c + 1];
-      h2 += a2 * xh[c + 2];
-      h3 += a3 * xh[c + 3];
+      const v4f a = v4f_load(dy + c) * v4f_load(gm + c);
+      g += a;
+      h += a * v4f_load(xh + c);
     }
+    float g0 = g[0], h0 = h[0];
     for (; c < d; ++c) {
       g0 += dy[c] * gm[c];
       h0 += dy[c] * gm[c] * xh[c];
     }
-    const float sum_g = (g0 + g1) + (g2 + g3), sum_gx = (h0 + h1) + (h2 + h3);
-    // dx = rstd / d · (d·dxhat − Σ dxhat − xhat·Σ dxhat⊙xhat)
+    const float sum_g = (g0 + g[1]) + (g[2] + g[3]), sum_gx = (h0 + h[1]) + (h[2] + h[3]);
+    // dx = rstd / d · (d·dxhat − Σ dxhat − xhat·Σ dxhat⊙xhat); d_gamma += dy⊙xhat; d_beta += dy
     const float k = cache.rstd[i] / float(d), fd = float(d);
-    for (c = 0; c < d; ++c) dx[c] = k * (fd * dy[c] * gm[c] - sum_g - xh[c] * sum_gx);
-    if (dg && db) {
-      for (c = 0; c < d; ++c) {
-        dg[c] += dy[c] * xh[c];
-        db[c] += dy[c];
-      }
-    } else {
-      if (dg)
-        for (c = 0; c < d; ++c) dg[c] += dy[c] * xh[c];
-      if (db)
-        for (c = 0; c < d; ++c) db[c] += dy[c];
+    const v4f vk = v4f_splat(k), vfd = v4f_splat(fd), vg = v4f_splat(sum_g), vgx = v4f_splat(sum_gx);
+    for (c = 0; c + 4 <= d; c += 4) {
+      const v4f y = v4f_load(dy + c), x = v4f_load(xh + c);
+      v4f_store(dx + c, vk * (vfd * y * v4f_load(gm + c) - vg - x * vgx));
+      if (dg) v4f_store(dg + c, v4f_load(dg + c) + y * x);
+      if (db) v4f_store(db + c, v4f_load(db + c) + y);
+    }
+    for (; c < d; ++c) {
+      dx[c] = k * (fd * dy[c] * gm[c] - sum_g - xh[c] * sum_gx);
+      if (dg) dg[c] += dy[c] * xh[c];
+      if (db) db[c] += dy[c];
     }
   }
 }
@@ -99,7 +95,7 @@ void activation_backward(ActivationKind kind, const Mat& pre, const Mat& d_y, Ma
   float* o = d_x->data();
   const size_t n = size_t(pre.size());
   if (kind == ACTIVATION_KIND_RELU) {
-    for (size_t i = 0; i < n; ++i) o[i] = p[i] > 0.0f ? g[i] : 0.0f;  // PyTorch: relu'(0) = 0
+    vrelu_backward(p, g, o, n);  // PyTorch: relu'(0) = 0
   } else {
     // d/dx 0.5·x·(1 + erf(x/√2)) = Φ(x) + x·φ(x)
     for (size_t i = 0; i < n; ++i) {
@@ -114,26 +110,30 @@ void activation_backward(ActivationKind kind, const Mat& pre, const Mat& d_y, Ma
 #if defined(__wasm__)
 // c = alpha · op(a) · op(b), op = transpose where asked, on the packed kernel (the relaxed-SIMD one where the page has
 // it): in WebAssembly Eigen's SIMD128 product took 12 % of a training step in attention_backward alone.
-static void product_wasm(const Mat& a, bool ta, const Mat& b, bool tb, float alpha, Mat* c) {
+static void product_wasm(const MatCRef& a, bool ta, const MatCRef& b, bool tb, float alpha, Mat* c) {
   thread_local Mat at;
   thread_local GemmPacked pb;
-  const Mat* lhs = &a;
+  const float* lhs = a.data();
+  int M = int(a.rows()), K = int(a.cols()), lda = int(a.outerStride());
   if (ta) {
-    at = a.transpose();
-    lhs = &at;
+    at.resize(a.cols(), a.rows());
+    vtranspose(int(a.rows()), int(a.cols()), a.data(), lda, at.data(), int(a.rows()));
+    lhs = at.data();
+    M = int(a.cols());
+    K = lda = int(a.rows());
   }
-  const int M = int(lhs->rows()), K = int(lhs->cols()), N = int(tb ? b.rows() : b.cols());
+  const int N = int(tb ? b.rows() : b.cols());
   ATTNPLAY_ASSERT(K == (tb ? b.cols() : b.rows()));
-  if (tb) gemm_pack_bt(K, N, b.data(), int(b.cols()), &pb);
-  else gemm_pack_b(K, N, b.data(), int(b.cols()), &pb);
+  if (tb) gemm_pack_bt(K, N, b.data(), int(b.outerStride()), &pb);
+  else gemm_pack_b(K, N, b.data(), int(b.outerStride()), &pb);
   c->resize(M, N);
-  gemm_packed(M, lhs->data(), K, pb, c->data(), N);
+  gemm_packed(M, lhs, lda, pb, c->data(), N);
   if (alpha != 1.0f) *c *= alpha;
 }
 #endif
 
-void attention_backward(const Mat& q, const Mat& k, const Mat& v, const Mat& weights, const AttentionParams& params,
-                        const Mat& d_out, Mat* d_q, Mat* d_k, Mat* d_v) {
+void attention_backward(const MatCRef& q, const MatCRef& k, const MatCRef& v, const MatCRef& weights,
+                        const AttentionParams& params, const MatCRef& d_out, Mat* d_q, Mat* d_k, Mat* d_v) {
   ATTNPLAY_ASSERT(k.cols() == q.cols() && v.rows() == k.rows());
   ATTNPLAY_ASSERT(weights.rows() == q.rows() && weights.cols() == k.rows() && d_out.rows() == q.rows() && d_out.cols() == v.cols());
   const double divisor = attention_kind_scaled(params.kind) ? double(params.scale_divisor) : 1.0;
@@ -208,21 +208,30 @@ void mha_backward(const Mat& x_q, const Mat& x_kv, const MhaWeights& w, const At
   Mat d_proj_q = Mat::Zero(x_q.rows(), rows), d_proj_kv;
   if (d_x_kv) d_proj_kv = Mat::Zero(x_kv.rows(), rows);
   Mat& d_kv = d_x_kv ? d_proj_kv : d_proj_q;
+  // One block of rows per sequence (options.segment, stacked by mha_forward), or all of them.
+  const int n = options.segment > 0 ? options.segment : int(x_q.rows());
+  ATTNPLAY_ASSERT(options.segment == 0 || (x_kv.rows() == x_q.rows() && x_q.rows() % n == 0));
+  thread_local Mat dq, dk, dv;
   for (int h = 0; h < H; ++h) {
     const HeadTrace& t = heads[size_t(h)];
-    ATTNPLAY_ASSERT(t.attn.weights.rows() == t.q.rows() && t.attn.weights.cols() == t.k.rows());  // kept by the forward
+    const bool all = options.segment == 0;
+    const int n_k = all ? int(t.k.rows()) : n;
+    ATTNPLAY_ASSERT(t.attn.weights.rows() == t.q.rows() && t.attn.weights.cols() == n_k);  // kept by the forward
     AttentionParams p = params;
     p.alibi_slope = t.alibi_slope;
-    Mat dq, dk, dv;
-    attention_backward(t.q, t.k, t.v, t.attn.weights, p, d_concat.middleCols(h * d_v, d_v), &dq, &dk, &dv);
-    if (options.rope_base > 0) {
-      rope_backward(&dq, options.rope_base);
-      rope_backward(&dk, options.rope_base);
-    }
     const MhaHeadRows r = mha_head_rows(w, h);
-    d_proj_q.middleCols(r.q, d_k) += dq;
-    d_kv.middleCols(r.k, d_k) += dk;  // the query heads of a group share one key/value head
-    d_kv.middleCols(r.v, d_v) += dv;
+    for (int r0 = 0; r0 < int(x_q.rows()); r0 += n) {  // blocks of rows, read in place (MatCRef)
+      const int kr0 = all ? 0 : r0;
+      attention_backward(t.q.middleRows(r0, n), t.k.middleRows(kr0, n_k), t.v.middleRows(kr0, n_k),
+                         t.attn.weights.middleRows(r0, n), p, d_concat.block(r0, h * d_v, n, d_v), &dq, &dk, &dv);
+      if (options.rope_base > 0) {
+        rope_backward(&dq, options.rope_base);
+        rope_backward(&dk, options.rope_base);
+      }
+      d_proj_q.block(r0, r.q, n, d_k) += dq;
+      d_kv.block(kr0, r.k, n_k, d_k) += dk;  // the query heads of a group share one key/value head
+      d_kv.block(kr0, r.v, n_k, d_v) += dv;
+    }
   }
   Vec* d_b = g->in_proj_b.size() ? &g->in_proj_b : nullptr;
   linear_backward(x_q, w.in_proj_w, d_proj_q, d_x_q, &g->in_proj_w, d_b);
@@ -241,12 +250,13 @@ double cross_entropy_forward_backward(const Mat& logits, const std::vector<int>&
     if (t == kIgnoreTarget) continue;
     Eigen::Index arg = 0;
     const double mx = double(logits.row(i).maxCoeff(&arg));
+    thread_local std::vector<double> e;  // exp(logit - max), once per logit (it was computed twice)
+    e.resize(size_t(vocab));
     double sum = 0;
-    for (int v = 0; v < vocab; ++v) sum += std::exp(double(logits(i, v)) - mx);
+    for (int v = 0; v < vocab; ++v) sum += e[size_t(v)] = std::exp(double(logits(i, v)) - mx);
     loss += -(double(logits(i, t)) - mx - std::log(sum));
     if (correct && int(arg) == t) ++*correct;
-    for (int v = 0; v < vocab; ++v)
-      (*d_logits)(i, v) = float((std::exp(double(logits(i, v)) - mx) / sum - (v == t ? 1.0 : 0.0)) / count);
+    for (int v = 0; v < vocab; ++v) (*d_logits)(i, v) = float((e[size_t(v)] / sum - (v == t ? 1.0 : 0.0)) / count);
   }
   return loss;
 }

@@ -40,8 +40,11 @@ void activation_backward(ActivationKind kind, const Mat& pre, const Mat& d_y, Ma
 // [n_q, n_k] and d_out [n_q, d_v] -> d_q [n_q, d_k], d_k [n_k, d_k], d_v [n_k, d_v] (written). The extra
 // parameters of kinds general (W) and additive (W, U, v_a) get no gradient: they are not in the weights file (SPEC
 // §5) and always come from the seed, so training leaves them as they are. ALiBi's slope has no gradient either.
-void attention_backward(const Mat& q, const Mat& k, const Mat& v, const Mat& weights, const AttentionParams& params,
-                        const Mat& d_out, Mat* d_q, Mat* d_k, Mat* d_v);
+// The inputs are Refs: a block of rows or columns of a bigger matrix (mha_backward's stacked sequences) is read in
+// place, without a copy.
+using MatCRef = Eigen::Ref<const Mat>;
+void attention_backward(const MatCRef& q, const MatCRef& k, const MatCRef& v, const MatCRef& weights,
+                        const AttentionParams& params, const MatCRef& d_out, Mat* d_q, Mat* d_k, Mat* d_v);
 
 // [MHA] ----------------------------------------------------------------------------------------------------
 // The backward of mha_forward (layers.h), given what it produced: heads (every head's q, k after RoPE, v and

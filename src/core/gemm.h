@@ -15,13 +15,23 @@
 //   gemm_kernel_install / _name  swap in a whole-product kernel from elsewhere (the browser's relaxed-SIMD module)
 //   GemmWeightScope / gemm_pack_weight   pack each weight matrix once per scope (a training step's sequences)
 //   vexp_inplace / vexp_shift_sum / vmax / vscale / vsum / vadd    the softmax's vector passes (exp: Cephes-style)
+//   vtranspose / vrelu_backward  a training step's copies and selects, vectorised
 #pragma once
 
+#include <cstddef>
+#include <cstring>
 #include <vector>
 
 namespace attnplay {
 
 int gemm_vector_width();  // floats per vector on this target (4 on WASM, 8 with AVX, 4 with SSE)
+
+// Four float lanes on every target (a GCC/Clang vector extension). Lane l of a running sum adds elements l, l + 4,
+// ...: fixed-order partial sums whatever the target's vector width, so a reduction gives the same bits every run.
+typedef float v4f __attribute__((vector_size(16)));
+inline v4f  v4f_load(const float* p) { v4f v; std::memcpy(&v, p, sizeof v); return v; }  // unaligned
+inline void v4f_store(float* p, v4f v) { std::memcpy(p, &v, sizeof v); }
+inline v4f  v4f_splat(float x) { return v4f{x, x, x, x}; }
 
 struct GemmPacked {
   int K = 0, N = 0, panel = 0;  // panel = floats per packed row (2 vectors)
@@ -43,7 +53,8 @@ void gemm_reference(int M, int N, int K, const float* A, int lda, const float* B
 // translator by more). Inside a GemmWeightScope, gemm_pack_weight packs a given (pointer, shape, layout) once and
 // returns that copy after: the caller promises that no matrix packed through it changes while the scope lives
 // (train_loss_and_grads: the weights are const there). Outside any scope it packs into *scratch, as gemm_pack_b(t).
-// One scope per thread at a time (not nested).
+// One scope per thread at a time (not nested). Each scope packs anew (the weights change between steps) but into the
+// buffers the last scope used for the same matrices: the packed copies (the size of the weights) stay allocated.
 class GemmWeightScope {
  public:
   GemmWeightScope();
@@ -80,5 +91,10 @@ void  vscale(float* x, int n, float f);                   // x[i] *= f
 void  vscale_to(const float* x, float* y, int n, float f);  // y[i] = x[i] * f (no memcpy: in WASM a large one calls JS)
 float vsum(const float* x, int n);                        // sum of n values (float accumulators, any order)
 void  vadd(float* acc, const float* x, int n);            // acc[i] += x[i]
+// a [rows, cols] (row stride lda) -> out [cols, rows] (ldo): 4 x 4 tiles in registers. Eigen's transposed copy of a
+// row-major matrix ran scalar and strided: 4-5 % of a training step in WebAssembly.
+void  vtranspose(int rows, int cols, const float* a, int lda, float* out, int ldo);
+// d_x[i] = pre[i] > 0 ? d_y[i] : 0 (relu's backward, relu'(0) = 0; NaN in pre gives 0): a vector select, no branch.
+void  vrelu_backward(const float* pre, const float* d_y, float* d_x, size_t n);
 
 }  // namespace attnplay

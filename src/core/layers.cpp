@@ -4,6 +4,7 @@
 #include "core/assert.h"
 #include "core/gemm.h"
 
+#include <algorithm>
 #include <cmath>
 #include <vector>
 
@@ -28,33 +29,28 @@ void linear_forward(const Mat& x, const Mat& w, const Vec& b, Mat* y) {
   linear_raw(x, w.data(), int(w.rows()), b.size() > 0 ? b.data() : nullptr, y);
 }
 
-// Row sums in float with four partial sums (a fixed order: the same bits every run, and vectorisable without
+// Row sums in float with four partial sums, one per lane (a fixed order: the same bits every run, without
 // -ffast-math); float as PyTorch's CPU nn.LayerNorm. Was double: 7 % of a training step in WebAssembly.
 static inline float row_sum(const float* a, int d) {
-  float s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+  v4f s = v4f{};
   int c = 0;
-  for (; c + 4 <= d; c += 4) {
-    s0 += a[c];
-    s1 += a[c + 1];
-    s2 += a[c + 2];
-    s3 += a[c + 3];
-  }
+  for (; c + 4 <= d; c += 4) s += v4f_load(a + c);
+  float s0 = s[0];
   for (; c < d; ++c) s0 += a[c];
-  return (s0 + s1) + (s2 + s3);
+  return (s0 + s[1]) + (s[2] + s[3]);
 }
 
 static inline float row_sq_dev(const float* a, float mean, int d) {
-  float s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+  v4f s = v4f{};
+  const v4f m = v4f_splat(mean);
   int c = 0;
   for (; c + 4 <= d; c += 4) {
-    const float e0 = a[c] - mean, e1 = a[c + 1] - mean, e2 = a[c + 2] - mean, e3 = a[c + 3] - mean;
-    s0 += e0 * e0;
-    s1 += e1 * e1;
-    s2 += e2 * e2;
-    s3 += e3 * e3;
+    const v4f e = v4f_load(a + c) - m;
+    s += e * e;
   }
+  float s0 = s[0];
   for (; c < d; ++c) s0 += (a[c] - mean) * (a[c] - mean);
-  return (s0 + s1) + (s2 + s3);
+  return (s0 + s[1]) + (s[2] + s[3]);
 }
 
 void layer_norm_forward_cached(const Mat& x, const Vec& gamma, const Vec& beta, float eps, Mat* y, LayerNormCache* cache) {
@@ -74,15 +70,20 @@ void layer_norm_forward_cached(const Mat& x, const Vec& gamma, const Vec& beta, 
     const float var = row_sq_dev(xr, mean, d) / float(d);  // biased, as nn.LayerNorm
     const float inv = 1.0f / std::sqrt(var + eps);
     float* yr = y->data() + size_t(i) * d;
-    if (cache) {
-      cache->rstd[i] = inv;
-      float* hr = cache->xhat.data() + size_t(i) * d;
-      for (int c = 0; c < d; ++c) {
-        hr[c] = (xr[c] - mean) * inv;
-        yr[c] = hr[c] * g[c] + b[c];
-      }
-    } else {
-      for (int c = 0; c < d; ++c) yr[c] = (xr[c] - mean) * inv * g[c] + b[c];
+    // xhat = (x - mean)·inv, y = xhat·g + b; four lanes at a time (the same operations per element as the tail)
+    float* hr = cache ? cache->xhat.data() + size_t(i) * d : nullptr;
+    if (cache) cache->rstd[i] = inv;
+    const v4f vm = v4f_splat(mean), vi = v4f_splat(inv);
+    int c = 0;
+    for (; c + 4 <= d; c += 4) {
+      const v4f h = (v4f_load(xr + c) - vm) * vi;
+      if (hr) v4f_store(hr + c, h);
+      v4f_store(yr + c, h * v4f_load(g + c) + v4f_load(b + c));
+    }
+    for (; c < d; ++c) {
+      const float h = (xr[c] - mean) * inv;
+      if (hr) hr[c] = h;
+      yr[c] = h * g[c] + b[c];
     }
   }
 }
@@ -113,10 +114,41 @@ MhaHeadRows mha_head_rows(const MhaWeights& w, int head) {
   return r;
 }
 
+// One head over stacked sequences (options.segment): each block of `segment` rows is attention_forward's input of its
+// own (positions from 0), so the weights are the same as one call per sequence. t->q, t->k, t->v [B·n, d] in,
+// (RoPE'd in place); t->attn.weights [B·n, n] and concat's columns [col, col + d_v) out.
+static void mha_head_segments(const MhaOptions& options, const AttentionParams& p, const MaskMat* mask,
+                              const AttentionDetail& detail, HeadTrace* t, Mat* concat, int col) {
+  const int n = options.segment, rows = int(t->q.rows()), d_v = int(t->v.cols());
+  ATTNPLAY_ASSERT(rows % n == 0 && t->k.rows() == rows);
+  thread_local Mat qb, kb, vb;
+  thread_local AttentionOutput ob;
+  t->attn = AttentionOutput();
+  t->attn.weights.resize(rows, n);
+  t->attn.fully_masked.assign(size_t(rows), 0);
+  for (int r0 = 0; r0 < rows; r0 += n) {
+    qb = t->q.middleRows(r0, n);
+    kb = t->k.middleRows(r0, n);
+    vb = t->v.middleRows(r0, n);
+    if (options.rope_base > 0) {
+      rope_apply(&qb, options.rope_base);
+      rope_apply(&kb, options.rope_base);
+      t->q.middleRows(r0, n) = qb;  // the backward reads q and k as attention saw them
+      t->k.middleRows(r0, n) = kb;
+    }
+    attention_forward(qb, kb, vb, p, mask, &ob, detail);
+    t->attn.weights.middleRows(r0, n) = ob.weights;
+    concat->block(r0, col, n, d_v) = ob.context;
+    std::copy(ob.fully_masked.begin(), ob.fully_masked.end(), t->attn.fully_masked.begin() + r0);
+    t->attn.overflowed = t->attn.overflowed || ob.overflowed;
+  }
+}
+
 void mha_forward(const Mat& x_q, const Mat& x_kv, const MhaWeights& w, const AttentionParams& params,
                  const MaskMat* mask, std::vector<HeadTrace>* heads, Mat* concat, Mat* output,
                  const MhaOptions& options) {
   const int H = w.heads, d_k = w.d_k, d_v = w.d_v, n_q = int(x_q.rows());
+  ATTNPLAY_ASSERT(options.segment == 0 || (x_kv.rows() == n_q && n_q % options.segment == 0));
   const int KV = mha_kv_heads(w);
   const int q_rows = H * d_k, k_rows = KV * d_k, v_rows = KV * d_v;
   ATTNPLAY_ASSERT(H % KV == 0 && w.in_proj_w.rows() == q_rows + k_rows + v_rows);
@@ -140,14 +172,19 @@ void mha_forward(const Mat& x_q, const Mat& x_kv, const MhaWeights& w, const Att
     t.q = q.middleCols(r.q, d_k);
     t.k = k.middleCols(r.k - q_rows, d_k);
     t.v = v.middleCols(r.v - q_rows - k_rows, d_v);
+    AttentionParams p = params;
+    p.alibi_slope = options.alibi ? (*options.alibi)[size_t(h)] : 0.0f;
+    t.alibi_slope = p.alibi_slope;
+    const AttentionDetail detail = options.details ? options.details[h] : AttentionDetail();
+    if (options.segment > 0) {
+      mha_head_segments(options, p, mask, detail, &t, concat, h * d_v);
+      continue;
+    }
     if (options.rope_base > 0) {
       rope_apply(&t.q, options.rope_base);
       rope_apply(&t.k, options.rope_base);
     }
-    AttentionParams p = params;
-    p.alibi_slope = options.alibi ? (*options.alibi)[size_t(h)] : 0.0f;
-    t.alibi_slope = p.alibi_slope;
-    attention_forward(t.q, t.k, t.v, p, mask, &t.attn, options.details ? options.details[h] : AttentionDetail());
+    attention_forward(t.q, t.k, t.v, p, mask, &t.attn, detail);
     concat->middleCols(h * d_v, d_v) = t.attn.context;
   }
   linear_forward(*concat, w.out_proj_w, w.out_proj_b, output);

@@ -27,7 +27,7 @@ enum ActivationKind {
 // [Linear] x [n, d_in], w [d_out, d_in], b [d_out] (size 0: no bias) -> y [n, d_out].
 void linear_forward(const Mat& x, const Mat& w, const Vec& b, Mat* y);
 
-// [Norm] x [n, d], gamma [d], beta [d] -> y [n, d]; statistics in double (inputs near ±1e30 stay finite).
+// [Norm] x [n, d], gamma [d], beta [d] -> y [n, d]; statistics in float, as nn.LayerNorm on the CPU.
 void layer_norm_forward(const Mat& x, const Vec& gamma, const Vec& beta, float eps, Mat* y);
 struct LayerNormCache {
   Mat xhat;   // [n, d] (x - mean) / sqrt(var + eps)
@@ -72,10 +72,16 @@ struct MhaOptions {
   float rope_base = 0;                          // > 0: RoPE (rope_apply) on every head's q and k
   const std::vector<float>* alibi = nullptr;    // [heads] ALiBi slopes, or nullptr
   const AttentionDetail* details = nullptr;     // [heads] what to keep of each head, or nullptr (everything)
+  int segment = 0;                              // > 0 (self-attention only): the rows are sequences of `segment`
+                                                //   tokens one after another (a training batch, stacked so each
+                                                //   projection is one product); attention, RoPE and ALiBi stay
+                                                //   within each; the mask is [segment, segment]
 };
 
 // x_q [n_q, d_model], x_kv [n_k, d_model] -> heads (resized to w.heads), concat [n_q, heads·d_v] (contexts side
 // by side), output [n_q, d_model] = concat·out_projᵀ + b. Self-attention passes the same matrix twice.
+// With options.segment = n (B sequences, n_q = n_k = B·n): each head's q, k, v are [B·n, d] and its attn.weights
+// and attn.context stack the B blocks' [n, n] and [n, d_v] (scores, row_lse, thumb: left empty).
 void mha_forward(const Mat& x_q, const Mat& x_kv, const MhaWeights& w, const AttentionParams& params,
                  const MaskMat* mask, std::vector<HeadTrace>* heads, Mat* concat, Mat* output,
                  const MhaOptions& options = MhaOptions());

@@ -27,6 +27,7 @@ MhaOptions net_mha_options(const NetSpec& s, const AttentionDetail* details) {
   o.rope_base = s.rope_base;
   o.alibi = s.alibi.empty() ? nullptr : &s.alibi;
   o.details = details;
+  o.segment = s.segment;
   return o;
 }
 
@@ -52,22 +53,25 @@ static void embed_table_forward(const NetSpec& s, const Mat& table, const Mat& p
     ATTNPLAY_ASSERT(ids[size_t(i)] >= 0 && ids[size_t(i)] < table.rows());
     x->row(i) = table.row(ids[size_t(i)]);
   }
-  if (s.positional == POSITIONAL_KIND_SINUSOIDAL) {
-    // The last table made, kept: a training step embeds its batch's sequences (one length) one after another.
+  const int seg = s.segment > 0 ? s.segment : n;  // positions restart every seg rows
+  ATTNPLAY_ASSERT(seg == 0 || n % seg == 0);
+  if (s.positional == POSITIONAL_KIND_SINUSOIDAL && n > 0) {
+    // The last table made, kept: training steps embed batches of one length again and again.
     thread_local Mat pe;
-    if (pe.rows() != n || pe.cols() != s.d_model) pe = model_positions(n, s.d_model);
-    *x += pe;
+    if (pe.rows() != seg || pe.cols() != s.d_model) pe = model_positions(seg, s.d_model);
+    for (int r0 = 0; r0 < n; r0 += seg) x->middleRows(r0, seg) += pe;
   }
-  if (s.positional == POSITIONAL_KIND_LEARNED) {
-    ATTNPLAY_ASSERT(positions.rows() >= n);
-    *x += positions.topRows(n);
+  if (s.positional == POSITIONAL_KIND_LEARNED && n > 0) {
+    ATTNPLAY_ASSERT(positions.rows() >= seg);
+    for (int r0 = 0; r0 < n; r0 += seg) x->middleRows(r0, seg) += positions.topRows(seg);
   }
 }
 
 static void embed_table_backward(const NetSpec& s, const std::vector<int>& ids, const Mat& d_x, Mat* g_table, Mat* g_positions) {
+  const int seg = s.segment > 0 ? s.segment : int(ids.size());
   for (int p = 0; p < int(ids.size()); ++p) {
     g_table->row(ids[size_t(p)]) += d_x.row(p);
-    if (s.positional == POSITIONAL_KIND_LEARNED) g_positions->row(p) += d_x.row(p);
+    if (s.positional == POSITIONAL_KIND_LEARNED) g_positions->row(p % seg) += d_x.row(p);
   }
 }
 
@@ -83,18 +87,19 @@ void embed_backward(const NetSpec& s, const std::vector<int>& ids, const Mat& d_
 // kept when for_backward.
 static void ffn_forward(const NetSpec& s, const Mat& w1, const Vec& b1, const Mat& w2, const Vec& b2, const Mat& in,
                         bool for_backward, Mat* pre, Mat* post, Mat* out) {
-  Mat ff;
+  Mat ff_local;
+  Mat& ff = for_backward ? *post : ff_local;  // straight into the kept activations: their buffers are reused
   linear_forward(in, w1, b1, &ff);
   if (for_backward) *pre = ff;
   activation_forward(s.activation, &ff);
   linear_forward(ff, w2, b2, out);
-  if (for_backward) *post = std::move(ff);
 }
 
 // d_out [n, d_model] -> d_in [n, d_model]; the four tensors' gradients accumulate.
 static void ffn_backward(const NetSpec& s, const Mat& w1, const Mat& w2, const Mat& in, const Mat& pre, const Mat& post,
                          const Mat& d_out, Mat* g_w1, Vec* g_b1, Mat* g_w2, Vec* g_b2, Mat* d_in) {
-  Mat d_f, d_a;
+  thread_local Mat d_f, d_a;  // [n, d_ff]: kept, a training step's FFNs reuse them (natively, a fresh one that size is
+                              // an mmap and its page faults every time)
   linear_backward(post, w2, d_out, &d_f, g_w2, g_b2);
   activation_backward(s.activation, pre, d_f, &d_a);
   linear_backward(in, w1, d_a, d_in, g_w1, g_b1);
@@ -267,6 +272,7 @@ void seq2seq_forward(const NetSpec& s, const ModelWeights& w, const std::vector<
                      const MaskMat* src_mask, const MaskMat* cross_mask, const NetOptions& o, Seq2SeqActs* a) {
   const Seq2SeqWeights& sw = w.seq2seq;
   ATTNPLAY_ASSERT(sw.enc_norm_w.size() == s.d_model && sw.dec_norm_w.size() == s.d_model);
+  ATTNPLAY_ASSERT(s.segment == 0);  // one pair at a time: cross-attention has no stacked form
   // Encoder: the layers, then transformer.encoder.norm.
   embed_forward(s, w, src_ids, &a->encoder.x);
   Mat x = a->encoder.x;

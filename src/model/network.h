@@ -40,6 +40,9 @@ struct NetSpec {
   bool norm_first = false;             // pre-norm (x + SA(LN(x))) instead of post-norm (LN(x + SA(x)))
   ActivationKind activation = ACTIVATION_KIND_RELU;
   int d_model = 0;
+  int segment = 0;                     // > 0: the encoder's rows are sequences of `segment` tokens stacked (a training
+                                       //   batch of one length: each linear layer is one product for all of them);
+                                       //   positions and attention restart at each (MhaOptions::segment)
 };
 // Valid while w lives (the attention parameters point into it). w may be any weights with c's kind extras.
 // cross_kind: the cross-attention kind's extra parameters (nullptr: kind_weights).
@@ -49,6 +52,7 @@ MhaOptions net_mha_options(const NetSpec& s, const AttentionDetail* details = nu
 
 // [Embed] -------------------------------------------------------------------------------------------------
 // ids [n] (each < vocab) -> x [n, d_model] = embedding rows + positions (sinusoidal table or learned rows < max_len).
+// With s.segment: ids are the sequences one after another, and row p has position p % segment.
 void embed_forward(const NetSpec& s, const ModelWeights& w, const std::vector<int>& ids, Mat* x);
 // d_x [n, d_model] -> g->embedding (and g->pos_embedding when learned) accumulate.
 void embed_backward(const NetSpec& s, const std::vector<int>& ids, const Mat& d_x, ModelWeights* g);
@@ -84,7 +88,8 @@ struct NetOptions {
   bool for_backward = false;                                  // keep what net_backward needs
   const std::vector<std::vector<AttentionDetail>>* details = nullptr;  // [layers][heads] what to keep, or everything
 };
-// ids [n] -> a: x, every layer, logits. mask [n, n] or nullptr.
+// ids [n] -> a: x, every layer, logits. mask [n, n] or nullptr. With s.segment: ids [B·segment], mask [segment,
+// segment], every activation stacks the B sequences' rows (the weights: see mha_forward).
 void net_forward(const NetSpec& s, const ModelWeights& w, const std::vector<int>& ids, const MaskMat* mask,
                  const NetOptions& o, NetActs* a);
 // d_logits [n, vocab] -> g accumulates every trainable tensor's gradient (the kind extras get none: SPEC §5).

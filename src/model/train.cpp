@@ -3,7 +3,7 @@
 // Index
 //   [Tasks]      train_task_*                  copy, reverse, sort, induction batches (seeded)
 //   [Check]      train_check_config
-//   [Gradients]  weights_params, train_loss_and_grads   net_forward, cross-entropy, net_backward per sequence
+//   [Gradients]  weights_params, train_loss_and_grads   net_forward, cross-entropy, net_backward per length (stacked)
 //   [Steps]      train_state_init, train_optimizer_apply, train_step   SGD and Adam as torch.optim
 //   [Run]        parse_data, translation_run, train_run   `attnplay train` (translation tasks: translation.cpp)
 #include "model/train.h"
@@ -170,24 +170,40 @@ TrainResult train_loss_and_grads(const Config& c, const ModelWeights& w, const T
   for (const auto& t : batch.targets)
     for (int v : t) r.counted += v != kIgnoreTarget ? 1 : 0;
   if (r.counted == 0) return r;
-  const NetSpec spec = net_spec(c, w);  // the network model_compute runs (network.h)
+  NetSpec spec = net_spec(c, w);       // the network model_compute runs (network.h)
   const GemmWeightScope packed_once;    // w is const here: each weight matrix is packed once for all sequences
   NetOptions o;
   o.for_backward = true;
-  NetActs acts;
+  // Kept from call to call: a step's activations (a few MB for the Train panel's model) land in the last step's
+  // buffers. Natively, fresh buffers of that size are mmaps, and their page faults took 9 % of a step.
+  thread_local NetActs acts;
   double loss = 0;
   int correct = 0;
-  for (size_t s = 0; s < batch.inputs.size(); ++s) {
-    const std::vector<int>& ids = batch.inputs[s];
-    const int n = int(ids.size());
+  // The sequences of one length go through the network together, stacked (NetSpec::segment): one product per
+  // linear layer for all of them instead of one per sequence (issue 14: the products were 24 rows tall). Toy tasks
+  // have one length per batch; given data may have several.
+  std::vector<int> lengths;
+  for (const auto& ids : batch.inputs)
+    if (std::find(lengths.begin(), lengths.end(), int(ids.size())) == lengths.end()) lengths.push_back(int(ids.size()));
+  std::vector<int> ids, targets;
+  Mat d_logits;
+  for (const int n : lengths) {
+    if (n == 0) continue;
+    ids.clear();
+    targets.clear();
+    for (size_t s = 0; s < batch.inputs.size(); ++s)
+      if (int(batch.inputs[s].size()) == n) {
+        ids.insert(ids.end(), batch.inputs[s].begin(), batch.inputs[s].end());
+        targets.insert(targets.end(), batch.targets[s].begin(), batch.targets[s].end());
+      }
     MaskSpec mask_spec;
     mask_spec.causal = causal || c.mask.causal;
     mask_spec.window = c.mask.window;
     const bool has_mask = !mask_spec_is_empty(mask_spec);
     const MaskMat mask = has_mask ? mask_build(mask_spec, n, n) : MaskMat();
+    spec.segment = n;
     net_forward(spec, w, ids, has_mask ? &mask : nullptr, o, &acts);
-    Mat d_logits;
-    loss += cross_entropy_forward_backward(acts.logits, batch.targets[s], r.counted, &d_logits, &correct);
+    loss += cross_entropy_forward_backward(acts.logits, targets, r.counted, &d_logits, &correct);
     net_backward(spec, w, ids, acts, d_logits, grads);
   }
   r.loss = loss / r.counted;
@@ -203,6 +219,20 @@ void train_state_init(TrainState* s, ModelWeights weights) {
   s->step = 0;
 }
 
+// One tensor's Adam update. The four arrays never overlap (separate ModelWeights): __restrict lets the compiler
+// vectorise the loop (sqrt and division stay IEEE per element, so the numbers are the scalar loop's).
+constexpr float kAdamBeta1 = 0.9f, kAdamBeta2 = 0.999f, kAdamEps = 1e-8f;  // torch.optim.Adam's defaults
+static void adam_update(float* __restrict p, const float* __restrict g, float* __restrict m, float* __restrict v, size_t n,
+                        float step_size, float bc2_sqrt) {
+  for (size_t i = 0; i < n; ++i) {
+    const float gi = g[i];
+    m[i] = m[i] * kAdamBeta1 + gi * (1.0f - kAdamBeta1);
+    v[i] = v[i] * kAdamBeta2 + gi * gi * (1.0f - kAdamBeta2);
+    const float denom = std::sqrt(v[i]) / bc2_sqrt + kAdamEps;
+    p[i] -= step_size * (m[i] / denom);
+  }
+}
+
 void train_optimizer_apply(TrainState* s, ModelWeights* g, TrainOptimizer opt, float lr) {
   ++s->step;
   const std::vector<ParamRef> ps = weights_params(&s->weights), gs = weights_params(g);
@@ -213,20 +243,10 @@ void train_optimizer_apply(TrainState* s, ModelWeights* g, TrainOptimizer opt, f
   }
   // torch.optim.Adam (single-tensor path): m = β1·m + (1-β1)·g; v = β2·v + (1-β2)·g²;
   // p -= (lr / (1-β1^t)) · m / (sqrt(v) / sqrt(1-β2^t) + eps)
-  constexpr float beta1 = 0.9f, beta2 = 0.999f, eps = 1e-8f;
   const std::vector<ParamRef> ms = weights_params(&s->adam_m), vs = weights_params(&s->adam_v);
-  const double bc1 = 1.0 - std::pow(double(beta1), double(s->step)), bc2 = 1.0 - std::pow(double(beta2), double(s->step));
+  const double bc1 = 1.0 - std::pow(double(kAdamBeta1), double(s->step)), bc2 = 1.0 - std::pow(double(kAdamBeta2), double(s->step));
   const float step_size = float(lr / bc1), bc2_sqrt = float(std::sqrt(bc2));
-  for (size_t t = 0; t < ps.size(); ++t)
-    for (size_t i = 0; i < ps[t].size; ++i) {
-      const float gi = gs[t].data[i];
-      float& m = ms[t].data[i];
-      float& v = vs[t].data[i];
-      m = m * beta1 + gi * (1.0f - beta1);
-      v = v * beta2 + gi * gi * (1.0f - beta2);
-      const float denom = std::sqrt(v) / bc2_sqrt + eps;
-      ps[t].data[i] -= step_size * (m / denom);
-    }
+  for (size_t t = 0; t < ps.size(); ++t) adam_update(ps[t].data, gs[t].data, ms[t].data, vs[t].data, ps[t].size, step_size, bc2_sqrt);
 }
 
 TrainResult train_step(const Config& c, TrainState* s, const TrainBatch& batch, bool causal, TrainOptimizer opt, float lr) {

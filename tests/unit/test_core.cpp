@@ -454,6 +454,54 @@ INSTANTIATE_TEST_SUITE_P(Shapes, GemmVsReference,
                                            GemmCase{64, 100, 32}, GemmCase{33, 31, 300}, GemmCase{130, 256, 64},
                                            GemmCase{7, 5, 0}));
 
+// A packed buffer is reused across products (thread_local in the layers) and is no longer zero-filled first: repacking
+// into one that held a larger B gives the right product. Both packings (B and Bᵀ); whole panels (the vector copy: 16 and
+// 64 columns are whole panels in WASM, 64 with AVX-512) and partial ones.
+TEST(GemmPack, RepackIntoAUsedBufferMatchesTheReference) {
+  for (const int N : {16, 64, 13, 3}) {
+    std::printf("  K 5 N %d into a buffer that held K 9 N 80 (kernel %s)\n", N, gemm_kernel_name());
+    const Mat big = random_mat(9, 80, 61) * 100.0f, A = random_mat(6, 5, 62), B = random_mat(5, N, 63);
+    const Mat Bt = B.transpose();
+    Mat want(6, N);
+    gemm_reference(6, N, 5, A.data(), 5, B.data(), N, want.data(), N);
+    for (const bool transposed : {false, true}) {
+      GemmPacked packed;
+      gemm_pack_b(9, 80, big.data(), 80, &packed);
+      if (transposed) gemm_pack_bt(5, N, Bt.data(), 5, &packed);
+      else gemm_pack_b(5, N, B.data(), N, &packed);
+      Mat got = Mat::Constant(6, N, 7.0f);
+      gemm_packed(6, A.data(), 5, packed, got.data(), N);
+      EXPECT_TRUE(mat_near(got, want, 0, 1e-5f)) << "N=" << N << " transposed=" << transposed;
+    }
+  }
+}
+
+// vtranspose against Eigen's transpose: tiles, ragged edges, strides wider than the rows.
+TEST(VectorOps, TransposeMatchesEigen) {
+  for (const auto& rc : std::vector<std::pair<int, int>>{{1, 1}, {4, 4}, {3, 9}, {24, 192}, {17, 5}, {384, 64}, {0, 3}}) {
+    const int rows = rc.first, cols = rc.second, lda = cols + 3, ldo = rows + 2;
+    std::printf("  transpose %d x %d (lda %d, ldo %d)\n", rows, cols, lda, ldo);
+    const Mat src = random_mat(rows, lda, 71);
+    Mat out = Mat::Constant(cols, ldo, -9.0f);
+    vtranspose(rows, cols, src.data(), lda, out.data(), ldo);
+    for (int i = 0; i < rows; ++i)
+      for (int j = 0; j < cols; ++j) ASSERT_EQ(out(j, i), src(i, j)) << "element (" << i << ", " << j << ")";
+    for (int j = 0; j < cols; ++j)
+      for (int i = rows; i < ldo; ++i) ASSERT_EQ(out(j, i), -9.0f) << "wrote past the rows at (" << j << ", " << i << ")";
+  }
+}
+
+// vrelu_backward against the scalar rule, PyTorch's: relu'(0) = 0; a NaN input passes no gradient.
+TEST(VectorOps, ReluBackwardSelectsWherePositive) {
+  std::vector<float> pre = {1.0f, -1.0f, 0.0f, -0.0f, 2e-38f, -2e-38f, std::numeric_limits<float>::quiet_NaN(),
+                            std::numeric_limits<float>::infinity(), -std::numeric_limits<float>::infinity(), 3.0f, -3.0f};
+  for (int i = 0; i < 40; ++i) pre.push_back(float((i * 37) % 11) - 5.0f);  // a tail past every vector width
+  std::vector<float> dy(pre.size()), dx(pre.size(), 99.0f);
+  for (size_t i = 0; i < dy.size(); ++i) dy[i] = 0.5f + float(i);
+  vrelu_backward(pre.data(), dy.data(), dx.data(), pre.size());
+  for (size_t i = 0; i < pre.size(); ++i) ASSERT_EQ(dx[i], pre[i] > 0.0f ? dy[i] : 0.0f) << "pre " << pre[i] << " at " << i;
+}
+
 TEST(GemmKernel, ExpectedPathIsInUse) {
   std::printf("  gemm kernel in use: %s (built-in: %s); expected: %s\n", gemm_kernel_name(), gemm_builtin_kernel_name(),
               g_expect_kernel.empty() ? "(not given)" : g_expect_kernel.c_str());
@@ -490,7 +538,7 @@ TEST(GemmKernel, InstalledKernelAgreesWithTheBuiltInOne) {
 
 // A training step packs each weight once for its 16 sequences (GemmWeightScope); outside a scope nothing is kept.
 TEST(GemmWeightScope, PacksEachWeightOnceAndOnlyInsideTheScope) {
-  const Mat w = random_mat(8, 5, 81);  // Bt [N = 8, K = 5]
+  Mat w = random_mat(8, 5, 81);  // Bt [N = 8, K = 5]
   GemmPacked scratch, direct;
   gemm_pack_bt(5, 8, w.data(), 5, &direct);
   EXPECT_EQ(&gemm_pack_weight(5, 8, w.data(), 5, true, &scratch), &scratch) << "no scope: packed into the scratch";
@@ -507,7 +555,15 @@ TEST(GemmWeightScope, PacksEachWeightOnceAndOnlyInsideTheScope) {
     gemm_pack_b(8, 5, w.data(), 5, &b);
     EXPECT_EQ(p3.data, b.data);
   }
-  EXPECT_EQ(&gemm_pack_weight(5, 8, w.data(), 5, true, &scratch), &scratch) << "the scope's copies are gone";
+  EXPECT_EQ(&gemm_pack_weight(5, 8, w.data(), 5, true, &scratch), &scratch) << "outside a scope: the scratch";
+  // The next scope (the next training step) reuses the buffer but packs the matrix's new values.
+  w(3, 2) += 1.0f;  // the same address, new values
+  GemmPacked direct2;
+  gemm_pack_bt(5, 8, w.data(), 5, &direct2);
+  {
+    const GemmWeightScope scope;
+    EXPECT_EQ(gemm_pack_weight(5, 8, w.data(), 5, true, &scratch).data, direct2.data) << "repacked in the new scope";
+  }
 }
 
 TEST(VectorExp, MatchesStdExpAcrossTheRange) {

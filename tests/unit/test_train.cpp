@@ -238,6 +238,93 @@ TEST(Backward, WholeModelMatchesFiniteDifferences) {
   }
 }
 
+// train_loss_and_grads stacks the sequences of one length (NetSpec::segment). Reference: one sequence at a time
+// through net_forward / net_backward (the unstacked network the views run), summed. Stacking only reorders float sums
+// (the weight gradients become one product over all rows), so the two agree to rounding: worst |a - b| over
+// max(1, max |b|) of each tensor ≤ 2e-6. Every positional scheme, grouped-query heads, each mask kind, both norm
+// placements, the four attention kinds, and a batch of three lengths (given data may mix them).
+TrainResult train_loss_and_grads_one_at_a_time(const Config& c, const ModelWeights& w, const TrainBatch& batch, bool causal,
+                                               ModelWeights* grads) {
+  *grads = weights_zeros_like(w);
+  TrainResult r;
+  for (const auto& t : batch.targets)
+    for (int v : t) r.counted += v != kIgnoreTarget ? 1 : 0;
+  const NetSpec spec = net_spec(c, w);
+  NetOptions o;
+  o.for_backward = true;
+  double loss = 0;
+  int correct = 0;
+  for (size_t s = 0; s < batch.inputs.size(); ++s) {
+    const int n = int(batch.inputs[s].size());
+    MaskSpec ms;
+    ms.causal = causal || c.mask.causal;
+    ms.window = c.mask.window;
+    const MaskMat mask = mask_spec_is_empty(ms) ? MaskMat() : mask_build(ms, n, n);
+    NetActs acts;
+    net_forward(spec, w, batch.inputs[s], mask.size() ? &mask : nullptr, o, &acts);
+    Mat d_logits;
+    loss += cross_entropy_forward_backward(acts.logits, batch.targets[s], r.counted, &d_logits, &correct);
+    net_backward(spec, w, batch.inputs[s], acts, d_logits, grads);
+  }
+  r.loss = loss / r.counted;
+  r.accuracy = double(correct) / r.counted;
+  return r;
+}
+
+TEST(Train, StackedBatchEqualsOneSequenceAtATime) {
+  const char* configs[] = {
+      R"({"mode": "transformer", "d_model": 16, "heads": 2, "transformer": {"layers": 2, "d_ff": 24}})",
+      R"({"mode": "transformer", "d_model": 16, "heads": 4, "transformer": {"layers": 2, "d_ff": 24, "norm_first": true, "activation": "gelu", "positional": "learned"}, "attention": {"mask": {"causal": true}}})",
+      R"({"mode": "transformer", "d_model": 16, "heads": 4, "kv_heads": 2, "transformer": {"layers": 1, "d_ff": 16, "positional": "rope"}, "attention": {"kind": "dot", "mask": {"window": 2}}})",
+      R"({"mode": "transformer", "d_model": 16, "heads": 4, "kv_heads": 1, "transformer": {"layers": 1, "d_ff": 16, "positional": "alibi", "norm_first": true}, "attention": {"mask": {"causal": true}}})",
+      R"({"mode": "transformer", "d_model": 16, "heads": 2, "transformer": {"layers": 1, "d_ff": 16, "positional": "none"}, "attention": {"kind": "general", "temperature": 0.8}})",
+      R"({"mode": "transformer", "d_model": 16, "heads": 2, "transformer": {"layers": 1, "d_ff": 16}, "attention": {"kind": "additive"}})"};
+  for (const char* cfg : configs) {
+    for (const bool mixed : {false, true}) {
+      SCOPED_TRACE(std::string(cfg) + (mixed ? " (three lengths)" : " (one length)"));
+      Config c;
+      std::string error;
+      ASSERT_TRUE(config_parse_text(cfg, &c, &error)) << error;
+      ASSERT_TRUE(train_check_config(c, &error)) << error;
+      Config vc = c;
+      vc.tokens = train_task_vocab(7);
+      const ModelWeights w = weights_seeded(vc);
+      Rng rng = rng_stream(11, "stacked");
+      TrainBatch batch = train_task_batch(TRAIN_TASK_SORT, 6, 7, 5, &rng);
+      if (mixed)  // lengths 6, 3, 3, 6, 4, 6, 6, 6: interleaved, so grouping must not depend on order
+        for (const int len : {3, 4, 3}) {
+          const TrainBatch extra = train_task_batch(TRAIN_TASK_REVERSE, len, 7, 1, &rng);
+          batch.inputs.insert(batch.inputs.begin() + 1 + 2 * (len == 4), extra.inputs[0]);
+          batch.targets.insert(batch.targets.begin() + 1 + 2 * (len == 4), extra.targets[0]);
+        }
+      batch.targets[0][2] = kIgnoreTarget;  // an uncounted position inside the stack
+      ModelWeights g, g_ref;
+      const TrainResult r = train_loss_and_grads(c, w, batch, false, &g);
+      const TrainResult ref = train_loss_and_grads_one_at_a_time(c, w, batch, false, &g_ref);
+      EXPECT_EQ(r.counted, ref.counted);
+      EXPECT_NEAR(r.loss, ref.loss, 1e-6 * std::max(1.0, ref.loss));
+      EXPECT_EQ(r.accuracy, ref.accuracy);
+      std::vector<ParamRef> gs = weights_params(&g), rs = weights_params(&g_ref);
+      ASSERT_EQ(gs.size(), rs.size());
+      double worst_all = 0;
+      for (size_t t = 0; t < gs.size(); ++t) {
+        ASSERT_EQ(gs[t].size, rs[t].size);
+        double scale = 1, worst = 0;
+        size_t at = 0;
+        for (size_t i = 0; i < rs[t].size; ++i) scale = std::max(scale, double(std::fabs(rs[t].data[i])));
+        for (size_t i = 0; i < rs[t].size; ++i) {
+          const double e = std::fabs(double(gs[t].data[i]) - double(rs[t].data[i]));
+          if (e > worst) worst = e, at = i;
+        }
+        EXPECT_LE(worst / scale, 2e-6) << "tensor " << t << " [" << at << "]: stacked " << gs[t].data[at]
+                                       << ", one at a time " << rs[t].data[at];
+        worst_all = std::max(worst_all, worst / scale);
+      }
+      std::printf("  %s batch, %s: worst gradient error / scale %.2g\n", mixed ? "three-length" : "one-length", cfg, worst_all);
+    }
+  }
+}
+
 TEST(Train, TasksAreWhatTheyClaim) {
   Rng rng = rng_stream(1, "tasks");
   const TrainBatch rev = train_task_batch(TRAIN_TASK_REVERSE, 6, 10, 3, &rng);
