@@ -379,11 +379,8 @@ void attention_forward(const Mat& q, const Mat& k, const Mat& v, const Attention
     }
     constexpr int kBlock = 64;
     thread_local GemmPacked pk, pv;
-    thread_local std::vector<float> kt, block;
-    kt.resize(size_t(d_k) * n_k);
-    for (int j = 0; j < n_k; ++j)
-      for (int d = 0; d < d_k; ++d) kt[size_t(d) * n_k + j] = k(j, d);
-    gemm_pack_b(d_k, n_k, kt.data(), n_k, &pk);
+    thread_local std::vector<float> block;
+    gemm_pack_bt(d_k, n_k, k.data(), d_k, &pk);  // Kᵀ [d_k, n_k], packed straight from K
     gemm_pack_b(n_k, d_v, v.data(), d_v, &pv);
     const bool keep = detail.keep_matrices;
     if (keep) {
@@ -518,12 +515,9 @@ void attention_forward(const Mat& q, const Mat& k, const Mat& v, const Attention
 void attention_head_fast(const float* q, int ldq, const float* k, int ldk, const float* v, int ldv, int n_q, int n_k,
                          int d_k, int d_v, bool causal, float scale, float* out, int ldo, float* weights) {
   constexpr int kBlock = 64;
-  thread_local std::vector<float> kt, qs, scores, inv;
+  thread_local std::vector<float> qs, scores, inv;
   thread_local GemmPacked pk, pv;
-  kt.resize(size_t(d_k) * n_k);
-  for (int j = 0; j < n_k; ++j)
-    for (int d = 0; d < d_k; ++d) kt[size_t(d) * n_k + j] = k[size_t(j) * ldk + d];
-  gemm_pack_b(d_k, n_k, kt.data(), n_k, &pk);
+  gemm_pack_bt(d_k, n_k, k, ldk, &pk);  // Kᵀ [d_k, n_k], packed straight from K
   gemm_pack_b(n_k, d_v, v, ldv, &pv);
   qs.resize(size_t(kBlock) * d_k);
   scores.resize(size_t(kBlock) * n_k);
