@@ -3,10 +3,10 @@
 // Index
 //   [Masks]      mask_build
 //   [Positions]  rope_apply, alibi_slopes
-//   [Softmax]    softmax_row, softmax_rows_masked
-//   [Attention]  score_pair_reference (the definition of each kind), attention_params_make, attention_score_steps,
-//                attention_softmax_steps, attention_forward_reference, attention_forward (blocked, on gemm.h),
-//                attention_weight_at, attention_thumbnail
+//   [Softmax]    softmax_row (every path's rows), softmax_row_fast (its vector form), softmax_rows_masked
+//   [Attention]  attention_params_make, score_reference (a kind's definition: attention_kinds.cpp), attention_score_steps,
+//                attention_softmax_steps, attention_forward_reference, ThumbPool + attention_thumbnail (the one
+//                thumbnail path), attention_forward_blocked (product kinds, on gemm.h), attention_forward
 //   [Batched]    attention_head_fast, attention_batched
 #include "core/attention.h"
 
@@ -18,6 +18,7 @@
 #include <cfloat>
 #include <cmath>
 #include <limits>
+#include <optional>
 #include <type_traits>
 #include <vector>
 
@@ -80,9 +81,9 @@ static double alibi_term(const AttentionParams& p, int i, int j) {
 }
 
 // [Softmax] -----------------------------------------------------------------------------------------------
-// One row: s [n] scores (any scalar type), m [n] mask or nullptr -> w [n]; returns false when fully masked.
+// One row: s [n] scores (any scalar type), m [n] mask or nullptr -> w [n]; returns the log-sum-exp (header).
 template <typename Scalar>
-static bool softmax_row(const Scalar* s, const uint8_t* m, int n, float* w) {
+static double softmax_row(const Scalar* s, const uint8_t* m, int n, float* w) {
   const Scalar inf = std::numeric_limits<Scalar>::infinity();
   Scalar max_v = -inf;
   int visible = 0, n_pos_inf = 0;
@@ -95,25 +96,19 @@ static bool softmax_row(const Scalar* s, const uint8_t* m, int n, float* w) {
   }
   if (visible == 0) {
     std::fill(w, w + n, 0.0f);
-    return false;
+    return -std::numeric_limits<double>::infinity();
   }
   if (n_pos_inf > 0) {  // limit of softmax as those scores grow: equal split among the +inf entries
     for (int j = 0; j < n; ++j) w[j] = (!(m && m[j]) && s[j] == inf) ? 1.0f / float(n_pos_inf) : 0.0f;
-    return true;
+    return std::numeric_limits<double>::infinity();
   }
   if (max_v == -inf) {  // every visible score is -inf (or NaN): uniform over the visible keys
     for (int j = 0; j < n; ++j) w[j] = (m && m[j]) ? 0.0f : 1.0f / float(visible);
-    return true;
+    return -std::numeric_limits<double>::infinity();
   }
-  if constexpr (std::is_same_v<Scalar, float>) {  // the common case: vectorised exp
-    for (int j = 0; j < n; ++j)
-      w[j] = (m && m[j]) || std::isnan(s[j]) ? -std::numeric_limits<float>::infinity() : s[j] - max_v;
-    vexp_inplace(w, n);
-    double sum = 0;
-    for (int j = 0; j < n; ++j) sum += w[j];
-    const float inv = float(1.0 / sum);  // sum >= 1: the max element contributes exp(0)
-    for (int j = 0; j < n; ++j) w[j] *= inv;
-    return true;
+  if constexpr (std::is_same_v<Scalar, float>) {  // the common case: the vector form
+    for (int j = 0; j < n; ++j) w[j] = (m && m[j]) || std::isnan(s[j]) ? -inf : s[j];
+    return softmax_row_fast(w, w, n);
   }
   Scalar sum = 0;
   for (int j = 0; j < n; ++j) {
@@ -123,7 +118,25 @@ static bool softmax_row(const Scalar* s, const uint8_t* m, int n, float* w) {
   }
   const Scalar inv = Scalar(1) / sum;  // sum >= 1: the max element contributes exp(0)
   for (int j = 0; j < n; ++j) w[j] = float(Scalar(w[j]) * inv);
-  return true;
+  return double(max_v) + std::log(double(sum));
+}
+
+float softmax_row_fast(const float* s, float* w, int n, bool normalize, float* inv_sum) {
+  const float mx = vmax(s, n);
+  if (mx == -std::numeric_limits<float>::infinity()) {  // no visible key (exp(-inf - max) would be NaN): weights 0
+    std::fill(w, w + n, 0.0f);
+    if (inv_sum) *inv_sum = 0.0f;
+    return mx;
+  }
+  const float sum = vexp_shift_sum_to(s, w, n, mx);  // >= 1: the max element contributes exp(0)
+  if (normalize) vscale(w, n, 1.0f / sum);
+  if (inv_sum) *inv_sum = 1.0f / sum;
+  return mx + std::log(sum);
+}
+
+// A mask row [n] (or nullptr: nothing masked) that hides every key.
+static bool no_visible_key(const uint8_t* m, int n) {
+  return m ? std::all_of(m, m + n, [](uint8_t x) { return x != 0; }) : n == 0;
 }
 
 void softmax_rows_masked(const Mat& scores, const MaskMat* mask, Mat* weights, std::vector<uint8_t>* fully_masked) {
@@ -133,49 +146,13 @@ void softmax_rows_masked(const Mat& scores, const MaskMat* mask, Mat* weights, s
   fully_masked->assign(size_t(n_q), 0);
   for (int i = 0; i < n_q; ++i) {
     const uint8_t* m = mask ? mask->data() + size_t(i) * n_k : nullptr;
-    (*fully_masked)[size_t(i)] = softmax_row(scores.data() + size_t(i) * n_k, m, n_k, weights->data() + size_t(i) * n_k) ? 0 : 1;
+    float* w = weights->data() + size_t(i) * n_k;
+    softmax_row(scores.data() + size_t(i) * n_k, m, n_k, w);
+    (*fully_masked)[size_t(i)] = no_visible_key(m, n_k) ? 1 : 0;
   }
 }
 
 // [Attention] ---------------------------------------------------------------------------------------------
-// Score of one (query, key) pair before scaling, in double, plain loops: the reference definition of each kind.
-// q [d_k], k [d_k] -> scalar.
-static double score_pair_reference(const float* q, const float* k, int d_k, const AttentionParams& p) {
-  switch (p.kind) {
-    case ATTENTION_KIND_SCALED_DOT:
-    case ATTENTION_KIND_DOT: {
-      double acc = 0;
-      for (int d = 0; d < d_k; ++d) acc += double(q[d]) * double(k[d]);
-      return acc;
-    }
-    case ATTENTION_KIND_GENERAL: {  // qᵀ W k
-      const Mat& w = *p.w_general;
-      double acc = 0;
-      for (int a = 0; a < d_k; ++a) {
-        double wk = 0;
-        for (int b = 0; b < d_k; ++b) wk += double(w(a, b)) * double(k[b]);
-        acc += double(q[a]) * wk;
-      }
-      return acc;
-    }
-    case ATTENTION_KIND_ADDITIVE: {  // v_aᵀ tanh(W q + U k)
-      const Mat& w = *p.w_additive;
-      const Mat& u = *p.u_additive;
-      const Vec& va = *p.v_additive;
-      double acc = 0;
-      for (int a = 0; a < int(w.rows()); ++a) {
-        double h = 0;
-        for (int d = 0; d < d_k; ++d) h += double(w(a, d)) * double(q[d]) + double(u(a, d)) * double(k[d]);
-        acc += double(va[a]) * std::tanh(h);
-      }
-      return acc;
-    }
-  }
-  return 0;
-}
-
-bool attention_kind_scaled(AttentionKind kind) { return kind == ATTENTION_KIND_SCALED_DOT || kind == ATTENTION_KIND_GENERAL; }
-
 AttentionParams attention_params_make(AttentionKind kind, float scale_divisor, float temperature,
                                       const AttentionKindWeights& kw) {
   AttentionParams p;
@@ -197,23 +174,23 @@ static double score_divisor(const AttentionParams& p) {
 // A kind's extra parameters are there and fit q and k (the header's "required by").
 static void check_params(const AttentionParams& p, int d_k) {
   ATTNPLAY_ASSERT(p.temperature > 0);
-  if (p.kind == ATTENTION_KIND_GENERAL) {
-    ATTNPLAY_ASSERT(p.w_general && p.w_general->rows() == d_k && p.w_general->cols() == d_k);
-  } else if (p.kind == ATTENTION_KIND_ADDITIVE) {
-    ATTNPLAY_ASSERT(p.w_additive && p.u_additive && p.v_additive);
-    ATTNPLAY_ASSERT(p.w_additive->cols() == d_k && p.u_additive->cols() == d_k);
-    ATTNPLAY_ASSERT(p.u_additive->rows() == p.w_additive->rows() && p.v_additive->size() == p.w_additive->rows());
-  }
+  attention_kind_info(p.kind).check(p, d_k);
+}
+
+// The score of one pair, double, from the kind's definition: raw / divisor + ALiBi.
+static double score_reference(const Mat& q, const Mat& k, const AttentionParams& p, int i, int j) {
+  return attention_kind_info(p.kind).score_reference(q.row(i).data(), k.row(j).data(), int(q.cols()), p) / score_divisor(p) +
+         alibi_term(p, i, j);
 }
 
 AttentionScoreSteps attention_score_steps(const Mat& q, const Mat& k, const AttentionParams& params, int i, int j) {
   ATTNPLAY_ASSERT(i >= 0 && i < q.rows() && j >= 0 && j < k.rows() && q.cols() == k.cols());
   check_params(params, int(q.cols()));
   AttentionScoreSteps s;
-  s.raw = score_pair_reference(q.row(i).data(), k.row(j).data(), int(q.cols()), params);
+  s.raw = attention_kind_info(params.kind).score_reference(q.row(i).data(), k.row(j).data(), int(q.cols()), params);
   s.divisor = attention_kind_scaled(params.kind) ? double(params.scale_divisor) : 1.0;
   s.bias = -double(params.alibi_slope) * double(std::abs(i - j));
-  s.score = s.raw / score_divisor(params) + alibi_term(params, i, j);
+  s.score = score_reference(q, k, params, i, j);
   return s;
 }
 
@@ -235,24 +212,22 @@ AttentionSoftmaxSteps attention_softmax_steps(const Mat& scores, const MaskMat* 
 
 // q [n_q, d_k], k [n_k, d_k] -> scores [n_q, n_k] in double, masked = -inf.
 static MatD scores_reference(const Mat& q, const Mat& k, const AttentionParams& p, const MaskMat* mask) {
-  const int n_q = int(q.rows()), n_k = int(k.rows()), d_k = int(q.cols());
-  const double div = score_divisor(p);
+  const int n_q = int(q.rows()), n_k = int(k.rows());
   MatD s(n_q, n_k);
   for (int i = 0; i < n_q; ++i)
     for (int j = 0; j < n_k; ++j)
-      s(i, j) = (mask && (*mask)(i, j)) ? -std::numeric_limits<double>::infinity()
-                                        : score_pair_reference(q.row(i).data(), k.row(j).data(), d_k, p) / div +
-                                              alibi_term(p, i, j);
+      s(i, j) = (mask && (*mask)(i, j)) ? -std::numeric_limits<double>::infinity() : score_reference(q, k, p, i, j);
   return s;
 }
 
-// Double scores -> float scores (saturating at ±FLT_MAX, masked stay -inf), double softmax, double context.
-// scores_d [n_q, n_k], v [n_k, d_v] -> out.
+// Double scores -> float scores (saturating at ±FLT_MAX, masked stay -inf), double softmax (the row's log-sum-exp
+// with it), double context. scores_d [n_q, n_k], v [n_k, d_v] -> out.
 static void finish_from_double(const MatD& scores_d, const Mat& v, const MaskMat* mask, AttentionOutput* out) {
   const int n_q = int(scores_d.rows()), n_k = int(scores_d.cols()), d_v = int(v.cols());
   out->scores.resize(n_q, n_k);
   out->weights.resize(n_q, n_k);
   out->fully_masked.assign(size_t(n_q), 0);
+  out->row_lse.resize(n_q);
   for (int i = 0; i < n_q; ++i) {
     for (int j = 0; j < n_k; ++j) {
       const double s = scores_d(i, j);
@@ -261,7 +236,8 @@ static void finish_from_double(const MatD& scores_d, const Mat& v, const MaskMat
                                  : float(std::max(-double(FLT_MAX), std::min(double(FLT_MAX), s)));
     }
     const uint8_t* m = mask ? mask->data() + size_t(i) * n_k : nullptr;
-    out->fully_masked[size_t(i)] = softmax_row(scores_d.data() + size_t(i) * n_k, m, n_k, out->weights.data() + size_t(i) * n_k) ? 0 : 1;
+    out->row_lse[i] = float(softmax_row(scores_d.data() + size_t(i) * n_k, m, n_k, out->weights.data() + size_t(i) * n_k));
+    out->fully_masked[size_t(i)] = no_visible_key(m, n_k) ? 1 : 0;
   }
   out->context.resize(n_q, d_v);
   for (int i = 0; i < n_q; ++i)
@@ -287,58 +263,57 @@ void attention_forward_reference(const Mat& q, const Mat& k, const Mat& v, const
 // Largest |x| of a matrix (0 for an empty one).
 static float abs_max(const Mat& m) { return m.size() ? m.cwiseAbs().maxCoeff() : 0.0f; }
 
-// Rows of scores [n_q, n_k] (masked = -inf, the rest finite) -> softmax weights and fully-masked flags.
-static void softmax_finite_rows(const Mat& scores, Mat* weights, std::vector<uint8_t>* fully_masked) {
-  const int n_q = int(scores.rows()), n_k = int(scores.cols());
-  weights->resize(n_q, n_k);
-  fully_masked->assign(size_t(n_q), 0);
-  for (int i = 0; i < n_q; ++i) {
-    const float* s = scores.data() + size_t(i) * n_k;
-    float* w = weights->data() + size_t(i) * n_k;
-    const float mx = vmax(s, n_k);
-    if (mx == -std::numeric_limits<float>::infinity()) {  // exp(-inf - max) = 0 masks; no visible key at all here
-      std::fill(w, w + n_k, 0.0f);
-      (*fully_masked)[size_t(i)] = 1;
-      continue;
-    }
-    std::copy(s, s + n_k, w);
-    vscale(w, n_k, 1.0f / vexp_shift_sum(w, n_k, mx));
-  }
-}
-
 // Thumbnail bins: output cell t covers input indices [⌊t·n/side⌋, ⌊(t+1)·n/side⌋).
 static int bin_start(int t, int n, int side) { return int((int64_t(t) * n) / side); }
 
-Mat attention_thumbnail(const Mat& m, int side) {
-  const int rows = int(m.rows()), cols = int(m.cols());
-  const int tq = std::min(side, rows), tk = std::min(side, cols);
-  Mat t = Mat::Zero(tq, tk);
-  for (int a = 0; a < tq; ++a) {
-    const int i0 = bin_start(a, rows, tq), i1 = bin_start(a + 1, rows, tq);
-    for (int i = i0; i < i1; ++i)
-      for (int b = 0; b < tk; ++b) {
-        const int j0 = bin_start(b, cols, tk), j1 = bin_start(b + 1, cols, tk);
-        t(a, b) += vsum(m.data() + size_t(i) * cols + j0, j1 - j0);
-      }
-    for (int b = 0; b < tk; ++b)
-      t(a, b) /= float(i1 - i0) * float(bin_start(b + 1, cols, tk) - bin_start(b, cols, tk));
+// The one thumbnail path: rows of a weights matrix [n_q, n_k], given in increasing order as they are produced (row i's
+// first `cols` values; the rest are 0), mean-pooled into out [min(side, n_q), min(side, n_k)]. The rows of one bin are
+// summed whole, then reduced per column bin when the next bin starts.
+class ThumbPool {
+ public:
+  ThumbPool(int n_q, int n_k, int side, Mat* out)
+      : n_q_(n_q), n_k_(n_k), tq_(std::min(side, n_q)), tk_(std::min(side, n_k)), out_(out) {
+    *out_ = Mat::Zero(tq_, tk_);
   }
+  void add_row(int i, const float* w, int cols) {
+    const int a = int((int64_t(i + 1) * tq_ - 1) / n_q_);  // the bin of row i: the largest a with bin_start(a) <= i
+    if (a != row_bin_) flush(a);
+    vadd(acc_.data(), w, cols);
+  }
+  void finish() {
+    flush(-1);
+    for (int a = 0; a < tq_; ++a)
+      for (int b = 0; b < tk_; ++b)
+        (*out_)(a, b) /= float(bin_start(a + 1, n_q_, tq_) - bin_start(a, n_q_, tq_)) *
+                         float(bin_start(b + 1, n_k_, tk_) - bin_start(b, n_k_, tk_));
+  }
+
+ private:
+  void flush(int next) {
+    if (row_bin_ >= 0)
+      for (int b = 0; b < tk_; ++b) {
+        const int j0 = bin_start(b, n_k_, tk_);
+        (*out_)(row_bin_, b) = vsum(acc_.data() + j0, bin_start(b + 1, n_k_, tk_) - j0);
+      }
+    acc_.assign(size_t(n_k_), 0.0f);
+    row_bin_ = next;
+  }
+  int n_q_, n_k_, tq_, tk_;
+  Mat* out_;
+  int row_bin_ = -1;
+  std::vector<float> acc_;  // [n_k] the current row bin's column sums
+};
+
+Mat attention_thumbnail(const Mat& m, int side) {
+  Mat t;
+  ThumbPool pool(int(m.rows()), int(m.cols()), side, &t);
+  for (int i = 0; i < m.rows(); ++i) pool.add_row(i, m.data() + size_t(i) * m.cols(), int(m.cols()));
+  pool.finish();
   return t;
 }
 
-// From whole matrices (the additive and double paths): row_lse, the thumbnail, and the matrices dropped if asked.
+// From whole matrices (the pairwise and double paths): the thumbnail, and the matrices dropped if asked.
 static void finish_detail(const AttentionDetail& detail, AttentionOutput* out) {
-  const int n_q = int(out->scores.rows()), n_k = int(out->scores.cols());
-  out->row_lse.resize(n_q);
-  for (int i = 0; i < n_q; ++i) {
-    const float* s = out->scores.data() + size_t(i) * n_k;
-    double mx = -std::numeric_limits<double>::infinity();
-    for (int j = 0; j < n_k; ++j) mx = std::max(mx, double(s[j]));
-    double sum = 0;
-    if (mx > -std::numeric_limits<double>::infinity())
-      for (int j = 0; j < n_k; ++j) sum += std::exp(double(s[j]) - mx);
-    out->row_lse[i] = out->fully_masked[size_t(i)] ? -std::numeric_limits<float>::infinity() : float(mx + std::log(sum));
-  }
   out->thumb = detail.thumb > 0 ? attention_thumbnail(out->weights, detail.thumb) : Mat();
   if (!detail.keep_matrices && !out->overflowed) {
     out->scores = Mat();
@@ -350,141 +325,112 @@ float attention_weight_at(const Mat& q, const Mat& k, const AttentionParams& par
                           const Vec& row_lse, int i, int j) {
   ATTNPLAY_ASSERT(i >= 0 && i < q.rows() && j >= 0 && j < k.rows() && i < row_lse.size());
   if ((mask && mask->size() && (*mask)(i, j)) || !std::isfinite(row_lse[i])) return 0.0f;
-  const double s = score_pair_reference(q.row(i).data(), k.row(j).data(), int(q.cols()), params) / score_divisor(params) +
-                   alibi_term(params, i, j);
-  return float(std::exp(s - double(row_lse[i])));
+  return float(std::exp(score_reference(q, k, params, i, j) - double(row_lse[i])));
+}
+
+// The product kinds (AttentionKindInfo::query) on the vector kernels, a block of 64 queries at a time whose scores
+// stay in cache. q' = query(q) / (divisor·temperature) [n_q, d_k]; out as attention_forward's.
+static void attention_forward_blocked(const Mat& qs, const Mat& k, const Mat& v, const AttentionParams& params,
+                                      const MaskMat* mask, AttentionOutput* out, const AttentionDetail& detail) {
+  const int n_q = int(qs.rows()), n_k = int(k.rows()), d_k = int(qs.cols()), d_v = int(v.cols());
+  const float neg_inf = -std::numeric_limits<float>::infinity();
+  const float slope_t = params.alibi_slope / params.temperature;  // ALiBi in final-score units
+  constexpr int kBlock = 64;
+  thread_local GemmPacked pk, pv;
+  thread_local std::vector<float> block;
+  gemm_pack_bt(d_k, n_k, k.data(), d_k, &pk);  // Kᵀ [d_k, n_k], packed straight from K
+  gemm_pack_b(n_k, d_v, v.data(), d_v, &pv);
+  const bool keep = detail.keep_matrices;
+  if (keep) {
+    out->scores.resize(n_q, n_k);
+    out->weights.resize(n_q, n_k);
+  } else {
+    out->scores = Mat();
+    out->weights = Mat();
+  }
+  out->context.resize(n_q, d_v);
+  out->fully_masked.assign(size_t(n_q), 0);
+  out->row_lse.resize(n_q);
+  if (!keep) block.resize(size_t(kBlock) * n_k);
+  std::optional<ThumbPool> pool;
+  if (detail.thumb > 0) pool.emplace(n_q, n_k, detail.thumb, &out->thumb);
+  else out->thumb = Mat::Zero(0, 0);
+  // Nobody reads the weights themselves (not kept, no thumbnail): leave each row's exponentials unnormalised and
+  // scale its context row by 1/sum instead, one pass over d_v values instead of kv (~4 % at n = 2048).
+  const bool defer_scale = !keep && !pool;
+  float row_inv[kBlock];
+  for (int r0 = 0; r0 < n_q; r0 += kBlock) {
+    const int rows = std::min(kBlock, n_q - r0);
+    // Keys any row of this block may see: up to the last unmasked column (all of them without a mask).
+    int kv = n_k;
+    if (mask) {
+      kv = 0;
+      for (int i = r0; i < r0 + rows; ++i) {
+        const uint8_t* m = mask->data() + size_t(i) * n_k;
+        int last = n_k - 1;
+        while (last >= kv && m[last]) --last;
+        kv = std::max(kv, last + 1);
+      }
+    }
+    // Scores [rows, kv] straight into the kept matrix (row stride n_k), or into the block buffer (stride kv) where
+    // the weights then replace them.
+    float* sb = keep ? out->scores.data() + size_t(r0) * n_k : block.data();
+    const int lds = keep ? n_k : kv;
+    if (kv > 0) gemm_packed(rows, qs.data() + size_t(r0) * d_k, d_k, pk, sb, lds, false, -1, kv);
+    for (int r = 0; r < rows; ++r) {
+      const int i = r0 + r;
+      float* row = sb + size_t(r) * lds;
+      float* wrow = keep ? out->weights.data() + size_t(i) * n_k : row;
+      if (slope_t != 0.0f)
+        for (int j = 0; j < kv; ++j) row[j] -= slope_t * float(std::abs(i - j));
+      if (mask) {
+        const uint8_t* m = mask->data() + size_t(i) * n_k;
+        for (int j = 0; j < kv; ++j)
+          if (m[j]) row[j] = neg_inf;
+      }
+      if (keep) std::fill(row + kv, row + n_k, neg_inf);  // keys past the block's last visible one: masked
+      out->row_lse[i] = softmax_row_fast(row, wrow, kv, !defer_scale, &row_inv[size_t(r)]);
+      if (out->row_lse[i] == neg_inf) out->fully_masked[size_t(i)] = 1;
+      if (keep) std::fill(wrow + kv, wrow + n_k, 0.0f);
+      if (pool) pool->add_row(i, wrow, kv);
+    }
+    float* ctx = out->context.data() + size_t(r0) * d_v;
+    const float* wb = keep ? out->weights.data() + size_t(r0) * n_k : block.data();
+    if (kv > 0) gemm_packed(rows, wb, lds, pv, ctx, d_v, false, kv, -1);
+    else std::fill(ctx, ctx + size_t(rows) * d_v, 0.0f);
+    if (defer_scale && kv > 0)
+      for (int r = 0; r < rows; ++r) vscale(ctx + size_t(r) * d_v, d_v, row_inv[size_t(r)]);
+  }
+  if (pool) pool->finish();
 }
 
 void attention_forward(const Mat& q, const Mat& k, const Mat& v, const AttentionParams& params, const MaskMat* mask,
                        AttentionOutput* out, const AttentionDetail& detail) {
-  const int n_q = int(q.rows()), n_k = int(k.rows()), d_k = int(q.cols()), d_v = int(v.cols());
+  const int n_q = int(q.rows()), n_k = int(k.rows()), d_k = int(q.cols());
   ATTNPLAY_ASSERT(k.cols() == d_k && v.rows() == n_k);
   ATTNPLAY_ASSERT(!mask || (mask->rows() == n_q && mask->cols() == n_k));
   check_params(params, d_k);
+  const AttentionKindInfo& kind = attention_kind_info(params.kind);
   const float inv_div = float(1.0 / score_divisor(params));
   const float neg_inf = -std::numeric_limits<float>::infinity();
   out->overflowed = false;
-  if (params.kind != ATTENTION_KIND_ADDITIVE) {
-    // Dot-product kinds on the vector kernels. A bound decides overflow up front, in O(n·d) instead of scanning
-    // n² scores: |score| <= d_k · max|q'| · max|k| (q' = q·W for general). Beyond float32 range: the double path.
-    const Mat qs = params.kind == ATTENTION_KIND_GENERAL ? Mat((q * *params.w_general) * inv_div) : Mat(q * inv_div);
-    const float slope_t = params.alibi_slope / params.temperature;  // ALiBi in final-score units
+  auto from_double = [&] {  // float32 would overflow: this head in double, its scores saturated
+    finish_from_double(scores_reference(q, k, params, mask), v, mask, out);
+    out->overflowed = true;
+    finish_detail(detail, out);
+  };
+  if (kind.query) {
+    // A bound decides overflow up front, in O(n·d) instead of scanning n² scores: |score| <= d_k · max|q'| · max|k|.
+    Mat qs;
+    kind.query(q, params, inv_div, &qs);
     const double bound = double(d_k) * double(abs_max(qs)) * double(abs_max(k)) +
                          std::fabs(double(params.alibi_slope) / double(params.temperature)) * double(std::max(n_q, n_k));
-    if (!(bound < 1e37) || !std::isfinite(abs_max(v))) {
-      finish_from_double(scores_reference(q, k, params, mask), v, mask, out);
-      out->overflowed = true;
-      finish_detail(detail, out);
-      return;
-    }
-    constexpr int kBlock = 64;
-    thread_local GemmPacked pk, pv;
-    thread_local std::vector<float> block;
-    gemm_pack_bt(d_k, n_k, k.data(), d_k, &pk);  // Kᵀ [d_k, n_k], packed straight from K
-    gemm_pack_b(n_k, d_v, v.data(), d_v, &pv);
-    const bool keep = detail.keep_matrices;
-    if (keep) {
-      out->scores.resize(n_q, n_k);
-      out->weights.resize(n_q, n_k);
-    } else {
-      out->scores = Mat();
-      out->weights = Mat();
-    }
-    out->context.resize(n_q, d_v);
-    out->fully_masked.assign(size_t(n_q), 0);
-    out->row_lse.resize(n_q);
-    const int tq = detail.thumb > 0 ? std::min(detail.thumb, n_q) : 0, tk = detail.thumb > 0 ? std::min(detail.thumb, n_k) : 0;
-    out->thumb = Mat::Zero(tq, tk);
-    if (!keep) block.resize(size_t(kBlock) * n_k);
-    // Nobody reads the weights themselves (not kept, no thumbnail): leave each row's exponentials unnormalised and
-    // scale its context row by 1/sum instead, one pass over d_v values instead of kv (~4 % at n = 2048).
-    const bool defer_scale = !keep && tq == 0;
-    float row_inv[kBlock];
-    thread_local std::vector<float> tacc;  // [n_k] the current thumbnail row bin's column sums
-    int thumb_row = -1;
-    auto flush_thumb = [&](int next) {
-      if (thumb_row >= 0)
-        for (int b = 0; b < tk; ++b) {
-          const int j0 = bin_start(b, n_k, tk);
-          out->thumb(thumb_row, b) = vsum(tacc.data() + j0, bin_start(b + 1, n_k, tk) - j0);
-        }
-      tacc.assign(size_t(n_k), 0.0f);
-      thumb_row = next;
-    };
-    for (int r0 = 0; r0 < n_q; r0 += kBlock) {
-      const int rows = std::min(kBlock, n_q - r0);
-      // Keys any row of this block may see: up to the last unmasked column (all of them without a mask).
-      int kv = n_k;
-      if (mask) {
-        kv = 0;
-        for (int i = r0; i < r0 + rows; ++i) {
-          const uint8_t* m = mask->data() + size_t(i) * n_k;
-          int last = n_k - 1;
-          while (last >= kv && m[last]) --last;
-          kv = std::max(kv, last + 1);
-        }
-      }
-      // Scores [rows, kv] straight into the kept matrix (row stride n_k), or into the block buffer (stride kv) where
-      // the weights then replace them.
-      float* sb = keep ? out->scores.data() + size_t(r0) * n_k : block.data();
-      const int lds = keep ? n_k : kv;
-      if (kv > 0) gemm_packed(rows, qs.data() + size_t(r0) * d_k, d_k, pk, sb, lds, false, -1, kv);
-      for (int r = 0; r < rows; ++r) {
-        const int i = r0 + r;
-        float* row = sb + size_t(r) * lds;
-        float* wrow = keep ? out->weights.data() + size_t(i) * n_k : row;
-        if (slope_t != 0.0f)
-          for (int j = 0; j < kv; ++j) row[j] -= slope_t * float(std::abs(i - j));
-        if (mask) {
-          const uint8_t* m = mask->data() + size_t(i) * n_k;
-          for (int j = 0; j < kv; ++j)
-            if (m[j]) row[j] = neg_inf;
-        }
-        if (keep) std::fill(row + kv, row + n_k, neg_inf);  // keys past the block's last visible one: masked
-        const float mx = vmax(row, kv);
-        if (mx == neg_inf) {  // no visible key in this row: weights 0 (exp(-inf - max) would be NaN)
-          std::fill(wrow, wrow + kv, 0.0f);
-          if (defer_scale) row_inv[size_t(r)] = 0.0f;
-          out->fully_masked[size_t(i)] = 1;
-          out->row_lse[i] = neg_inf;
-        } else {
-          const float sum = vexp_shift_sum_to(row, wrow, kv, mx);
-          if (defer_scale) row_inv[size_t(r)] = 1.0f / sum;  // applied to the context row: d_v values, not kv
-          else vscale(wrow, kv, 1.0f / sum);
-          out->row_lse[i] = mx + std::log(sum);
-        }
-        if (keep) std::fill(wrow + kv, wrow + n_k, 0.0f);
-        if (tq > 0) {  // rows of one thumbnail bin are summed whole, then reduced per column bin
-          const int a = int((int64_t(i + 1) * tq - 1) / n_q);  // the bin of row i: largest a with bin_start(a) <= i
-          if (a != thumb_row) flush_thumb(a);
-          vadd(tacc.data(), wrow, kv);
-        }
-      }
-      float* ctx = out->context.data() + size_t(r0) * d_v;
-      const float* wb = keep ? out->weights.data() + size_t(r0) * n_k : block.data();
-      if (kv > 0) gemm_packed(rows, wb, lds, pv, ctx, d_v, false, kv, -1);
-      else std::fill(ctx, ctx + size_t(rows) * d_v, 0.0f);
-      if (defer_scale && kv > 0)
-        for (int r = 0; r < rows; ++r) vscale(ctx + size_t(r) * d_v, d_v, row_inv[size_t(r)]);
-    }
-    if (tq > 0) flush_thumb(-1);
-    for (int a = 0; a < tq; ++a)
-      for (int b = 0; b < tk; ++b)
-        out->thumb(a, b) /= float(bin_start(a + 1, n_q, tq) - bin_start(a, n_q, tq)) *
-                            float(bin_start(b + 1, n_k, tk) - bin_start(b, n_k, tk));
+    if (!(bound < 1e37) || !std::isfinite(abs_max(v))) return from_double();
+    attention_forward_blocked(qs, k, v, params, mask, out, detail);
     return;
   }
-  // Additive (Bahdanau): v_aᵀ tanh(W q + U k) for every pair.
-  const Mat wq = q * params.w_additive->transpose();  // [n_q, d_a]
-  const Mat uk = k * params.u_additive->transpose();  // [n_k, d_a]
-  const Vec& va = *params.v_additive;
-  out->scores.resize(n_q, n_k);
-  Eigen::RowVectorXf h(wq.cols());
-  for (int i = 0; i < n_q; ++i)
-    for (int j = 0; j < n_k; ++j) {
-      h = (wq.row(i) + uk.row(j)).array().tanh();
-      out->scores(i, j) = h.dot(va) * inv_div + float(alibi_term(params, i, j));
-    }
+  // Pairwise kinds (additive): every pair's raw score, then scale, ALiBi and mask.
+  kind.pairs(q, k, params, &out->scores);
   // Masked cells become -inf; any other non-finite score means float32 overflowed (inputs near ±1e30, or a
   // temperature near 0): redo this head in double so no NaN or arbitrary inf reaches the weights.
   bool finite = true;
@@ -492,17 +438,19 @@ void attention_forward(const Mat& q, const Mat& k, const Mat& v, const Attention
     float* row = out->scores.data() + size_t(i) * n_k;
     const uint8_t* m = mask ? mask->data() + size_t(i) * n_k : nullptr;
     for (int j = 0; j < n_k; ++j) {
+      row[j] = row[j] * inv_div + float(alibi_term(params, i, j));
       if (m && m[j]) row[j] = neg_inf;
       else if (!std::isfinite(row[j])) finite = false;
     }
   }
-  if (!finite) {
-    finish_from_double(scores_reference(q, k, params, mask), v, mask, out);
-    out->overflowed = true;
-    finish_detail(detail, out);
-    return;
+  if (!finite) return from_double();
+  out->weights.resize(n_q, n_k);
+  out->fully_masked.assign(size_t(n_q), 0);
+  out->row_lse.resize(n_q);
+  for (int i = 0; i < n_q; ++i) {
+    out->row_lse[i] = softmax_row_fast(out->scores.data() + size_t(i) * n_k, out->weights.data() + size_t(i) * n_k, n_k);
+    if (out->row_lse[i] == neg_inf) out->fully_masked[size_t(i)] = 1;
   }
-  softmax_finite_rows(out->scores, &out->weights, &out->fully_masked);
   out->context.noalias() = out->weights * v;
   finish_detail(detail, out);
 }
@@ -531,10 +479,8 @@ void attention_head_fast(const float* q, int ldq, const float* k, int ldk, const
     for (int i = 0; i < rows; ++i) {
       float* row = scores.data() + size_t(i) * kv;
       const int visible = causal ? std::min(kv, r0 + i + 1) : kv;
-      const float mx = vmax(row, visible);
-      const float sum = vexp_shift_sum(row, visible, mx);
+      softmax_row_fast(row, row, visible, false, &inv[size_t(i)]);
       std::fill(row + visible, row + kv, 0.0f);  // masked inside the diagonal block: weight 0
-      inv[size_t(i)] = visible > 0 ? 1.0f / sum : 0.0f;
       if (weights) {
         float* w = weights + size_t(r0 + i) * n_k;
         vscale_to(row, w, kv, inv[size_t(i)]);

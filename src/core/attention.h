@@ -7,15 +7,17 @@
 //   d_a      hidden width of additive (Bahdanau) attention
 //
 // Index
-//   [Types]     Mat / Vec / MaskMat and the enums
+//   [Types]     Mat / Vec / MaskMat / MatCRef and the enums
 //   [Masks]     mask_build: causal, local window, key padding, single cells, combined
 //   [Positions] rope_apply, alibi_slopes: positions that act inside attention
-//   [Softmax]   softmax_rows_masked: max-subtracted, masked = -inf, fully masked rows = 0
-//   [Params]    attention_kind_scaled, AttentionKindWeights, attention_params_make: the one parameter builder
+//   [Softmax]   softmax_rows_masked, softmax_row_fast: the one softmax row routine and its vector form
+//   [Params]    AttentionKindWeights, attention_params_make: the one parameter builder
+//   [Kinds]     AttentionKindInfo, attention_kind_info: one row per kind (attention_kinds.cpp)
 //   [Attention] attention_forward (fast, blocked) and attention_forward_reference (plain loops, double);
 //               AttentionDetail (keep the n² matrices or not), attention_weight_at, attention_thumbnail
 //   [Steps]     attention_score_steps, attention_softmax_steps: one cell's arithmetic (the walkthrough)
 //   [Batched]   attention_batched: raw row-major float buffers, the JS fast path
+//   [Products]  mat_product: c = alpha·op(a)·op(b) on this target's fastest kernel (the backward passes')
 //
 // Every kernel returns its intermediates (scores, weights, context) through an output struct: the UI,
 // the CLI and the tests read the same buffers.
@@ -35,12 +37,14 @@ using Mat     = Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowM
 using Vec     = Eigen::VectorXf;
 using MatD    = Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
 using MaskMat = Eigen::Array<uint8_t, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;   // 1 = query may NOT see key
+using MatCRef = Eigen::Ref<const Mat>;  // a block of rows or columns of a bigger matrix, read in place (no copy)
 
 enum AttentionKind {
   ATTENTION_KIND_SCALED_DOT,  // q·k / divisor                       (divisor from the config's "scale")
   ATTENTION_KIND_DOT,         // q·k                                  (never scaled)
   ATTENTION_KIND_GENERAL,     // qᵀ W k / divisor                    (Luong "general"; W [d_k, d_k])
   ATTENTION_KIND_ADDITIVE,    // v_aᵀ tanh(W q + U k)                 (Bahdanau; W, U [d_a, d_k], v_a [d_a]; never scaled)
+  ATTENTION_KIND_COUNT,       // (not a kind: the count, for tables and the loops of tests and fuzzers)
 };
 
 // [Masks] -------------------------------------------------------------------------------------------------
@@ -55,6 +59,12 @@ bool    mask_spec_is_empty(const MaskSpec& spec);                  // true when 
 MaskMat mask_build(const MaskSpec& spec, int n_q, int n_k);          // -> [n_q, n_k]; indices must be in range (validated upstream)
 
 // [Softmax] -----------------------------------------------------------------------------------------------
+// The one softmax row routine (attention.cpp's softmax_row, any scalar: float for the kernels, double for the
+// reference and the overflow path) takes every row of every path; this is its vector form, for rows whose hidden
+// cells are already -inf and the rest finite (the kernels' rows): w [n] = exp(s - max) / Σ (w may be s). normalize
+// false: w keeps exp(s - max) and *inv_sum gets 1/Σ (the caller scales something smaller than the row, e.g. its
+// context). Returns the row's log-sum-exp (-inf, and w all 0, for a row with no visible key).
+float softmax_row_fast(const float* s, float* w, int n, bool normalize = true, float* inv_sum = nullptr);
 // Row-wise softmax of scores [n_q, n_k] -> weights [n_q, n_k]. Masked cells (mask != nullptr and mask=1) and
 // -inf scores get weight 0. A row with +inf scores splits its weight equally among them (the limit of softmax);
 // a row whose visible scores are all -inf (overflow) is uniform over its visible keys; a row with no visible key
@@ -74,7 +84,6 @@ struct AttentionParams {
 };
 
 // [Params] ------------------------------------------------------------------------------------------------
-bool attention_kind_scaled(AttentionKind kind);  // scaled_dot and general divide by the scale; dot and additive never
 // The extra parameters of kinds general and additive: never in the weights file (SPEC §5), from the seed or the inputs.
 struct AttentionKindWeights {
   Mat general_w;                      // [d_k, d_k]
@@ -84,6 +93,36 @@ struct AttentionKindWeights {
 // The kernel parameters of a kind; the matrix pointers point into kw (valid while kw lives); alibi_slope 0 (per head).
 AttentionParams attention_params_make(AttentionKind kind, float scale_divisor, float temperature,
                                       const AttentionKindWeights& kw);
+
+// [Kinds] -------------------------------------------------------------------------------------------------
+enum AttentionExtras {
+  ATTENTION_EXTRA_NONE,               // the kind reads q and k only
+  ATTENTION_EXTRA_W,                  // general: W [d_k, d_k]
+  ATTENTION_EXTRA_W_U_V,              // additive: W, U [d_a, d_k] and v_a [d_a] (d_a: the config's attention.d_a)
+};
+// Everything that differs between kinds (attention_kinds.cpp): a new kind is its enum value and its row there.
+struct AttentionKindInfo {
+  const char* name;                   // the config's spelling: "scaled_dot", "dot", "general", "additive"
+  const char* formula;                // its raw score as the walkthrough writes it: "q·k", "qᵀ W k", ...
+  const char* known_as;               // whose it is, for the help text ("Luong", "Bahdanau"; "" none)
+  bool scaled;                        // divides by the config's scale (scaled_dot, general); the others never
+  AttentionExtras extras;             // the extra parameters it reads (AttentionParams' pointers, from kw)
+  // The raw score of one pair, q [d_k] and k [d_k], in double with plain loops: the definition the kernels are tested
+  // against (before scale, temperature, ALiBi and mask).
+  double (*score_reference)(const float* q, const float* k, int d_k, const AttentionParams& p);
+  // Product kinds (non-null): the raw scores are qt·kᵀ with qt = query(q) [n_q, d_k] (times `scale`, so the divisors
+  // are folded in): the fast path multiplies on the GEMM kernels, a block of queries at a time.
+  void (*query)(const Mat& q, const AttentionParams& p, float scale, Mat* qt);
+  // The other kinds: raw scores [n_q, n_k] of every pair, in float.
+  void (*pairs)(const Mat& q, const Mat& k, const AttentionParams& p, Mat* raw);
+  // d_s [n_q, n_k] = dLoss/d(final score), c = 1 / (divisor·temperature) -> d_q [n_q, d_k], d_k [n_k, d_k] (written).
+  void (*backward)(const MatCRef& q, const MatCRef& k, const Mat& d_s, const AttentionParams& p, float c, Mat* d_q,
+                   Mat* d_k);
+  void (*check)(const AttentionParams& p, int d_k);  // asserts the extras are there and fit d_k
+};
+const AttentionKindInfo& attention_kind_info(AttentionKind kind);   // 0 <= kind < ATTENTION_KIND_COUNT
+bool attention_kind_from_name(const char* name, AttentionKind* out);  // the config's spelling -> kind
+bool attention_kind_scaled(AttentionKind kind);                     // attention_kind_info(kind).scaled
 
 // [Positions] inside attention (transformer.positional "rope" / "alibi"; the additive kinds go into x instead)
 // RoPE, interleaved pairs as in RoFormer and Meta's Llama: row p of x [n, d] (d even), pair (x[2i], x[2i+1])
@@ -153,6 +192,12 @@ void attention_batched(const float* q, const float* k, const float* v, int heads
 // ldq, k [n_k, d_k] (ldk), v [n_k, d_v] (ldv) -> out [n_q, d_v] (ldo) and weights [n_q, n_k] or nullptr.
 void attention_head_fast(const float* q, int ldq, const float* k, int ldk, const float* v, int ldv, int n_q, int n_k,
                          int d_k, int d_v, bool causal, float scale, float* out, int ldo, float* weights);
+
+// [Products] ----------------------------------------------------------------------------------------------
+// c = alpha · op(a) · op(b) (op: transpose where ta / tb) -> c resized [rows, cols]. Natively Eigen's product; in
+// WebAssembly the packed kernel (the relaxed-SIMD one where the page has it): Eigen's SIMD128 product took 12 % of a
+// training step in attention_backward alone.
+void mat_product(const MatCRef& a, bool ta, const MatCRef& b, bool tb, float alpha, Mat* c);
 
 // Human-readable description of the build's vector units, e.g. "SSE, SSE2, ... AVX2, FMA" or "WASM SIMD128".
 std::string core_simd_instruction_sets();

@@ -107,10 +107,8 @@ void activation_backward(ActivationKind kind, const Mat& pre, const Mat& d_y, Ma
   }
 }
 
+void mat_product(const MatCRef& a, bool ta, const MatCRef& b, bool tb, float alpha, Mat* c) {
 #if defined(__wasm__)
-// c = alpha · op(a) · op(b), op = transpose where asked, on the packed kernel (the relaxed-SIMD one where the page has
-// it): in WebAssembly Eigen's SIMD128 product took 12 % of a training step in attention_backward alone.
-static void product_wasm(const MatCRef& a, bool ta, const MatCRef& b, bool tb, float alpha, Mat* c) {
   thread_local Mat at;
   thread_local GemmPacked pb;
   const float* lhs = a.data();
@@ -129,8 +127,13 @@ static void product_wasm(const MatCRef& a, bool ta, const MatCRef& b, bool tb, f
   c->resize(M, N);
   gemm_packed(M, lhs, lda, pb, c->data(), N);
   if (alpha != 1.0f) *c *= alpha;
-}
+#else
+  if (ta && tb) c->noalias() = (a.transpose() * b.transpose()) * alpha;
+  else if (ta) c->noalias() = (a.transpose() * b) * alpha;
+  else if (tb) c->noalias() = (a * b.transpose()) * alpha;
+  else c->noalias() = (a * b) * alpha;
 #endif
+}
 
 void attention_backward(const MatCRef& q, const MatCRef& k, const MatCRef& v, const MatCRef& weights,
                         const AttentionParams& params, const MatCRef& d_out, Mat* d_q, Mat* d_k, Mat* d_v) {
@@ -139,59 +142,16 @@ void attention_backward(const MatCRef& q, const MatCRef& k, const MatCRef& v, co
   const double divisor = attention_kind_scaled(params.kind) ? double(params.scale_divisor) : 1.0;
   const float c = float(1.0 / (divisor * double(params.temperature)));
   // out = P·v: d_v = Pᵀ·d_out, d_P = d_out·vᵀ
-#if defined(__wasm__)
   Mat d_p;
-  product_wasm(weights, true, d_out, false, 1.0f, d_v);
-  product_wasm(d_out, false, v, true, 1.0f, &d_p);
-#else
-  d_v->noalias() = weights.transpose() * d_out;
-  const Mat d_p = d_out * v.transpose();
-#endif
+  mat_product(weights, true, d_out, false, 1.0f, d_v);
+  mat_product(d_out, false, v, true, 1.0f, &d_p);
   // softmax rows: d_S = P ⊙ (d_P − rowsum(d_P ⊙ P)); masked cells have P = 0, so d_S = 0 there.
   Mat d_s(weights.rows(), weights.cols());
   for (int i = 0; i < weights.rows(); ++i) {
     const double dot = double((d_p.row(i).array() * weights.row(i).array()).sum());
     d_s.row(i) = (weights.row(i).array() * (d_p.row(i).array() - float(dot))).matrix();
   }
-  switch (params.kind) {
-    case ATTENTION_KIND_SCALED_DOT:
-    case ATTENTION_KIND_DOT:  // S = c·q·kᵀ (+ constants): d_q = c·d_S·k, d_k = c·d_Sᵀ·q
-#if defined(__wasm__)
-      product_wasm(d_s, false, k, false, c, d_q);
-      product_wasm(d_s, true, q, false, c, d_k);
-#else
-      d_q->noalias() = (d_s * k) * c;
-      d_k->noalias() = (d_s.transpose() * q) * c;
-#endif
-      break;
-    case ATTENTION_KIND_GENERAL: {  // S = c·(q·W)·kᵀ: d_q = c·d_S·k·Wᵀ, d_k = c·d_Sᵀ·(q·W)
-      const Mat& w = *params.w_general;
-      d_q->noalias() = ((d_s * k) * w.transpose()) * c;
-      d_k->noalias() = (d_s.transpose() * (q * w)) * c;
-      break;
-    }
-    case ATTENTION_KIND_ADDITIVE: {  // S_ij = v_a·tanh(W q_i + U k_j) / temperature
-      const Mat& w = *params.w_additive;
-      const Mat& u = *params.u_additive;
-      const Vec& va = *params.v_additive;
-      const Mat a = q * w.transpose(), b = k * u.transpose();  // [n_q, d_a], [n_k, d_a]
-      Mat da = Mat::Zero(a.rows(), a.cols()), db = Mat::Zero(b.rows(), b.cols());
-      const float inv_t = 1.0f / params.temperature;
-      Eigen::RowVectorXf h(a.cols());
-      for (int i = 0; i < a.rows(); ++i)
-        for (int j = 0; j < b.rows(); ++j) {
-          const float g = d_s(i, j) * inv_t;
-          if (g == 0.0f) continue;
-          h = (a.row(i) + b.row(j)).array().tanh();
-          const Eigen::RowVectorXf pre = (g * va.transpose().array() * (1.0f - h.array().square())).matrix();
-          da.row(i) += pre;
-          db.row(j) += pre;
-        }
-      d_q->noalias() = da * w;
-      d_k->noalias() = db * u;
-      break;
-    }
-  }
+  attention_kind_info(params.kind).backward(q, k, d_s, params, c, d_q, d_k);  // through the kind's raw scores
 }
 
 void mha_backward(const Mat& x_q, const Mat& x_kv, const MhaWeights& w, const AttentionParams& params,

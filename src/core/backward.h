@@ -42,7 +42,6 @@ void activation_backward(ActivationKind kind, const Mat& pre, const Mat& d_y, Ma
 // §5) and always come from the seed, so training leaves them as they are. ALiBi's slope has no gradient either.
 // The inputs are Refs: a block of rows or columns of a bigger matrix (mha_backward's stacked sequences) is read in
 // place, without a copy.
-using MatCRef = Eigen::Ref<const Mat>;
 void attention_backward(const MatCRef& q, const MatCRef& k, const MatCRef& v, const MatCRef& weights,
                         const AttentionParams& params, const MatCRef& d_out, Mat* d_q, Mat* d_k, Mat* d_v);
 

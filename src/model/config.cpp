@@ -10,6 +10,7 @@
 #include "model/config.h"
 
 #include "model/config_fields.h"
+#include "model/network.h"
 
 #include <nlohmann/json.hpp>
 
@@ -122,6 +123,13 @@ bool table_bool(const json& obj, const std::string& path, const char* key) {
   return get_bool(obj, path, key, config_field(join(path, key)).default_value != 0);
 }
 
+// A NUMBER row of the table: a positive finite number, its default when absent.
+float positive_number(const json& v, const std::string& path);
+float table_number(const json& obj, const std::string& path, const char* key) {
+  const json* v = field(obj, key);
+  return v ? positive_number(*v, join(path, key)) : config_default_json(join(path, key)).get<float>();
+}
+
 // A positive, finite number (temperature, numeric scale).
 float positive_number(const json& v, const std::string& path) {
   if (!v.is_number()) fail(path + " must be a number" + got(v));
@@ -222,8 +230,8 @@ void parse_mask(const json& m, const std::string& path, Config* c) {
   check_known_keys(m, path);
   const bool seq2seq = c->mode == MODEL_MODE_SEQ2SEQ;
   const int n_q = seq2seq ? c->n_s() : c->n_q(), n_k = seq2seq ? c->n_s() : c->n_k();
-  c->mask.causal = table_bool(m, path, "causal");
-  c->mask.window = table_int(m, path, "window");
+  c->attention.mask.causal = table_bool(m, path, "causal");
+  c->attention.mask.window = table_int(m, path, "window");
   if (const json* p = field(m, "padding")) {
     const std::string pp = join(path, "padding");
     if (!p->is_array()) fail(pp + " must be an array of key indices" + got(*p));
@@ -231,7 +239,7 @@ void parse_mask(const json& m, const std::string& path, Config* c) {
       const std::string ip = pp + "[" + std::to_string(i) + "]";
       const long long j = as_int((*p)[i], ip, LLONG_MIN / 2, LLONG_MAX / 2);
       if (j < 0 || j >= n_k) fail(ip + ": key index " + std::to_string(j) + " is out of range (n_k=" + std::to_string(n_k) + ")");
-      c->mask.padding.push_back(int(j));
+      c->attention.mask.padding.push_back(int(j));
     }
   }
   if (const json* cells = field(m, "cells")) {
@@ -246,7 +254,7 @@ void parse_mask(const json& m, const std::string& path, Config* c) {
       const long long kj = as_int(e[1], ip + "[1]", LLONG_MIN / 2, LLONG_MAX / 2);
       if (qi < 0 || qi >= n_q) fail(ip + ": query index " + std::to_string(qi) + " is out of range (n_q=" + std::to_string(n_q) + ")");
       if (kj < 0 || kj >= n_k) fail(ip + ": key index " + std::to_string(kj) + " is out of range (n_k=" + std::to_string(n_k) + ")");
-      c->mask.cells.emplace_back(int(qi), int(kj));
+      c->attention.mask.cells.emplace_back(int(qi), int(kj));
     }
   }
 }
@@ -290,32 +298,35 @@ void parse_inputs(const json& in, Config* c, bool heads_given, bool dk_given, bo
   c->cross = true;  // keys are their own rows (even when n_q == n_k, k need not equal q)
   if (int(c->key_tokens.size()) != n_k) c->key_tokens = row_labels("k", n_k);
 
-  const bool uses_w = c->kind == ATTENTION_KIND_GENERAL || c->kind == ATTENTION_KIND_ADDITIVE;
+  // The kind's extra parameters (attention_kind_info: W [d_k, d_k]; or W, U [d_a, d_k] and v_a [d_a]).
+  const AttentionExtras extras = attention_kind_info(c->attention.kind).extras;
+  const std::string kind = attention_kind_name(c->attention.kind);
+  const bool w_u_v = extras == ATTENTION_EXTRA_W_U_V;
   if (const json* w = field(in, "W")) {
     const Tensor t = parse_tensor(*w, "inputs.W", 2, 2);
-    if (c->kind == ATTENTION_KIND_GENERAL && (t.shape[0] != d_k || t.shape[1] != d_k))
-      fail("inputs.W must be [d_k, d_k] = [" + std::to_string(d_k) + ", " + std::to_string(d_k) + "] for kind general (got " + shape_str(t.shape) + ")");
-    if (c->kind == ATTENTION_KIND_ADDITIVE && t.shape[1] != d_k)
-      fail("inputs.W must be [d_a, d_k] with d_k=" + std::to_string(d_k) + " for kind additive (got " + shape_str(t.shape) + ")");
+    if (extras == ATTENTION_EXTRA_W && (t.shape[0] != d_k || t.shape[1] != d_k))
+      fail("inputs.W must be [d_k, d_k] = [" + std::to_string(d_k) + ", " + std::to_string(d_k) + "] for kind " + kind + " (got " + shape_str(t.shape) + ")");
+    if (w_u_v && t.shape[1] != d_k)
+      fail("inputs.W must be [d_a, d_k] with d_k=" + std::to_string(d_k) + " for kind " + kind + " (got " + shape_str(t.shape) + ")");
     c->inputs.has_w = true;
     c->inputs.w = Eigen::Map<const Mat>(t.data.data(), t.shape[0], t.shape[1]);
-    if (!uses_w) c->warnings.push_back("inputs.W is not used by kind " + std::string(attention_kind_name(c->kind)));
+    if (extras == ATTENTION_EXTRA_NONE) c->warnings.push_back("inputs.W is not used by kind " + kind);
   }
   if (const json* u = field(in, "U")) {
     const Tensor t = parse_tensor(*u, "inputs.U", 2, 2);
-    if (c->kind == ATTENTION_KIND_ADDITIVE && t.shape[1] != d_k)
+    if (w_u_v && t.shape[1] != d_k)
       fail("inputs.U must be [d_a, d_k] with d_k=" + std::to_string(d_k) + " (got " + shape_str(t.shape) + ")");
     c->inputs.has_u = true;
     c->inputs.u = Eigen::Map<const Mat>(t.data.data(), t.shape[0], t.shape[1]);
-    if (c->kind != ATTENTION_KIND_ADDITIVE) c->warnings.push_back("inputs.U is only used by kind additive");
+    if (!w_u_v) c->warnings.push_back("inputs.U is only used by kind additive");
   }
   if (const json* va = field(in, "v_a")) {
     const Tensor t = parse_tensor(*va, "inputs.v_a", 1, 1);
     c->inputs.has_v_a = true;
     c->inputs.v_a = Eigen::Map<const Vec>(t.data.data(), t.shape[0]);
-    if (c->kind != ATTENTION_KIND_ADDITIVE) c->warnings.push_back("inputs.v_a is only used by kind additive");
+    if (!w_u_v) c->warnings.push_back("inputs.v_a is only used by kind additive");
   }
-  if (c->kind == ATTENTION_KIND_ADDITIVE) {
+  if (w_u_v) {
     // d_a comes from whichever of W, U, v_a is given; all given ones must agree.
     int d_a = -1;
     std::string from;
@@ -340,7 +351,7 @@ const ConfigLimits& config_limits() {
   return limits;
 }
 
-const char* attention_kind_name(AttentionKind kind) { return config_enum_name("attention.kind", kind); }
+const char* attention_kind_name(AttentionKind kind) { return attention_kind_info(kind).name; }
 
 int config_trace_layers(const Config& c) {
   return c.mode == MODEL_MODE_TRANSFORMER ? c.layers : c.mode == MODEL_MODE_SEQ2SEQ ? c.layers + 2 * c.decoder_layers : 1;
@@ -354,17 +365,7 @@ double config_trace_bytes(const Config& c) {
   return double(config_trace_layers(c)) * c.heads * double(c.n_q()) * double(c.n_k()) * sizeof(float) * 2.0;
 }
 
-float Config::cross_scale_divisor() const {
-  switch (cross_scale_kind) {
-    case SCALE_KIND_SQRT_DK: return std::sqrt(float(d_k));
-    case SCALE_KIND_DK: return float(d_k);
-    case SCALE_KIND_NONE: return 1.0f;
-    case SCALE_KIND_NUMBER: return cross_scale_value;
-  }
-  return 1.0f;
-}
-
-float Config::scale_divisor() const {
+float AttentionSpec::scale_divisor(int d_k) const {
   switch (scale_kind) {
     case SCALE_KIND_SQRT_DK: return std::sqrt(float(d_k));
     case SCALE_KIND_DK: return float(d_k);
@@ -374,15 +375,16 @@ float Config::scale_divisor() const {
   return 1.0f;
 }
 
-// obj.scale (path "attention" or "cross_attention"): a spelling or a positive number; absent: *kind, *value stay.
-static void parse_scale(const json& obj, const char* path, ScaleKind* kind, float* value) {
+// obj.scale (path "attention" or "cross_attention"): a spelling or a positive number; absent: a's stay (attention's
+// come from the table first).
+static void parse_scale(const json& obj, const char* path, AttentionSpec* a) {
   const json* s = field(obj, "scale");
   if (!s) return;
   if (s->is_number()) {
-    *kind = SCALE_KIND_NUMBER;
-    *value = positive_number(*s, std::string(path) + ".scale");
+    a->scale_kind = SCALE_KIND_NUMBER;
+    a->scale_value = positive_number(*s, std::string(path) + ".scale");
   } else {
-    *kind = table_enum<ScaleKind>(obj, path, "scale");
+    a->scale_kind = table_enum<ScaleKind>(obj, path, "scale");
   }
 }
 
@@ -394,12 +396,11 @@ static void parse_cross_attention(const json& j, Config* c) {
   if (cat && !seq2seq) fail("cross_attention needs mode \"seq2seq\" (the decoder's attention over the source)");
   const json& ca = cat ? *cat : empty;
   check_known_keys(ca, "cross_attention");
-  c->cross_kind = field(ca, "kind") ? table_enum<AttentionKind>(ca, "cross_attention", "kind") : c->kind;
-  c->cross_scale_kind = c->scale_kind;
-  c->cross_scale_value = c->scale_value;
-  parse_scale(ca, "cross_attention", &c->cross_scale_kind, &c->cross_scale_value);
-  c->cross_temperature = c->temperature;
-  if (const json* tp = field(ca, "temperature")) c->cross_temperature = positive_number(*tp, "cross_attention.temperature");
+  AttentionSpec& x = c->cross_attention;
+  x = c->attention;  // every field defaults to attention's; the mask is set with attention's (its padding applies)
+  if (field(ca, "kind")) x.kind = table_enum<AttentionKind>(ca, "cross_attention", "kind");
+  parse_scale(ca, "cross_attention", &x);
+  if (const json* tp = field(ca, "temperature")) x.temperature = positive_number(*tp, "cross_attention.temperature");
 }
 
 // Mode seq2seq's tokens: source (source_tokens) and target (target_tokens); text, tokens and inputs do not apply.
@@ -422,7 +423,9 @@ static void config_parse_or_throw(const json& j, Config* c) {
   const ConfigLimits& L = config_limits();
   check_known_keys(j, "");
   c->tokenizer = table_enum<TokenizerKind>(j, "", "tokenizer");
-  if (const json* s = field(j, "seed")) c->seed = uint64_t(as_int(*s, "seed", 0, config_field("seed").max));
+  c->seed = uint64_t(field(j, "seed") ? as_int(*field(j, "seed"), "seed", 0, config_field("seed").max)
+                                      : config_default_json("seed").get<long long>());
+  c->text = config_default_json("text").get<std::string>();
   c->mode = table_enum<ModelMode>(j, "", "mode");
   c->d_model = table_int(j, "", "d_model");
   const bool heads_given = field(j, "heads") != nullptr;
@@ -436,9 +439,10 @@ static void config_parse_or_throw(const json& j, Config* c) {
   const json* att = field(j, "attention");
   const json& a = att ? *att : empty;
   check_known_keys(a, "attention");
-  c->kind = table_enum<AttentionKind>(a, "attention", "kind");
-  parse_scale(a, "attention", &c->scale_kind, &c->scale_value);
-  if (const json* t = field(a, "temperature")) c->temperature = positive_number(*t, "attention.temperature");
+  c->attention.kind = table_enum<AttentionKind>(a, "attention", "kind");
+  c->attention.scale_kind = ScaleKind(config_field("attention.scale").default_value);
+  parse_scale(a, "attention", &c->attention);
+  c->attention.temperature = table_number(a, "attention", "temperature");
 
   // transformer.*
   const json* tr = field(j, "transformer");
@@ -449,7 +453,7 @@ static void config_parse_or_throw(const json& j, Config* c) {
   c->activation = table_enum<ActivationKind>(t, "transformer", "activation");
   c->norm_first = table_bool(t, "transformer", "norm_first");
   c->positional = table_enum<PositionalKind>(t, "transformer", "positional");
-  if (const json* rb = field(t, "rope_base")) c->rope_base = positive_number(*rb, "transformer.rope_base");
+  c->rope_base = table_number(t, "transformer", "rope_base");
   const bool seq2seq = c->mode == MODEL_MODE_SEQ2SEQ;
   if (field(t, "decoder_layers") && !seq2seq) fail("transformer.decoder_layers needs mode \"seq2seq\" (the encoder-decoder)");
   c->decoder_layers = table_int(t, "transformer", "decoder_layers", c->layers);
@@ -506,12 +510,12 @@ static void config_parse_or_throw(const json& j, Config* c) {
     fail("kv_heads must divide heads (got heads=" + std::to_string(c->heads) + ", kv_heads=" + std::to_string(c->kv_heads) + ")");
   if (c->inputs.present && c->kv_heads != c->heads)
     fail("kv_heads: explicit inputs give k and v for every query head (kv_heads applies to projected heads)");
-  if (c->positional == POSITIONAL_KIND_ROPE && c->d_k % 2 != 0)
-    fail("transformer.positional \"rope\" rotates pairs of dimensions and needs an even d_k (got d_k=" + std::to_string(c->d_k) + ")");
-  c->d_a = table_int(a, "attention", "d_a", c->inputs.present && c->kind == ATTENTION_KIND_ADDITIVE &&
+  if (const std::string why = positional_info(c->positional).check(*c); !why.empty()) fail(why);
+  const bool w_u_v = attention_kind_info(c->attention.kind).extras == ATTENTION_EXTRA_W_U_V;  // d_a: the rows of W and U
+  c->d_a = table_int(a, "attention", "d_a", c->inputs.present && w_u_v &&
                                                                    (c->inputs.has_w || c->inputs.has_u || c->inputs.has_v_a)
                                                                ? c->d_a : c->d_k);
-  if (c->inputs.present && c->kind == ATTENTION_KIND_ADDITIVE && field(a, "d_a") &&
+  if (c->inputs.present && w_u_v && field(a, "d_a") &&
       (c->inputs.has_w || c->inputs.has_u || c->inputs.has_v_a)) {
     const int from_inputs = c->inputs.has_w ? int(c->inputs.w.rows()) : c->inputs.has_u ? int(c->inputs.u.rows()) : int(c->inputs.v_a.size());
     if (from_inputs != c->d_a)
@@ -520,6 +524,8 @@ static void config_parse_or_throw(const json& j, Config* c) {
 
   // Masks (indices are checked against the resolved n_q and n_k; seq2seq: the source, n_s x n_s).
   if (const json* m = field(a, "mask")) parse_mask(*m, "attention.mask", c);
+  c->cross_attention.mask = MaskSpec();
+  c->cross_attention.mask.padding = c->attention.mask.padding;  // memory_key_padding_mask: the source's padded keys
 
   // Memory: every head's scores and weights are kept for the UI and the result.
   const int used_layers = config_trace_layers(*c);
@@ -538,8 +544,18 @@ static void config_parse_or_throw(const json& j, Config* c) {
   }
 }
 
+Config::Config() {
+  static const Config defaults = [] {
+    Config d{Config::Blank{}};
+    config_parse_or_throw(json::object(), &d);
+    d.tokens.clear();  // the text, not yet tokenized (as before any parse)
+    return d;
+  }();
+  *this = defaults;
+}
+
 bool config_parse(const json& j, Config* out, std::string* error) {
-  Config c;
+  Config c{Config::Blank{}};
   try {
     config_parse_or_throw(j, &c);
   } catch (const ConfigError& e) {

@@ -8,7 +8,8 @@
 //
 // Index
 //   [Limits]  config_limits            the caps, documented in the README
-//   [Config]  Config                   resolved values: tokens are tokenized, d_k/d_v derived, scale resolved
+//   [Config]  AttentionSpec            kind, scale, temperature, mask: one value for every attention of a model
+//             Config                   resolved values: tokens are tokenized, d_k/d_v derived, scale resolved
 //   [Parse]   config_parse             JSON -> Config, or false and the message
 #pragma once
 
@@ -50,12 +51,13 @@ enum ScaleKind {
   SCALE_KIND_NUMBER,
 };
 
-enum PositionalKind {
+enum PositionalKind {     // what each means: network.h positional_info
   POSITIONAL_KIND_SINUSOIDAL,
   POSITIONAL_KIND_LEARNED,
   POSITIONAL_KIND_NONE,
   POSITIONAL_KIND_ROPE,    // rotary, on every head's q and k (nothing added to x)
   POSITIONAL_KIND_ALIBI,   // linear distance bias on the scores (nothing added to x)
+  POSITIONAL_KIND_COUNT,   // (the count: network.cpp's table has a row for each)
 };
 
 // [Config] ------------------------------------------------------------------------------------------------
@@ -68,9 +70,26 @@ struct ConfigInputs {
   Vec v_a;                               // additive: [d_a]
 };
 
+// One attention's settings (the config's "attention" and "cross_attention" objects), used for the self-attention, the
+// cross-attention and a trace's bands alike.
+struct AttentionSpec {
+  AttentionKind kind = ATTENTION_KIND_SCALED_DOT;  // (defaults: the field table's; Config sets every one)
+  ScaleKind scale_kind = SCALE_KIND_SQRT_DK;
+  float scale_value = 0;                 // SCALE_KIND_NUMBER: the divisor given
+  float temperature = 1.0f;
+  MaskSpec mask;                         // cross-attention: only padding applies (the source's keys)
+  float scale_divisor(int d_k) const;    // √d_k, d_k, 1 or the number given
+};
+
+// Every default comes from the field table (config_fields.h): a default-constructed Config is the parse of {} (its
+// text not yet tokenized: tokens stay empty). The members below start from neutral values only.
 struct Config {
+  Config();                              // the table's defaults (a copy of one Config parsed once from {})
+  struct Blank {};
+  explicit Config(Blank) {}              // neutral values, not the defaults: what the parser starts from
+
   // Tokens (resolved): "tokens" if given, else "text" through the tokenizer. key_tokens: cross-attention keys.
-  std::string text = "The cat sat on the mat.";
+  std::string text;
   TokenizerKind tokenizer = TOKENIZER_KIND_WORDS;
   std::vector<std::string> tokens;       // query rows
   std::vector<std::string> key_tokens;   // key rows; empty for self-attention
@@ -78,41 +97,33 @@ struct Config {
   // Mode seq2seq: tokens are the target (the decoder's input as given), source_tokens the encoder's input.
   std::vector<std::string> source_tokens;
 
-  uint64_t seed = 1;
+  uint64_t seed = 0;
   ModelMode mode = MODEL_MODE_ATTENTION;
-  int d_model = 16;
-  int heads = 2;
-  int kv_heads = 2;                      // key/value heads: default heads; fewer is grouped-query, 1 multi-query
-  int d_k = 8, d_v = 8;                  // default d_model / heads
-  int d_a = 8;                           // additive hidden width (attention.d_a), default d_k
+  int d_model = 0;
+  int heads = 0;
+  int kv_heads = 0;                      // key/value heads: default heads; fewer is grouped-query, 1 multi-query
+  int d_k = 0, d_v = 0;                  // default d_model / heads
+  int d_a = 0;                           // additive hidden width (attention.d_a), default d_k
 
-  AttentionKind kind = ATTENTION_KIND_SCALED_DOT;
-  ScaleKind scale_kind = SCALE_KIND_SQRT_DK;
-  float scale_value = 0;                 // SCALE_KIND_NUMBER: the divisor given
-  float temperature = 1.0f;
-  MaskSpec mask;
+  AttentionSpec attention;               // attention.*: the self-attention (seq2seq: the encoder's; the decoder's own is
+                                         //   causal with these kind, scale and temperature)
 
-  int layers = 2;
-  int d_ff = 64;
+  int layers = 0;
+  int d_ff = 0;
   ActivationKind activation = ACTIVATION_KIND_RELU;
   bool norm_first = false;
   PositionalKind positional = POSITIONAL_KIND_SINUSOIDAL;
-  float rope_base = 10000.0f;            // transformer.rope_base: RoPE's θ_i = base^(-2i/d_k)
+  float rope_base = 0;                   // transformer.rope_base: RoPE's θ_i = base^(-2i/d_k)
 
   // Mode seq2seq (SPEC §8).
-  int decoder_layers = 2;                // transformer.decoder_layers (default: layers)
-  AttentionKind cross_kind = ATTENTION_KIND_SCALED_DOT;  // cross_attention.* (defaults: attention's)
-  ScaleKind cross_scale_kind = SCALE_KIND_SQRT_DK;
-  float cross_scale_value = 0;
-  float cross_temperature = 1.0f;
+  int decoder_layers = 0;                // transformer.decoder_layers (default: layers)
+  AttentionSpec cross_attention;         // cross_attention.* (each defaults to attention's; mask: attention's padding)
 
   ConfigInputs inputs;
   std::vector<std::string> warnings;     // accepted but worth saying (unused fields)
 
   int n_q() const { return int(tokens.size()); }
   int n_k() const { return cross ? int(key_tokens.size()) : int(tokens.size()); }
-  float scale_divisor() const;           // √d_k, d_k, 1 or the number given
-  float cross_scale_divisor() const;     // the same for the cross-attention (seq2seq)
   int n_s() const { return int(source_tokens.size()); }  // seq2seq: source length
 };
 

@@ -34,7 +34,8 @@ AttentionParams trace_params(const Trace& t, const HeadTrace& h) {
 }
 
 AttentionParams trace_params(const Trace& t) {
-  return attention_params_make(t.kind, t.scale_divisor, t.temperature, t.kind_weights);
+  const TraceAttention& a = t.attention;
+  return attention_params_make(a.spec.kind, a.scale_divisor, a.spec.temperature, a.kind_weights);
 }
 
 // Lean-trace heads: indices in range (the header's precondition).
@@ -52,7 +53,7 @@ void trace_head_materialize(Trace* t, int layer, int head) {
   if (trace_head_has_matrices(*t, layer, head)) return;
   HeadTrace& h = t->layers[size_t(layer)].heads[size_t(head)];
   AttentionOutput full;
-  attention_forward(h.q, h.k, h.v, trace_params(*t, h), t->mask.size() ? &t->mask : nullptr, &full);
+  attention_forward(h.q, h.k, h.v, trace_params(*t, h), t->attention.mask.size() ? &t->attention.mask : nullptr, &full);
   h.attn.scores = std::move(full.scores);
   h.attn.weights = std::move(full.weights);
 }
@@ -69,7 +70,7 @@ float trace_weight(const Trace& t, int layer, int head, int i, int j) {
   check_head(t, layer, head);
   const HeadTrace& h = t.layers[size_t(layer)].heads[size_t(head)];
   if (h.attn.weights.size() > 0) return h.attn.weights(i, j);
-  return attention_weight_at(h.q, h.k, trace_params(t, h), t.mask.size() ? &t.mask : nullptr, h.attn.row_lse, i, j);
+  return attention_weight_at(h.q, h.k, trace_params(t, h), t.attention.mask.size() ? &t.attention.mask : nullptr, h.attn.row_lse, i, j);
 }
 
 // Explicit matrices (config inputs): the heads' contexts side by side, no projections. details [heads].
@@ -77,11 +78,11 @@ static void compute_inputs(const Config& c, const std::vector<AttentionDetail>& 
   Trace& t = *out;
   ModelWeights extra;
   weights_seed_extra(c, &extra);
-  if (c.inputs.has_w) (c.kind == ATTENTION_KIND_GENERAL ? extra.general_w : extra.additive_w) = c.inputs.w;
+  if (c.inputs.has_w) (attention_kind_info(c.attention.kind).extras == ATTENTION_EXTRA_W ? extra.general_w : extra.additive_w) = c.inputs.w;
   if (c.inputs.has_u) extra.additive_u = c.inputs.u;
   if (c.inputs.has_v_a) extra.additive_v = c.inputs.v_a;
-  t.kind_weights = extra;
-  const NetSpec spec = net_spec(c, t.kind_weights);
+  t.attention.kind_weights = extra;
+  const NetSpec spec = net_spec(c, t.attention.kind_weights);
   LayerTrace lt;
   lt.heads.resize(size_t(c.heads));
   lt.concat.resize(c.n_q(), c.heads * c.d_v);
@@ -111,17 +112,16 @@ static bool compute_seq2seq(const Config& c, const ModelWeights& w, const NetSpe
   Trace& t = *out;
   std::vector<int> tgt_ids;
   if (!weights_tgt_token_ids(w, c.tokens, &tgt_ids, error)) return false;
-  if (c.positional == POSITIONAL_KIND_LEARNED && w.seq2seq.tgt_pos_embedding.rows() < c.n_q()) {
+  if (positional_info(c.positional).learned && w.seq2seq.tgt_pos_embedding.rows() < c.n_q()) {
     if (error) *error = "weights: tgt_pos_embedding.weight has " + std::to_string(w.seq2seq.tgt_pos_embedding.rows()) +
                         " positions but the target has " + std::to_string(c.n_q()) + " tokens";
     return false;
   }
-  // memory_key_padding_mask: the source's padded keys are hidden from the cross-attention too.
-  MaskSpec pad;
-  pad.padding = c.mask.padding;
-  const MaskMat cross_mask = pad.padding.empty() ? MaskMat() : mask_build(pad, c.n_q(), c.n_s());
+  // memory_key_padding_mask: the source's padded keys are hidden from the cross-attention too (its spec's mask).
+  const MaskSpec& pad = c.cross_attention.mask;
+  const MaskMat cross_mask = mask_spec_is_empty(pad) ? MaskMat() : mask_build(pad, c.n_q(), c.n_s());
   Seq2SeqActs a;
-  seq2seq_forward(spec, w, ids, tgt_ids, mp, pad.padding.empty() ? nullptr : &cross_mask, NetOptions(), &a);
+  seq2seq_forward(spec, w, ids, tgt_ids, mp, cross_mask.size() ? &cross_mask : nullptr, NetOptions(), &a);
   t.seq2seq = true;
   t.x = std::move(a.encoder.x);
   t.layers = std::move(a.encoder.layers);
@@ -129,11 +129,7 @@ static bool compute_seq2seq(const Config& c, const ModelWeights& w, const NetSpe
   t.target_logits = std::move(a.logits);
   t.target_tokens = c.tokens;
   t.tgt_vocab = w.seq2seq.tgt_vocab;
-  t.cross_kind = c.cross_kind;
-  t.cross_scale_divisor = c.cross_scale_divisor();
-  t.cross_temperature = c.cross_temperature;
-  t.cross_kind_weights = w.seq2seq.cross_kind;
-  t.cross_mask = cross_mask;
+  t.cross_attention = TraceAttention{c.cross_attention, c.cross_attention.scale_divisor(c.d_k), w.seq2seq.cross_kind, cross_mask};
   for (int l = 0; l < c.layers; ++l) note_overflow(t.layers[size_t(l)], l, &t.warnings);
   for (size_t l = 0; l < t.decoder.size(); ++l) {
     note_overflow(t.decoder[l].self, int(l), &t.warnings);
@@ -152,7 +148,7 @@ Trace trace_band(const Trace& t, TraceBand band) {
     b.decoder.clear();
     b.target_logits = Mat();
     b.tgt_vocab.clear();
-    b.cross_mask = MaskMat();
+    b.cross_attention = TraceAttention();
   } else {
     const bool cross = band == TRACE_BAND_CROSS;
     const int n_t = int(t.target_tokens.size());
@@ -162,16 +158,11 @@ Trace trace_band(const Trace& t, TraceBand band) {
     b.cross = cross;
     b.vocab = t.tgt_vocab;
     b.logits = t.target_logits;
-    b.kind = cross ? t.cross_kind : t.kind;
-    b.scale_divisor = cross ? t.cross_scale_divisor : t.scale_divisor;
-    b.temperature = cross ? t.cross_temperature : t.temperature;
-    b.kind_weights = cross ? t.cross_kind_weights : t.kind_weights;
-    if (cross) {
-      b.mask = t.cross_mask;
-    } else {  // always causal (SPEC §8)
-      MaskSpec causal;
-      causal.causal = true;
-      b.mask = mask_build(causal, n_t, n_t);
+    b.attention = cross ? t.cross_attention : t.attention;
+    if (!cross) {  // always causal (SPEC §8), with the encoder's kind, scale and temperature
+      b.attention.spec.mask = MaskSpec();
+      b.attention.spec.mask.causal = true;
+      b.attention.mask = mask_build(b.attention.spec.mask, n_t, n_t);
     }
     for (const DecoderLayerTrace& d : t.decoder) {
       b.layers.push_back(cross ? d.cross : d.self);
@@ -243,14 +234,12 @@ bool model_compute(const Config& c, const ModelWeights* loaded, Trace* out, std:
   t.cross = c.cross;
   t.key_tokens = seq2seq ? c.source_tokens : c.cross ? c.key_tokens : c.tokens;
   t.warnings = c.warnings;
-  const bool has_mask = !mask_spec_is_empty(c.mask);
+  const bool has_mask = !mask_spec_is_empty(c.attention.mask);
   const int mask_q = seq2seq ? c.n_s() : c.n_q(), mask_k = seq2seq ? c.n_s() : c.n_k();  // seq2seq: the encoder's
-  const MaskMat mask = has_mask ? mask_build(c.mask, mask_q, mask_k) : MaskMat();
-  const MaskMat* mp = has_mask ? &mask : nullptr;
-  t.mask = mask;
-  t.kind = c.kind;
-  t.scale_divisor = c.scale_divisor();
-  t.temperature = c.temperature;
+  t.attention.spec = c.attention;
+  t.attention.scale_divisor = c.attention.scale_divisor(c.d_k);
+  t.attention.mask = has_mask ? mask_build(c.attention.mask, mask_q, mask_k) : MaskMat();
+  const MaskMat* mp = has_mask ? &t.attention.mask : nullptr;
 
   if (c.inputs.present) {
     compute_inputs(c, details_for(0), mp, &t);
@@ -263,7 +252,7 @@ bool model_compute(const Config& c, const ModelWeights* loaded, Trace* out, std:
     std::vector<int> ids, key_ids;  // seq2seq: ids are the source's
     if (!weights_token_ids(w, seq2seq ? c.source_tokens : c.tokens, &ids, error)) return false;
     if (c.cross && !weights_token_ids(w, c.key_tokens, &key_ids, error)) return false;
-    if (c.positional == POSITIONAL_KIND_LEARNED) {
+    if (positional_info(c.positional).learned) {
       const int need = seq2seq ? c.n_s() : std::max(c.n_q(), c.n_k());
       if (w.pos_embedding.rows() < need) {
         if (error) *error = "weights: pos_embedding.weight has " + std::to_string(w.pos_embedding.rows()) +
@@ -271,7 +260,7 @@ bool model_compute(const Config& c, const ModelWeights* loaded, Trace* out, std:
         return false;
       }
     }
-    t.kind_weights = w;
+    t.attention.kind_weights = w;
     const NetSpec spec = net_spec(c, w, &w.seq2seq.cross_kind);
     if (seq2seq) {
       if (!compute_seq2seq(c, w, spec, ids, mp, &t, error)) return false;
@@ -396,7 +385,7 @@ std::string model_result_json(const Trace& t) {
       const HeadTrace& ht = heads[h];
       const bool recompute = lean_layer >= 0 && !trace_head_has_matrices(t, lean_layer, int(h));
       AttentionOutput full;
-      if (recompute) attention_forward(ht.q, ht.k, ht.v, trace_params(t, ht), t.mask.size() ? &t.mask : nullptr, &full);
+      if (recompute) attention_forward(ht.q, ht.k, ht.v, trace_params(t, ht), t.attention.mask.size() ? &t.attention.mask : nullptr, &full);
       const AttentionOutput& a = recompute ? full : ht.attn;
       MaskMat masked = (a.scores.array() == -std::numeric_limits<float>::infinity()).cast<uint8_t>();
       if (h) s.push_back(',');

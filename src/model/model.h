@@ -31,6 +31,15 @@ struct TraceOptions {
   int    thumb = 128;                  // thumbnail side (over budget only)
 };
 
+// One attention of a trace: the settings it was made with, and what the kernels need to redo one of its scores
+// (trace_params: the walkthrough, a lean trace's heads).
+struct TraceAttention {
+  AttentionSpec spec;                      // kind, scale, temperature, mask spec
+  float scale_divisor = 1;                 // the scale resolved for the trace's d_k
+  AttentionKindWeights kind_weights;       // general's W, additive's W, U, v_a
+  MaskMat mask;                            // [n_q, n_k] 1 = masked; empty when nothing is masked
+};
+
 // NetActs' x [n_q, d_model] is empty with explicit inputs; layers has 1 entry in mode attention, `layers` in mode
 // transformer; logits [n_q, vocab] are there in mode transformer only.
 struct Trace : NetActs {
@@ -40,11 +49,7 @@ struct Trace : NetActs {
   std::vector<std::string> vocab;      // [vocab] (empty with explicit inputs)
   std::vector<int> fully_masked_rows;  // query rows with no visible key
   std::vector<std::string> warnings;
-  // The attention parameters the trace was made with (trace_params): the walkthrough redoes one score with them.
-  AttentionKind kind = ATTENTION_KIND_SCALED_DOT;
-  float scale_divisor = 1, temperature = 1;
-  AttentionKindWeights kind_weights;       // general's W, additive's W, U, v_a
-  MaskMat mask;                            // [n_q, n_k] 1 = masked; empty when nothing is masked
+  TraceAttention attention;                // the self-attention's settings (seq2seq: the encoder's)
   bool lean = false;                       // over the budget: heads may lack scores/weights (see TraceOptions)
   // Mode seq2seq: tokens, key_tokens, x, layers and mask are the encoder's (over the source), so every view reads them
   // as an encoder; the decoder's layers and the logits over the target vocabulary are here (SPEC §8's result).
@@ -53,10 +58,8 @@ struct Trace : NetActs {
   std::vector<DecoderLayerTrace> decoder;  // [decoder_layers]: self-attention [n_t, n_t], cross-attention [n_t, n_s]
   Mat target_logits;                       // [n_t, tgt_vocab]
   std::vector<std::string> tgt_vocab;
-  AttentionKind cross_kind = ATTENTION_KIND_SCALED_DOT;  // the cross-attention's parameters (cross_attention in SPEC §8)
-  float cross_scale_divisor = 1, cross_temperature = 1;
-  AttentionKindWeights cross_kind_weights;
-  MaskMat cross_mask;                      // [n_t, n_s] the source's padding; empty when nothing is masked
+  TraceAttention cross_attention;          // the cross-attention's (cross_attention in SPEC §8; mask [n_t, n_s]: the
+                                           //   source's padding)
   bool imported = false;                   // attention maps from a file (attention_import.h): weights only, no q/k/v,
                                            //   scores, context, mask or logits
 };

@@ -7,15 +7,54 @@
 
 namespace attnplay {
 
+// [Positions] ---------------------------------------------------------------------------------------------
+namespace {
+
+void sinusoidal_table(int n, int d_model, const Mat&, Mat* pe) {
+  // The last table made, kept: training steps embed batches of one length again and again.
+  thread_local Mat kept;
+  if (kept.rows() != n || kept.cols() != d_model) kept = model_positions(n, d_model);
+  *pe = kept;
+}
+
+void learned_table(int n, int d_model, const Mat& learned, Mat* pe) {
+  ATTNPLAY_ASSERT(learned.rows() >= n && learned.cols() == d_model);
+  *pe = learned.topRows(n);
+}
+
+void rope_attention(const Config& c, NetSpec* s) { s->rope_base = c.rope_base; }
+void alibi_attention(const Config& c, NetSpec* s) { s->alibi = alibi_slopes(c.heads); }
+
+std::string no_check(const Config&) { return ""; }
+std::string rope_check(const Config& c) {
+  return c.d_k % 2 == 0 ? "" : "transformer.positional \"rope\" rotates pairs of dimensions and needs an even d_k (got d_k=" +
+                                   std::to_string(c.d_k) + ")";
+}
+
+const PositionalInfo kPositional[POSITIONAL_KIND_COUNT] = {
+    // name         where        learned table             attention        check
+    {"sinusoidal", "x",         false,  sinusoidal_table, nullptr,         no_check},
+    {"learned",    "x",         true,   learned_table,    nullptr,         no_check},
+    {"none",       "",          false,  nullptr,          nullptr,         no_check},
+    {"rope",       "attention", false,  nullptr,          rope_attention,  rope_check},
+    {"alibi",      "attention", false,  nullptr,          alibi_attention, no_check},
+};
+
+}  // namespace
+
+const PositionalInfo& positional_info(PositionalKind kind) {
+  ATTNPLAY_ASSERT(kind >= 0 && kind < POSITIONAL_KIND_COUNT);
+  return kPositional[kind];
+}
+
 // [Spec] --------------------------------------------------------------------------------------------------
 NetSpec net_spec(const Config& c, const AttentionKindWeights& kind_weights, const AttentionKindWeights* cross_kind) {
   NetSpec s;
-  s.attention = attention_params_make(c.kind, c.scale_divisor(), c.temperature, kind_weights);
-  s.cross_attention = attention_params_make(c.cross_kind, c.cross_scale_divisor(), c.cross_temperature,
-                                           cross_kind ? *cross_kind : kind_weights);
+  s.attention = attention_params_make(c.attention.kind, c.attention.scale_divisor(c.d_k), c.attention.temperature, kind_weights);
+  s.cross_attention = attention_params_make(c.cross_attention.kind, c.cross_attention.scale_divisor(c.d_k),
+                                            c.cross_attention.temperature, cross_kind ? *cross_kind : kind_weights);
   s.positional = c.positional;
-  s.rope_base = c.positional == POSITIONAL_KIND_ROPE ? c.rope_base : 0.0f;
-  if (c.positional == POSITIONAL_KIND_ALIBI) s.alibi = alibi_slopes(c.heads);
+  if (const auto inside = positional_info(c.positional).attention) inside(c, &s);
   s.norm_first = c.norm_first;
   s.activation = c.activation;
   s.d_model = c.d_model;
@@ -55,15 +94,11 @@ static void embed_table_forward(const NetSpec& s, const Mat& table, const Mat& p
   }
   const int seg = s.segment > 0 ? s.segment : n;  // positions restart every seg rows
   ATTNPLAY_ASSERT(seg == 0 || n % seg == 0);
-  if (s.positional == POSITIONAL_KIND_SINUSOIDAL && n > 0) {
-    // The last table made, kept: training steps embed batches of one length again and again.
+  const auto pos_table = positional_info(s.positional).table;
+  if (pos_table && n > 0) {
     thread_local Mat pe;
-    if (pe.rows() != seg || pe.cols() != s.d_model) pe = model_positions(seg, s.d_model);
+    pos_table(seg, s.d_model, positions, &pe);
     for (int r0 = 0; r0 < n; r0 += seg) x->middleRows(r0, seg) += pe;
-  }
-  if (s.positional == POSITIONAL_KIND_LEARNED && n > 0) {
-    ATTNPLAY_ASSERT(positions.rows() >= seg);
-    for (int r0 = 0; r0 < n; r0 += seg) x->middleRows(r0, seg) += positions.topRows(seg);
   }
 }
 
@@ -71,7 +106,7 @@ static void embed_table_backward(const NetSpec& s, const std::vector<int>& ids, 
   const int seg = s.segment > 0 ? s.segment : int(ids.size());
   for (int p = 0; p < int(ids.size()); ++p) {
     g_table->row(ids[size_t(p)]) += d_x.row(p);
-    if (s.positional == POSITIONAL_KIND_LEARNED) g_positions->row(p % seg) += d_x.row(p);
+    if (positional_info(s.positional).learned) g_positions->row(p % seg) += d_x.row(p);  // a learned table's rows
   }
 }
 

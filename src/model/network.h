@@ -5,10 +5,11 @@
 //
 // Dimension glossary: n (tokens of one sequence), d_model, heads, kv_heads, d_k, d_v, d_ff, vocab, layers.
 //
-// Adding a positional scheme or a layer variant is a change here: net_spec (what the config says), embed_* (positions
-// added to x) or the MhaOptions it builds (positions inside attention: RoPE, ALiBi), encoder_layer_* (the layer).
+// Adding a positional scheme is its enum value (config.h) and its row in network.cpp's table (positional_info): the
+// config's spelling, the README, the weights' learned table and the tests follow. A layer variant is encoder_layer_*.
 //
 // Index
+//   [Positions] PositionalInfo, positional_info   one row per scheme: added to x, or inside attention (RoPE, ALiBi)
 //   [Spec]    NetSpec, net_spec                 the network a Config and its weights describe
 //   [Embed]   embed_forward / embed_backward    ids -> x: token rows plus additive positions (sinusoidal, learned)
 //             model_positions                   the sinusoidal table
@@ -29,6 +30,24 @@
 namespace attnplay {
 
 constexpr float kNetLayerNormEps = 1e-5f;  // nn.LayerNorm's default eps, in both norms of every layer
+
+struct NetSpec;
+
+// [Positions] ---------------------------------------------------------------------------------------------
+// Everything that differs between positional schemes (network.cpp's table, in PositionalKind order).
+struct PositionalInfo {
+  const char* name;                    // the config's spelling: "sinusoidal", "learned", "none", "rope", "alibi"
+  const char* where;                   // "x" (added to the token vectors), "attention" (inside it) or "" (none)
+  bool learned;                        // a table of its own in the weights: pos_embedding [max_len, d_model]
+  // Positions added to x: the rows for positions 0..n-1 -> pe [n, d_model] (learned: the weights' table, rows >= n).
+  // nullptr: nothing is added to x.
+  void (*table)(int n, int d_model, const Mat& learned, Mat* pe);
+  // Positions inside attention: set them on the spec (RoPE's base, ALiBi's slopes). nullptr: none.
+  void (*attention)(const Config& c, NetSpec* s);
+  // The config refused by name when the scheme cannot take it ("" when it can).
+  std::string (*check)(const Config& c);
+};
+const PositionalInfo& positional_info(PositionalKind kind);  // 0 <= kind < POSITIONAL_KIND_COUNT
 
 // [Spec] --------------------------------------------------------------------------------------------------
 struct NetSpec {

@@ -1,11 +1,11 @@
-// attnplay model: toy translation tasks and their training (mode seq2seq). Contracts: train.h [Translation]; the
-// network: network.h (seq2seq_forward / seq2seq_backward).
+// attnplay model: toy translation tasks and their training (mode seq2seq). Contracts: translation.h; the network:
+// network.h (seq2seq_forward / seq2seq_backward).
 //
 // Index
 //   translation_task_*             date, numbers, numbers_zh, sov: seeded examples with their alignments, vocabularies
 //   translation_task_batch         ids, the decoder's input shifted right from the start token (teacher forcing)
 //   translation_loss_and_grads, translation_train_step, translation_alignment
-#include "model/train.h"
+#include "model/translation.h"
 
 #include "core/gemm.h"
 #include "model/network.h"
@@ -192,7 +192,7 @@ bool translation_check(TranslationTask task, const Config& c, const ModelWeights
     if (error) *error = "train: task " + name + ": " + e;
     return false;
   }
-  if (c.positional == POSITIONAL_KIND_LEARNED) {  // every example of a task has the same lengths
+  if (positional_info(c.positional).learned) {  // every example of a task has the same lengths
     Rng rng = rng_stream(1, "translation/check");
     const TranslationExample ex = translation_task_example(task, &rng);
     const int need_s = int(ex.source.size()), need_t = int(ex.target.size());

@@ -1,12 +1,14 @@
 // attnplay model: seeded and loaded weights. Contracts and initialisation table: weights.h.
 #include "model/weights.h"
 
+#include "model/network.h"
 #include "model/rng.h"
 
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
 #include <cmath>
+#include <map>
 #include <set>
 
 namespace attnplay {
@@ -31,209 +33,277 @@ std::vector<std::string> weights_seeded_tgt_vocab(const Config& c) { return dist
 
 int weights_seeded_max_len(const Config& c) { return std::max({64, c.n_q(), c.n_k(), c.n_s()}); }
 
-static void fill_uniform(uint64_t seed, const std::string& name, float bound, float* p, size_t n) {
-  Rng r = rng_stream(seed, name);
-  rng_fill_uniform(&r, -bound, bound, p, n);
-}
-
-static Mat uniform_mat(uint64_t seed, const std::string& name, int rows, int cols, float bound) {
-  Mat m(rows, cols);
-  fill_uniform(seed, name, bound, m.data(), size_t(m.size()));
-  return m;
-}
-
-static Vec uniform_vec(uint64_t seed, const std::string& name, int n, float bound) {
-  Vec v(n);
-  fill_uniform(seed, name, bound, v.data(), size_t(n));
-  return v;
-}
-
 int weights_in_proj_rows(const Config& c) { return c.heads * c.d_k + c.kv_heads * (c.d_k + c.d_v); }
 
 static float inv_sqrt(int fan_in) { return 1.0f / std::sqrt(float(fan_in)); }
 
+// [Tree] ------------------------------------------------------------------------------------------------------
+namespace {
+
+std::string dims(const char* what, int v) { return std::string(what) + "=" + std::to_string(v); }
+
+// One walk of the tree. With a config (cfg) the shapes are the config's and every tensor it implies is visited; without,
+// the stored shapes, and only the tensors that hold values.
+struct Walk {
+  ModelWeights* w;
+  const Config* cfg;
+  const std::function<void(const WeightTensor&)>& fn;
+
+  void put(WeightTensor t, int rows, int cols, Mat* m) {
+    t.mat = m;
+    if (!cfg) {
+      if (m->size() == 0) return;
+      rows = int(m->rows()), cols = int(m->cols());
+    }
+    t.rows = rows;
+    t.cols = cols;
+    fn(t);
+  }
+  void put(WeightTensor t, int rows, Vec* v) {
+    t.vec = v;
+    if (!cfg) {
+      if (v->size() == 0) return;
+      rows = int(v->size());
+    }
+    t.rows = rows;
+    fn(t);
+  }
+  static WeightTensor uniform(const std::string& name, float bound, std::string why, const std::string& stream = "") {
+    WeightTensor t;
+    t.name = name;
+    t.init = WEIGHT_INIT_UNIFORM;
+    t.bound = bound;
+    t.stream = stream.empty() ? name : stream;
+    t.why = std::move(why);
+    return t;
+  }
+  static WeightTensor fixed(const std::string& name, WeightInit init, std::string why) {
+    WeightTensor t;
+    t.name = name;
+    t.init = init;
+    t.why = std::move(why);
+    return t;
+  }
+  static WeightTensor with_hint(WeightTensor t, const std::string& hint) {
+    t.missing_hint = hint;
+    return t;
+  }
+
+  // A token table (N(0, 1) rows, a stream per token) and, over the same vocabulary, the output layer fc_out: its row i
+  // and then bias[i] from the stream "fc_out/<token>", so editing the text never moves the tokens that stay.
+  void token_table(const std::string& name, const std::vector<std::string>& vocab, int d, const std::string& why) {
+    WeightTensor t = fixed(name, WEIGHT_INIT_ROWS_NORMAL, why);
+    t.stream = name;
+    t.labels = &vocab;
+    put(t, int(vocab.size()), d, name == "embedding.weight" ? &w->embedding : &w->seq2seq.tgt_embedding);
+  }
+  void fc_out(const std::vector<std::string>& vocab, int d, const std::string& why) {
+    WeightTensor t = fixed("fc_out.weight", WEIGHT_INIT_ROWS_UNIFORM, why);
+    t.bound = inv_sqrt(d);
+    t.stream = "fc_out";
+    t.labels = &vocab;
+    put(t, int(vocab.size()), d, &w->fc_out_w);
+    t.name = "fc_out.bias";
+    t.skip = d;  // after the row's weights
+    put(t, int(vocab.size()), &w->fc_out_b);
+  }
+  // Learned positions N(0, 1), a stream per row; any table of at least `need` rows loads.
+  void positions(const std::string& name, Mat* m, int rows, int need, int d, const std::vector<std::string>& labels,
+                 const std::string& why) {
+    WeightTensor t = fixed(name, WEIGHT_INIT_ROWS_NORMAL, why);
+    t.stream = name;
+    t.labels = &labels;
+    t.min_rows = need;
+    t.missing_hint = " (transformer.positional is \"learned\")";
+    put(t, rows, d, m);
+  }
+  // One nn.MultiheadAttention (PyTorch's initialisation: xavier_uniform_ in_proj, zero biases). stream: the seed
+  // streams' prefix (name unless kept from an older layout).
+  void mha(const std::string& pre, const std::string& stream, MhaWeights* m, const std::string& hint) {
+    if (cfg) {
+      m->heads = cfg->heads;
+      m->d_k = cfg->d_k;
+      m->d_v = cfg->d_v;
+      m->kv_heads = cfg->kv_heads;
+    }
+    const int d = cfg ? cfg->d_model : 0, rows = cfg ? weights_in_proj_rows(*cfg) : 0, hv = m->heads * m->d_v;
+    const std::string dm = cfg ? dims("d_model", d) : "";
+    const std::string rows_hint = cfg && cfg->kv_heads != cfg->heads ? "(heads + 2·kv_heads)·d_k" : "3·d_model";
+    put(with_hint(uniform(pre + "in_proj_weight", std::sqrt(6.0f / float(d + rows)), rows_hint + " rows, " + dm,
+                          stream + "in_proj_weight"), hint), rows, d, &m->in_proj_w);
+    put(with_hint(fixed(pre + "in_proj_bias", WEIGHT_INIT_ZEROS, rows_hint + ", " + dm), hint), rows, &m->in_proj_b);
+    put(with_hint(uniform(pre + "out_proj.weight", inv_sqrt(hv), dm, stream + "out_proj.weight"), hint), d, hv, &m->out_proj_w);
+    put(with_hint(fixed(pre + "out_proj.bias", WEIGHT_INIT_ZEROS, dm), hint), d, &m->out_proj_b);
+  }
+  // linear1 / linear2 of a layer (nn.Linear's initialisation).
+  void ffn(const std::string& pre, const std::string& stream, Mat* w1, Vec* b1, Mat* w2, Vec* b2, const std::string& hint) {
+    const int d = cfg ? cfg->d_model : 0, f = cfg ? cfg->d_ff : 0;
+    const std::string ff = cfg ? dims("d_ff", f) + ", " + dims("d_model", d) : "";
+    put(with_hint(uniform(pre + "linear1.weight", inv_sqrt(d), ff, stream + "linear1.weight"), hint), f, d, w1);
+    put(with_hint(uniform(pre + "linear1.bias", inv_sqrt(d), ff, stream + "linear1.bias"), hint), f, b1);
+    put(with_hint(uniform(pre + "linear2.weight", inv_sqrt(f), ff, stream + "linear2.weight"), hint), d, f, w2);
+    put(with_hint(uniform(pre + "linear2.bias", inv_sqrt(f), ff, stream + "linear2.bias"), hint), d, b2);
+  }
+  void norm(const std::string& name, Vec* g, Vec* b, const std::string& hint = "") {
+    const int d = cfg ? cfg->d_model : 0;
+    const std::string dm = cfg ? dims("d_model", d) : "";
+    put(with_hint(fixed(name + ".weight", WEIGHT_INIT_ONES, dm), hint), d, g);
+    put(with_hint(fixed(name + ".bias", WEIGHT_INIT_ZEROS, dm), hint), d, b);
+  }
+  // The extra parameters of kinds general and additive: seeded, never in the file, never trained (SPEC §5).
+  void kind_extras(const std::string& prefix, AttentionKindWeights* k) {
+    const int dk = cfg ? cfg->d_k : 0, da = cfg ? cfg->d_a : 0;
+    auto extra = [&](const char* what, float bound) {
+      WeightTensor t = uniform(prefix + what, bound, "");
+      t.in_file = t.trainable = false;
+      return t;
+    };
+    put(extra(".general.W", inv_sqrt(dk)), dk, dk, &k->general_w);
+    put(extra(".additive.W", inv_sqrt(dk)), da, dk, &k->additive_w);
+    put(extra(".additive.U", inv_sqrt(dk)), da, dk, &k->additive_u);
+    put(extra(".additive.v_a", inv_sqrt(da)), da, &k->additive_v);
+  }
+
+  void run() {
+    Seq2SeqWeights& sw = w->seq2seq;
+    const bool seq2seq = cfg ? cfg->mode == MODEL_MODE_SEQ2SEQ : !sw.decoder.empty();
+    const bool learned = cfg && positional_info(cfg->positional).learned;
+    const int d = cfg ? cfg->d_model : 0;
+    const std::string dm = dims("d_model", d);
+    const std::string vs = "vocab of " + std::to_string(w->vocab.size()) + " tokens, " + dm;
+    const std::string tvs = "target vocab of " + std::to_string(sw.tgt_vocab.size()) + " tokens, " + dm;
+    std::vector<std::string> rows;  // learned positions' labels: "0", "1", ...
+    const int max_len = cfg ? weights_seeded_max_len(*cfg) : std::max(w->pos_embedding.rows(), sw.tgt_pos_embedding.rows());
+    for (int p = 0; p < max_len; ++p) rows.push_back(std::to_string(p));
+    token_table("embedding.weight", w->vocab, d, vs);
+    if (learned || !cfg) positions("pos_embedding.weight", &w->pos_embedding, max_len, cfg ? (seq2seq ? cfg->n_s() : cfg->n_q()) : 0,
+                                   d, rows, dm);
+    if (cfg) w->layers.resize(size_t(cfg->layers));
+    const std::string layers_hint = cfg ? " (the config has transformer.layers=" + std::to_string(cfg->layers) + ")" : "";
+    for (size_t l = 0; l < w->layers.size(); ++l) {
+      // Seeded as "encoder.layers.{l}." in every mode (the streams predate seq2seq); saved under nn.Transformer's names.
+      const std::string stream = "encoder.layers." + std::to_string(l) + ".";
+      const std::string pre = (seq2seq ? "transformer." : "") + stream;
+      LayerWeights& lw = w->layers[l];
+      mha(pre + "self_attn.", stream + "self_attn.", &lw.self_attn, layers_hint);
+      ffn(pre, stream, &lw.linear1_w, &lw.linear1_b, &lw.linear2_w, &lw.linear2_b, layers_hint);
+      norm(pre + "norm1", &lw.norm1_w, &lw.norm1_b, layers_hint);
+      norm(pre + "norm2", &lw.norm2_w, &lw.norm2_b, layers_hint);
+    }
+    fc_out(seq2seq ? sw.tgt_vocab : w->vocab, d, seq2seq ? tvs : vs);
+    if (seq2seq) {
+      token_table("tgt_embedding.weight", sw.tgt_vocab, d, tvs);
+      if (learned || !cfg)
+        positions("tgt_pos_embedding.weight", &sw.tgt_pos_embedding, max_len, cfg ? cfg->n_q() : 0, d, rows,
+                  "max_len, " + dm);
+      if (cfg) sw.decoder.resize(size_t(cfg->decoder_layers));
+      const std::string hint = cfg ? " (the config has transformer.decoder_layers=" + std::to_string(cfg->decoder_layers) + ")" : "";
+      for (size_t l = 0; l < sw.decoder.size(); ++l) {
+        const std::string pre = "transformer.decoder.layers." + std::to_string(l) + ".";
+        DecoderLayerWeights& dl = sw.decoder[l];
+        mha(pre + "self_attn.", pre + "self_attn.", &dl.self_attn, hint);
+        mha(pre + "multihead_attn.", pre + "multihead_attn.", &dl.cross_attn, hint);
+        ffn(pre, pre, &dl.linear1_w, &dl.linear1_b, &dl.linear2_w, &dl.linear2_b, hint);
+        norm(pre + "norm1", &dl.norm1_w, &dl.norm1_b, hint);
+        norm(pre + "norm2", &dl.norm2_w, &dl.norm2_b, hint);
+        norm(pre + "norm3", &dl.norm3_w, &dl.norm3_b, hint);
+      }
+      norm("transformer.encoder.norm", &sw.enc_norm_w, &sw.enc_norm_b);
+      norm("transformer.decoder.norm", &sw.dec_norm_w, &sw.dec_norm_b);
+    }
+    kind_extras("attention", w);
+    if (seq2seq) kind_extras("cross_attention", &sw.cross_kind);
+  }
+};
+
+// Fills t's storage from the seed as t.init says (the shapes: t.rows x t.cols).
+void seed_tensor(uint64_t seed, const WeightTensor& t) {
+  float* data;
+  if (t.mat) {
+    t.mat->resize(t.rows, t.cols);
+    data = t.mat->data();
+  } else {
+    t.vec->resize(t.rows);
+    data = t.vec->data();
+  }
+  const int cols = t.mat ? t.cols : 1;
+  const size_t n = size_t(t.rows) * size_t(cols);
+  switch (t.init) {
+    case WEIGHT_INIT_ZEROS: std::fill(data, data + n, 0.0f); break;
+    case WEIGHT_INIT_ONES: std::fill(data, data + n, 1.0f); break;
+    case WEIGHT_INIT_UNIFORM: {
+      Rng r = rng_stream(seed, t.stream);
+      rng_fill_uniform(&r, -t.bound, t.bound, data, n);
+      break;
+    }
+    case WEIGHT_INIT_ROWS_NORMAL:
+    case WEIGHT_INIT_ROWS_UNIFORM:
+      for (int i = 0; i < t.rows; ++i) {
+        Rng r = rng_stream(seed, t.stream + "/" + (*t.labels)[size_t(i)]);
+        float* row = data + size_t(i) * size_t(cols);
+        if (t.init == WEIGHT_INIT_ROWS_NORMAL) {
+          rng_fill_normal(&r, row, size_t(cols));
+        } else {
+          for (int k = 0; k < t.skip; ++k) rng_next_u64(&r);  // one draw per uniform value
+          rng_fill_uniform(&r, -t.bound, t.bound, row, size_t(cols));
+        }
+      }
+      break;
+  }
+}
+
+}  // namespace
+
+void weights_visit(ModelWeights* w, const Config* c, const std::function<void(const WeightTensor&)>& fn) {
+  Walk{w, c, fn}.run();
+}
+
 void weights_seed_extra(const Config& c, ModelWeights* w) {
-  const uint64_t s = c.seed;
-  w->general_w = uniform_mat(s, "attention.general.W", c.d_k, c.d_k, inv_sqrt(c.d_k));
-  w->additive_w = uniform_mat(s, "attention.additive.W", c.d_a, c.d_k, inv_sqrt(c.d_k));
-  w->additive_u = uniform_mat(s, "attention.additive.U", c.d_a, c.d_k, inv_sqrt(c.d_k));
-  w->additive_v = uniform_vec(s, "attention.additive.v_a", c.d_a, inv_sqrt(c.d_a));
-}
-
-// One token table N(0, 1) and, over the same vocabulary, fc_out's rows U(±1/√d): a stream per token, so editing the
-// text never changes the vectors of the tokens that stay.
-static void seed_token_rows(uint64_t s, const std::string& table, const std::vector<std::string>& vocab, int d, Mat* emb,
-                            Mat* fc_w, Vec* fc_b) {
-  const int V = int(vocab.size());
-  emb->resize(V, d);
-  fc_w->resize(V, d);
-  fc_b->resize(V);
-  for (int i = 0; i < V; ++i) {
-    Rng r = rng_stream(s, table + "/" + vocab[size_t(i)]);
-    rng_fill_normal(&r, emb->row(i).data(), size_t(d));
-    Rng o = rng_stream(s, "fc_out/" + vocab[size_t(i)]);
-    rng_fill_uniform(&o, -inv_sqrt(d), inv_sqrt(d), fc_w->row(i).data(), size_t(d));
-    rng_fill_uniform(&o, -inv_sqrt(d), inv_sqrt(d), &(*fc_b)[i], 1);
-  }
-}
-
-// Learned positions N(0, 1), a stream per row.
-static Mat seed_positions(uint64_t s, const std::string& table, int rows, int d) {
-  Mat m(rows, d);
-  for (int p = 0; p < rows; ++p) {
-    Rng r = rng_stream(s, table + "/" + std::to_string(p));
-    rng_fill_normal(&r, m.row(p).data(), size_t(d));
-  }
-  return m;
-}
-
-// linear1 / linear2 of a layer (nn.Linear's initialisation).
-static void seed_ffn(const Config& c, const std::string& pre, Mat* w1, Vec* b1, Mat* w2, Vec* b2) {
-  const uint64_t s = c.seed;
-  const int d = c.d_model;
-  *w1 = uniform_mat(s, pre + "linear1.weight", c.d_ff, d, inv_sqrt(d));
-  *b1 = uniform_vec(s, pre + "linear1.bias", c.d_ff, inv_sqrt(d));
-  *w2 = uniform_mat(s, pre + "linear2.weight", d, c.d_ff, inv_sqrt(c.d_ff));
-  *b2 = uniform_vec(s, pre + "linear2.bias", d, inv_sqrt(c.d_ff));
-}
-
-// One nn.MultiheadAttention, PyTorch's initialisation (xavier_uniform_ in_proj, zero biases).
-static MhaWeights seeded_mha(const Config& c, const std::string& pre) {
-  const uint64_t s = c.seed;
-  const int d = c.d_model, H = c.heads, proj_rows = weights_in_proj_rows(c);
-  MhaWeights m;
-  m.heads = H;
-  m.d_k = c.d_k;
-  m.d_v = c.d_v;
-  m.kv_heads = c.kv_heads;
-  m.in_proj_w = uniform_mat(s, pre + "in_proj_weight", proj_rows, d, std::sqrt(6.0f / float(d + proj_rows)));
-  m.in_proj_b = Vec::Zero(proj_rows);
-  m.out_proj_w = uniform_mat(s, pre + "out_proj.weight", d, H * c.d_v, inv_sqrt(H * c.d_v));
-  m.out_proj_b = Vec::Zero(d);
-  return m;
-}
-
-// The cross-attention kind's extra parameters (general W; additive W, U, v_a), from the seed.
-static void seed_cross_kind(const Config& c, Seq2SeqWeights* sw) {
-  const uint64_t s = c.seed;
-  sw->cross_kind.general_w = uniform_mat(s, "cross_attention.general.W", c.d_k, c.d_k, inv_sqrt(c.d_k));
-  sw->cross_kind.additive_w = uniform_mat(s, "cross_attention.additive.W", c.d_a, c.d_k, inv_sqrt(c.d_k));
-  sw->cross_kind.additive_u = uniform_mat(s, "cross_attention.additive.U", c.d_a, c.d_k, inv_sqrt(c.d_k));
-  sw->cross_kind.additive_v = uniform_vec(s, "cross_attention.additive.v_a", c.d_a, inv_sqrt(c.d_a));
-}
-
-// The decoder side of mode seq2seq: target embedding, decoder layers, the two final norms, cross-kind extras.
-static void seed_seq2seq(const Config& c, ModelWeights* w) {
-  const uint64_t s = c.seed;
-  const int d = c.d_model;
-  Seq2SeqWeights& sw = w->seq2seq;
-  sw.tgt_vocab = weights_seeded_tgt_vocab(c);
-  seed_token_rows(s, "tgt_embedding.weight", sw.tgt_vocab, d, &sw.tgt_embedding, &w->fc_out_w, &w->fc_out_b);  // fc_out: over the target
-  if (c.positional == POSITIONAL_KIND_LEARNED) sw.tgt_pos_embedding = seed_positions(s, "tgt_pos_embedding.weight", weights_seeded_max_len(c), d);
-  for (int l = 0; l < c.decoder_layers; ++l) {
-    const std::string pre = "transformer.decoder.layers." + std::to_string(l) + ".";
-    DecoderLayerWeights dl;
-    dl.self_attn = seeded_mha(c, pre + "self_attn.");
-    dl.cross_attn = seeded_mha(c, pre + "multihead_attn.");
-    seed_ffn(c, pre, &dl.linear1_w, &dl.linear1_b, &dl.linear2_w, &dl.linear2_b);
-    for (Vec* v : {&dl.norm1_w, &dl.norm2_w, &dl.norm3_w}) *v = Vec::Ones(d);
-    for (Vec* v : {&dl.norm1_b, &dl.norm2_b, &dl.norm3_b}) *v = Vec::Zero(d);
-    sw.decoder.push_back(std::move(dl));
-  }
-  sw.enc_norm_w = sw.dec_norm_w = Vec::Ones(d);
-  sw.enc_norm_b = sw.dec_norm_b = Vec::Zero(d);
-  seed_cross_kind(c, &sw);
+  weights_visit(w, &c, [&](const WeightTensor& t) {
+    if (!t.in_file && t.name.rfind("attention.", 0) == 0) seed_tensor(c.seed, t);
+  });
 }
 
 ModelWeights weights_seeded(const Config& c) {
-  const uint64_t s = c.seed;
-  const int d = c.d_model;
   ModelWeights w;
   w.vocab = weights_seeded_vocab(c);
-  seed_token_rows(s, "embedding.weight", w.vocab, d, &w.embedding, &w.fc_out_w, &w.fc_out_b);
-  if (c.positional == POSITIONAL_KIND_LEARNED) w.pos_embedding = seed_positions(s, "pos_embedding.weight", weights_seeded_max_len(c), d);
-  for (int l = 0; l < c.layers; ++l) {
-    const std::string pre = "encoder.layers." + std::to_string(l) + ".";
-    LayerWeights lw;
-    lw.self_attn = seeded_mha(c, pre + "self_attn.");
-    seed_ffn(c, pre, &lw.linear1_w, &lw.linear1_b, &lw.linear2_w, &lw.linear2_b);
-    lw.norm1_w = Vec::Ones(d);
-    lw.norm1_b = Vec::Zero(d);
-    lw.norm2_w = Vec::Ones(d);
-    lw.norm2_b = Vec::Zero(d);
-    w.layers.push_back(std::move(lw));
-  }
-  weights_seed_extra(c, &w);
-  if (c.mode == MODEL_MODE_SEQ2SEQ) seed_seq2seq(c, &w);
+  if (c.mode == MODEL_MODE_SEQ2SEQ) w.seq2seq.tgt_vocab = weights_seeded_tgt_vocab(c);
+  weights_visit(&w, &c, [&](const WeightTensor& t) { seed_tensor(c.seed, t); });
   return w;
 }
 
+std::vector<ParamRef> weights_params(ModelWeights* w) {
+  std::vector<ParamRef> out;
+  weights_visit(w, nullptr, [&out](const WeightTensor& t) {
+    if (!t.trainable) return;
+    if (t.mat) out.push_back({t.mat->data(), size_t(t.mat->size())});
+    else out.push_back({t.vec->data(), size_t(t.vec->size())});
+  });
+  return out;
+}
+
+ModelWeights weights_zeros_like(const ModelWeights& w) {
+  ModelWeights z = w;
+  for (ParamRef p : weights_params(&z)) std::fill(p.data, p.data + p.size, 0.0f);
+  return z;
+}
+
 // ---------------------------------------------------------------------------------------------------------
-static SafeTensor to_tensor(const Mat& m) {
-  SafeTensor t;
-  t.shape = {m.rows(), m.cols()};
-  t.data.assign(m.data(), m.data() + m.size());
-  return t;
-}
-
-static SafeTensor to_tensor(const Vec& v) {
-  SafeTensor t;
-  t.shape = {v.size()};
-  t.data.assign(v.data(), v.data() + v.size());
-  return t;
-}
-
-// A layer's attention, FFN and norms under its prefix (nn.MultiheadAttention / nn.Linear / nn.LayerNorm names).
-static void put_mha(SafeTensorsFile* f, const std::string& pre, const MhaWeights& m) {
-  f->tensors[pre + "in_proj_weight"] = to_tensor(m.in_proj_w);
-  f->tensors[pre + "in_proj_bias"] = to_tensor(m.in_proj_b);
-  f->tensors[pre + "out_proj.weight"] = to_tensor(m.out_proj_w);
-  f->tensors[pre + "out_proj.bias"] = to_tensor(m.out_proj_b);
-}
-static void put_ffn(SafeTensorsFile* f, const std::string& pre, const Mat& w1, const Vec& b1, const Mat& w2, const Vec& b2) {
-  f->tensors[pre + "linear1.weight"] = to_tensor(w1);
-  f->tensors[pre + "linear1.bias"] = to_tensor(b1);
-  f->tensors[pre + "linear2.weight"] = to_tensor(w2);
-  f->tensors[pre + "linear2.bias"] = to_tensor(b2);
-}
-static void put_norm(SafeTensorsFile* f, const std::string& name, const Vec& w, const Vec& b) {
-  f->tensors[name + ".weight"] = to_tensor(w);
-  f->tensors[name + ".bias"] = to_tensor(b);
-}
-
 SafeTensorsFile weights_to_safetensors(const ModelWeights& w) {
   SafeTensorsFile f;
-  f.tensors["embedding.weight"] = to_tensor(w.embedding);
-  if (w.pos_embedding.size() > 0) f.tensors["pos_embedding.weight"] = to_tensor(w.pos_embedding);
-  const bool seq2seq = !w.seq2seq.decoder.empty();  // nn.Transformer's names (SPEC §8)
-  for (size_t l = 0; l < w.layers.size(); ++l) {
-    const std::string pre = (seq2seq ? "transformer.encoder.layers." : "encoder.layers.") + std::to_string(l) + ".";
-    const LayerWeights& lw = w.layers[l];
-    put_mha(&f, pre + "self_attn.", lw.self_attn);
-    put_ffn(&f, pre, lw.linear1_w, lw.linear1_b, lw.linear2_w, lw.linear2_b);
-    put_norm(&f, pre + "norm1", lw.norm1_w, lw.norm1_b);
-    put_norm(&f, pre + "norm2", lw.norm2_w, lw.norm2_b);
-  }
-  f.tensors["fc_out.weight"] = to_tensor(w.fc_out_w);
-  f.tensors["fc_out.bias"] = to_tensor(w.fc_out_b);
-  if (seq2seq) {
-    const Seq2SeqWeights& sw = w.seq2seq;
-    f.tensors["tgt_embedding.weight"] = to_tensor(sw.tgt_embedding);
-    if (sw.tgt_pos_embedding.size() > 0) f.tensors["tgt_pos_embedding.weight"] = to_tensor(sw.tgt_pos_embedding);
-    put_norm(&f, "transformer.encoder.norm", sw.enc_norm_w, sw.enc_norm_b);
-    put_norm(&f, "transformer.decoder.norm", sw.dec_norm_w, sw.dec_norm_b);
-    for (size_t l = 0; l < sw.decoder.size(); ++l) {
-      const std::string pre = "transformer.decoder.layers." + std::to_string(l) + ".";
-      const DecoderLayerWeights& dl = sw.decoder[l];
-      put_mha(&f, pre + "self_attn.", dl.self_attn);
-      put_mha(&f, pre + "multihead_attn.", dl.cross_attn);
-      put_ffn(&f, pre, dl.linear1_w, dl.linear1_b, dl.linear2_w, dl.linear2_b);
-      put_norm(&f, pre + "norm1", dl.norm1_w, dl.norm1_b);
-      put_norm(&f, pre + "norm2", dl.norm2_w, dl.norm2_b);
-      put_norm(&f, pre + "norm3", dl.norm3_w, dl.norm3_b);
+  weights_visit(const_cast<ModelWeights*>(&w), nullptr, [&f](const WeightTensor& t) {  // (reads only)
+    if (!t.in_file) return;
+    SafeTensor st;
+    if (t.mat) {
+      st.shape = {t.mat->rows(), t.mat->cols()};
+      st.data.assign(t.mat->data(), t.mat->data() + t.mat->size());
+    } else {
+      st.shape = {t.vec->size()};
+      st.data.assign(t.vec->data(), t.vec->data() + t.vec->size());
     }
-    f.metadata["tgt_vocab"] = json(sw.tgt_vocab).dump();
-  }
+    f.tensors[t.name] = std::move(st);
+  });
+  if (!w.seq2seq.decoder.empty()) f.metadata["tgt_vocab"] = json(w.seq2seq.tgt_vocab).dump();
   f.metadata["vocab"] = json(w.vocab).dump();
   f.metadata["format"] = "pt";
   return f;
@@ -250,34 +320,6 @@ std::string shape_str(const std::vector<int64_t>& s) {
   for (size_t i = 0; i < s.size(); ++i) r += (i ? ", " : "") + std::to_string(s[i]);
   return r + "]";
 }
-
-// Takes the tensor `name` of the expected shape out of `pool`; refuses it by name when missing or misshapen.
-struct Taker {
-  std::map<std::string, SafeTensor>* pool;
-  std::string hint;  // appended to "missing" messages
-
-  SafeTensor take(const std::string& name, std::vector<int64_t> shape, const std::string& why) {
-    auto it = pool->find(name);
-    if (it == pool->end()) throw LoadError{"weights: missing tensor '" + name + "'" + hint};
-    if (it->second.shape != shape)
-      throw LoadError{"weights: tensor '" + name + "' has shape " + shape_str(it->second.shape) + ", expected " +
-                      shape_str(shape) + " (" + why + ")"};
-    SafeTensor t = std::move(it->second);
-    pool->erase(it);
-    return t;
-  }
-  Mat mat(const std::string& name, int rows, int cols, const std::string& why) {
-    SafeTensor t = take(name, {rows, cols}, why);
-    return Eigen::Map<const Mat>(t.data.data(), rows, cols);
-  }
-  Vec vec(const std::string& name, int n, const std::string& why) {
-    SafeTensor t = take(name, {n}, why);
-    return Eigen::Map<const Vec>(t.data.data(), n);
-  }
-};
-
-// The decoder side of mode seq2seq (SPEC §8 names), taken out of tk's pool.
-void load_seq2seq(const SafeTensorsFile& f, const Config& c, Taker* tk, ModelWeights* w);
 
 // __metadata__[key]: a non-empty JSON list of distinct strings.
 std::vector<std::string> metadata_vocab(const SafeTensorsFile& f, const std::string& key) {
@@ -296,57 +338,28 @@ std::vector<std::string> metadata_vocab(const SafeTensorsFile& f, const std::str
   return out;
 }
 
-}  // namespace
-
-namespace {
-
-void load_seq2seq(const SafeTensorsFile& f, const Config& c, Taker* tk, ModelWeights* w) {
-  Seq2SeqWeights& sw = w->seq2seq;
-  sw.tgt_vocab = metadata_vocab(f, "tgt_vocab");
-  const int d = c.d_model, H = c.heads, TV = int(sw.tgt_vocab.size()), proj_rows = weights_in_proj_rows(c);
-  const std::string dm = "d_model=" + std::to_string(d);
-  sw.tgt_embedding = tk->mat("tgt_embedding.weight", TV, d, "target vocab of " + std::to_string(TV) + " tokens, " + dm);
-  if (c.positional == POSITIONAL_KIND_LEARNED) {
-    auto it = tk->pool->find("tgt_pos_embedding.weight");
-    if (it == tk->pool->end()) throw LoadError{"weights: missing tensor 'tgt_pos_embedding.weight' (transformer.positional is \"learned\")"};
-    const auto& sh = it->second.shape;
-    if (sh.size() != 2 || sh[1] != d || sh[0] < c.n_q())
-      throw LoadError{"weights: tensor 'tgt_pos_embedding.weight' has shape " + shape_str(sh) + ", expected [max_len >= " +
-                      std::to_string(c.n_q()) + ", " + std::to_string(d) + "] (the target's tokens, " + dm + ")"};
-    sw.tgt_pos_embedding = tk->mat("tgt_pos_embedding.weight", int(sh[0]), d, dm);
+// Takes the tensor t names out of pool, checked against t's shape (refused by name), into t's storage.
+void take(std::map<std::string, SafeTensor>* pool, const WeightTensor& t) {
+  auto it = pool->find(t.name);
+  if (it == pool->end()) throw LoadError{"weights: missing tensor '" + t.name + "'" + t.missing_hint};
+  const std::vector<int64_t>& sh = it->second.shape;
+  if (t.min_rows > 0) {  // a learned table: any number of positions >= the input's tokens
+    if (sh.size() != 2 || sh[1] != t.cols)
+      throw LoadError{"weights: tensor '" + t.name + "' has shape " + shape_str(sh) + ", expected [max_len, " +
+                      std::to_string(t.cols) + "] (" + t.why + ")"};
+    if (sh[0] < t.min_rows)
+      throw LoadError{"weights: tensor '" + t.name + "' has " + std::to_string(sh[0]) + " positions but the input has " +
+                      std::to_string(t.min_rows) + " tokens"};
+  } else {
+    const std::vector<int64_t> want = t.mat ? std::vector<int64_t>{t.rows, t.cols} : std::vector<int64_t>{t.rows};
+    if (sh != want)
+      throw LoadError{"weights: tensor '" + t.name + "' has shape " + shape_str(sh) + ", expected " + shape_str(want) + " (" +
+                      t.why + ")"};
   }
-  sw.enc_norm_w = tk->vec("transformer.encoder.norm.weight", d, dm);
-  sw.enc_norm_b = tk->vec("transformer.encoder.norm.bias", d, dm);
-  sw.dec_norm_w = tk->vec("transformer.decoder.norm.weight", d, dm);
-  sw.dec_norm_b = tk->vec("transformer.decoder.norm.bias", d, dm);
-  const std::string ff = "d_ff=" + std::to_string(c.d_ff) + ", " + dm;
-  tk->hint = " (the config has transformer.decoder_layers=" + std::to_string(c.decoder_layers) + ")";
-  for (int l = 0; l < c.decoder_layers; ++l) {
-    const std::string pre = "transformer.decoder.layers." + std::to_string(l) + ".";
-    DecoderLayerWeights dl;
-    for (const auto& [name, m] : {std::pair<const char*, MhaWeights*>{"self_attn.", &dl.self_attn}, {"multihead_attn.", &dl.cross_attn}}) {
-      m->heads = H;
-      m->d_k = c.d_k;
-      m->d_v = c.d_v;
-      m->kv_heads = c.kv_heads;
-      m->in_proj_w = tk->mat(pre + name + "in_proj_weight", proj_rows, d, dm);
-      m->in_proj_b = tk->vec(pre + name + "in_proj_bias", proj_rows, dm);
-      m->out_proj_w = tk->mat(pre + name + "out_proj.weight", d, H * c.d_v, dm);
-      m->out_proj_b = tk->vec(pre + name + "out_proj.bias", d, dm);
-    }
-    dl.linear1_w = tk->mat(pre + "linear1.weight", c.d_ff, d, ff);
-    dl.linear1_b = tk->vec(pre + "linear1.bias", c.d_ff, ff);
-    dl.linear2_w = tk->mat(pre + "linear2.weight", d, c.d_ff, ff);
-    dl.linear2_b = tk->vec(pre + "linear2.bias", d, ff);
-    dl.norm1_w = tk->vec(pre + "norm1.weight", d, dm);
-    dl.norm1_b = tk->vec(pre + "norm1.bias", d, dm);
-    dl.norm2_w = tk->vec(pre + "norm2.weight", d, dm);
-    dl.norm2_b = tk->vec(pre + "norm2.bias", d, dm);
-    dl.norm3_w = tk->vec(pre + "norm3.weight", d, dm);
-    dl.norm3_b = tk->vec(pre + "norm3.bias", d, dm);
-    sw.decoder.push_back(std::move(dl));
-  }
-  tk->hint = "";
+  const SafeTensor& st = it->second;
+  if (t.mat) *t.mat = Eigen::Map<const Mat>(st.data.data(), Eigen::Index(sh[0]), Eigen::Index(sh[1]));
+  else *t.vec = Eigen::Map<const Vec>(st.data.data(), Eigen::Index(sh[0]));
+  pool->erase(it);
 }
 
 }  // namespace
@@ -356,69 +369,20 @@ bool weights_from_safetensors(const SafeTensorsFile& f, const Config& c, ModelWe
     ModelWeights w;
     w.vocab = metadata_vocab(f, "vocab");
     const bool seq2seq = c.mode == MODEL_MODE_SEQ2SEQ;
-    const int V = int(w.vocab.size()), d = c.d_model, H = c.heads;
+    if (seq2seq) w.seq2seq.tgt_vocab = metadata_vocab(f, "tgt_vocab");
     std::map<std::string, SafeTensor> pool = f.tensors;
-    Taker tk{&pool, ""};
-    const std::string dm = "d_model=" + std::to_string(d);
-    const std::string vs = "vocab of " + std::to_string(V) + " tokens, " + dm;
-    w.embedding = tk.mat("embedding.weight", V, d, vs);
-    if (c.positional == POSITIONAL_KIND_LEARNED) {
-      auto it = pool.find("pos_embedding.weight");
-      if (it == pool.end()) throw LoadError{"weights: missing tensor 'pos_embedding.weight' (transformer.positional is \"learned\")"};
-      const auto& sh = it->second.shape;
-      if (sh.size() != 2 || sh[1] != d)
-        throw LoadError{"weights: tensor 'pos_embedding.weight' has shape " + shape_str(sh) + ", expected [max_len, " + std::to_string(d) + "] (" + dm + ")"};
-      const int need = seq2seq ? c.n_s() : c.n_q();
-      if (sh[0] < need)
-        throw LoadError{"weights: tensor 'pos_embedding.weight' has " + std::to_string(sh[0]) + " positions but the input has " +
-                        std::to_string(need) + " tokens"};
-      w.pos_embedding = tk.mat("pos_embedding.weight", int(sh[0]), d, dm);
-    }
-    const int proj_rows = weights_in_proj_rows(c);
-    const std::string rows_hint = c.kv_heads == H ? "3·d_model" : "(heads + 2·kv_heads)·d_k";
-    tk.hint = " (the config has transformer.layers=" + std::to_string(c.layers) + ")";
-    for (int l = 0; l < c.layers; ++l) {
-      const std::string pre = (seq2seq ? "transformer.encoder.layers." : "encoder.layers.") + std::to_string(l) + ".";
-      LayerWeights lw;
-      lw.self_attn.heads = H;
-      lw.self_attn.d_k = c.d_k;
-      lw.self_attn.d_v = c.d_v;
-      lw.self_attn.kv_heads = c.kv_heads;
-      lw.self_attn.in_proj_w = tk.mat(pre + "self_attn.in_proj_weight", proj_rows, d, rows_hint + " rows, " + dm);
-      lw.self_attn.in_proj_b = tk.vec(pre + "self_attn.in_proj_bias", proj_rows, rows_hint + ", " + dm);
-      lw.self_attn.out_proj_w = tk.mat(pre + "self_attn.out_proj.weight", d, H * c.d_v, dm);
-      lw.self_attn.out_proj_b = tk.vec(pre + "self_attn.out_proj.bias", d, dm);
-      const std::string ff = "d_ff=" + std::to_string(c.d_ff) + ", " + dm;
-      lw.linear1_w = tk.mat(pre + "linear1.weight", c.d_ff, d, ff);
-      lw.linear1_b = tk.vec(pre + "linear1.bias", c.d_ff, ff);
-      lw.linear2_w = tk.mat(pre + "linear2.weight", d, c.d_ff, ff);
-      lw.linear2_b = tk.vec(pre + "linear2.bias", d, ff);
-      lw.norm1_w = tk.vec(pre + "norm1.weight", d, dm);
-      lw.norm1_b = tk.vec(pre + "norm1.bias", d, dm);
-      lw.norm2_w = tk.vec(pre + "norm2.weight", d, dm);
-      lw.norm2_b = tk.vec(pre + "norm2.bias", d, dm);
-      w.layers.push_back(std::move(lw));
-    }
-    tk.hint = "";
-    if (seq2seq) {
-      load_seq2seq(f, c, &tk, &w);
-      const int TV = int(w.seq2seq.tgt_vocab.size());
-      const std::string tvs = "target vocab of " + std::to_string(TV) + " tokens, " + dm;
-      w.fc_out_w = tk.mat("fc_out.weight", TV, d, tvs);
-      w.fc_out_b = tk.vec("fc_out.bias", TV, tvs);
-    } else {
-      w.fc_out_w = tk.mat("fc_out.weight", V, d, vs);
-      w.fc_out_b = tk.vec("fc_out.bias", V, vs);
-    }
+    weights_visit(&w, &c, [&](const WeightTensor& t) {
+      if (t.in_file) take(&pool, t);
+      else seed_tensor(c.seed, t);  // the kinds' extras come from the seed (SPEC §5)
+    });
     if (!pool.empty()) {
-      std::string why = pool.begin()->first.rfind(seq2seq ? "transformer.encoder.layers." : "encoder.layers.", 0) == 0
+      const std::string& extra = pool.begin()->first;
+      std::string why = extra.rfind(seq2seq ? "transformer.encoder.layers." : "encoder.layers.", 0) == 0
                             ? " (the config has transformer.layers=" + std::to_string(c.layers) + ")"
-                        : pool.begin()->first == "pos_embedding.weight" ? " (transformer.positional is not \"learned\")"
-                                                                        : "";
-      throw LoadError{"weights: unexpected extra tensor '" + pool.begin()->first + "'" + why};
+                        : extra == "pos_embedding.weight" ? " (transformer.positional is not \"learned\")"
+                                                          : "";
+      throw LoadError{"weights: unexpected extra tensor '" + extra + "'" + why};
     }
-    weights_seed_extra(c, &w);
-    if (seq2seq) seed_cross_kind(c, &w.seq2seq);  // the cross kind's extras come from the seed, as the encoder's do
     *out = std::move(w);
     return true;
   } catch (const LoadError& e) {

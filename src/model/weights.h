@@ -15,10 +15,14 @@
 //
 // Index
 //   ModelWeights / LayerWeights      the parameters
+//   [Tree]   WeightTensor, weights_visit   every tensor named once, as PyTorch's named_parameters: seeding, saving,
+//            loading, the trainable list (weights_params) and the tests walk it. A tensor added to a struct above and
+//            to the walk (weights.cpp) is seeded, saved, loaded and trained with no other change.
 //   weights_seeded                   from the config's seed and the vocabulary
 //   weights_to_safetensors           -> file contents (with "vocab" in __metadata__)
 //   weights_from_safetensors         <- file contents, checked against the config: missing, misshapen or extra
 //                                       tensors are refused by name
+//   weights_params, weights_zeros_like   the trainable tensors in the walk's order; zeros of the same shapes
 //   weights_token_ids                tokens -> vocabulary ids ("<unk>" fallback, else refused by name)
 #pragma once
 
@@ -26,6 +30,7 @@
 #include "model/config.h"
 #include "model/safetensors.h"
 
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -73,6 +78,36 @@ struct ModelWeights : AttentionKindWeights {
   Seq2SeqWeights seq2seq;             // mode seq2seq only (empty otherwise)
 };
 
+// [Tree] ------------------------------------------------------------------------------------------------------
+enum WeightInit {                     // how seeding fills a tensor (the table at the top of this file)
+  WEIGHT_INIT_ZEROS,
+  WEIGHT_INIT_ONES,
+  WEIGHT_INIT_UNIFORM,                // U(±bound), one stream: `stream`
+  WEIGHT_INIT_ROWS_NORMAL,            // N(0, 1), row r from the stream "<stream>/<labels[r]>"
+  WEIGHT_INIT_ROWS_UNIFORM,           // U(±bound), row r from the stream "<stream>/<labels[r]>" after `skip` draws
+};
+struct WeightTensor {
+  std::string name;                   // PyTorch's name: the file's key
+  Mat* mat = nullptr;                 // the storage: a matrix [rows, cols] ...
+  Vec* vec = nullptr;                 //   ... or a vector [rows]
+  int rows = 0, cols = 0;             // the shape (a vector: cols 0): the config's, or the stored one without a config
+  int min_rows = 0;                   // > 0: any rows >= min_rows load (learned positions; `rows` is what seeding makes)
+  WeightInit init = WEIGHT_INIT_ZEROS;
+  float bound = 0;                    // the uniform inits' bound
+  std::string stream;                 // the seed stream, or the rows' streams' prefix (the name, unless kept from an
+                                      //   older layout so a seed gives the same numbers)
+  const std::vector<std::string>* labels = nullptr;  // ROWS_*: one label per row
+  int skip = 0;                       // ROWS_UNIFORM: draws of each row's stream that another tensor takes first
+  bool in_file = true;                // saved and loaded (the kinds' extra parameters: seeded only, SPEC §5)
+  bool trainable = true;              // the optimiser updates it
+  std::string why;                    // the expected shape in words, for refusals ("vocab of 3 tokens, d_model=4")
+  std::string missing_hint;           // appended when it is missing ("(the config has transformer.layers=2)")
+};
+// Walks every tensor of w in a fixed order (the trainable list's, the training state's layout). c: the config the
+// shapes come from (seeding and loading; the layer lists and each attention's dimensions are sized to it first, the
+// vocabularies are w's) or nullptr: every tensor as stored (the learned tables and the decoder side when present).
+void weights_visit(ModelWeights* w, const Config* c, const std::function<void(const WeightTensor&)>& fn);
+
 std::vector<std::string> weights_seeded_vocab(const Config& c);                       // distinct tokens, first appearance
 std::vector<std::string> weights_seeded_tgt_vocab(const Config& c);                   // seq2seq: the target's distinct tokens
 int                      weights_seeded_max_len(const Config& c);                     // max(64, n) rows of learned positions
@@ -82,6 +117,13 @@ void                     weights_seed_extra(const Config& c, ModelWeights* w);  
 SafeTensorsFile          weights_to_safetensors(const ModelWeights& w);
 bool                     weights_from_safetensors(const SafeTensorsFile& f, const Config& c, ModelWeights* out,
                                                   std::string* error);
+// Every trainable tensor of w (the safetensors ones), in the walk's order: data pointer and element count.
+struct ParamRef {
+  float* data;
+  size_t size;
+};
+std::vector<ParamRef>    weights_params(ModelWeights* w);
+ModelWeights             weights_zeros_like(const ModelWeights& w);
 bool                     weights_token_ids(const ModelWeights& w, const std::vector<std::string>& tokens,
                                            std::vector<int>* ids, std::string* error);
 bool                     weights_tgt_token_ids(const ModelWeights& w, const std::vector<std::string>& tokens,

@@ -23,7 +23,7 @@
 //   workspace_crc32                               the checksum (tests and the fuzzer use it to build records)
 #pragma once
 
-#include "model/train.h"
+#include "model/train_session.h"
 
 #include <nlohmann/json.hpp>
 

@@ -3,7 +3,7 @@
 
 #include "core/build_info.h"
 #include "model/model.h"
-#include "model/train.h"
+#include "model/train_run.h"
 
 #include <algorithm>
 #include <cerrno>

@@ -21,7 +21,7 @@
 #include "core/layers.h"
 #include "model/attention_import.h"
 #include "model/model.h"
-#include "model/train.h"
+#include "model/train_session.h"
 
 #include <emscripten/emscripten.h>
 
@@ -120,7 +120,7 @@ EMSCRIPTEN_KEEPALIVE int ap_train_run(double budget_ms, int max_steps) {
         ++steps;
         j["loss"].push_back(r.loss);
         j["accuracy"].push_back(r.accuracy);
-        if (g_train->spec.translation >= 0) j["alignment"].push_back(r.alignment);
+        if (g_train->spec.translation) j["alignment"].push_back(r.alignment);
         if (!std::isfinite(r.loss)) {
           j["loss"].back() = nullptr;
           j["error"] = "the loss is not finite (try a smaller learning rate)";
@@ -165,7 +165,7 @@ EMSCRIPTEN_KEEPALIVE int ap_train_set(const char* spec, int spec_len) {
   if (!g_train) return g_result = "no training session (createTrainer first)", 0;
   if (!attnplay::train_session_spec_parse(std::string(spec, size_t(spec_len)), &p, &error)) return g_result = error, 0;
   const attnplay::TrainSessionSpec& was = g_train->spec;
-  if (p.translation != was.translation || (p.translation < 0 && (p.task != was.task || p.length != was.length || p.vocab != was.vocab)))
+  if (p.translation != was.translation || (!p.translation && (p.task != was.task || p.length != was.length || p.vocab != was.vocab)))
     return g_result = "set: the task, length and vocab stay as opened (open a new trainer to change them)", 0;
   g_train->spec = p;
   g_result.clear();

@@ -162,7 +162,7 @@ std::string app_a11y_json(App* app) {
   nlohmann::json j = nlohmann::json::object();
   if (t.layers.empty()) return j.dump();
   char buf[512];
-  std::snprintf(buf, sizeof buf, tr(S_A11Y_SUMMARY), attention_kind_name(t.kind), int(t.tokens.size()), s.parsed.d_model, s.parsed.heads,
+  std::snprintf(buf, sizeof buf, tr(S_A11Y_SUMMARY), attention_kind_name(t.attention.spec.kind), int(t.tokens.size()), s.parsed.d_model, s.parsed.heads,
                 s.sel.layer, s.sel.head);
   j["summary"] = buf;
   std::snprintf(buf, sizeof buf, tr(S_A11Y_TABLE), s.sel.layer, s.sel.head);

@@ -14,7 +14,7 @@
 //   app_*        the calls above; app_layout_json for the tests' view of the screen
 #pragma once
 
-#include "model/train.h"
+#include "model/train_session.h"
 #include "model/workspace.h"
 #include "ui/app_state.h"
 #include "ui/i18n.h"

@@ -9,6 +9,8 @@
 //   app_state_show_imported, app_state_set_weights, app_state_focus / focused_head
 #include "ui/app_state.h"
 
+#include "model/config_edit.h"
+#include "model/config_fields.h"
 #include "ui/presets.h"
 
 #include <algorithm>
@@ -19,40 +21,23 @@ namespace attnplay {
 
 using json = nlohmann::json;
 
-json app_default_config() {
-  return json{
-      {"text", "The cat sat on the mat."},
-      {"tokenizer", "words"},
-      {"seed", 1},
-      {"mode", "attention"},
-      {"d_model", 16},
-      {"heads", 2},
-      {"d_k", nullptr},
-      {"d_v", nullptr},
-      {"attention",
-       {{"kind", "scaled_dot"},
-        {"scale", "sqrt_dk"},
-        {"temperature", 1.0},
-        {"mask", {{"causal", false}, {"window", nullptr}, {"padding", json::array()}, {"cells", json::array()}}}}},
-      {"transformer", {{"layers", 2}, {"d_ff", 64}, {"activation", "relu"}, {"norm_first", false}, {"positional", "sinusoidal"}}},
-  };
-}
+json app_default_config() { return config_explicit_defaults(); }
 
 // Every SPEC field explicit: defaults under the given config (null and absent mean "default").
 static json normalize(const json& cfg) {
   json out = app_default_config();
   out.merge_patch(cfg);  // merge_patch drops nulls: restore the fields whose default is null
-  if (!out.contains("d_k")) out["d_k"] = nullptr;
-  if (!out.contains("d_v")) out["d_v"] = nullptr;
+  const json& d = app_default_config();
+  for (const char* k : {"d_k", "d_v"})
+    if (!out.contains(k)) out[k] = d[k];
   if (out["attention"].is_object() && out["attention"]["mask"].is_object() && !out["attention"]["mask"].contains("window"))
-    out["attention"]["mask"]["window"] = nullptr;
+    out["attention"]["mask"]["window"] = d["attention"]["mask"]["window"];
   if (out.contains("inputs") && !out["inputs"].is_null()) {  // explicit matrices define heads, d_k and d_v
     out.erase("heads");
     out.erase("d_k");
     out.erase("d_v");
   }
-  if (out.value("mode", std::string()) == "seq2seq" && !cfg.contains("text")) out.erase("text");  // it takes source/target
-  return out;
+  return config_json_drop_inapplicable(std::move(out), cfg);  // a default its mode does not take (seq2seq: text) goes
 }
 
 // The selection made valid for the current trace (after it changed without a recompute).
@@ -191,16 +176,7 @@ bool app_state_merge(AppState* s, const json& partial, std::string* error) {
   next.merge_patch(partial);
   // Switching between seq2seq (source/target) and the other modes (text/tokens): the fields of the mode left behind came
   // from the page's state, not from the caller, so they go (the caller's own are kept, and refused by name if wrong).
-  const bool s2s = next.value("mode", std::string()) == "seq2seq";
-  const char* const other_mode[] = {"text", "tokens", "key_text", "key_tokens"};
-  const char* const s2s_only[] = {"source", "target", "source_tokens", "target_tokens", "cross_attention"};
-  for (const char* f : s2s ? std::vector<const char*>(std::begin(other_mode), std::end(other_mode))
-                           : std::vector<const char*>(std::begin(s2s_only), std::end(s2s_only)))
-    if (!partial.contains(f)) next.erase(f);
-  if (!s2s && next.contains("transformer") && next["transformer"].is_object() &&
-      !(partial.contains("transformer") && partial["transformer"].is_object() && partial["transformer"].contains("decoder_layers")))
-    next["transformer"].erase("decoder_layers");
-  return app_state_set(s, next, error);
+  return app_state_set(s, config_json_drop_inapplicable(std::move(next), partial), error);
 }
 
 static void restore(AppState* s, const json& cfg) {

@@ -59,15 +59,15 @@ std::vector<WalkLine> walkthrough_lines(const App& app) {
   const auto q = h.q.row(i), k = h.k.row(j);
   // The numbers come from core's step functions, the definitions the kernels are tested against.
   const AttentionScoreSteps st = attention_score_steps(h.q, h.k, trace_params(t, h), i, j);
-  const char* formula = t.kind == ATTENTION_KIND_GENERAL ? "qᵀ W k" : t.kind == ATTENTION_KIND_ADDITIVE ? "v_aᵀ tanh(W q + U k)" : "q·k";
+  const char* formula = t.attention.spec.kind == ATTENTION_KIND_GENERAL ? "qᵀ W k" : t.attention.spec.kind == ATTENTION_KIND_ADDITIVE ? "v_aᵀ tanh(W q + U k)" : "q·k";
   const double after_scale = st.raw / st.divisor;
-  const bool masked = t.mask.size() && t.mask(i, j);
+  const bool masked = t.attention.mask.size() && t.attention.mask(i, j);
   line(false, "%s %d \"%s\" -> %s %d \"%s\"", tr(S_QUERY_N), i, t.tokens[size_t(i)].c_str(), tr(S_KEY_N), j, t.key_tokens[size_t(j)].c_str());
   out.back().mirror_only = true;  // on screen the two combos above say it
-  line(false, tr(S_WT_KIND), kind_label(t.kind));
+  line(false, tr(S_WT_KIND), kind_label(t.attention.spec.kind));
   line(false, tr(S_WT_STEP1), formula, st.raw);
   if (s.parsed.positional == POSITIONAL_KIND_ROPE) line(true, tr(S_WT_ROPE), i, j);
-  if (t.kind == ATTENTION_KIND_SCALED_DOT || t.kind == ATTENTION_KIND_DOT) {
+  if (t.attention.spec.kind == ATTENTION_KIND_SCALED_DOT || t.attention.spec.kind == ATTENTION_KIND_DOT) {
     std::string terms;
     for (int d = 0; d < std::min(d_k, 3); ++d) {
       char b[64];
@@ -76,16 +76,16 @@ std::vector<WalkLine> walkthrough_lines(const App& app) {
     }
     line(true, "   = %s%s", terms.c_str(), d_k > 3 ? " + ..." : "");
   }
-  if (attention_kind_scaled(t.kind)) line(false, tr(S_WT_SCALE), st.divisor, after_scale);
-  else line(false, tr(S_WT_NOSCALE), kind_label(t.kind), after_scale);
+  if (attention_kind_scaled(t.attention.spec.kind)) line(false, tr(S_WT_SCALE), st.divisor, after_scale);
+  else line(false, tr(S_WT_NOSCALE), kind_label(t.attention.spec.kind), after_scale);
   if (h.alibi_slope != 0) line(false, tr(S_WT_ALIBI), double(h.alibi_slope), i, j, after_scale + st.bias);
-  line(false, tr(S_WT_TEMP), double(t.temperature), st.score);
+  line(false, tr(S_WT_TEMP), double(t.attention.spec.temperature), st.score);
   const AttentionOutput& a = h.attn;
   if (masked) {
     line(false, "%s", tr(S_WT_MASKED));
     line(false, "%s", tr(S_WT_MASKED_EXP));
   } else {
-    const AttentionSoftmaxSteps sm = attention_softmax_steps(a.scores, t.mask.size() ? &t.mask : nullptr, i, j);
+    const AttentionSoftmaxSteps sm = attention_softmax_steps(a.scores, t.attention.mask.size() ? &t.attention.mask : nullptr, i, j);
     line(false, "%s", tr(S_WT_VISIBLE));
     line(false, tr(S_WT_EXP), sm.row_max, sm.exp);
     line(false, tr(S_WT_SUM), sm.sum, sm.weight);

@@ -1,63 +1,19 @@
 // attnplay ui: the geometry view. The focused head's query and key vectors on their two main directions (PCA of
 // all q and k rows together), lines for each query's strongest weights, and dragging: moving a point moves that
-// token's embedding by the smallest change that moves its q (or k) that way, and everything recomputes.
+// token's embedding by the smallest change that moves its q (or k) that way, and everything recomputes. The
+// arithmetic (PCA, the least-norm edit) is model/geometry.h's; this file draws and routes the mouse.
 //
 // Dimension glossary: n_q, n_k, d_k (this head), d_model.
-#include "core/backward.h"
+#include "model/geometry.h"
 #include "ui/colormap.h"
 #include "ui/i18n.h"
 #include "ui/panels.h"
-
-#include <Eigen/Eigenvalues>
 
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
 
 namespace attnplay {
-
-namespace {
-
-struct Pca {
-  Eigen::RowVectorXf mean;   // [d_k]
-  Eigen::VectorXf v1, v2;    // [d_k] unit directions (v2 = 0 when d_k = 1)
-  float share1 = 0, share2 = 0;
-};
-
-// rows [m, d_k] -> the two main directions of their covariance.
-Pca pca_of(const Mat& rows) {
-  Pca p;
-  const int d = int(rows.cols());
-  p.mean = rows.colwise().mean();
-  const Eigen::MatrixXf c = (rows.rowwise() - p.mean).cast<float>();
-  const Eigen::MatrixXf cov = (c.transpose() * c) / float(std::max<Eigen::Index>(1, rows.rows() - 1));
-  Eigen::SelfAdjointEigenSolver<Eigen::MatrixXf> es(cov);
-  const Eigen::VectorXf ev = es.eigenvalues();  // ascending
-  const float total = std::max(1e-30f, ev.sum());
-  p.v1 = es.eigenvectors().col(d - 1);
-  p.v2 = d > 1 ? Eigen::VectorXf(es.eigenvectors().col(d - 2)) : Eigen::VectorXf::Zero(d);
-  p.share1 = ev[d - 1] / total;
-  p.share2 = d > 1 ? ev[d - 2] / total : 0.0f;
-  return p;
-}
-
-// The embedding change that moves row `row` of this head's q (or k) by delta [d_k] in the least-norm sense:
-// Δx = Wᵀ (W Wᵀ)⁻¹ Δq with W the head's rows of in_proj (layer 0), RoPE undone first.
-Vec embedding_delta(const AppState& s, const ModelWeights& w, int head, bool key, int row, const Eigen::VectorXf& delta) {
-  const MhaWeights& m = w.layers[0].self_attn;
-  const int d_k = m.d_k;
-  const MhaHeadRows r = mha_head_rows(m, head);      // the layout mha_forward uses
-  const Mat W = m.in_proj_w.middleRows(key ? r.k : r.q, d_k);  // [d_k, d_model]
-  Mat d = Mat::Zero(row + 1, d_k);
-  d.row(row) = delta.transpose();
-  const NetSpec spec = net_spec(s.parsed, w);         // positions inside attention, as the forward applies them
-  if (spec.rope_base > 0) rope_backward(&d, spec.rope_base);  // Rᵀ: the rotation before it
-  const Eigen::MatrixXf g = W * W.transpose() + 1e-6f * Eigen::MatrixXf::Identity(d_k, d_k);
-  const Eigen::VectorXf y = g.ldlt().solve(Eigen::VectorXf(d.row(row).transpose()));
-  return W.transpose() * y;
-}
-
-}  // namespace
 
 void view_geometry(App* app) {
   AppState& s = app->state;
@@ -70,7 +26,7 @@ void view_geometry(App* app) {
   Mat all(n_q + n_k, d_k);
   all.topRows(n_q) = h.q.topRows(n_q);
   all.bottomRows(n_k) = h.k.topRows(n_k);
-  const Pca p = pca_of(all);
+  const GeometryPca p = geometry_pca(all);
   ImGui::TextDisabled(tr(S_GEO_AXES), 100.0 * p.share1, 100.0 * p.share2);
   const bool can_drag = !s.parsed.inputs.present && s.sel.layer == 0 && !app->page.readonly;
   if (!can_drag && s.parsed.inputs.present) {
@@ -176,12 +132,9 @@ void view_geometry(App* app) {
       }
       auto w = std::make_shared<ModelWeights>(s.weights ? *s.weights : weights_seeded(s.parsed));
       const std::string& token = app->ui.geo_drag_key ? t.key_tokens[size_t(app->ui.geo_drag)] : t.tokens[size_t(app->ui.geo_drag)];
-      std::vector<int> ids;
       std::string error;
-      if (weights_token_ids(*w, {token}, &ids, &error)) {
-        w->embedding.row(ids[0]) += embedding_delta(s, *w, s.sel.head, app->ui.geo_drag_key, app->ui.geo_drag, delta).transpose();
+      if (geometry_move_token(s.parsed, w.get(), token, s.sel.head, app->ui.geo_drag_key, app->ui.geo_drag, delta, &error))
         app_state_set_weights(&s, std::move(w), &error);
-      }
     }
   }
   if (ImGui::IsItemDeactivated() && app->ui.geo_drag >= 0) {

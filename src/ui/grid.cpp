@@ -345,7 +345,7 @@ void grid_view(App* app, const char* id, const Grid& g, unsigned tex, const std:
       if (annot.tooltip_values && annot.values && i < annot.values->rows() && j < annot.values->cols()) {
         ImGui::Text(tr(S_TIP_WEIGHT), double((*annot.values)(i, j)));
       } else if (i < a.weights.rows() && j < a.weights.cols()) {
-        const bool masked = t.mask.size() && t.mask(i, j);
+        const bool masked = t.attention.mask.size() && t.attention.mask(i, j);
         if (masked) ImGui::TextUnformatted(tr(S_TIP_SCORE_MASKED));
         else if (a.scores.size() > 0) ImGui::Text(tr(S_TIP_SCORE), double(a.scores(i, j)));
         ImGui::Text(tr(S_TIP_WEIGHT), double(a.weights(i, j)));

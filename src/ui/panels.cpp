@@ -11,6 +11,7 @@
 #include "core/build_info.h"
 #include "core/attention.h"
 #include "core/gemm.h"
+#include "model/config_edit.h"
 #include "model/config_fields.h"
 #include "ui/grid.h"
 #include "ui/i18n.h"
@@ -81,31 +82,6 @@ static int config_int(const json& c, const char* key, int def) {
   return v.is_number() ? v.get<int>() : def;
 }
 
-// The config in another mode (0 attention, 1 transformer, 2 seq2seq), its sentences carried over: a cross-attention's
-// keys become the source and its queries the target (the queries come from the decoder), and back.
-static json config_switch_mode(json c, int mode) {
-  static const char* kModes[3] = {"attention", "transformer", "seq2seq"};
-  const bool was_s2s = c.value("mode", std::string()) == "seq2seq";
-  c["mode"] = kModes[mode];
-  auto text_of = [&c](const char* text, const char* tokens) -> json {
-    if (c.contains(tokens) && c[tokens].is_array()) return c[tokens];
-    return c.contains(text) ? c[text] : json();
-  };
-  if (mode == 2 && !was_s2s) {
-    const json q = text_of("text", "tokens"), k = text_of("key_text", "key_tokens");
-    const json src = k.is_null() ? q : k;
-    c[src.is_array() ? "source_tokens" : "source"] = src;
-    c[q.is_array() ? "target_tokens" : "target"] = q;
-    for (const char* f : {"text", "tokens", "key_text", "key_tokens", "inputs"}) c.erase(f);
-  } else if (mode != 2 && was_s2s) {
-    const json src = text_of("source", "source_tokens");
-    c[src.is_array() ? "tokens" : "text"] = src;
-    for (const char* f : {"source", "source_tokens", "target", "target_tokens", "cross_attention"}) c.erase(f);
-    if (c.contains("transformer") && c["transformer"].is_object()) c["transformer"].erase("decoder_layers");
-  }
-  return c;
-}
-
 static void section_model(App* app) {
   AppState& s = app->state;
   json c = s.config;
@@ -119,7 +95,7 @@ static void section_model(App* app) {
     const char* names[3] = {"mode_attention", "mode_transformer", "mode_seq2seq"};
     for (int m = 0; m < 3; ++m) {
       if (m) flow(ImGui::CalcTextSize(tr(labels[m])).x + ImGui::GetFrameHeight() + ImGui::GetStyle().ItemInnerSpacing.x);
-      if (ImGui::RadioButton(tr_id(labels[m], ids[m]).c_str(), mode == m) && mode != m) ui_edit(app, config_switch_mode(c, m));
+      if (ImGui::RadioButton(tr_id(labels[m], ids[m]).c_str(), mode == m) && mode != m) ui_edit(app, config_json_switch_mode(c, ModelMode(m)));
       app_record(app, names[m]);
     }
   }

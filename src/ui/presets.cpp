@@ -2,7 +2,7 @@
 #include "ui/presets.h"
 
 #include "ui/app_state.h"
-#include "model/train.h"
+#include "model/translation.h"
 
 namespace attnplay {
 

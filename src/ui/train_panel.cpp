@@ -2,6 +2,7 @@
 // own engine, AppTrainRemote), which streams the weights back ten times a second; otherwise inside the frame, a few
 // milliseconds at a time (budget_ms), so the page keeps drawing. Either way the trained weights replace the state's
 // ten times a second and the views recompute with them.
+#include "model/config_edit.h"
 #include "ui/i18n.h"
 #include "ui/panels.h"
 #include "ui/presets.h"
@@ -42,28 +43,24 @@ TrainResult step_once(App* app) {
   AppTraining& t = app->training;
   t.session.spec = t.spec;
   const TrainResult r = train_session_step(&t.session);
-  if (t.spec.translation >= 0) t.alignment.push_back(float(r.alignment));
+  if (t.spec.translation) t.alignment.push_back(float(r.alignment));
   t.loss.push_back(float(r.loss));
   t.accuracy.push_back(float(r.accuracy));
   return r;
 }
 
 const char* task_label(const AppTraining& t) {
-  return t.spec.translation >= 0 ? translation_task_name(TranslationTask(t.spec.translation)) : train_task_name(t.spec.task);
+  return train_session_task_name(t.spec);
 }
 
 // A translation task's model: the encoder-decoder on the task's fixed example, seeded over its vocabularies.
 bool translation_begin(App* app) {
   AppState& s = app->state;
   AppTraining& t = app->training;
-  const TranslationTask task = TranslationTask(t.spec.translation);
+  const TranslationTask task = *t.spec.translation;
   const TranslationExample ex = translation_task_display(task);
-  json c = s.config;
-  c["mode"] = "seq2seq";
-  c["source_tokens"] = ex.source;
-  c["target_tokens"] = ex.target;
-  for (const char* k : {"text", "tokens", "key_text", "key_tokens", "inputs", "source", "target"}) c.erase(k);
-  c["attention"]["mask"] = {{"causal", false}, {"window", nullptr}, {"padding", json::array()}, {"cells", json::array()}};
+  const json c = config_json_reset_mask(
+      config_json_set_input(s.config, MODEL_MODE_SEQ2SEQ, {{"source_tokens", ex.source}, {"target_tokens", ex.target}}));
   std::string error;
   if (!ui_edit(app, c)) {
     notice(app, S_TRAIN_STOPPED, s.error);
@@ -148,27 +145,20 @@ bool train_begin(App* app) {
   if (t.remote && t.remote_session) t.remote->close(t.generation);
   t.remote_session = false;
   ++t.generation;
-  if (t.spec.translation >= 0) {
+  if (t.spec.translation) {
     if (!translation_begin(app)) return false;
     t.started = true;
     remote_open(app);
     return publish(app);
   }
   // The task's model: the tiny Transformer on one example sequence, with the task's mask.
-  json c = s.config;
-  c["mode"] = "transformer";
   Rng ex = rng_stream(7, "train/example");
   const TrainBatch example = train_task_batch(t.spec.task, t.spec.length, t.spec.vocab, 1, &ex);
   std::string text;
   for (int id : example.inputs[0]) text += (text.empty() ? "" : " ") + std::to_string(id);
-  c["text"] = text;
-  c["tokenizer"] = "whitespace";
-  for (const char* k : {"tokens", "key_text", "key_tokens", "inputs", "source", "target", "source_tokens", "target_tokens",
-                        "cross_attention"})
-    c.erase(k);
-  if (c.contains("transformer") && c["transformer"].is_object()) c["transformer"].erase("decoder_layers");  // seq2seq's
-  json& a = c["attention"];
-  a["mask"] = {{"causal", train_task_causal(t.spec.task)}, {"window", nullptr}, {"padding", json::array()}, {"cells", json::array()}};
+  const json c = config_json_reset_mask(
+      config_json_set_input(s.config, MODEL_MODE_TRANSFORMER, {{"text", text}, {"tokenizer", "whitespace"}}),
+      train_task_causal(t.spec.task));
   if (!ui_edit(app, c)) {
     notice(app, S_TRAIN_STOPPED, s.error);
     return false;
@@ -207,7 +197,7 @@ void train_tick(App* app) {
     const Preset* p = preset_find(app->state.preset_id);
     TranslationTask task;
     if (p && !t.started && translation_task_from_name(p->train_task, &task)) {
-      t.spec.translation = int(task);
+      t.spec.translation = task;
       app->state.sel.mean_heads = true;  // the alignment figure: the mean of the heads
     }
   }
@@ -260,9 +250,9 @@ void section_train(App* app) {
   ImGui::SetNextItemWidth(w);
   if (ImGui::BeginCombo(tr_id(S_TRAIN_TASK, "train_task").c_str(), task_label(t))) {
     for (int k = 0; k < TRAIN_TASK_COUNT; ++k) {
-      if (ImGui::Selectable(train_task_name(TrainTask(k)), t.spec.translation < 0 && t.spec.task == k)) {
+      if (ImGui::Selectable(train_task_name(TrainTask(k)), !t.spec.translation && t.spec.task == k)) {
         t.spec.task = TrainTask(k);
-        t.spec.translation = -1;
+        t.spec.translation.reset();
         // Induction needs room for a real induction head: with few tokens a bag of bigrams also solves it.
         t.spec.length = k == TRAIN_TASK_INDUCTION ? 12 : 8;
         t.spec.vocab = k == TRAIN_TASK_INDUCTION ? 30 : 10;
@@ -272,7 +262,8 @@ void section_train(App* app) {
     ImGui::Separator();
     ImGui::TextDisabled("%s", tr(S_TRAIN_TRANSLATION));
     for (int k = 0; k < TRANSLATION_TASK_COUNT; ++k) {
-      if (ImGui::Selectable(translation_task_name(TranslationTask(k)), t.spec.translation == k)) t.spec.translation = k;
+      if (ImGui::Selectable(translation_task_name(TranslationTask(k)), t.spec.translation == TranslationTask(k)))
+        t.spec.translation = TranslationTask(k);
       app_record(app, std::string("train_task_") + translation_task_name(TranslationTask(k)));
     }
     ImGui::EndCombo();
@@ -282,7 +273,7 @@ void section_train(App* app) {
   ImGui::TextDisabled("(?)");
   ui_item_tooltip(tr(S_TRAIN_TASK_HELP));
   ImGui::SetNextItemWidth(w);
-  if (t.spec.translation < 0) {  // a translation task's sentences and vocabularies are the task's
+  if (!t.spec.translation) {  // a translation task's sentences and vocabularies are the task's
     ImGui::SetNextItemWidth(w);
     if (ImGui::InputInt(tr_id(S_TRAIN_LENGTH, "train_length").c_str(), &t.spec.length)) t.spec.length = std::clamp(t.spec.length, 2, 64);
     ImGui::SetNextItemWidth(w);
@@ -347,7 +338,7 @@ void section_train(App* app) {
   ImGui::Text(tr(S_TRAIN_STATUS), (long long)t.session.state.step, t.loss.empty() ? 0.0 : double(t.loss.back()), 100.0 * last_acc,
               t.steps_per_s);
   app_record(app, "train_status");
-  if (t.spec.translation >= 0 && !t.alignment.empty()) {
+  if (t.spec.translation && !t.alignment.empty()) {
     ImGui::Text(tr(S_TRAIN_ALIGNMENT), 100.0 * t.alignment.back());
     app_record(app, "train_alignment");
     ui_item_tooltip(tr(S_TRAIN_ALIGNMENT_HELP));

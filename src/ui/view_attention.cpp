@@ -52,7 +52,7 @@ void attention_heatmap(App* app, const char* id, const char* title, ImVec2 at, I
   const ImVec2 area(each.x, each.y);
   const Grid g = grid_layout(ImVec2(at.x, at.y + font * 1.4f), area, int(m.rows()), int(m.cols()), gap, &app->zoom, room);
   const std::string slot = std::string(id) + "_" + std::to_string(app->state.sel.layer) + "_" + std::to_string(app->state.sel.head);
-  const MaskMat* mask = t.mask.size() ? &t.mask : nullptr;
+  const MaskMat* mask = t.attention.mask.size() ? &t.attention.mask : nullptr;
   const float vmin = style == 0 ? 0.0f : -vmax;
   const unsigned tex = heatmap_texture(app, slot, m, mask, style, 0.0f, vmax, shrink_pixels(g));
   GridAnnot an;

@@ -50,9 +50,9 @@ void view_compare(App* app) {
     const Grid g = grid_layout(ImVec2(at.x, at.y + font * 1.4f), ImVec2(w, avail.y - font * 1.6f), int(a.weights.rows()),
                                int(a.weights.cols()), 0);
     const std::string slot = "compare_" + std::to_string(v) + "_" + std::to_string(l) + "_" + std::to_string(h);
-    const unsigned tex = heatmap_texture(app, slot, a.weights, cv.trace.mask.size() ? &cv.trace.mask : nullptr, 0, 0.0f, 1.0f,
+    const unsigned tex = heatmap_texture(app, slot, a.weights, cv.trace.attention.mask.size() ? &cv.trace.attention.mask : nullptr, 0, 0.0f, 1.0f,
                                          shrink_pixels(g));
-    grid_view(app, slot.c_str(), g, tex, cv.trace.tokens, cv.trace.key_tokens, cv.trace.mask.size() ? &cv.trace.mask : nullptr,
+    grid_view(app, slot.c_str(), g, tex, cv.trace.tokens, cv.trace.key_tokens, cv.trace.attention.mask.size() ? &cv.trace.attention.mask : nullptr,
               GRID_MODE_VIEW, nullptr);
   }
   colorbar(ImVec2(p.x + avail.x - font * 2.6f, p.y + font * 1.4f), std::max(40.0f, avail.y * 0.5f), false, 0.0f, 1.0f);
@@ -82,8 +82,8 @@ void view_ab(App* app) {
     ImGui::TextUnformatted(title);
     const Grid g = grid_layout(ImVec2(at.x, at.y + font * 1.4f), ImVec2(w, avail.y - font * 1.6f), int(m.rows()), int(m.cols()), 0);
     const std::string slot = std::string("ab_") + std::to_string(k) + "_" + std::to_string(s.sel.layer) + "_" + std::to_string(s.sel.head);
-    const unsigned tex = heatmap_texture(app, slot, m, k < 2 && t.mask.size() ? &t.mask : nullptr, style, vmin, vmax, shrink_pixels(g));
-    grid_view(app, slot.c_str(), g, tex, t.tokens, t.key_tokens, k < 2 && t.mask.size() ? &t.mask : nullptr, GRID_MODE_VIEW, nullptr);
+    const unsigned tex = heatmap_texture(app, slot, m, k < 2 && t.attention.mask.size() ? &t.attention.mask : nullptr, style, vmin, vmax, shrink_pixels(g));
+    grid_view(app, slot.c_str(), g, tex, t.tokens, t.key_tokens, k < 2 && t.attention.mask.size() ? &t.attention.mask : nullptr, GRID_MODE_VIEW, nullptr);
     colorbar(ImVec2(g.origin.x + g.size().x + 6, g.origin.y), std::max(40.0f, g.size().y), style == 1, vmin, vmax);
     return g;
   };

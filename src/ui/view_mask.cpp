@@ -46,10 +46,10 @@ void view_mask(App* app) {
   if (found == grids.end()) {
     MaskGrid mg;
     mg.painted = Mat::Zero(n_q, n_k);
-    MaskSpec structural = s.parsed.mask;
+    MaskSpec structural = s.parsed.attention.mask;
     structural.cells.clear();
     mg.structural = mask_build(structural, n_q, n_k);
-    for (const auto& c : s.parsed.mask.cells)
+    for (const auto& c : s.parsed.attention.mask.cells)
       if (c.first < n_q && c.second < n_k) mg.painted(c.first, c.second) = 1.0f;
     found = grids.emplace("mask", std::move(mg)).first;
   }

@@ -183,7 +183,7 @@ TEST_P(CrossProductNetwork, TrainingForwardIsTheInferenceForward) {
   NetOptions o;
   o.for_backward = true;
   NetActs a;
-  net_forward(spec, w, ids, t.mask.size() ? &t.mask : nullptr, o, &a);
+  net_forward(spec, w, ids, t.attention.mask.size() ? &t.attention.mask : nullptr, o, &a);
   auto same = [](const Mat& x, const Mat& y) { return x.rows() == y.rows() && x.cols() == y.cols() && x == y; };
   EXPECT_TRUE(same(a.x, t.x)) << "embeddings";
   for (int h = 0; h < kHeads; ++h)

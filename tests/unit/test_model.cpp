@@ -135,7 +135,7 @@ TEST(Config, DefaultsFollowTheSpec) {
   EXPECT_EQ(c.heads, 2);
   EXPECT_EQ(c.d_k, 8);
   EXPECT_EQ(c.d_v, 8);
-  EXPECT_FLOAT_EQ(c.scale_divisor(), std::sqrt(8.0f));
+  EXPECT_FLOAT_EQ(c.attention.scale_divisor(c.d_k), std::sqrt(8.0f));
   EXPECT_EQ(c.layers, 2);
   EXPECT_EQ(c.d_ff, 64);
 }

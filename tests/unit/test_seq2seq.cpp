@@ -131,12 +131,12 @@ Case case_model(const json& jc) {
     else *v = vec_of(tw[name]);
   });
   const std::string kind = cfg.value("cross_kind", "scaled_dot");
-  k.cross_kind = kind == "general" ? ATTENTION_KIND_GENERAL : kind == "additive" ? ATTENTION_KIND_ADDITIVE : ATTENTION_KIND_SCALED_DOT;
+  k.cross_attention.kind = kind == "general" ? ATTENTION_KIND_GENERAL : kind == "additive" ? ATTENTION_KIND_ADDITIVE : ATTENTION_KIND_SCALED_DOT;
   if (jc.contains("extra")) {
     const json& e = jc["extra"];
     AttentionKindWeights& cw = w.seq2seq.cross_kind;
-    if (k.cross_kind == ATTENTION_KIND_GENERAL) cw.general_w = mat_of(e["W"]);
-    if (k.cross_kind == ATTENTION_KIND_ADDITIVE) {
+    if (k.cross_attention.kind == ATTENTION_KIND_GENERAL) cw.general_w = mat_of(e["W"]);
+    if (k.cross_attention.kind == ATTENTION_KIND_ADDITIVE) {
       cw.additive_w = mat_of(e["W"]);
       cw.additive_u = mat_of(e["U"]);
       cw.additive_v = vec_of(e["v_a"]);
@@ -300,7 +300,7 @@ TEST(Seq2Seq, TrainingStepsMatchTorchOptim) {
     visit(&st.weights, collect(&got));
     visit(&c.weights, collect(&start));
     const int d = c.config.d_model;
-    const bool additive_cross = c.config.cross_kind == ATTENTION_KIND_ADDITIVE;
+    const bool additive_cross = c.config.cross_attention.kind == ATTENTION_KIND_ADDITIVE;
     const double bound = double(lr) * steps * 1.001;
     int checked = 0;
     visit(&want.weights, [&](const std::string& name, Mat* m, Vec* v) {
@@ -440,17 +440,17 @@ TEST(Seq2Seq, TraceBandsAreTheDecodersAttentions) {
   Trace t;
   ASSERT_TRUE(model_compute(c, nullptr, &t, &error)) << error;
   const Trace self = trace_band(t, TRACE_BAND_DECODER_SELF), cross = trace_band(t, TRACE_BAND_CROSS);
-  EXPECT_EQ(cross.kind, ATTENTION_KIND_ADDITIVE);
-  EXPECT_EQ(self.kind, ATTENTION_KIND_SCALED_DOT);
+  EXPECT_EQ(cross.attention.spec.kind, ATTENTION_KIND_ADDITIVE);
+  EXPECT_EQ(self.attention.spec.kind, ATTENTION_KIND_SCALED_DOT);
   ASSERT_EQ(cross.layers.size(), 1u);
   EXPECT_EQ(cross.layers[0].heads[1].attn.weights, t.decoder[0].cross.heads[1].attn.weights);
   EXPECT_EQ(self.layers[0].output, t.decoder[0].output);
-  ASSERT_EQ(self.mask.rows(), 3);
+  ASSERT_EQ(self.attention.mask.rows(), 3);
   for (int i = 0; i < 3; ++i)
-    for (int j = 0; j < 3; ++j) EXPECT_EQ(int(self.mask(i, j)), j > i ? 1 : 0) << i << "," << j;
-  ASSERT_EQ(cross.mask.rows(), 3);
-  ASSERT_EQ(cross.mask.cols(), 4);
-  for (int i = 0; i < 3; ++i) EXPECT_EQ(int(cross.mask(i, 3)), 1) << "the source's padding hides key 3 from row " << i;
+    for (int j = 0; j < 3; ++j) EXPECT_EQ(int(self.attention.mask(i, j)), j > i ? 1 : 0) << i << "," << j;
+  ASSERT_EQ(cross.attention.mask.rows(), 3);
+  ASSERT_EQ(cross.attention.mask.cols(), 4);
+  for (int i = 0; i < 3; ++i) EXPECT_EQ(int(cross.attention.mask(i, 3)), 1) << "the source's padding hides key 3 from row " << i;
   for (int i = 0; i < 3; ++i) EXPECT_EQ(cross.layers[0].heads[0].attn.weights(i, 3), 0.0f);
   // The walkthrough's parameters for a cross cell are the cross-attention's.
   EXPECT_EQ(trace_params(cross).kind, ATTENTION_KIND_ADDITIVE);

@@ -257,8 +257,8 @@ TrainResult train_loss_and_grads_one_at_a_time(const Config& c, const ModelWeigh
   for (size_t s = 0; s < batch.inputs.size(); ++s) {
     const int n = int(batch.inputs[s].size());
     MaskSpec ms;
-    ms.causal = causal || c.mask.causal;
-    ms.window = c.mask.window;
+    ms.causal = causal || c.attention.mask.causal;
+    ms.window = c.attention.mask.window;
     const MaskMat mask = mask_spec_is_empty(ms) ? MaskMat() : mask_build(ms, n, n);
     NetActs acts;
     net_forward(spec, w, batch.inputs[s], mask.size() ? &mask : nullptr, o, &acts);
@@ -417,8 +417,8 @@ TEST(Train, MatchesPyTorchAutogradAndOptimisers) {
         return m;
       };
       const auto& e = tc["extra"];
-      if (c.kind == ATTENTION_KIND_GENERAL) start.general_w = mat(e["W"]);
-      if (c.kind == ATTENTION_KIND_ADDITIVE) {
+      if (c.attention.kind == ATTENTION_KIND_GENERAL) start.general_w = mat(e["W"]);
+      if (c.attention.kind == ATTENTION_KIND_ADDITIVE) {
         start.additive_w = mat(e["W"]);
         start.additive_u = mat(e["U"]);
         const auto va = e["v_a"].get<std::vector<float>>();
