@@ -155,23 +155,7 @@ std::vector<std::string> npy_strings(const NpyArray& a, const std::string& what)
     for (long long c = 0; c < w; ++c) {
       const uint32_t cp = le32(a.data + (i * size_t(w) + size_t(c)) * 4);
       if (cp == 0) break;
-      if (cp < 0x80) {
-        s += char(cp);
-      } else if (cp < 0x800) {
-        s += char(0xC0 | (cp >> 6));
-        s += char(0x80 | (cp & 0x3F));
-      } else if (cp < 0x10000) {
-        s += char(0xE0 | (cp >> 12));
-        s += char(0x80 | ((cp >> 6) & 0x3F));
-        s += char(0x80 | (cp & 0x3F));
-      } else if (cp < 0x110000) {
-        s += char(0xF0 | (cp >> 18));
-        s += char(0x80 | ((cp >> 12) & 0x3F));
-        s += char(0x80 | ((cp >> 6) & 0x3F));
-        s += char(0x80 | (cp & 0x3F));
-      } else {
-        s += "\xEF\xBF\xBD";
-      }
+      utf8_append(cp, &s);  // surrogates and values past U+10FFFF become U+FFFD: the tokens stay well-formed UTF-8
     }
     out.push_back(s);
   }

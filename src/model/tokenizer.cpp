@@ -49,6 +49,11 @@ std::vector<uint32_t> utf8_decode(std::string_view s, bool* had_invalid) {
   return out;
 }
 
+void utf8_pop_char(std::string* s) {
+  while (!s->empty() && (uint8_t(s->back()) & 0xC0) == 0x80) s->pop_back();  // continuation bytes, then the lead byte
+  if (!s->empty()) s->pop_back();
+}
+
 void utf8_append(uint32_t cp, std::string* out) {
   if (cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) cp = 0xFFFD;
   if (cp < 0x80) {

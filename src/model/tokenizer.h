@@ -24,7 +24,9 @@ enum TokenizerKind {
 };
 
 std::vector<uint32_t>    utf8_decode(std::string_view bytes, bool* had_invalid);  // code points; invalid -> U+FFFD
-void                     utf8_append(uint32_t cp, std::string* out);              // encode one code point
+void                     utf8_append(uint32_t cp, std::string* out);              // encode one code point (the one
+                                                                                  //   encoder: surrogates, > U+10FFFF -> U+FFFD)
+void                     utf8_pop_char(std::string* s);                           // drop the last whole code point
 bool                     utf8_is_valid(std::string_view bytes);
 bool                     unicode_is_space(uint32_t cp);       // Unicode White_Space
 bool                     unicode_is_punct(uint32_t cp);       // ASCII and Unicode punctuation (P*), ASCII symbols

@@ -43,26 +43,27 @@ namespace {
 std::string dims(const char* what, int v) { return std::string(what) + "=" + std::to_string(v); }
 
 // One walk of the tree. With a config (cfg) the shapes are the config's and every tensor it implies is visited; without,
-// the stored shapes, and only the tensors that hold values.
+// the stored shapes, every tensor of the layers there are, and the optional ones (learned tables, the kinds' extras)
+// when they hold values.
 struct Walk {
   ModelWeights* w;
   const Config* cfg;
   const std::function<void(const WeightTensor&)>& fn;
 
-  void put(WeightTensor t, int rows, int cols, Mat* m) {
+  void put(WeightTensor t, int rows, int cols, Mat* m, bool optional = false) {
     t.mat = m;
     if (!cfg) {
-      if (m->size() == 0) return;
+      if (optional && m->size() == 0) return;
       rows = int(m->rows()), cols = int(m->cols());
     }
     t.rows = rows;
     t.cols = cols;
     fn(t);
   }
-  void put(WeightTensor t, int rows, Vec* v) {
+  void put(WeightTensor t, int rows, Vec* v, bool optional = false) {
     t.vec = v;
     if (!cfg) {
-      if (v->size() == 0) return;
+      if (optional && v->size() == 0) return;
       rows = int(v->size());
     }
     t.rows = rows;
@@ -115,7 +116,7 @@ struct Walk {
     t.labels = &labels;
     t.min_rows = need;
     t.missing_hint = " (transformer.positional is \"learned\")";
-    put(t, rows, d, m);
+    put(t, rows, d, m, true);
   }
   // One nn.MultiheadAttention (PyTorch's initialisation: xavier_uniform_ in_proj, zero biases). stream: the seed
   // streams' prefix (name unless kept from an older layout).
@@ -158,10 +159,10 @@ struct Walk {
       t.in_file = t.trainable = false;
       return t;
     };
-    put(extra(".general.W", inv_sqrt(dk)), dk, dk, &k->general_w);
-    put(extra(".additive.W", inv_sqrt(dk)), da, dk, &k->additive_w);
-    put(extra(".additive.U", inv_sqrt(dk)), da, dk, &k->additive_u);
-    put(extra(".additive.v_a", inv_sqrt(da)), da, &k->additive_v);
+    put(extra(".general.W", inv_sqrt(dk)), dk, dk, &k->general_w, true);
+    put(extra(".additive.W", inv_sqrt(dk)), da, dk, &k->additive_w, true);
+    put(extra(".additive.U", inv_sqrt(dk)), da, dk, &k->additive_u, true);
+    put(extra(".additive.v_a", inv_sqrt(da)), da, &k->additive_v, true);
   }
 
   void run() {
@@ -275,7 +276,7 @@ ModelWeights weights_seeded(const Config& c) {
 std::vector<ParamRef> weights_params(ModelWeights* w) {
   std::vector<ParamRef> out;
   weights_visit(w, nullptr, [&out](const WeightTensor& t) {
-    if (!t.trainable) return;
+    if (!t.trainable || (t.mat ? t.mat->size() : t.vec->size()) == 0) return;
     if (t.mat) out.push_back({t.mat->data(), size_t(t.mat->size())});
     else out.push_back({t.vec->data(), size_t(t.vec->size())});
   });
@@ -292,7 +293,7 @@ ModelWeights weights_zeros_like(const ModelWeights& w) {
 SafeTensorsFile weights_to_safetensors(const ModelWeights& w) {
   SafeTensorsFile f;
   weights_visit(const_cast<ModelWeights*>(&w), nullptr, [&f](const WeightTensor& t) {  // (reads only)
-    if (!t.in_file) return;
+    if (!t.in_file || (t.mat ? t.mat->size() : t.vec->size()) == 0) return;
     SafeTensor st;
     if (t.mat) {
       st.shape = {t.mat->rows(), t.mat->cols()};

@@ -166,12 +166,7 @@ int desktop_main(int argc, char** argv) {
   Renderer renderer;
   if (!renderer_init(&renderer, false)) std::fprintf(stderr, "attnplay: heatmap renderer: %s\n", renderer.error.c_str());
   App* app = new App();
-  app->host.user = &renderer;
-  app->host.heatmap = platform_host_heatmap;
-  app->host.platform = "desktop (SDL2 + OpenGL 3.3 core)";
-  app->host.gl_version = renderer.gl_version;
-  app->host.glsl_version = renderer.glsl_version;
-  app->host.gl_renderer = renderer.gl_renderer;
+  app->host = std::make_shared<PlatformGlHost>(&renderer, "desktop (SDL2 + OpenGL 3.3 core)");
   std::string error;
   app_init(app, config, &error);
   if (!error.empty()) std::fprintf(stderr, "attnplay: %s (using the defaults)\n", error.c_str());

@@ -16,10 +16,16 @@
 
 namespace attnplay {
 
-unsigned platform_host_heatmap(void* renderer, const std::string& slot, const float* data, int rows, int cols, int style,
-                               float vmin, float vmax, uint64_t version, int max_pixels) {
-  return renderer_heatmap(static_cast<Renderer*>(renderer), slot, data, rows, cols, HeatmapStyle(style), vmin, vmax, version,
-                          max_pixels);
+PlatformGlHost::PlatformGlHost(Renderer* r, const std::string& platform_name) : renderer(r) {
+  platform = platform_name;
+  gl_version = r->gl_version;
+  glsl_version = r->glsl_version;
+  gl_renderer = r->gl_renderer;
+}
+
+unsigned PlatformGlHost::heatmap(const std::string& slot, const float* data, int rows, int cols, HeatmapStyle style,
+                                 float vmin, float vmax, uint64_t version, int max_pixels) {
+  return renderer_heatmap(renderer, slot, data, rows, cols, style, vmin, vmax, version, max_pixels);
 }
 
 void platform_clear(int fb_w, int fb_h) {

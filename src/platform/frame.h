@@ -1,7 +1,7 @@
 // attnplay platform: the frame both platforms run around app_frame, so desktop.cpp and main_web.cpp differ only in
 // their windows, events and loops (sokol_app's split).
 //
-//   platform_host_heatmap   AppHost::heatmap over the GL heatmap renderer (render/heatmap_renderer.h)
+//   PlatformGlHost          the AppHost both platforms share: heatmaps on the GL renderer (render/heatmap_renderer.h)
 //   platform_clear          the viewport and the background colour (frames and PNG captures)
 //   platform_frame          fonts -> backends' NewFrame -> ImGui::NewFrame -> app_frame -> Render -> draw -> PNG export
 #pragma once
@@ -13,8 +13,13 @@
 
 namespace attnplay {
 
-unsigned platform_host_heatmap(void* renderer, const std::string& slot, const float* data, int rows, int cols, int style,
-                               float vmin, float vmax, uint64_t version, int max_pixels);
+// The host both platforms share: heatmaps on the GL renderer, and its GL strings for About.
+struct PlatformGlHost : AppHost {
+  Renderer* renderer = nullptr;
+  PlatformGlHost(Renderer* r, const std::string& platform_name);
+  unsigned heatmap(const std::string& slot, const float* data, int rows, int cols, HeatmapStyle style, float vmin,
+                   float vmax, uint64_t version, int max_pixels) override;
+};
 void     platform_clear(int fb_w, int fb_h);
 
 struct PlatformFrameSize {

@@ -12,7 +12,8 @@
 //   ap_app_wants_drag(x, y) / ap_app_wants_wheel(x, y)  does a drag / the wheel at (x, y) belong to the app (else
 //                                 an embedding page scrolls)
 //   ap_app_zoom(factor, x, y)     pinch over a heatmap
-//   ap_app_set_view(v)            show view v (AppView)
+//   ap_app_set_view(name, len)    show the view of that name (view_table.h); 1 ok, 0 refused (the message lists them)
+//   ap_app_views()                the table of views as JSON (app_views_json): what JS, the .d.ts and Python read
 //   ap_app_train_update(generation, params, count, progress, len, state, state_len)   the training worker's update
 //   ap_app_restore(bytes, len)    a saved workspace record (model/workspace.h) back; 1 ok, 0 refused by name
 //   ap_app_autosave_start / _done(ok, why, len) / _flush()   autosave on; a write finished; write now (pagehide)
@@ -189,18 +190,23 @@ bool apply_url(WebApp* w, const std::string& query, std::string* error) { return
 // embed.html sets Module.attnplayEmbed before the app starts.
 EM_JS(int, page_is_embed, (), { return Module.attnplayEmbed ? 1 : 0; });
 
-void host_save(void*, const std::string& name, const std::string& mime, const std::string& bytes) {
-  EM_ASM({ if (Module.onDownload) Module.onDownload(UTF8ToString($0), UTF8ToString($1), HEAPU8.slice($2, $2 + $3)); },
-         name.c_str(), mime.c_str(), bytes.data(), int(bytes.size()));
-}
-
-void host_copy_link(void*, const std::string& query) {
-  EM_ASM({ if (Module.onCopyLink) Module.onCopyLink(UTF8ToString($0)); }, query.c_str());
-}
-
-void host_open_config(void*) {
-  EM_ASM({ if (Module.onOpenConfig) Module.onOpenConfig(); });
-}
+// The page's host: the GL one, and downloads, the clipboard and the file picker through the page (Module.on*).
+struct WebHost : attnplay::PlatformGlHost {
+  using PlatformGlHost::PlatformGlHost;
+  bool save(const std::string& name, const std::string& mime, const std::string& bytes) override {
+    EM_ASM({ if (Module.onDownload) Module.onDownload(UTF8ToString($0), UTF8ToString($1), HEAPU8.slice($2, $2 + $3)); },
+           name.c_str(), mime.c_str(), bytes.data(), int(bytes.size()));
+    return true;
+  }
+  bool copy_link(const std::string& query) override {
+    EM_ASM({ if (Module.onCopyLink) Module.onCopyLink(UTF8ToString($0)); }, query.c_str());
+    return true;
+  }
+  bool open_config() override {
+    EM_ASM({ if (Module.onOpenConfig) Module.onOpenConfig(); });
+    return true;
+  }
+};
 
 int answer(bool ok, std::string text) {
   g_result = std::move(text);
@@ -364,9 +370,16 @@ EMSCRIPTEN_KEEPALIVE void ap_app_start_fresh() {
   attnplay::app_autosave_start(&w->autosave, w->app);
 }
 
-EMSCRIPTEN_KEEPALIVE void ap_app_set_view(int view) {  // an author's page (or a test) switching the shown view
-  if (view >= 0 && view < attnplay::APP_VIEW_COUNT) g_web->app.state.sel.view = attnplay::AppView(view);
+// An author's page (or a test) switching the shown view, by name: the enum's order never crosses into JS.
+EMSCRIPTEN_KEEPALIVE int ap_app_set_view(const char* name, int len) {
+  const std::string n(name, size_t(len));
+  attnplay::AppView v;
+  if (!attnplay::app_view_from_name(n, &v))
+    return answer(false, "setView: view must be one of " + attnplay::app_view_names(", ") + " (got \"" + n + "\")");
+  g_web->app.state.sel.view = v;
+  return answer(true, "");
 }
+EMSCRIPTEN_KEEPALIVE int ap_app_views() { return answer(true, attnplay::app_views_json()); }
 EMSCRIPTEN_KEEPALIVE int ap_app_a11y() { return answer(true, attnplay::app_a11y_json(&g_web->app)); }
 
 EMSCRIPTEN_KEEPALIVE int ap_app_wants_text() { return ImGui::GetCurrentContext() && ImGui::GetIO().WantTextInput ? 1 : 0; }
@@ -423,15 +436,7 @@ int main() {
   if (!attnplay::renderer_init(&w->renderer, true)) std::printf("attnplay: heatmap renderer: %s\n", w->renderer.error.c_str());
   emscripten_set_webglcontextlost_callback("#canvas", nullptr, EM_FALSE, on_context_lost);
   emscripten_set_webglcontextrestored_callback("#canvas", nullptr, EM_FALSE, on_context_restored);
-  w->app.host.user = &w->renderer;
-  w->app.host.heatmap = attnplay::platform_host_heatmap;
-  w->app.host.platform = "web (SDL2 + WebGL2, WebAssembly SIMD128)";
-  w->app.host.gl_version = w->renderer.gl_version;
-  w->app.host.glsl_version = w->renderer.glsl_version;
-  w->app.host.gl_renderer = w->renderer.gl_renderer;
-  w->app.host.save = host_save;
-  w->app.host.copy_link = host_copy_link;
-  w->app.host.open_config = host_open_config;
+  w->app.host = std::make_shared<WebHost>(&w->renderer, "web (SDL2 + WebGL2, WebAssembly SIMD128)");
   w->app.page.embed = page_is_embed() != 0;
   std::string error;
   attnplay::app_init(&w->app, nlohmann::json::object(), &error);

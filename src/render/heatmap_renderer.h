@@ -12,18 +12,13 @@
 //   renderer_gl_version                   GL_VERSION / GL_SHADING_LANGUAGE_VERSION, for the About panel
 #pragma once
 
+#include "render/heatmap_style.h"
+
 #include <cstdint>
 #include <map>
 #include <string>
 
 namespace attnplay {
-
-enum HeatmapStyle {
-  HEATMAP_STYLE_SEQUENTIAL,  // viridis over [vmin, vmax]
-  HEATMAP_STYLE_DIVERGING,   // blue-white-red over [-vmax, vmax]
-};
-
-constexpr float kHeatmapMasked = 3.0e38f;   // a cell value above 1e37 is drawn as masked
 
 struct HeatmapTexture {
   unsigned color_tex = 0, data_tex = 0, fbo = 0;

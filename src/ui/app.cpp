@@ -56,10 +56,7 @@ void app_record(App* app, const std::string& name) {
 bool app_visible(const App& app, const char* name) { return app.page.hidden.count(name) == 0; }
 
 void app_deliver_file(App* app, const std::string& name, const std::string& mime, const std::string& bytes) {
-  if (app->host.save) {
-    app->host.save(app->host.user, name, mime, bytes);
-    return;
-  }
+  if (app->host->save(name, mime, bytes)) return;
   const char* home = std::getenv("HOME");
   app->save_name = name;
   app->save_mime = mime;
@@ -153,8 +150,8 @@ std::string app_a11y_json(App* app) {
   AppState& s = app->state;
   const Trace& t = s.trace;
   // The page asks a few times a second: the answer is remade only when the trace, the selection or the language moved.
-  static std::string cached;
-  static std::array<uint64_t, 6> cached_key{};
+  std::string& cached = app->ui.a11y_cached;
+  std::array<uint64_t, 6>& cached_key = app->ui.a11y_key;
   const std::array<uint64_t, 6> key = {s.generation + 1, uint64_t(s.sel.layer), uint64_t(s.sel.head), uint64_t(s.sel.query),
                                        uint64_t(s.sel.key), uint64_t(app->lang)};
   if (key == cached_key && !cached.empty()) return cached;
@@ -205,25 +202,47 @@ std::string app_a11y_json(App* app) {
 }
 
 const AppViewInfo& app_view_info(int view) {
-  static const AppViewInfo kViews[APP_VIEW_COUNT] = {
-      {"attention", "Attention", S_ATTENTION, false}, {"mask", "Mask", S_MASK, true},
-      {"heads", "Heads", S_HEADS_TAB, false},         {"model", "Model", S_MODEL_TAB, false},
-      {"qkv", "Q K V", S_QKV_TAB, true},              {"geometry", "Geometry", S_GEOMETRY_TAB, false},
-      {"decode", "Decode", S_DECODE_TAB, true},
-  };
   ATTNPLAY_ASSERT(view >= 0 && view < APP_VIEW_COUNT);
-  return kViews[view];
+  return kAppViews[view];
+}
+
+const char* app_view_caption(int view) { return tr_named(std::string("view.") + app_view_info(view).name); }
+
+const char* app_view_tab_id(int view) {
+  const char* en = tr_named_lang(LANG_EN, std::string("view.") + app_view_info(view).name);
+  return en ? en : app_view_info(view).name;
+}
+
+bool app_view_from_name(const std::string& name, AppView* out) {
+  for (int v = 0; v < APP_VIEW_COUNT; ++v)
+    if (name == kAppViews[v].name) {
+      *out = AppView(v);
+      return true;
+    }
+  return false;
+}
+
+std::string app_view_names(const char* sep) {
+  std::string s;
+  for (int v = 0; v < APP_VIEW_COUNT; ++v) s += (v ? sep : "") + std::string(kAppViews[v].name);
+  return s;
+}
+
+std::string app_views_json() {
+  nlohmann::json out = nlohmann::json::array();
+  for (int v = 0; v < APP_VIEW_COUNT; ++v) {
+    const std::string key = std::string("view.") + kAppViews[v].name;
+    const char* zh = tr_named_lang(LANG_ZH, key);
+    out.push_back({{"name", kAppViews[v].name}, {"needs_qkv", kAppViews[v].needs_qkv}, {"caption_en", app_view_tab_id(v)},
+                   {"caption_zh", zh ? zh : app_view_tab_id(v)}});
+  }
+  return out.dump();
 }
 
 bool app_view_offered(const AppState& s, int view) {
-  if (s.trace.imported && app_view_info(view).needs_qkv) return false;
-  const bool seq2seq = s.full.seq2seq;
-  switch (view) {
-    case APP_VIEW_DECODE: return seq2seq;
-    case APP_VIEW_MASK: return !seq2seq || s.sel.band == TRACE_BAND_ENCODER;
-    case APP_VIEW_GEOMETRY: return !seq2seq;
-    default: return true;
-  }
+  const AppViewInfo& v = app_view_info(view);
+  if (s.trace.imported && v.needs_qkv) return false;
+  return !v.offered || v.offered(s);
 }
 
 AppLayout app_layout_for_width(float css_width) {

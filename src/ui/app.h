@@ -17,29 +17,33 @@
 #include "model/train_session.h"
 #include "model/workspace.h"
 #include "ui/app_state.h"
+#include "render/heatmap_style.h"
 #include "ui/i18n.h"
 
 #include <imgui.h>
 
 #include <array>
 #include <map>
+#include <memory>
 #include <set>
 #include <string>
 #include <vector>
 
 namespace attnplay {
 
+// What the platform lends the app, as one interface (the training worker, AppTrainRemote below, is the other one;
+// both are virtual interfaces the platform implements). This base is the headless host: no textures, no downloads.
 struct AppHost {
-  void* user = nullptr;
-  // Colour-mapped texture of data [rows, cols] (style: HeatmapStyle), cached by (slot, version); 0 if none.
-  unsigned (*heatmap)(void* user, const std::string& slot, const float* data, int rows, int cols, int style, float vmin,
-                      float vmax, uint64_t version, int max_pixels) = nullptr;
-  // Hand a file to the user (web: a browser download). nullptr: the app asks for a path (desktop).
-  void (*save)(void* user, const std::string& name, const std::string& mime, const std::string& bytes) = nullptr;
-  // Copy the share link (query part, no '?'); the web host prefixes the page address. nullptr: ImGui clipboard.
-  void (*copy_link)(void* user, const std::string& query) = nullptr;
-  // Ask the user for a config file (web: a file picker). nullptr: the app asks for a path (desktop).
-  void (*open_config)(void* user) = nullptr;
+  virtual ~AppHost() = default;
+  // Colour-mapped texture of data [rows, cols], cached by (slot, version); 0 if none (headless).
+  virtual unsigned heatmap(const std::string& slot, const float* data, int rows, int cols, HeatmapStyle style, float vmin,
+                           float vmax, uint64_t version, int max_pixels) { return 0; }
+  // Hand a file to the user (web: a browser download). false: the app asks for a path (desktop).
+  virtual bool save(const std::string& name, const std::string& mime, const std::string& bytes) { return false; }
+  // Copy the share link (query part, no '?'); the web host prefixes the page address. false: ImGui's clipboard.
+  virtual bool copy_link(const std::string& query) { return false; }
+  // Ask the user for a config file (web: a file picker). false: the app asks for a path (desktop).
+  virtual bool open_config() { return false; }
   std::string platform = "headless";     // shown in About
   std::string gl_version = "none", glsl_version = "none", gl_renderer = "none";
 };
@@ -149,12 +153,22 @@ struct AppUiLocal {
   uint64_t decode_generation = ~0ull;      //   the state generation it was made for
   std::string decode_error;
   int decode_shown = 0;                    //   steps revealed so far (Step / Back / All)
+  std::vector<std::string> notices_shown;  // the notices on screen (app_notices), until notices_until (ImGui time)
+  double notices_until = 0;
+  std::string a11y_cached;                 // app_a11y_json's last answer, for a11y_key (generation, selection, language)
+  std::array<uint64_t, 6> a11y_key{};
+  // Per-slot data derived from the trace (grid.h generation_cache), one map per type, valid for one generation.
+  struct Cache {
+    uint64_t generation = ~0ull;
+    std::shared_ptr<void> map;             // std::map<std::string, T> for the type whose name keys it
+  };
+  std::map<std::string, Cache> caches;
 };
 
 struct App {
   AppState state;
   AppTraining training;
-  AppHost host;
+  std::shared_ptr<AppHost> host = std::make_shared<AppHost>();  // the platform's (headless unless it sets one)
   AppPageOptions page;
   Lang lang = LANG_EN;
   std::vector<std::string> notices;        // short messages to show once (link copied, file saved, ...)
@@ -181,14 +195,13 @@ struct App {
   std::string save_name, save_mime, save_bytes, save_path;
 };
 
-// Every view, in one table (AppView order): the share link / embed view= spelling, the tab id tests click, the caption.
-struct AppViewInfo {
-  const char* name;                        // "attention", "mask", "heads", "model", "qkv", "geometry", "decode"
-  const char* tab_id;                      // the tab's ImGui label id ("Attention", ..., "Q K V", "Geometry")
-  StrId label;                             // its caption in the UI language
-  bool needs_qkv;                          // not offered for imported attention maps (they have no q, k, v)
-};
-const AppViewInfo& app_view_info(int view);  // 0 <= view < APP_VIEW_COUNT
+// The view table's row (view_table.h), its caption in the UI language and whether it has something to show here.
+const AppViewInfo& app_view_info(int view);          // 0 <= view < APP_VIEW_COUNT
+const char*        app_view_caption(int view);        // tr_named("view.<name>")
+const char*        app_view_tab_id(int view);         // its English caption: the tab's ImGui id (tests click "tab_<id>")
+bool               app_view_from_name(const std::string& name, AppView* out);
+std::string        app_view_names(const char* sep);   // "attention, mask, ...": for messages
+std::string        app_views_json();                  // [{"name", "needs_qkv", "caption_en", "caption_zh"}, ...] (JS, .d.ts)
 // Whether the view has something to show for this state: imported maps have no q, k, v; Decode is seq2seq's; the Mask
 // view paints the config's (the encoder's) mask; Geometry moves a self-attention model's embeddings.
 bool app_view_offered(const AppState& s, int view);

@@ -72,8 +72,7 @@ void app_main_menu(App* app) {
   const bool ro = app->page.readonly;
   if (ImGui::BeginMenu(tr_id(S_MENU_FILE, "m_file").c_str())) {
     if (ImGui::MenuItem(tr(S_IMPORT_CONFIG), nullptr, false, !ro)) {
-      if (app->host.open_config) app->host.open_config(app->host.user);
-      else app->ui.import_dialog = true;
+      if (!app->host->open_config()) app->ui.import_dialog = true;
     }
     app_record(app, "import_config");
     if (ImGui::BeginMenu(tr_id(S_EXPORT, "m_export").c_str())) {
@@ -103,7 +102,7 @@ void app_main_menu(App* app) {
   if (ImGui::BeginMenu(tr_id(S_MENU_VIEW, "m_view").c_str())) {
     app->ui.view_menu_open = true;
     for (int v = 0; v < APP_VIEW_COUNT; ++v)
-      if (app_view_offered(s, v) && ImGui::MenuItem(tr(app_view_info(v).label), nullptr, s.sel.view == v)) s.sel.view = AppView(v);
+      if (app_view_offered(s, v) && ImGui::MenuItem(app_view_caption(v), nullptr, s.sel.view == v)) s.sel.view = AppView(v);
     ImGui::Separator();
     ImGui::TextDisabled("%s", tr(S_UI_SCALE));
     for (float f : {1.0f, 1.25f, 1.5f, 2.0f}) {
@@ -123,9 +122,7 @@ void app_main_menu(App* app) {
   if (ImGui::BeginMenu(tr_id(S_MENU_SHARE, "m_share").c_str())) {
     if (ImGui::MenuItem(tr(S_COPY_LINK))) {
       const std::string q = share_query(*app);
-      if (app->host.copy_link) {
-        app->host.copy_link(app->host.user, q);
-      } else {
+      if (!app->host->copy_link(q)) {
         app->link = "?" + q;
         ImGui::SetClipboardText(app->link.c_str());
         app->notices.push_back(std::string(tr(S_LINK_COPIED)) + " " + app->link.substr(0, 80) + (app->link.size() > 80 ? "..." : ""));
@@ -201,15 +198,14 @@ void app_file_dialogs(App* app) {
 
 // The newest notices, bottom centre, for a few seconds.
 void app_notices(App* app) {
-  static double shown_until = 0;
-  static std::vector<std::string> showing;
+  std::vector<std::string>& showing = app->ui.notices_shown;
   const double now = ImGui::GetTime();
   if (!app->notices.empty()) {
     showing = app->notices;
     app->notices.clear();
-    shown_until = now + 5.0;
+    app->ui.notices_until = now + 5.0;
   }
-  if (showing.empty() || now > shown_until) return;
+  if (showing.empty() || now > app->ui.notices_until) return;
   const ImGuiIO& io = ImGui::GetIO();
   ImGui::SetNextWindowPos(ImVec2(io.DisplaySize.x * 0.5f, io.DisplaySize.y - 12), ImGuiCond_Always, ImVec2(0.5f, 1.0f));
   ImGui::SetNextWindowBgAlpha(0.92f);

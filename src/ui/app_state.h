@@ -9,7 +9,7 @@
 // Undo/redo hold whole configs; a drag of one control is one undo step (app_state_begin_gesture).
 //
 // Index
-//   [Types]    AppView, AppSelection, AppState
+//   [Types]    AppSelection, AppState (the views: view_table.h)
 //   [Edits]    app_state_init / edit / set / merge / undo / redo / reset
 //   [Helpers]  token and mask edits the panels share; app_state_error_for (the error of one control)
 //   [Focus]    app_state_focused_head: the focused head's matrices, recomputed on demand in a lean trace
@@ -17,6 +17,7 @@
 
 #include "model/config.h"
 #include "model/model.h"
+#include "ui/view_table.h"
 
 #include <nlohmann/json.hpp>
 
@@ -27,17 +28,6 @@
 namespace attnplay {
 
 // [Types] -------------------------------------------------------------------------------------------------
-enum AppView {
-  APP_VIEW_ATTENTION,     // weights and scores heatmaps with colour bars
-  APP_VIEW_MASK,          // the mask grid (same cell coordinates as the weights view)
-  APP_VIEW_HEADS,         // BertViz-style lines from queries to keys, one colour per head
-  APP_VIEW_MODEL,         // layers x heads thumbnails
-  APP_VIEW_QKV,           // Q, K, V and context matrices
-  APP_VIEW_GEOMETRY,      // 2-D PCA of the focused head's queries and keys; drag a token to move its embedding
-  APP_VIEW_DECODE,        // mode seq2seq: greedy decoding step by step, each step's cross-attention row
-  APP_VIEW_COUNT,
-};
-
 struct AppSelection {
   int layer = 0, head = 0;         // the focused head (big views)
   int query = 0, key = 0;          // the pair the cell walkthrough explains

@@ -32,26 +32,11 @@ namespace attnplay {
 std::string clip_text(const std::string& s, float max_w) {
   if (ImGui::CalcTextSize(s.c_str()).x <= max_w) return s;
   std::string t = s;
-  while (!t.empty() && ImGui::CalcTextSize((t + "…").c_str()).x > max_w) {
-    t.pop_back();
-    while (!t.empty() && (uint8_t(t.back()) & 0xC0) == 0x80) t.pop_back();  // keep UTF-8 whole
-    if (!t.empty() && uint8_t(t.back()) >= 0xC0) t.pop_back();
-  }
+  while (!t.empty() && ImGui::CalcTextSize((t + "…").c_str()).x > max_w) utf8_pop_char(&t);  // UTF-8 stays whole
   return t + "…";
 }
 
-const char* kind_label(AttentionKind k) {
-  switch (k) {
-    case ATTENTION_KIND_SCALED_DOT: return tr(S_KIND_SCALED);
-    case ATTENTION_KIND_DOT: return tr(S_KIND_DOT);
-    case ATTENTION_KIND_GENERAL: return tr(S_KIND_GENERAL);
-    case ATTENTION_KIND_ADDITIVE: return tr(S_KIND_ADDITIVE);
-  }
-  return "?";
-}
-
-
-constexpr float kMaskedSentinel = 3.0e38f;  // == kHeatmapMasked in src/render (the UI does not include GL code)
+const char* kind_label(AttentionKind k) { return tr_named(std::string("kind.") + attention_kind_info(k).name); }
 
 
 // Lays a rows x cols grid into an area: square cells up to 4 font heights, labels where they are readable, centred
@@ -96,10 +81,7 @@ static bool is_cjk(uint32_t cp) {
 
 static std::string utf8_char(uint32_t cp) {
   std::string o;
-  if (cp < 0x80) o += char(cp);
-  else if (cp < 0x800) o += {char(0xC0 | (cp >> 6)), char(0x80 | (cp & 0x3F))};
-  else if (cp < 0x10000) o += {char(0xE0 | (cp >> 12)), char(0x80 | ((cp >> 6) & 0x3F)), char(0x80 | (cp & 0x3F))};
-  else o += {char(0xF0 | (cp >> 18)), char(0x80 | ((cp >> 12) & 0x3F)), char(0x80 | ((cp >> 6) & 0x3F)), char(0x80 | (cp & 0x3F))};
+  utf8_append(cp, &o);
   return o;
 }
 
@@ -135,9 +117,7 @@ static void column_label(ImDrawList* dl, ImVec2 anchor, ImU32 col, const std::st
   const int start = dl->VtxBuffer.Size;
   const float font = ImGui::GetFontSize();
   std::string t = text;
-  while (!t.empty() && ImGui::CalcTextSize(t.c_str()).x > max_len) t.pop_back();
-  while (!t.empty() && (uint8_t(t.back()) & 0xC0) == 0x80) t.pop_back();  // keep UTF-8 whole
-  if (!t.empty() && uint8_t(t.back()) >= 0xC0) t.pop_back();
+  while (!t.empty() && ImGui::CalcTextSize(t.c_str()).x > max_len) utf8_pop_char(&t);  // UTF-8 stays whole
   dl->AddText(ImVec2(anchor.x, anchor.y - font * 0.5f), col, t.c_str());
   // rotate around (anchor.x, anchor.y): (x, y) -> (anchor.x + (y - anchor.y), anchor.y - (x - anchor.x))
   for (int i = start; i < dl->VtxBuffer.Size; ++i) {
@@ -158,7 +138,7 @@ struct Prepared {
 
 // A matrix's colour range (max, or max |x| over the finite entries), computed once per generation and slot.
 float cached_range(const App* app, const std::string& slot, const Mat& m, bool absolute) {
-  auto& cache = generation_cache<float>(app->state.generation);
+  auto& cache = generation_cache<float>(app, app->state.generation);
   auto it = cache.find(slot);
   if (it != cache.end()) return it->second;
   float v = 0;
@@ -176,22 +156,22 @@ int shrink_pixels(const Grid& g) {
   return std::max(1, int(std::ceil(std::max(g.size().x, g.size().y) * scale)));
 }
 
-unsigned heatmap_texture(App* app, const std::string& slot, const Mat& m, const MaskMat* mask, int style, float vmin,
+unsigned heatmap_texture(App* app, const std::string& slot, const Mat& m, const MaskMat* mask, HeatmapStyle style, float vmin,
                          float vmax, int max_pixels) {
-  if (!app->host.heatmap || m.size() == 0) return 0;
+  if (m.size() == 0) return 0;
   const uint64_t version = app->state.generation;
   const float* data = m.data();
   if (mask && mask->size() == m.size()) {
-    Prepared& p = generation_cache<Prepared>(version)[slot];
+    Prepared& p = generation_cache<Prepared>(app, version)[slot];
     if (p.version != version || p.data.size() != size_t(m.size())) {
       p.data.assign(m.data(), m.data() + m.size());
       for (Eigen::Index k = 0; k < m.size(); ++k)
-        if (mask->data()[k]) p.data[size_t(k)] = kMaskedSentinel;
+        if (mask->data()[k]) p.data[size_t(k)] = kHeatmapMasked;
       p.version = version;
     }
     data = p.data.data();
   }
-  return app->host.heatmap(app->host.user, slot, data, int(m.rows()), int(m.cols()), style, vmin, vmax, version, max_pixels);
+  return app->host->heatmap(slot, data, int(m.rows()), int(m.cols()), style, vmin, vmax, version, max_pixels);
 }
 
 void colorbar(ImVec2 pos, float height, bool diverging, float vmin, float vmax) {
@@ -225,14 +205,14 @@ static void annotate(const Grid& g, const GridAnnot& an, const MaskMat* mask) {
       const float v = (*an.values)(i, j);
       if (!std::isfinite(v)) continue;
       char buf[16];
-      std::snprintf(buf, sizeof buf, an.style == 0 ? "%.2f" : "%.1f", double(v));
+      std::snprintf(buf, sizeof buf, an.style == HEATMAP_STYLE_SEQUENTIAL ? "%.2f" : "%.1f", double(v));
       const char* text = buf;
       if (text[0] == '0' && text[1] == '.' && font->CalcTextSizeA(size, FLT_MAX, 0, text).x > g.cell - 4) ++text;  // ".25"
       const ImVec2 ts = font->CalcTextSizeA(size, FLT_MAX, 0, text);
       if (ts.x > g.cell - 2) continue;
       const float range = an.vmax - an.vmin;
-      const float t = an.style == 0 ? (range > 0 ? (v - an.vmin) / range : 0.0f) : 0.5f + 0.5f * v / std::max(1e-30f, an.vmax);
-      const ImU32 bg = an.style == 0 ? colormap_viridis(std::clamp(t, 0.0f, 1.0f)) : colormap_diverging(std::clamp(t, 0.0f, 1.0f));
+      const float t = an.style == HEATMAP_STYLE_SEQUENTIAL ? (range > 0 ? (v - an.vmin) / range : 0.0f) : 0.5f + 0.5f * v / std::max(1e-30f, an.vmax);
+      const ImU32 bg = an.style == HEATMAP_STYLE_SEQUENTIAL ? colormap_viridis(std::clamp(t, 0.0f, 1.0f)) : colormap_diverging(std::clamp(t, 0.0f, 1.0f));
       const float lum = 0.299f * float((bg >> IM_COL32_R_SHIFT) & 0xFF) + 0.587f * float((bg >> IM_COL32_G_SHIFT) & 0xFF) +
                         0.114f * float((bg >> IM_COL32_B_SHIFT) & 0xFF);
       const ImVec2 at(g.origin.x + (j + 0.5f) * g.cell - ts.x * 0.5f, g.origin.y + (i + 0.5f) * g.cell - ts.y * 0.5f);

@@ -19,6 +19,8 @@
 #include <cmath>
 #include <cstdint>
 #include <map>
+#include <memory>
+#include <typeinfo>
 #include <string>
 #include <vector>
 
@@ -62,23 +64,23 @@ ImVec2 label_room(const std::vector<std::string>& rows, const std::vector<std::s
 
 // [Caches] ------------------------------------------------------------------------------------------------
 // Per-slot data derived from the trace, valid for one generation: emptied when the trace changes, so it holds
-// only what the current frames show.
+// only what the current frames show. Kept in the App (AppUiLocal::caches, one map per type), not in statics: two Apps
+// (A/B tests, the headless tests' many) never see each other's entries.
 template <typename T>
-std::map<std::string, T>& generation_cache(uint64_t generation) {
-  static std::map<std::string, T> cache;
-  static uint64_t cached_generation = ~0ull;
-  if (cached_generation != generation) {
-    cache.clear();
-    cached_generation = generation;
+std::map<std::string, T>& generation_cache(const App* app, uint64_t generation) {
+  AppUiLocal::Cache& c = const_cast<App*>(app)->ui.caches[typeid(T).name()];  // a cache fill, not a state change
+  if (!c.map || c.generation != generation) {
+    c.map = std::make_shared<std::map<std::string, T>>();
+    c.generation = generation;
   }
-  return cache;
+  return *static_cast<std::map<std::string, T>*>(c.map.get());
 }
 float cached_range(const App* app, const std::string& slot, const Mat& m, bool absolute);  // max (or max |x|), finite entries
 
 // [Textures] ----------------------------------------------------------------------------------------------
 int      shrink_pixels(const Grid& g);   // pixels per side when the grid is under a pixel per cell (GPU averages), else 0
 // The host's texture of m (masked cells as the renderer's masked sentinel), keyed by slot and trace generation; 0 headless.
-unsigned heatmap_texture(App* app, const std::string& slot, const Mat& m, const MaskMat* mask, int style, float vmin,
+unsigned heatmap_texture(App* app, const std::string& slot, const Mat& m, const MaskMat* mask, HeatmapStyle style, float vmin,
                          float vmax, int max_pixels = 0);
 void     colorbar(ImVec2 pos, float height, bool diverging, float vmin, float vmax);
 
@@ -92,7 +94,7 @@ enum GridMode {
 // whichever stands out from the cell's colour.
 struct GridAnnot {
   const Mat* values = nullptr;
-  int style = 0;             // HeatmapStyle: 0 viridis over [vmin, vmax], 1 diverging over [-vmax, vmax]
+  HeatmapStyle style = HEATMAP_STYLE_SEQUENTIAL;  // viridis over [vmin, vmax], or diverging over [-vmax, vmax]
   float vmin = 0, vmax = 1;
   bool tooltip_values = false;  // the hover tooltip shows values(i, j) (a mean, a decoding step), not the focused head's
 };

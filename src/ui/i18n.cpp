@@ -2,11 +2,14 @@
 #include "ui/i18n.h"
 
 #include <array>
+#include <map>
 
 namespace attnplay {
 
 extern const StrEntry kStrings_en[];
 extern const StrEntry kStrings_zh[];
+extern const NamedStr kNamed_en[];
+extern const NamedStr kNamed_zh[];
 
 namespace {
 
@@ -39,6 +42,25 @@ const char* tr(StrId id) {
 }
 
 std::string tr_id(StrId id, const char* imgui_id) { return std::string(tr(id)) + "###" + imgui_id; }
+
+const char* tr_named_lang(Lang lang, const std::string& key) {
+  static const std::array<std::map<std::string, const char*>, LANG_COUNT> named = [] {
+    std::array<std::map<std::string, const char*>, LANG_COUNT> t;
+    const NamedStr* sources[LANG_COUNT] = {kNamed_en, kNamed_zh};
+    for (int l = 0; l < LANG_COUNT; ++l)
+      for (const NamedStr* e = sources[l]; e->key; ++e) t[size_t(l)][e->key] = e->text;
+    return t;
+  }();
+  if (lang < 0 || lang >= LANG_COUNT) return nullptr;
+  const auto it = named[size_t(lang)].find(key);
+  return it == named[size_t(lang)].end() ? nullptr : it->second;
+}
+
+const char* tr_named(const std::string& key) {
+  if (const char* t = tr_named_lang(g_lang, key)) return t;
+  if (const char* t = tr_named_lang(LANG_EN, key)) return t;
+  return key.c_str();  // (a test keeps every table's rows named in both languages)
+}
 
 void i18n_set_lang(Lang lang) { g_lang = lang >= 0 && lang < LANG_COUNT ? lang : LANG_EN; }
 Lang i18n_lang() { return g_lang; }

@@ -256,7 +256,7 @@ void panel_compact_bar(App* app) {
   if (v == APP_VIEW_ATTENTION) {  // on the same line where the longest kind's name fits whole
     const ImGuiStyle& st = ImGui::GetStyle();
     float name_w = 0;
-    for (StrId k : {S_KIND_SCALED, S_KIND_DOT, S_KIND_GENERAL, S_KIND_ADDITIVE}) name_w = std::max(name_w, ImGui::CalcTextSize(tr(k)).x);
+    for (int k = 0; k < ATTENTION_KIND_COUNT; ++k) name_w = std::max(name_w, ImGui::CalcTextSize(kind_label(AttentionKind(k))).x);
     const float combo_w = name_w + ImGui::GetFrameHeight() + st.FramePadding.x * 2;
     const float label_w = ImGui::CalcTextSize(tr(S_KIND)).x + st.ItemInnerSpacing.x;
     ImGui::SameLine();
@@ -422,15 +422,15 @@ void panel_controls(App* app) {
 void ui_about(App* app) {
   ImGui::Text(tr(S_VERSION), build_version());
   ImGui::Text(tr(S_BUILD_TYPE), build_type());
-  ImGui::Text(tr(S_PLATFORM), app->host.platform.c_str());
+  ImGui::Text(tr(S_PLATFORM), app->host->platform.c_str());
   ImGui::Text(tr(S_SIMD), core_simd_enabled() ? tr(S_ON) : tr(S_OFF));
   // Which GEMM runs the products: relaxed SIMD (fused multiply-add) where the browser validates it, else SIMD128.
   ImGui::Text(tr(S_KERNELS), gemm_kernel_name());
   ImGui::TextWrapped(tr(S_EIGEN), EIGEN_WORLD_VERSION, EIGEN_MAJOR_VERSION, EIGEN_MINOR_VERSION,
                      core_simd_instruction_sets().c_str());
-  ImGui::TextWrapped(tr(S_GL), app->host.gl_version.c_str());
-  ImGui::TextWrapped(tr(S_GLSL), app->host.glsl_version.c_str());
-  ImGui::TextWrapped(tr(S_RENDERER), app->host.gl_renderer.c_str());
+  ImGui::TextWrapped(tr(S_GL), app->host->gl_version.c_str());
+  ImGui::TextWrapped(tr(S_GLSL), app->host->glsl_version.c_str());
+  ImGui::TextWrapped(tr(S_RENDERER), app->host->gl_renderer.c_str());
   ImGui::Text(tr(S_IMGUI), IMGUI_VERSION);
   ImGui::TextWrapped(tr(S_FONT), app->cjk_font.empty() ? tr(S_FONT_DEFAULT) : app->font_name.c_str());
   ImGui::Text(tr(S_TIMINGS), app->state.last_compute_ms, app->frame_ms);

@@ -6,7 +6,7 @@
 namespace attnplay {
 
 void panel_controls(App* app);   // left: tokens, model, attention, mask, history
-void panel_views(App* app);      // centre: tabs of views (attention, mask, heads, model, Q K V)
+void panel_views(App* app);      // centre: the views of view_table.h, as tabs or a combo
 void panel_details(App* app);    // right: hover, cell walkthrough, row statistics, next token, context, about
 void panel_compact_bar(App* app);  // narrow layout, under the view: the token text and the current view's key controls
 
@@ -21,8 +21,6 @@ void train_reset(App* app);      // stop and go back to seeded weights
 // state at this update's step (train_session_snapshot), kept for the workspace record.
 void train_remote_update(App* app, uint64_t generation, const float* params, size_t count, const std::string& progress_json,
                          const std::vector<uint8_t>& state = {});
-
-void view_geometry(App* app);    // geometry_view.cpp: PCA of the focused head's q and k; drag moves embeddings
 
 void section_tokens(App* app);   // panel_tokens.cpp: the text box, tokenizer and token chips
 void ui_text_box(App* app);      //   the text box alone (the narrow layout's compact bar)

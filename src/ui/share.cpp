@@ -106,9 +106,9 @@ bool share_apply(App* app, const std::string& query, std::string* error) {
       }
       preset = p.value;
     } else if (p.key == "view") {
-      for (int v = 0; v < APP_VIEW_COUNT; ++v)
-        if (p.value == app_view_info(v).name) view = v;
-      if (view < 0) return bad("view: must be one of attention, mask, heads, model, qkv, geometry, decode (got " + shown(p.value) + ")");
+      AppView v;
+      if (!app_view_from_name(p.value, &v)) return bad("view: must be one of " + app_view_names(", ") + " (got " + shown(p.value) + ")");
+      view = v;
     } else if (p.key == "layer") {
       if (!small_int(p.value, 0, 63, &layer)) return bad("layer: must be a layer number (got " + shown(p.value) + ")");
     } else if (p.key == "head") {

@@ -28,10 +28,6 @@ extern const StrEntry kStrings_en[] = {
     {S_ATTENTION, "Attention"},
     {S_MASK, "Mask"},
     {S_HISTORY, "History"},
-    {S_HEADS_TAB, "Heads"},
-    {S_MODEL_TAB, "Model"},
-    {S_QKV_TAB, "Q K V"},
-    {S_GEOMETRY_TAB, "Geometry"},
     {S_INVALID, "Invalid: %s"},
     {S_LAST_VALID, "The views show the last valid configuration."},
     {S_SHOWING_LAST_VALID, "Showing the last valid configuration. %s"},
@@ -68,10 +64,6 @@ extern const StrEntry kStrings_en[] = {
     {S_POSITIONS, "positions"},
     {S_POSITIONS_HELP, "sinusoidal / learned: added to the token vectors. rope: q and k rotated by position (pairs of dimensions). alibi: a penalty -m*|i-j| on the scores, one slope m per head."},
     {S_KIND, "kind"},
-    {S_KIND_SCALED, "scaled dot-product"},
-    {S_KIND_DOT, "dot"},
-    {S_KIND_GENERAL, "general (Luong)"},
-    {S_KIND_ADDITIVE, "additive (Bahdanau)"},
     {S_KIND_HELP, "scaled dot-product: q·k / scale\ndot: q·k\ngeneral (Luong): qᵀ W k / scale\nadditive (Bahdanau): v_aᵀ tanh(W q + U k)"},
     {S_SCALE, "scale"},
     {S_SCALE_SQRT, "÷ √d_k"},
@@ -266,7 +258,6 @@ extern const StrEntry kStrings_en[] = {
     {S_MEAN_HEADS, "mean"},
     {S_MEAN_HEADS_HELP, "The mean of this layer's heads' softmax weights (the usual alignment figure)."},
     {S_MEAN_TITLE, "Softmax weights, mean of %d heads (layer %d)"},
-    {S_DECODE_TAB, "Decode"},
     {S_DECODE_HELP, "Greedy decoding: starting from \"%s\", the decoder emits its most probable token, one step at a time, and reads what it emitted so far. Each row is one step: the token it emitted and the cross-attention over the source it used."},
     {S_DECODE_STEP, "Step"},
     {S_DECODE_BACK, "Back"},
@@ -290,6 +281,23 @@ extern const StrEntry kStrings_en[] = {
     {S_DECODER_LAYERS, "decoder layers"},
     {S_CROSS_KIND, "cross-attention"},
     {S_COUNT, nullptr},
+};
+
+// Texts named by other tables' spellings (i18n.h tr_named): the attention kinds (core/attention_kinds.cpp) and the
+// views (ui/view_table.h).
+extern const NamedStr kNamed_en[] = {
+    {"kind.scaled_dot", "scaled dot-product"},
+    {"kind.dot", "dot"},
+    {"kind.general", "general (Luong)"},
+    {"kind.additive", "additive (Bahdanau)"},
+    {"view.attention", "Attention"},
+    {"view.mask", "Mask"},
+    {"view.heads", "Heads"},
+    {"view.model", "Model"},
+    {"view.qkv", "Q K V"},
+    {"view.geometry", "Geometry"},
+    {"view.decode", "Decode"},
+    {nullptr, nullptr},
 };
 
 }  // namespace attnplay

@@ -28,10 +28,6 @@ extern const StrEntry kStrings_zh[] = {
     {S_ATTENTION, "注意力"},
     {S_MASK, "掩码"},
     {S_HISTORY, "历史"},
-    {S_HEADS_TAB, "多头"},
-    {S_MODEL_TAB, "模型全景"},
-    {S_QKV_TAB, "Q K V"},
-    {S_GEOMETRY_TAB, "几何"},
     {S_INVALID, "无效：%s"},
     {S_LAST_VALID, "视图显示的是最后一个有效配置。"},
     {S_SHOWING_LAST_VALID, "正在显示最后一个有效配置。%s"},
@@ -68,10 +64,6 @@ extern const StrEntry kStrings_zh[] = {
     {S_POSITIONS, "位置编码"},
     {S_POSITIONS_HELP, "sinusoidal / learned：加到词向量上。rope：按位置旋转 q 和 k（成对的维度）。alibi：给分数加上 -m*|i-j| 的惩罚，每个头一个斜率 m。"},
     {S_KIND, "类型"},
-    {S_KIND_SCALED, "缩放点积"},
-    {S_KIND_DOT, "点积"},
-    {S_KIND_GENERAL, "general（Luong）"},
-    {S_KIND_ADDITIVE, "加性（Bahdanau）"},
     {S_KIND_HELP, "缩放点积：q·k / scale\n点积：q·k\ngeneral（Luong）：qᵀ W k / scale\n加性（Bahdanau）：v_aᵀ tanh(W q + U k)"},
     {S_SCALE, "缩放"},
     {S_SCALE_SQRT, "÷ √d_k"},
@@ -266,7 +258,6 @@ extern const StrEntry kStrings_zh[] = {
     {S_MEAN_HEADS, "平均"},
     {S_MEAN_HEADS_HELP, "本层所有头的 softmax 权重的平均（常见的对齐图）。"},
     {S_MEAN_TITLE, "softmax 权重，%d 个头的平均（第 %d 层）"},
-    {S_DECODE_TAB, "解码"},
     {S_DECODE_HELP, "贪心解码：从“%s”开始，解码器每一步输出概率最高的词，并读入此前输出的所有词。每一行是一步：输出的词，以及它所用的对源句的交叉注意力。"},
     {S_DECODE_STEP, "单步"},
     {S_DECODE_BACK, "后退"},
@@ -290,6 +281,23 @@ extern const StrEntry kStrings_zh[] = {
     {S_DECODER_LAYERS, "解码器层数"},
     {S_CROSS_KIND, "交叉注意力"},
     {S_COUNT, nullptr},
+};
+
+// Texts named by other tables' spellings (i18n.h tr_named): the attention kinds (core/attention_kinds.cpp) and the
+// views (ui/view_table.h).
+extern const NamedStr kNamed_zh[] = {
+    {"kind.scaled_dot", "缩放点积"},
+    {"kind.dot", "点积"},
+    {"kind.general", "general（Luong）"},
+    {"kind.additive", "加性（Bahdanau）"},
+    {"view.attention", "注意力"},
+    {"view.mask", "掩码"},
+    {"view.heads", "多头"},
+    {"view.model", "模型全景"},
+    {"view.qkv", "Q K V"},
+    {"view.geometry", "几何"},
+    {"view.decode", "解码"},
+    {nullptr, nullptr},
 };
 
 }  // namespace attnplay

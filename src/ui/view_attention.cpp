@@ -43,7 +43,7 @@ AttentionSlots attention_slots(const App& app, ImVec2 avail, int rows, int cols,
 }
 
 // One heatmap of the Attention view: title, grid, colour bar.
-void attention_heatmap(App* app, const char* id, const char* title, ImVec2 at, ImVec2 each, ImVec2 room, const Mat& m, int style,
+void attention_heatmap(App* app, const char* id, const char* title, ImVec2 at, ImVec2 each, ImVec2 room, const Mat& m, HeatmapStyle style,
                        float vmax, GridMode mode, const char* tip, bool tooltip_values) {
   const Trace& t = app->state.trace;
   const float font = ImGui::GetFontSize(), gap = font * 4.0f;
@@ -53,7 +53,7 @@ void attention_heatmap(App* app, const char* id, const char* title, ImVec2 at, I
   const Grid g = grid_layout(ImVec2(at.x, at.y + font * 1.4f), area, int(m.rows()), int(m.cols()), gap, &app->zoom, room);
   const std::string slot = std::string(id) + "_" + std::to_string(app->state.sel.layer) + "_" + std::to_string(app->state.sel.head);
   const MaskMat* mask = t.attention.mask.size() ? &t.attention.mask : nullptr;
-  const float vmin = style == 0 ? 0.0f : -vmax;
+  const float vmin = style == HEATMAP_STYLE_SEQUENTIAL ? 0.0f : -vmax;
   const unsigned tex = heatmap_texture(app, slot, m, mask, style, 0.0f, vmax, shrink_pixels(g));
   GridAnnot an;
   an.values = &m;
@@ -63,12 +63,12 @@ void attention_heatmap(App* app, const char* id, const char* title, ImVec2 at, I
   an.tooltip_values = tooltip_values;
   grid_view(app, id, g, tex, t.tokens, t.key_tokens, mask, mode, tip, an, true);
   app->layout[std::string(id) + "_slot"] = {at.x, at.y + font * 1.4f, area.x, area.y};
-  colorbar(ImVec2(g.clip_max.x + 8, g.clip_min.y), std::max(40.0f, g.clip_max.y - g.clip_min.y), style == 1, vmin, vmax);
+  colorbar(ImVec2(g.clip_max.x + 8, g.clip_min.y), std::max(40.0f, g.clip_max.y - g.clip_min.y), style == HEATMAP_STYLE_DIVERGING, vmin, vmax);
 }
 
 // The mean over the layer's heads of their softmax weights [n_q, n_k], kept for the trace's generation.
 static const Mat& mean_weights(App* app, int layer) {
-  auto& cache = generation_cache<Mat>(app->state.generation);
+  auto& cache = generation_cache<Mat>(app, app->state.generation);
   const std::string slot = "mean_" + std::to_string(layer);
   auto it = cache.find(slot);
   if (it != cache.end()) return it->second;
@@ -100,7 +100,7 @@ static void view_attention_mean(App* app) {
   if (app->weights_full_range || wmax <= 0) wmax = 1.0f;
   char title[160];
   std::snprintf(title, sizeof title, tr(S_MEAN_TITLE), heads, s.sel.layer);
-  attention_heatmap(app, "mean_weights", title, p, sl.each, room, m, 0, wmax, GRID_MODE_VIEW, tr(S_CLICK_EXPLAIN), true);
+  attention_heatmap(app, "mean_weights", title, p, sl.each, room, m, HEATMAP_STYLE_SEQUENTIAL, wmax, GRID_MODE_VIEW, tr(S_CLICK_EXPLAIN), true);
 }
 
 void view_attention(App* app) {
@@ -113,15 +113,27 @@ void view_attention(App* app) {
   const ImVec2 room = label_room(s.trace.tokens, s.trace.key_tokens);
   // What to show, and zoom.
   if (has_scores) {
-    const char* shows[4] = {tr(S_SHOW_BOTH), tr(S_SHOW_WEIGHTS), tr(S_SHOW_SCORES), tr(S_SHOW_BOTH)};
+    // The choices (AUTO is what opens, never offered): each with its caption; the current one is what is shown now.
+    struct Choice {
+      AppAttentionShow show;
+      StrId label;
+    };
+    const Choice choices[] = {{APP_ATTENTION_SHOW_WEIGHTS, S_SHOW_WEIGHTS}, {APP_ATTENTION_SHOW_SCORES, S_SHOW_SCORES},
+                              {APP_ATTENTION_SHOW_BOTH, S_SHOW_BOTH}};
     const AttentionSlots now = attention_slots(*app, ImGui::GetContentRegionAvail(), int(a.weights.rows()), int(a.weights.cols()), true, room);
-    const int current = now.weights && now.scores ? 3 : now.weights ? 1 : 2;
+    const AppAttentionShow current = now.weights && now.scores ? APP_ATTENTION_SHOW_BOTH
+                                     : now.weights             ? APP_ATTENTION_SHOW_WEIGHTS
+                                                               : APP_ATTENTION_SHOW_SCORES;
     float w = 0;
-    for (int k = 1; k < 4; ++k) w = std::max(w, ImGui::CalcTextSize(shows[k]).x);
+    const char* current_label = "";
+    for (const Choice& c : choices) {
+      w = std::max(w, ImGui::CalcTextSize(tr(c.label)).x);
+      if (c.show == current) current_label = tr(c.label);
+    }
     ImGui::SetNextItemWidth(w + ImGui::GetFrameHeight() + ImGui::GetStyle().FramePadding.x * 2);
-    if (ImGui::BeginCombo("##show", shows[current])) {
-      for (int k = 1; k < 4; ++k)
-        if (ImGui::Selectable(shows[k], k == current)) app->ui.attention_show = AppAttentionShow(k);
+    if (ImGui::BeginCombo("##show", current_label)) {
+      for (const Choice& c : choices)
+        if (ImGui::Selectable(tr(c.label), c.show == current)) app->ui.attention_show = c.show;
       ImGui::EndCombo();
     }
     app_record(app, "attention_show");
@@ -139,7 +151,7 @@ void view_attention(App* app) {
     // weights (viridis over [0, max] or [0, 1])
     float wmax = cached_range(app, "weights" + lh, a.weights, false);
     if (app->weights_full_range || wmax <= 0) wmax = 1.0f;
-    attention_heatmap(app, "weights", tr(S_SOFTMAX_WEIGHTS), p, sl.each, room, a.weights, 0, wmax,
+    attention_heatmap(app, "weights", tr(S_SOFTMAX_WEIGHTS), p, sl.each, room, a.weights, HEATMAP_STYLE_SEQUENTIAL, wmax,
                       app->ui.paint_on_weights && !app->page.readonly ? GRID_MODE_PAINT : GRID_MODE_VIEW, tr(S_CLICK_EXPLAIN));
   }
   if (sl.scores) {
@@ -147,7 +159,7 @@ void view_attention(App* app) {
     float smax = cached_range(app, "scores" + lh, a.scores, true);
     if (smax <= 0) smax = 1;
     const ImVec2 at = !sl.weights ? p : sl.side ? ImVec2(p.x + sl.each.x, p.y) : ImVec2(p.x, p.y + sl.each.y + font * 1.8f);
-    attention_heatmap(app, "scores", tr(S_SCORES_TITLE), at, sl.each, room, a.scores, 1, smax, GRID_MODE_VIEW, nullptr);
+    attention_heatmap(app, "scores", tr(S_SCORES_TITLE), at, sl.each, room, a.scores, HEATMAP_STYLE_DIVERGING, smax, GRID_MODE_VIEW, nullptr);
   }
 }
 

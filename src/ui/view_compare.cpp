@@ -50,7 +50,7 @@ void view_compare(App* app) {
     const Grid g = grid_layout(ImVec2(at.x, at.y + font * 1.4f), ImVec2(w, avail.y - font * 1.6f), int(a.weights.rows()),
                                int(a.weights.cols()), 0);
     const std::string slot = "compare_" + std::to_string(v) + "_" + std::to_string(l) + "_" + std::to_string(h);
-    const unsigned tex = heatmap_texture(app, slot, a.weights, cv.trace.attention.mask.size() ? &cv.trace.attention.mask : nullptr, 0, 0.0f, 1.0f,
+    const unsigned tex = heatmap_texture(app, slot, a.weights, cv.trace.attention.mask.size() ? &cv.trace.attention.mask : nullptr, HEATMAP_STYLE_SEQUENTIAL, 0.0f, 1.0f,
                                          shrink_pixels(g));
     grid_view(app, slot.c_str(), g, tex, cv.trace.tokens, cv.trace.key_tokens, cv.trace.attention.mask.size() ? &cv.trace.attention.mask : nullptr,
               GRID_MODE_VIEW, nullptr);
@@ -76,7 +76,7 @@ void view_ab(App* app) {
   const AttentionOutput& a = head_of(ta);
   const AttentionOutput& b = head_of(tb);
   const bool same = a.weights.rows() == b.weights.rows() && a.weights.cols() == b.weights.cols();
-  auto panel = [&](int k, const char* title, const Mat& m, const Trace& t, int style, float vmin, float vmax) {
+  auto panel = [&](int k, const char* title, const Mat& m, const Trace& t, HeatmapStyle style, float vmin, float vmax) {
     const ImVec2 at(p.x + k * (w + gap), p.y);
     ImGui::SetCursorScreenPos(at);
     ImGui::TextUnformatted(title);
@@ -84,11 +84,11 @@ void view_ab(App* app) {
     const std::string slot = std::string("ab_") + std::to_string(k) + "_" + std::to_string(s.sel.layer) + "_" + std::to_string(s.sel.head);
     const unsigned tex = heatmap_texture(app, slot, m, k < 2 && t.attention.mask.size() ? &t.attention.mask : nullptr, style, vmin, vmax, shrink_pixels(g));
     grid_view(app, slot.c_str(), g, tex, t.tokens, t.key_tokens, k < 2 && t.attention.mask.size() ? &t.attention.mask : nullptr, GRID_MODE_VIEW, nullptr);
-    colorbar(ImVec2(g.origin.x + g.size().x + 6, g.origin.y), std::max(40.0f, g.size().y), style == 1, vmin, vmax);
+    colorbar(ImVec2(g.origin.x + g.size().x + 6, g.origin.y), std::max(40.0f, g.size().y), style == HEATMAP_STYLE_DIVERGING, vmin, vmax);
     return g;
   };
-  panel(0, tr(S_AB_TITLE_A), a.weights, ta, 0, 0.0f, 1.0f);
-  panel(1, tr(S_AB_TITLE_B), b.weights, tb, 0, 0.0f, 1.0f);
+  panel(0, tr(S_AB_TITLE_A), a.weights, ta, HEATMAP_STYLE_SEQUENTIAL, 0.0f, 1.0f);
+  panel(1, tr(S_AB_TITLE_B), b.weights, tb, HEATMAP_STYLE_SEQUENTIAL, 0.0f, 1.0f);
   if (!same) {
     ImGui::SetCursorScreenPos(ImVec2(p.x + 2 * (w + gap), p.y + font * 1.4f));
     ImGui::PushTextWrapPos(p.x + 2 * (w + gap) + w);
@@ -96,14 +96,14 @@ void view_ab(App* app) {
     ImGui::PopTextWrapPos();
     return;
   }
-  auto& diffs = generation_cache<Mat>(s.generation);
+  auto& diffs = generation_cache<Mat>(app, s.generation);
   const std::string key = "ab_diff_" + std::to_string(s.sel.layer) + "_" + std::to_string(s.sel.head);
   auto it = diffs.find(key);
   if (it == diffs.end()) it = diffs.emplace(key, Mat(a.weights - b.weights)).first;
   const Mat& d = it->second;
   float dmax = cached_range(app, key, d, true);
   if (dmax <= 0) dmax = 1e-6f;
-  panel(2, tr(S_AB_DIFF), d, ta, 1, -dmax, dmax);
+  panel(2, tr(S_AB_DIFF), d, ta, HEATMAP_STYLE_DIVERGING, -dmax, dmax);
   const int i = s.sel.hover_query, j = s.sel.hover_key;
   if (i >= 0 && j >= 0 && i < d.rows() && j < d.cols()) {
     ImGui::SetCursorScreenPos(ImVec2(p.x, p.y + avail.y - font * 1.2f));

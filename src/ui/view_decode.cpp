@@ -88,7 +88,7 @@ void view_decode(App* app) {
   const Grid g = grid_layout(at, ImVec2(avail.x, avail.y - font * 0.5f), steps, n_s, gap, nullptr, label_room(rows, t.key_tokens));
   const unsigned tex = heatmap_texture(app, "decode_" + std::to_string(u.decode_shown) + "_" + std::to_string(layer) + "_" +
                                                 std::to_string(s.sel.mean_heads ? -1 : s.sel.head),
-                                       m, &hidden, 0, 0.0f, 1.0f, shrink_pixels(g));
+                                       m, &hidden, HEATMAP_STYLE_SEQUENTIAL, 0.0f, 1.0f, shrink_pixels(g));
   GridAnnot an;
   an.values = &m;
   an.vmax = 1.0f;

@@ -41,7 +41,7 @@ void view_mask(App* app) {
     Mat painted;
     MaskMat structural;
   };
-  auto& grids = generation_cache<MaskGrid>(s.generation);
+  auto& grids = generation_cache<MaskGrid>(app, s.generation);
   auto found = grids.find("mask");
   if (found == grids.end()) {
     MaskGrid mg;
@@ -53,7 +53,7 @@ void view_mask(App* app) {
       if (c.first < n_q && c.second < n_k) mg.painted(c.first, c.second) = 1.0f;
     found = grids.emplace("mask", std::move(mg)).first;
   }
-  const unsigned tex = heatmap_texture(app, "mask", found->second.painted, &found->second.structural, 1, 0.0f, 1.0f,
+  const unsigned tex = heatmap_texture(app, "mask", found->second.painted, &found->second.structural, HEATMAP_STYLE_DIVERGING, 0.0f, 1.0f,
                                       shrink_pixels(g));
   ImGui::SetCursorScreenPos(p);
   ImGui::Text(tr(S_MASK_TITLE), n_q, n_k);

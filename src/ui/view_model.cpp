@@ -49,7 +49,7 @@ void band_thumbnails(App* app, const Trace& t, int band, float thumb) {
       const Mat& w = t.lean ? a.thumb : a.weights;
       const std::string id = "thumb_" + prefix + std::to_string(l) + "_" + std::to_string(h);
       const float vmax = std::max(1e-6f, cached_range(app, id, w, false));
-      const unsigned tex = heatmap_texture(app, id, w, nullptr, 0, 0.0f, vmax, 128);
+      const unsigned tex = heatmap_texture(app, id, w, nullptr, HEATMAP_STYLE_SEQUENTIAL, 0.0f, vmax, 128);
       ImGui::PushID(id.c_str());
       const bool focused = s.sel.layer == l && s.sel.head == h && (!t.seq2seq || s.sel.band == band);
       // Thumbnails keep the matrix's aspect (a cross-attention is n_t x n_s) inside the square slot.

@@ -56,7 +56,7 @@ void small_matrix(App* app, const char* title, const char* slot, const Mat& m, c
   // Token labels left of the rows, dimension indices over the columns.
   const Grid g = grid_layout(p, ImVec2(area.x, area.y - font * 1.5f), int(m.rows()), int(m.cols()), 0, nullptr,
                              ImVec2(label_room(rows, {}).x, font * 1.1f));
-  const unsigned tex = heatmap_texture(app, tex_slot, m, nullptr, 1, 0.0f, vmax, shrink_pixels(g));
+  const unsigned tex = heatmap_texture(app, tex_slot, m, nullptr, HEATMAP_STYLE_DIVERGING, 0.0f, vmax, shrink_pixels(g));
   ImDrawList* dl = ImGui::GetWindowDrawList();
   const ImVec2 end(g.origin.x + g.size().x, g.origin.y + g.size().y);
   if (tex) dl->AddImage(ImTextureID(uintptr_t(tex)), g.origin, end);

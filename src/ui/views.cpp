@@ -70,6 +70,16 @@ void band_selector(App* app) {
 
 }  // namespace
 
+void view_attention_tab(App* app) {
+  if (app->state.ab.on) view_ab(app);
+  else if (!app->state.compare.empty() && app_visible(*app, "compare")) view_compare(app);
+  else view_attention(app);
+}
+
+bool view_mask_offered(const AppState& s) { return !s.full.seq2seq || s.sel.band == TRACE_BAND_ENCODER; }
+bool view_not_seq2seq(const AppState& s) { return !s.full.seq2seq; }
+bool view_seq2seq_only(const AppState& s) { return s.full.seq2seq; }
+
 void panel_views(App* app) {
   AppState& s = app->state;
   // Decoding steps are the cross band's rows (a click selects that cell of the cross-attention).
@@ -85,7 +95,7 @@ void panel_views(App* app) {
   // Tabs where every label fits whole; otherwise one combo (never a tab cut to a letter).
   float tabs_w = 0;  // as ImGui lays tabs out: label + 2 paddings + 1, spaced by the inner spacing
   for (int v = 0; v < APP_VIEW_COUNT; ++v)
-    if (offered(v)) tabs_w += ImGui::CalcTextSize(tr(app_view_info(v).label)).x + ImGui::GetStyle().FramePadding.x * 2 + 1 + ImGui::GetStyle().ItemInnerSpacing.x;
+    if (offered(v)) tabs_w += ImGui::CalcTextSize(app_view_caption(v)).x + ImGui::GetStyle().FramePadding.x * 2 + 1 + ImGui::GetStyle().ItemInnerSpacing.x;
   const bool tabs = app->page.single_view || !app_visible(*app, "tabs") || tabs_w + 2 <= ImGui::GetContentRegionAvail().x;
   bool first = true;
   if (!tabs) {  // the view picker opens the header line
@@ -93,13 +103,13 @@ void panel_views(App* app) {
     ImGui::TextUnformatted(tr(S_VIEW_PICK));
     ImGui::SameLine();
     float w = 0;
-    for (int v = 0; v < APP_VIEW_COUNT; ++v) w = std::max(w, ImGui::CalcTextSize(tr(app_view_info(v).label)).x);
+    for (int v = 0; v < APP_VIEW_COUNT; ++v) w = std::max(w, ImGui::CalcTextSize(app_view_caption(v)).x);
     ImGui::SetNextItemWidth(w + ImGui::GetFrameHeight() + ImGui::GetStyle().FramePadding.x * 2);
-    if (ImGui::BeginCombo("##view_pick", tr(app_view_info(s.sel.view).label))) {
+    if (ImGui::BeginCombo("##view_pick", app_view_caption(s.sel.view))) {
       for (int v = 0; v < APP_VIEW_COUNT; ++v) {
         if (!offered(v)) continue;
-        if (ImGui::Selectable(tr(app_view_info(v).label), s.sel.view == v)) s.sel.view = AppView(v);
-        app_record(app, std::string("pick_") + app_view_info(v).tab_id);
+        if (ImGui::Selectable(app_view_caption(v), s.sel.view == v)) s.sel.view = AppView(v);
+        app_record(app, std::string("pick_") + app_view_tab_id(v));
       }
       ImGui::EndCombo();
     }
@@ -138,23 +148,7 @@ void panel_views(App* app) {
     }
   }
   if (!offered(s.sel.view)) s.sel.view = APP_VIEW_ATTENTION;
-  auto draw_view = [app](AppView v) {
-    if (!app_view_offered(app->state, v)) v = APP_VIEW_ATTENTION;
-    switch (v) {
-      case APP_VIEW_ATTENTION:
-        if (app->state.ab.on) view_ab(app);
-        else if (!app->state.compare.empty() && app_visible(*app, "compare")) view_compare(app);
-        else view_attention(app);
-        break;
-      case APP_VIEW_MASK: view_mask(app); break;
-      case APP_VIEW_HEADS: view_heads(app); break;
-      case APP_VIEW_MODEL: view_model(app); break;
-      case APP_VIEW_QKV: view_qkv(app); break;
-      case APP_VIEW_GEOMETRY: view_geometry(app); break;
-      case APP_VIEW_DECODE: view_decode(app); break;
-      default: break;
-    }
-  };
+  auto draw_view = [app](AppView v) { app_view_info(app_view_offered(app->state, v) ? v : APP_VIEW_ATTENTION).draw(app); };
   if (app->page.single_view || !app_visible(*app, "tabs")) {  // embed.html?view=...: that view alone
     draw_view(s.sel.view);
     app->ui.shown_view = s.sel.view;
@@ -171,9 +165,9 @@ void panel_views(App* app) {
     for (int v = 0; v < APP_VIEW_COUNT; ++v) {
       if (!offered(v)) continue;
       const ImGuiTabItemFlags f = (pending && s.sel.view == v) ? ImGuiTabItemFlags_SetSelected : 0;
-      const bool open = ImGui::BeginTabItem(tr_id(app_view_info(v).label, app_view_info(v).tab_id).c_str(), nullptr, f);
-      app_record(app, std::string("tab_") + app_view_info(v).tab_id);
-      app_check_label(app, std::string("tab_") + app_view_info(v).tab_id, tr(app_view_info(v).label));
+      const bool open = ImGui::BeginTabItem((std::string(app_view_caption(v)) + "###" + app_view_tab_id(v)).c_str(), nullptr, f);
+      app_record(app, std::string("tab_") + app_view_tab_id(v));
+      app_check_label(app, std::string("tab_") + app_view_tab_id(v), app_view_caption(v));
       if (!open) continue;
       if (!pending) s.sel.view = AppView(v);
       app->ui.shown_view = v;

@@ -6,15 +6,10 @@
 
 namespace attnplay {
 
+// The table of views and their draw functions: view_table.h. The Attention view's three forms:
 void view_attention(App* app);   // view_attention.cpp: weights and scores of the focused head
 void view_compare(App* app);     // view_compare.cpp: a preset's variants side by side
 void view_ab(App* app);          //   A and B and their difference
-void view_mask(App* app);        // view_mask.cpp: the mask grid (paint by drag)
-void view_heads(App* app);       // view_heads.cpp: lines between tokens, every head of a layer
-void view_model(App* app);       // view_model.cpp: layers x heads thumbnails
-void view_qkv(App* app);         // view_qkv.cpp: q, k, v, context matrices and the context bars
-void view_decode(App* app);      // view_decode.cpp: seq2seq's greedy decoding, step by step, with each step's cross row
-// (view_geometry: geometry_view.cpp, declared in panels.h)
 
 // Where the Attention view puts its heatmaps: both side by side (wide) or stacked (tall), or one alone. The Mask
 // view asks the same question, so a cell is at the same place in both views.
@@ -24,9 +19,9 @@ struct AttentionSlots {
   bool side = false;           // scores right of weights (else under)
 };
 AttentionSlots attention_slots(const App& app, ImVec2 avail, int rows, int cols, bool has_scores, ImVec2 room);
-// One heatmap of m at `at` in an area `each`: title line, grid (id: the layout name), colour bar. style: 0 weights
-// (viridis over [0, vmax]), 1 scores (diverging). tooltip_values: hover shows m's values, not the focused head's.
+// One heatmap of m at `at` in an area `each`: title line, grid (id: the layout name), colour bar. style: sequential for
+// weights (viridis over [0, vmax]), diverging for scores. tooltip_values: hover shows m's values, not the focused head's.
 void attention_heatmap(App* app, const char* id, const char* title, ImVec2 at, ImVec2 each, ImVec2 room, const Mat& m,
-                       int style, float vmax, GridMode mode, const char* tip, bool tooltip_values = false);
+                       HeatmapStyle style, float vmax, GridMode mode, const char* tip, bool tooltip_values = false);
 
 }  // namespace attnplay

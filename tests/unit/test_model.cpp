@@ -422,5 +422,50 @@ TEST(AttentionImport, BadFilesAreRefusedByName) {
   ASSERT_EQ(a.warnings.size(), 1u);
 }
 
+// A crafted .npz whose tokens hold UTF-32 surrogates (and a value past U+10FFFF) gives well-formed UTF-8: each becomes
+// U+FFFD, as the one encoder (utf8_append) makes them everywhere.
+TEST(AttentionImport, SurrogatesInNpzTokensBecomeReplacementCharacters) {
+  auto le16 = [](std::string* s, uint32_t v) { s->push_back(char(v & 0xFF)), s->push_back(char((v >> 8) & 0xFF)); };
+  auto le32 = [&](std::string* s, uint32_t v) { le16(s, v & 0xFFFF), le16(s, v >> 16); };
+  auto npy = [](const std::string& descr, const std::string& shape, const std::string& data) {
+    std::string h = "{'descr': '" + descr + "', 'fortran_order': False, 'shape': " + shape + ", }";
+    while ((10 + h.size() + 1) % 64) h += ' ';
+    h += '\n';
+    std::string out = "\x93NUMPY\x01";
+    out.push_back('\0');
+    out.push_back(char(h.size() & 0xFF));
+    out.push_back(char(h.size() >> 8));
+    return out + h + data;
+  };
+  std::string weights;  // [2, 2] float32: two softmax rows
+  for (float v : {0.5f, 0.5f, 1.0f, 0.0f}) weights.append(reinterpret_cast<const char*>(&v), 4);
+  std::string units;  // '<U2': "a" + a lone high surrogate, then a value past U+10FFFF + a low surrogate
+  for (uint32_t cp : {0x61u, 0xD800u, 0x110000u, 0xDC00u}) le32(&units, cp);
+  const std::vector<std::pair<std::string, std::string>> members = {{"attention.npy", npy("<f4", "(2, 2)", weights)},
+                                                                    {"tokens.npy", npy("<U2", "(2,)", units)}};
+  std::string zip, cd;  // stored (method 0) members, then the central directory and its end record
+  for (const auto& [name, data] : members) {
+    const uint32_t local = uint32_t(zip.size());
+    le32(&zip, 0x04034b50), le16(&zip, 20), le16(&zip, 0), le16(&zip, 0), le16(&zip, 0), le16(&zip, 0), le32(&zip, 0);
+    le32(&zip, uint32_t(data.size())), le32(&zip, uint32_t(data.size())), le16(&zip, uint32_t(name.size())), le16(&zip, 0);
+    zip += name + data;
+    le32(&cd, 0x02014b50), le16(&cd, 20), le16(&cd, 20), le16(&cd, 0), le16(&cd, 0), le16(&cd, 0), le16(&cd, 0), le32(&cd, 0);
+    le32(&cd, uint32_t(data.size())), le32(&cd, uint32_t(data.size())), le16(&cd, uint32_t(name.size()));
+    le16(&cd, 0), le16(&cd, 0), le16(&cd, 0), le16(&cd, 0), le32(&cd, 0), le32(&cd, local);
+    cd += name;
+  }
+  const uint32_t cd_off = uint32_t(zip.size());
+  zip += cd;
+  le32(&zip, 0x06054b50), le16(&zip, 0), le16(&zip, 0), le16(&zip, 2), le16(&zip, 2), le32(&zip, uint32_t(cd.size()));
+  le32(&zip, cd_off), le16(&zip, 0);
+  ImportedAttention a;
+  std::string error;
+  ASSERT_TRUE(attention_import(reinterpret_cast<const uint8_t*>(zip.data()), zip.size(), "crafted.npz", &a, &error)) << error;
+  ASSERT_EQ(a.tokens.size(), 2u);
+  EXPECT_EQ(a.tokens[0], "a\xEF\xBF\xBD");
+  EXPECT_EQ(a.tokens[1], "\xEF\xBF\xBD\xEF\xBF\xBD");
+  for (const std::string& t : a.tokens) EXPECT_TRUE(utf8_is_valid(t)) << t;
+}
+
 }  // namespace
 }  // namespace attnplay

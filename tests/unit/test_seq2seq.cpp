@@ -39,52 +39,12 @@ Vec vec_of(const json& j) {
   return v;
 }
 
-// Every tensor of w under its SPEC §8 name (the fixture's names), as a visitor over (name, matrix-or-vector).
+// Every tensor of w under its SPEC §8 name (the fixture's names), as a visitor over (name, matrix-or-vector): the
+// weights' own walk (weights_visit), the file's tensors.
 void visit(ModelWeights* w, const std::function<void(const std::string&, Mat*, Vec*)>& f) {
-  f("embedding.weight", &w->embedding, nullptr);
-  f("tgt_embedding.weight", &w->seq2seq.tgt_embedding, nullptr);
-  f("fc_out.weight", &w->fc_out_w, nullptr);
-  f("fc_out.bias", nullptr, &w->fc_out_b);
-  auto mha = [&f](const std::string& pre, MhaWeights* m) {
-    f(pre + "in_proj_weight", &m->in_proj_w, nullptr);
-    f(pre + "in_proj_bias", nullptr, &m->in_proj_b);
-    f(pre + "out_proj.weight", &m->out_proj_w, nullptr);
-    f(pre + "out_proj.bias", nullptr, &m->out_proj_b);
-  };
-  for (size_t l = 0; l < w->layers.size(); ++l) {
-    const std::string pre = "transformer.encoder.layers." + std::to_string(l) + ".";
-    LayerWeights& lw = w->layers[l];
-    mha(pre + "self_attn.", &lw.self_attn);
-    f(pre + "linear1.weight", &lw.linear1_w, nullptr);
-    f(pre + "linear1.bias", nullptr, &lw.linear1_b);
-    f(pre + "linear2.weight", &lw.linear2_w, nullptr);
-    f(pre + "linear2.bias", nullptr, &lw.linear2_b);
-    f(pre + "norm1.weight", nullptr, &lw.norm1_w);
-    f(pre + "norm1.bias", nullptr, &lw.norm1_b);
-    f(pre + "norm2.weight", nullptr, &lw.norm2_w);
-    f(pre + "norm2.bias", nullptr, &lw.norm2_b);
-  }
-  Seq2SeqWeights& s = w->seq2seq;
-  f("transformer.encoder.norm.weight", nullptr, &s.enc_norm_w);
-  f("transformer.encoder.norm.bias", nullptr, &s.enc_norm_b);
-  for (size_t l = 0; l < s.decoder.size(); ++l) {
-    const std::string pre = "transformer.decoder.layers." + std::to_string(l) + ".";
-    DecoderLayerWeights& dl = s.decoder[l];
-    mha(pre + "self_attn.", &dl.self_attn);
-    mha(pre + "multihead_attn.", &dl.cross_attn);
-    f(pre + "linear1.weight", &dl.linear1_w, nullptr);
-    f(pre + "linear1.bias", nullptr, &dl.linear1_b);
-    f(pre + "linear2.weight", &dl.linear2_w, nullptr);
-    f(pre + "linear2.bias", nullptr, &dl.linear2_b);
-    f(pre + "norm1.weight", nullptr, &dl.norm1_w);
-    f(pre + "norm1.bias", nullptr, &dl.norm1_b);
-    f(pre + "norm2.weight", nullptr, &dl.norm2_w);
-    f(pre + "norm2.bias", nullptr, &dl.norm2_b);
-    f(pre + "norm3.weight", nullptr, &dl.norm3_w);
-    f(pre + "norm3.bias", nullptr, &dl.norm3_b);
-  }
-  f("transformer.decoder.norm.weight", nullptr, &s.dec_norm_w);
-  f("transformer.decoder.norm.bias", nullptr, &s.dec_norm_b);
+  weights_visit(w, nullptr, [&f](const WeightTensor& t) {
+    if (t.in_file) f(t.name, t.mat, t.vec);
+  });
 }
 
 struct Case {
