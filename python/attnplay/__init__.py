@@ -3,6 +3,9 @@
     import attnplay
     attnplay.show(attention, tokens)                 # [layers, heads, n_q, n_k] numpy/torch, or outputs.attentions
     attnplay.show_model(encoder, x, tokens=words)    # any nn.Module with nn.MultiheadAttention layers
+    attnplay.show_model("models/gpt2", [464, 3797, 3332])        # a Hugging Face folder: GPT-2, BERT, Llama, Qwen2
+    attnplay.show_model(hf_model, text="The cat sat", tokenizer=tok, ablate=[[0, 1]], temperature=2.0)
+    m = attnplay.load("models/gpt2"); m.info         # the folder as a PretrainedModel (numpy only)
     attnplay.playground(preset="induction")          # the live playground (a config dict works too)
     w = attnplay.load("model.safetensors"); attnplay.save("copy.safetensors", w)
 
@@ -10,22 +13,34 @@ Each call returns a Figure: the last expression of a cell draws it (or call .sho
 page of its own. The output is self-contained (the app, its fonts and the data, nothing fetched), so it works offline,
 in a saved notebook and in `jupyter nbconvert --to html`. Bad arguments raise AttnplayError (a ValueError) naming the
 argument.
+
+Pretrained models (SPEC section 9): a folder as save_pretrained writes it (config.json, model.safetensors or its
+shards, tokenizer.json), attnplay.load's PretrainedModel, or a transformers model (duck-typed: transformers is not
+imported). show_model computes their attention here, in plain torch from the weights (float32, eval mode), so
+temperature=, mask= and ablate= can change it, and draws the maps with show()'s views. The live playground on a
+pretrained model (attnplay.playground(model=...)) is not part of this package yet.
 """
 import base64
 import json
+from pathlib import Path
 
 import numpy as np
 
-from ._arrays import MAX_ATTENTION_BYTES, AttnplayError, attention_array, select, to_numpy, token_list
+from . import _pretrained
+from ._arrays import MAX_ATTENTION_BYTES, AttnplayError, attention_array, need_torch, select, to_numpy, token_list
 from ._capture import capture_mha_attention, model_attention
 from ._files import AttentionMaps, Weights, Workspace, read_bytes
 from ._html import document, iframe, web_dir
+from ._pretrained import PretrainedModel
 
 __version__ = "0.1.0"
 __all__ = ["show", "show_model", "playground", "load", "save", "Figure", "Weights", "Workspace", "AttentionMaps",
-           "AttnplayError", "capture_mha_attention", "MAX_ATTENTION_BYTES", "web_dir", "__version__"]
+           "PretrainedModel", "AttnplayError", "capture_mha_attention", "MAX_ATTENTION_BYTES", "web_dir", "__version__"]
 
-_VIEWS = ("attention", "heads", "model", "mask", "qkv", "geometry", "decode")
+
+def _views():
+    """The view names, from the table the build writes beside the app (web/views.json: src/ui/view_table.h's)."""
+    return [v["name"] for v in json.loads((web_dir() / "views.json").read_text(encoding="utf-8"))]
 
 
 class Figure:
@@ -59,8 +74,8 @@ def _needs_cjk(texts):
 def _common(view, layer, head, lang, readonly):
     q = {}
     if view is not None:
-        if view not in _VIEWS:
-            raise AttnplayError(f"view: expected one of {', '.join(_VIEWS)}, got {view!r}")
+        if view not in _views():
+            raise AttnplayError(f"view: expected one of {', '.join(_views())}, got {view!r}")
         q["view"] = view
     for name, v in (("layer", layer), ("head", head)):
         if v is not None:
@@ -119,16 +134,57 @@ def show(attention, tokens=None, key_tokens=None, *, layers=None, heads=None, la
     return Figure(payload, _needs_cjk((tokens or []) + (key_tokens or [])) or lang == "zh", title, height)
 
 
-def show_model(module, inputs, tokens=None, *, vocab=None, key_tokens=None, layers=None, heads=None, layer=0, head=0,
-               batch=0, view="attention", lang=None, height=520, title=None):
-    """Runs module on inputs once and shows the attention of its nn.MultiheadAttention layers, in call order.
+def show_model(module, inputs=None, tokens=None, *, vocab=None, key_tokens=None, layers=None, heads=None, layer=0,
+               head=0, batch=0, view="attention", lang=None, height=520, title=None, text=None, tokenizer=None,
+               temperature=1.0, mask=None, ablate=None):
+    """Runs a model once and shows its attention: every layer and head of a pretrained model, or the
+    nn.MultiheadAttention layers of any nn.Module, in call order.
 
-    inputs  a tensor (the module's first argument: input ids or embeddings), a tuple of arguments, a dict of keyword
-            arguments, or a list of str tokens to turn into input ids with vocab (a list or a {token: id} dict)
-    tokens  labels of the rows (default: inputs when it is a list of str)
-    layers  names of the MultiheadAttention modules to show (default all; they must share one shape)
+    module  a pretrained GPT-2, BERT, Llama or Qwen2 (SPEC section 9): a Hugging Face folder (str or pathlib.Path;
+            config.json, model.safetensors or its shards, tokenizer.json optional), a PretrainedModel from
+            attnplay.load(folder), or a transformers model (duck-typed by model.config.model_type and
+            model.state_dict(); transformers is not imported). Computed here in plain torch, float32, eval mode, the
+            maths of transformers' modeling code (attnplay/_pretrained.py); needs torch.
+            Or any torch.nn.Module holding nn.MultiheadAttention layers, run as it is.
+    inputs  for a pretrained model: token ids (a list of int, or an integer tensor / array [n] or [batch, n]; batch=
+            picks the sequence), or a tokenizer's output ({"input_ids": ..., "attention_mask": ...}: mask zeros are
+            padding keys, SPEC section 2; token_type_ids must be zeros). Or text= with tokenizer= (a transformers
+            tokenizer: tokenizer(text)["input_ids"]; this package does not tokenise).
+            For an nn.Module: a tensor (its first argument: input ids or embeddings), a tuple of arguments, a dict of
+            keyword arguments, or a list of str tokens to turn into input ids with vocab (a list or {token: id} dict)
+    tokens  labels of the rows. Default, pretrained: tokenizer.convert_ids_to_tokens(ids), else the folder's
+            tokenizer.json vocabulary ("Ġcat", "##s"), else the ids as strings; nn.Module: inputs when it is a list
+            of str
+    layers  pretrained: layer indices to show (default all; layers after the last one are not computed);
+            nn.Module: names of the MultiheadAttention modules to show (default all; they must share one shape)
+    heads, layer, head, view, lang, height, title   as show()
+    temperature, mask, ablate   pretrained only (SPEC section 9): temperature divides every score; mask is SPEC
+            section 2's {"causal", "window", "padding", "cells"}, added to the model's own (GPT-2, Llama and Qwen2
+            are always causal; BERT is bidirectional unless causal is true); ablate [[layer, head], ...] zeroes
+            those heads' context before the output projection (later layers see the change; the ablated head's own
+            weights are shown as computed). A query row that sees no key shows weights 0.
     """
-    import torch
+    model = _pretrained.resolve(module)
+    if model is not None:
+        for name, v in (("vocab", vocab), ("key_tokens", key_tokens)):
+            if v is not None:
+                raise AttnplayError(f"{name}: not used with a pretrained model (its attention is self-attention, "
+                                    "labelled by its tokenizer; tokens= overrides the labels)")
+        maps, labels = _pretrained.run_for_show(model, inputs, text, tokenizer, batch, temperature, mask, ablate,
+                                                layers, heads)
+        name = Path(model.path).name if model.path is not None else type(module).__name__
+        return show(maps, labels if tokens is None else tokens, layers=None, heads=heads, layer=layer, head=head,
+                    view=view, lang=lang, height=height, title=title or f"attention of {name} ({model.model_type})")
+    for name, given in (("text", text is not None), ("tokenizer", tokenizer is not None), ("mask", mask is not None),
+                        ("ablate", ablate is not None), ("temperature", temperature != 1.0)):
+        if given:
+            raise AttnplayError(f"{name}: applies to a pretrained model (a Hugging Face folder, a PretrainedModel, or a "
+                                f"transformers {'/'.join(_pretrained.SUPPORTED)} model), not to "
+                                f"{type(module).__name__}'s MultiheadAttention layers")
+    if inputs is None:
+        raise AttnplayError("inputs: needed (the module's input: a tensor, a tuple or dict of arguments, or tokens with "
+                            "vocab)")
+    torch = need_torch("run show_model")
     if isinstance(inputs, (list, tuple)) and inputs and all(isinstance(t, str) for t in inputs):
         if vocab is None:
             raise AttnplayError("vocab: needed to turn the tokens into input ids (a list of tokens, or a {token: id} dict)")
@@ -202,7 +258,18 @@ def _weights_of(obj, vocab):
 
 def load(path):
     """Reads an attnplay file by its content: weights (.safetensors) -> Weights, a workspace (.attnplay) -> Workspace,
-    attention maps (.safetensors with "attention", .npz, .npy) -> AttentionMaps."""
+    attention maps (.safetensors with "attention", .npz, .npy) -> AttentionMaps.
+
+    A folder (or the path of its config.json) is a Hugging Face model (SPEC section 9: GPT-2, BERT, Llama, Qwen2) ->
+    PretrainedModel: config.json, model.safetensors or model.safetensors.index.json and its shards (F32, F16, BF16,
+    read as float32), tokenizer.json optional. It has .config (config.json's dict), .model_type, .info (model_type,
+    layers, heads, kv_heads, hidden_size, vocab_size, parameters, dtype: as the JS API's model.info), .state_dict()
+    ({name: numpy array} under the file's names), .tokens(ids) (tokenizer.json's strings, or the ids as strings),
+    .attention(token_ids, ...) and .path. Reading needs numpy only; every tensor's name and shape is checked, and a
+    refusal (an unknown model_type, a missing, misshapen or unknown tensor, a truncated shard) names the file, tensor
+    or field."""
+    if _pretrained.is_folder_path(path):
+        return _pretrained.load_folder(path)
     with open(path, "rb") as f:
         data = f.read()
     return read_bytes(data, str(path))

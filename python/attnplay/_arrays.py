@@ -101,20 +101,9 @@ def attention_array(attention, batch=0):
                                 f"{a.ndim} with shape {tuple(a.shape)}")
         while a.ndim < 4:
             a = a[None]
-    L, H, nq, nk = a.shape
     if min(a.shape) < 1:
         raise AttnplayError(f"attention: shape {tuple(a.shape)} is empty")
-    if L > MAX_LAYERS:
-        raise AttnplayError(f"attention: {L} layers (at most {MAX_LAYERS}); pass layers=[...] to pick some")
-    if H > MAX_HEADS:
-        raise AttnplayError(f"attention: {H} heads (at most {MAX_HEADS}); pass heads=[...] to pick some")
-    if nq > MAX_TOKENS or nk > MAX_TOKENS:
-        raise AttnplayError(f"attention: {nq} x {nk} tokens (at most {MAX_TOKENS} each)")
-    nbytes = L * H * nq * nk * 4
-    if nbytes > MAX_ATTENTION_BYTES:
-        raise AttnplayError(f"attention: {nbytes / 2**20:.1f} MB of float32 ({L} layers x {H} heads x {nq} x {nk}) is over "
-                            f"the {MAX_ATTENTION_BYTES >> 20} MB one notebook cell carries; pass layers=[...] or heads=[...] "
-                            "to show fewer, or a shorter input")
+    check_size(*a.shape)
     with np.errstate(over="ignore"):
         a = np.ascontiguousarray(a, dtype=np.float32)
     bad = ~np.isfinite(a)
@@ -126,19 +115,48 @@ def attention_array(attention, batch=0):
     return a
 
 
+def check_size(L, H, nq, nk):
+    """Refuses maps larger than the app shows or one cell carries (show_model checks before it computes them)."""
+    if L > MAX_LAYERS:
+        raise AttnplayError(f"attention: {L} layers (at most {MAX_LAYERS}); pass layers=[...] to pick some")
+    if H > MAX_HEADS:
+        raise AttnplayError(f"attention: {H} heads (at most {MAX_HEADS}); pass heads=[...] to pick some")
+    if nq > MAX_TOKENS or nk > MAX_TOKENS:
+        raise AttnplayError(f"attention: {nq} x {nk} tokens (at most {MAX_TOKENS} each)")
+    nbytes = L * H * nq * nk * 4
+    if nbytes > MAX_ATTENTION_BYTES:
+        raise AttnplayError(f"attention: {nbytes / 2**20:.1f} MB of float32 ({L} layers x {H} heads x {nq} x {nk}) is over "
+                            f"the {MAX_ATTENTION_BYTES >> 20} MB one notebook cell carries; pass layers=[...] or heads=[...] "
+                            "to show fewer, or a shorter input")
+
+
+def indices(name, pick, n):
+    """A selection (an index or a list of them; negative counts from the end) of n things -> list of int in 0..n-1."""
+    idx = [pick] if isinstance(pick, (int, np.integer)) else list(pick)
+    if not idx:
+        raise AttnplayError(f"{name}: an empty selection")
+    for i in idx:
+        if not isinstance(i, (int, np.integer)) or isinstance(i, bool) or not -n <= i < n:
+            raise AttnplayError(f"{name}: {i!r} is not an index of the {n} {name} there are")
+    return [int(i) % n for i in idx]
+
+
 def select(a, layers, heads):
     """Keep the listed layers / heads (None keeps all), refusing indices out of range by name."""
     for name, pick, n, axis in (("layers", layers, a.shape[0], 0), ("heads", heads, a.shape[1], 1)):
-        if pick is None:
-            continue
-        idx = [pick] if isinstance(pick, int) else list(pick)
-        if not idx:
-            raise AttnplayError(f"{name}: an empty selection")
-        for i in idx:
-            if not isinstance(i, (int, np.integer)) or isinstance(i, bool) or not -n <= i < n:
-                raise AttnplayError(f"{name}: {i!r} is not an index of the {n} {name} there are")
-        a = np.take(a, [int(i) for i in idx], axis=axis)
+        if pick is not None:
+            a = np.take(a, indices(name, pick, n), axis=axis)
     return np.ascontiguousarray(a)
+
+
+def need_torch(what):
+    """torch, imported on first use (the package itself needs only numpy), or an AttnplayError saying what needs it."""
+    try:
+        import torch
+    except ImportError:
+        raise AttnplayError(f"torch: needed to {what}, and it is not installed (Debian: apt install python3-torch; "
+                            "elsewhere: pip install torch)") from None
+    return torch
 
 
 def token_list(tokens, n, name, rows):

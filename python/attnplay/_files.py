@@ -13,46 +13,63 @@ import numpy as np
 
 from ._arrays import AttnplayError, to_numpy
 
-_DTYPES = {"F32": "<f4", "F64": "<f8", "F16": "<f2", "I64": "<i8", "I32": "<i4", "I16": "<i2", "I8": "i1", "U8": "u1",
-           "BOOL": "?"}
+# safetensors dtype -> numpy dtype (little-endian). BF16 has no numpy dtype: decode() widens it to float32.
+_DTYPES = {"F32": "<f4", "F64": "<f8", "F16": "<f2", "BF16": "<u2", "I64": "<i8", "I32": "<i4", "I16": "<i2", "I8": "i1",
+           "U8": "u1", "BOOL": "?"}
 _WORKSPACE_MAGIC = b"APWKSP\r\n"
 WORKSPACE_VERSION = 1  # kWorkspaceVersion: the schema this package reads and writes
 
 
-def safetensors_read(data, what="file"):
-    """bytes -> (tensors {name: np.ndarray}, metadata {str: str}); refuses a malformed file by name."""
+def safetensors_entries(data, what="file"):
+    """bytes (or an mmap) -> ([(name, dtype, shape, raw bytes)], metadata {str: str}): the header parsed and every
+    tensor's bytes checked against the file, refusing a malformed or truncated file by its name (what) and the
+    tensor's. The one parser behind safetensors_read and the Hugging Face folder reader (_pretrained.py)."""
     if len(data) < 8:
         raise AttnplayError(f"{what}: not a safetensors file (shorter than its 8-byte header length)")
     (n,) = struct.unpack("<Q", data[:8])
     if n > len(data) - 8 or n > 100 << 20:
         raise AttnplayError(f"{what}: not a safetensors file (header length {n} is past the end)")
     try:
-        header = json.loads(data[8:8 + n].decode("utf-8"))
+        header = json.loads(bytes(data[8:8 + n]).decode("utf-8"))
     except (UnicodeDecodeError, ValueError) as e:
         raise AttnplayError(f"{what}: the safetensors header is not JSON ({e})") from None
     if not isinstance(header, dict):
         raise AttnplayError(f"{what}: the safetensors header is not a JSON object")
     body = memoryview(data)[8 + n:]
     meta = header.pop("__metadata__", None) or {}
-    tensors = {}
+    entries = []
     for name, t in header.items():
         try:
             dtype, shape, (b, e) = t["dtype"], [int(s) for s in t["shape"]], t["data_offsets"]
+            b, e = int(b), int(e)
         except (KeyError, TypeError, ValueError):
             raise AttnplayError(f"{what}: tensor {name!r} lacks dtype, shape or data_offsets") from None
-        if dtype == "BF16":
-            raw = np.frombuffer(body[b:e], dtype="<u2").astype(np.uint32) << 16
-            arr = raw.view(np.float32)
-        elif dtype in _DTYPES:
-            if not 0 <= b <= e <= len(body):
-                raise AttnplayError(f"{what}: tensor {name!r} lies past the end of the file")
-            arr = np.frombuffer(body[b:e], dtype=_DTYPES[dtype])
-        else:
+        if dtype not in _DTYPES:
             raise AttnplayError(f"{what}: tensor {name!r} has dtype {dtype}, which this package does not read")
-        if arr.size != int(np.prod(shape, dtype=np.int64)):
-            raise AttnplayError(f"{what}: tensor {name!r}: {arr.size} values for shape {shape}")
-        tensors[name] = arr.reshape(shape).copy()
-    return tensors, {str(k): str(v) for k, v in meta.items()}
+        if e > len(body):  # the usual sign of a download or copy that stopped early
+            raise AttnplayError(f"{what}: tensor {name!r} lies past the end of the file (its data ends at byte {e}, the "
+                                f"file holds {len(body)}: truncated?)")
+        count = int(np.prod(shape, dtype=np.int64))
+        if not 0 <= b <= e or min(shape, default=0) < 0 or e - b != count * np.dtype(_DTYPES[dtype]).itemsize:
+            raise AttnplayError(f"{what}: tensor {name!r}: data_offsets [{b}, {e}] do not hold {dtype} {shape}")
+        entries.append((name, dtype, shape, body[b:e]))
+    return entries, {str(k): str(v) for k, v in meta.items()}
+
+
+def decode(dtype, raw, shape, float32=False):
+    """One tensor's raw bytes -> its own numpy array (a copy: the file's buffer can go). BF16, the top half of a
+    float32, is widened to float32; float32=True widens F16 and F64 too (integer and BOOL tensors stay as stored)."""
+    arr = np.frombuffer(raw, dtype=_DTYPES[dtype])
+    if dtype == "BF16":
+        arr = (arr.astype(np.uint32) << 16).view(np.float32)
+    target = np.float32 if float32 and dtype in ("F16", "F64") else arr.dtype
+    return np.array(arr, dtype=target).reshape(shape)
+
+
+def safetensors_read(data, what="file"):
+    """bytes -> (tensors {name: np.ndarray}, metadata {str: str}); refuses a malformed file by name."""
+    entries, meta = safetensors_entries(data, what)
+    return {name: decode(dtype, raw, shape) for name, dtype, shape, raw in entries}, meta
 
 
 def safetensors_write(tensors, metadata=None):

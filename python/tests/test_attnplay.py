@@ -2,16 +2,21 @@
 
     /usr/bin/python3 -m unittest discover -s python/tests -v
 
-The HTML tests need the built web files (the package's own, $ATTNPLAY_WEB, or the checkout's build/web)."""
+The HTML tests need the built web files (the package's own, $ATTNPLAY_WEB, or the checkout's build/web). The
+pretrained-model tests (class Pretrained) write tests/pretrained's folders and goldens into a temporary directory with
+make_models.py (2-5 s): they need torch, Node and tests/pretrained/node_modules (npm ci there), and skip without."""
 import base64
 import html
 import hashlib
 import json
 import os
 import re
+import shutil
+import subprocess
 import sys
 import tempfile
 import unittest
+from unittest import mock
 from pathlib import Path
 
 import numpy as np
@@ -19,7 +24,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "python"))
 import attnplay  # noqa: E402
-from attnplay import AttnplayError  # noqa: E402
+from attnplay import AttnplayError, _pretrained  # noqa: E402
 
 try:
     import torch
@@ -267,6 +272,249 @@ class Files(unittest.TestCase):
         np.testing.assert_array_equal(npz.attention, st.attention)
         self.assertEqual(npz.tokens, st.tokens)
         self.assertEqual(payload_of(attnplay.show(st))["file_name"], "attention.safetensors")
+
+
+
+def hf_state_dict(folder):
+    """{name: torch tensor} of a Hugging Face folder as tests/pretrained/reference.py's own reader reads it, each in
+    its stored dtype (float16, bfloat16, float32, int64, bool), as a transformers model's state_dict() holds them."""
+    stored = {"F16": torch.float16, "BF16": torch.bfloat16}  # to_tensor widens these to float32 (losslessly back)
+    config, entries = reference.load_folder(str(folder))
+    sd = {name: reference.to_tensor(e) for name, e in entries.items()}
+    return config, {name: t.to(stored[entries[name]["dtype"]]) if entries[name]["dtype"] in stored else t
+                    for name, t in sd.items()}
+
+
+class FakeConfig:
+    """transformers' PretrainedConfig as far as attnplay looks: .model_type and .to_dict() (config.json's content)."""
+
+    def __init__(self, d):
+        self._d, self.model_type = dict(d), d.get("model_type")
+
+    def to_dict(self):
+        return dict(self._d)
+
+
+def fake_transformers_model(folder, drop=(), model_type=None):
+    """An nn.Module that looks like a transformers model (config.model_type, state_dict() of torch tensors) and holds
+    no MultiheadAttention: show_model must take the pretrained path."""
+    config, sd = hf_state_dict(folder)
+    if model_type:
+        config["model_type"] = model_type
+
+    class GPT2LMHeadModel(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.config = FakeConfig(config)
+
+        def state_dict(self, *args, **kwargs):
+            return {k: v for k, v in sd.items() if k not in drop}
+
+    return GPT2LMHeadModel()
+
+
+class FakeTokenizer:
+    """A transformers tokenizer as far as attnplay looks: tokenizer(text)["input_ids"] and convert_ids_to_tokens,
+    answering from the goldens (npm's tokenizers made them)."""
+
+    def __init__(self, text, ids, tokens):
+        self.text, self.ids, self.toks = text, ids, tokens
+
+    def __call__(self, text):
+        assert text == self.text, text
+        return {"input_ids": list(self.ids), "attention_mask": [1] * len(self.ids)}
+
+    def convert_ids_to_tokens(self, ids):
+        assert list(ids) == list(self.ids)
+        return list(self.toks)
+
+
+reference = None
+
+
+@unittest.skipIf(torch is None, "needs torch (Debian: python3-torch): the goldens and the forward are torch")
+class Pretrained(unittest.TestCase):
+    """Hugging Face folders (SPEC section 9) against tests/pretrained's goldens: load(), show_model() on a folder, a
+    PretrainedModel and a transformers-like model, the interventions, and the refusals by name."""
+
+    @classmethod
+    def setUpClass(cls):
+        global reference
+        here = ROOT / "tests" / "pretrained"
+        if shutil.which("node") is None or not (here / "node_modules" / "tokenizers").is_dir():
+            raise unittest.SkipTest("tests/pretrained/make_models.py needs Node and npm's tokenizers there (npm ci in "
+                                    "tests/pretrained) for the goldens' tokens")
+        cls.tmp = tempfile.TemporaryDirectory()
+        cls.dir = Path(cls.tmp.name)
+        subprocess.run([sys.executable, str(here / "make_models.py"), str(cls.dir)], check=True,
+                       stdout=subprocess.DEVNULL)
+        cls.goldens = json.loads((cls.dir / "cases.json").read_text(encoding="utf-8"))
+        cls.cases = {c["name"]: c for c in cls.goldens["cases"]}
+        sys.path.insert(0, str(here))
+        grad = torch.is_grad_enabled()
+        import reference as ref  # noqa: E402 (it turns gradients off for the process: put them back)
+        torch.set_grad_enabled(grad)
+        reference = ref
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.tmp.cleanup()
+
+    def golden_weights(self, case):
+        return np.array([[h["weights"] for h in layer["heads"]] for layer in case["expected"]["layers"]], np.float32)
+
+    def assertMaps(self, fig, case, tokens=True):
+        """The figure's embedded maps equal the golden weights to 1e-4 of the tensor's largest value (SPEC section 9)."""
+        maps = attnplay._files.read_bytes(base64.b64decode(payload_of(fig)["file"]), "payload")
+        want = self.golden_weights(case)
+        self.assertEqual(maps.attention.shape, want.shape)
+        err = float(np.abs(maps.attention - want).max() / np.abs(want).max())
+        self.assertLess(err, 1e-4, f"{case['name']}: relative error {err}")
+        if tokens:
+            self.assertEqual(maps.tokens, case["expected"]["tokens"])
+        return maps.attention
+
+    def show_case(self, model, case, **kw):
+        cfg = case["config"]
+        att = cfg.get("attention", {})
+        opts = {"temperature": att["temperature"]} if "temperature" in att else {}
+        if "mask" in att:
+            opts["mask"] = att["mask"]
+        if "ablate" in cfg:
+            opts["ablate"] = cfg["ablate"]
+        if "text" in cfg:
+            e = case["expected"]
+            opts["text"], opts["tokenizer"] = cfg["text"], FakeTokenizer(cfg["text"], e["token_ids"], e["tokens"])
+            return attnplay.show_model(model, **opts, **kw)
+        return attnplay.show_model(model, cfg["token_ids"], **opts, **kw)
+
+    def refuses(self, pattern, fn, *args, **kwargs):
+        with self.assertRaises(AttnplayError) as cm:
+            fn(*args, **kwargs)
+        print(f"  {pattern!r}: {cm.exception}")
+        self.assertRegex(str(cm.exception), pattern)
+
+    def test_load_gives_the_folders_info_config_and_tokens(self):
+        for name, folder in self.goldens["folders"].items():
+            with self.subTest(folder=name):
+                m = attnplay.load(self.dir / name if name != "gpt2_f32" else str(self.dir / name / "config.json"))
+                self.assertIsInstance(m, attnplay.PretrainedModel)
+                want = {k: folder["info"][k] for k in ("model_type", "layers", "heads", "kv_heads", "hidden_size",
+                                                       "vocab_size", "parameters", "dtype")}
+                self.assertEqual(m.info, want)
+                self.assertEqual(m.model_type, folder["model_type"])
+                self.assertEqual(m.config, json.loads((self.dir / name / "config.json").read_text()))
+                self.assertEqual(Path(m.path), self.dir / name)
+        case = self.cases["llama_gqa_f32/ids"]
+        self.assertEqual(attnplay.load(self.dir / "llama_gqa_f32").tokens(case["config"]["token_ids"]),
+                         case["expected"]["tokens"])
+        ids = self.cases["llama_head_dim_no_tokenizer/ids"]["config"]["token_ids"]
+        self.assertEqual(attnplay.load(self.dir / "llama_head_dim_no_tokenizer").tokens(ids), [str(i) for i in ids])
+
+    def test_state_dict_is_the_files_values_as_float32(self):
+        # sharded F16, BF16 and F32 (with BOOL / I64 buffers) folders read as the reference reader reads them
+        for name in ("gpt2_f16_sharded", "bert_bf16", "llama_bf16_tied", "qwen2_f16", "distilgpt2_f32", "bert_mlm_f32"):
+            with self.subTest(folder=name):
+                sd = attnplay.load(self.dir / name).state_dict()
+                _, entries = reference.load_folder(str(self.dir / name))
+                self.assertEqual(sorted(sd), sorted(entries))
+                for k, e in entries.items():
+                    want = reference.to_tensor(e).numpy()
+                    if e["dtype"] in ("F32", "F16", "BF16"):
+                        self.assertEqual(sd[k].dtype, np.float32, k)
+                    np.testing.assert_array_equal(sd[k], want, err_msg=k)
+
+    def test_show_model_on_a_folder_matches_every_golden(self):
+        for k, (name, case) in enumerate(self.cases.items()):
+            with self.subTest(case=name):
+                folder = self.dir / case["model"]  # given as a pathlib.Path and as a str, in turn
+                self.assertMaps(self.show_case(folder if k % 2 else str(folder), case), case)
+
+    def test_show_model_on_a_pretrained_model_and_a_transformers_model(self):
+        for name in ("gpt2_f32/ids", "distilgpt2_f32/ids", "bert_mlm_f32/ablate_one", "bert_bf16/mask_window",
+                     "bert_model_old_names/ids", "llama_gqa_f32/temperature_2", "qwen2_f16/ablate_one",
+                     "llama_bf16_tied/all_interventions", "llama_head_dim_no_tokenizer/ids"):
+            case = self.cases[name]
+            with self.subTest(case=name, given="PretrainedModel"):
+                self.assertMaps(self.show_case(attnplay.load(self.dir / case["model"]), case, view="model"), case)
+            with self.subTest(case=name, given="transformers model"):
+                hf = fake_transformers_model(self.dir / case["model"])
+                fig = self.show_case(hf, case)
+                # without a tokenizer, the ids label the rows
+                self.assertMaps(fig, case, tokens=False)
+                self.assertEqual(payload_of(fig)["view"], "attention")
+                info = _pretrained.from_module(hf).info
+                self.assertEqual(info, {k: self.goldens["folders"][case["model"]]["info"][k] for k in info})
+
+    def test_interventions_change_the_maps_as_the_goldens_say(self):
+        plain = self.golden_weights(self.cases["gpt2_f32/ids"])
+        folder = self.dir / "gpt2_f32"
+        m = attnplay.load(folder)
+        ids = self.cases["gpt2_f32/ids"]["config"]["token_ids"]
+        # ablation: layer 0 as computed, the later layers changed
+        ab = self.assertMaps(self.show_case(m, self.cases["gpt2_f32/ablate_one"]), self.cases["gpt2_f32/ablate_one"])
+        np.testing.assert_allclose(ab[0], plain[0], atol=1e-5)
+        self.assertGreater(float(np.abs(ab[1:] - plain[1:]).max()), 1e-3)
+        # temperature 0.5 sharpens every row
+        t = self.assertMaps(self.show_case(m, self.cases["gpt2_f32/temperature_0.5"]),
+                            self.cases["gpt2_f32/temperature_0.5"])
+        self.assertGreater(float(t.max()), float(plain.max()) - 1e-6)
+        # padding: mask=, or a tokenizer output's attention_mask zeros (as a [1, n] tensor), give the same maps
+        case = self.cases["gpt2_f32/mask_padding"]  # padding [1, 3]
+        am = [0 if j in (1, 3) else 1 for j in range(len(ids))]
+        for inputs in ({"input_ids": torch.tensor([ids]), "attention_mask": torch.tensor([am])},
+                       {"input_ids": np.array([ids, ids[::-1]]), "attention_mask": np.array([am, am])}):
+            p = self.assertMaps(attnplay.show_model(folder, inputs, view="heads"), case)
+            self.assertTrue((p[:, :, :, [1, 3]] == 0).all())
+        # batch= picks the sequence
+        self.assertMaps(attnplay.show_model(m, torch.tensor([[0] * len(ids), ids]), batch=1), self.cases["gpt2_f32/ids"])
+        # layers= / heads= as show() has them; the layers after the last one asked for are not run
+        maps = attnplay._files.read_bytes(base64.b64decode(payload_of(attnplay.show_model(
+            m, ids, layers=[2, 0], heads=[1], layer=1))["file"]), "payload").attention
+        np.testing.assert_allclose(maps, plain[[2, 0]][:, [1]], atol=1e-5)
+        np.testing.assert_allclose(m.attention(ids, layers=0), plain[:1], atol=1e-5)
+
+    def test_refusals_name_the_file_tensor_or_field(self):
+        for bad in self.goldens["bad"]:
+            if bad["model"] != bad["name"] or bad["names"] == "Unigram":
+                continue  # configs of the engine, and tokenisation, which this package leaves to the tokenizer
+            with self.subTest(bad=bad["name"]):
+                self.refuses(re.escape(bad["names"]), attnplay.show_model, self.dir / bad["model"],
+                             bad["config"]["token_ids"] if "token_ids" in bad["config"] else [1])
+        self.refuses(r"bad_truncated_shard/model-00002-of-00002\.safetensors: tensor '.*' lies past the end of the file",
+                     attnplay.load, self.dir / "bad_truncated_shard")
+        self.refuses(r"config\.json: model_type 'gpt_neox' is not supported \(supported: gpt2, bert, llama, qwen2\)",
+                     attnplay.load, self.dir / "bad_unknown_model_type")
+        folder = self.dir / "gpt2_f32"
+        self.refuses(r"^state_dict\(\): missing tensor 'h\.1\.attn\.c_proj\.bias'", attnplay.show_model,
+                     fake_transformers_model(folder, drop=("h.1.attn.c_proj.bias",)), [1, 2])
+        self.refuses(r"^module: model_type 't5' is not supported \(supported: gpt2, bert, llama, qwen2\)",
+                     attnplay.show_model, fake_transformers_model(folder, model_type="t5"), [1, 2])
+        self.refuses(r"^module: '.*nope': no such folder", attnplay.show_model, str(self.dir / "nope"), [1])
+        self.refuses(r"^inputs: token id 324 is outside the vocabulary \(vocab_size=324\)", attnplay.show_model,
+                     folder, [1, 324])
+        self.refuses(r"^inputs: expected whole numbers \(token ids\), got float32", attnplay.show_model, folder,
+                     np.ones(3, np.float32))
+        self.refuses(r"^inputs\['attention_mask'\]: expected 2 values of 0 or 1", attnplay.show_model, folder,
+                     {"input_ids": [1, 2], "attention_mask": [1, 2]})
+        self.refuses(r"^inputs\['token_type_ids'\]: only zeros", attnplay.show_model, folder,
+                     {"input_ids": [1, 2], "token_type_ids": [0, 1]})
+        self.refuses(r"^tokenizer: needed with text=", attnplay.show_model, folder, text="Hello")
+        self.refuses(r"^mask: unknown field 'pad'", attnplay.show_model, folder, [1, 2], mask={"pad": [0]})
+        self.refuses(r"^temperature: expected a positive number, got 0", attnplay.show_model, folder, [1, 2],
+                     temperature=0)
+        self.refuses(r"^vocab: not used with a pretrained model", attnplay.show_model, folder, [1, 2], vocab=["a"])
+        enc = nn.TransformerEncoder(nn.TransformerEncoderLayer(8, 2, 16, batch_first=True), 1, enable_nested_tensor=False)
+        self.refuses(r"^ablate: applies to a pretrained model", attnplay.show_model, enc, torch.ones(1, 3, 8),
+                     ablate=[[0, 0]])
+
+    def test_without_torch(self):
+        folder = self.dir / "gpt2_f32"
+        with mock.patch.dict(sys.modules, {"torch": None}):  # import torch fails, as where it is not installed
+            m = attnplay.load(folder)  # reading needs numpy only
+            self.assertEqual(m.info["layers"], 3)
+            self.refuses(r"^torch: needed to compute a pretrained model's attention", attnplay.show_model, folder, [1, 2])
+            self.refuses(r"^torch: needed to run show_model", attnplay.show_model, nn.Linear(2, 2), torch.ones(2))
 
 
 if __name__ == "__main__":

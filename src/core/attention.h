@@ -127,7 +127,9 @@ bool attention_kind_scaled(AttentionKind kind);                     // attention
 // [Positions] inside attention (transformer.positional "rope" / "alibi"; the additive kinds go into x instead)
 // RoPE, interleaved pairs as in RoFormer and Meta's Llama: row p of x [n, d] (d even), pair (x[2i], x[2i+1])
 // rotated by the angle p·base^(-2i/d). Row p is position p (queries and keys alike, also for cross-attention).
-void  rope_apply(Mat* x, float base, bool inverse = false);  // inverse: by minus the angle (the transpose)
+void  rope_apply(Mat* x, float base, bool inverse = false, bool half = false, int offset = 0);
+// inverse: by minus the angle (the transpose). half: the rotate-half layout of Hugging Face's Llama, pair (x[i],
+// x[i + d/2]) by the angle p·base^(-2i/d). offset: row p is position p + offset.
 // ALiBi slopes (Press et al.): heads = 2^k gives 2^(-8/heads), 2^(-16/heads), ...; other counts take the slopes of
 // the power of two below and every other slope of the one above, as the paper's reference code does. -> [heads]
 std::vector<float> alibi_slopes(int heads);

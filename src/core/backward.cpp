@@ -94,16 +94,30 @@ void activation_backward(ActivationKind kind, const Mat& pre, const Mat& d_y, Ma
   const float* g = d_y.data();
   float* o = d_x->data();
   const size_t n = size_t(pre.size());
-  if (kind == ACTIVATION_KIND_RELU) {
-    vrelu_backward(p, g, o, n);  // PyTorch: relu'(0) = 0
-  } else {
-    // d/dx 0.5·x·(1 + erf(x/√2)) = Φ(x) + x·φ(x)
-    for (size_t i = 0; i < n; ++i) {
-      const double x = p[i];
-      const double cdf = 0.5 * (1.0 + std::erf(x * 0.70710678118654752));
-      const double pdf = 0.39894228040143268 * std::exp(-0.5 * x * x);
-      o[i] = float(double(g[i]) * (cdf + x * pdf));
-    }
+  switch (kind) {
+    case ACTIVATION_KIND_RELU:
+      vrelu_backward(p, g, o, n);  // PyTorch: relu'(0) = 0
+      break;
+    case ACTIVATION_KIND_GELU:  // d/dx 0.5·x·(1 + erf(x/√2)) = Φ(x) + x·φ(x)
+      for (size_t i = 0; i < n; ++i) {
+        const double x = p[i];
+        const double cdf = 0.5 * (1.0 + std::erf(x * 0.70710678118654752));
+        const double pdf = 0.39894228040143268 * std::exp(-0.5 * x * x);
+        o[i] = float(double(g[i]) * (cdf + x * pdf));
+      }
+      break;
+    case ACTIVATION_KIND_GELU_TANH:  // u = c·(x + a·x³): d/dx 0.5·x·(1 + tanh u) = 0.5·(1 + t) + 0.5·x·(1 - t²)·c·(1 + 3a·x²)
+      for (size_t i = 0; i < n; ++i) {
+        const double x = p[i], c = 0.7978845608028654, a = 0.044715, t = std::tanh(c * (x + a * x * x * x));
+        o[i] = float(double(g[i]) * (0.5 * (1 + t) + 0.5 * x * (1 - t * t) * c * (1 + 3 * a * x * x)));
+      }
+      break;
+    case ACTIVATION_KIND_SILU:  // d/dx x·σ(x) = σ(x)·(1 + x·(1 - σ(x)))
+      for (size_t i = 0; i < n; ++i) {
+        const double x = p[i], s = 1.0 / (1.0 + std::exp(-x));
+        o[i] = float(double(g[i]) * s * (1 + x * (1 - s)));
+      }
+      break;
   }
 }
 

@@ -158,6 +158,15 @@ static void pack_strided(int K, int N, const float* B, size_t sk, size_t sj, Gem
   }
 }
 
+size_t gemm_packed_size(int K, int N) { return size_t((N + NR - 1) / NR) * size_t(K) * NR; }
+
+void gemm_packed_resize(int K, int N, GemmPacked* out) {
+  out->K = K;
+  out->N = N;
+  out->panel = NR;
+  out->data.assign(gemm_packed_size(K, N), 0.0f);
+}
+
 void gemm_pack_b(int K, int N, const float* B, int ldb, GemmPacked* out) { pack_strided(K, N, B, size_t(ldb), 1, out); }
 
 void gemm_pack_bt(int K, int N, const float* Bt, int ld, GemmPacked* out) { pack_strided(K, N, Bt, 1, size_t(ld), out); }

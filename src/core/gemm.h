@@ -8,6 +8,7 @@
 //
 // Index
 //   GemmPacked / gemm_pack_b     pack B [K, N] (reused for many A: K^T of a head, V of a head, a weight matrix)
+//   gemm_packed_resize / _index  panels filled value by value (a model's head, packed as its file is read)
 //   gemm_pack_bt                 pack B from its transpose (nn.Linear's W [d_out, d_in] for x·Wᵀ)
 //   gemm_packed                  C = A · B  (or C += A · B) with a packed B
 //   gemm                         pack + multiply, for one-off products
@@ -38,6 +39,13 @@ struct GemmPacked {
   std::vector<float> data;      // ceil(N / panel) panels of K x panel, zero-padded
 };
 
+// Panels for B [K, N], zeroed, to be filled value by value (gemm_packed_index: a matrix arriving in pieces, as a
+// model file's tensor does). gemm_packed_size: the floats they take.
+void   gemm_packed_resize(int K, int N, GemmPacked* out);
+size_t gemm_packed_size(int K, int N);
+inline size_t gemm_packed_index(const GemmPacked& p, int k, int j) {  // where B[k][j] is held
+  return size_t(j / p.panel) * size_t(p.K) * size_t(p.panel) + size_t(k) * size_t(p.panel) + size_t(j % p.panel);
+}
 void gemm_pack_b(int K, int N, const float* B, int ldb, GemmPacked* out);
 // Same packing of B = Btᵀ from Bt [N, K] (row stride ld): a weight matrix W [d_out, d_in] for x·Wᵀ (nn.Linear).
 void gemm_pack_bt(int K, int N, const float* Bt, int ld, GemmPacked* out);

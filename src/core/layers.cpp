@@ -95,10 +95,60 @@ void layer_norm_forward(const Mat& x, const Vec& gamma, const Vec& beta, float e
 void activation_forward(ActivationKind kind, Mat* x) {
   float* p = x->data();
   const size_t n = size_t(x->size());
-  if (kind == ACTIVATION_KIND_RELU) {
-    for (size_t i = 0; i < n; ++i) p[i] = p[i] > 0.0f ? p[i] : 0.0f;
-  } else {
-    for (size_t i = 0; i < n; ++i) p[i] = 0.5f * p[i] * (1.0f + std::erf(p[i] * 0.70710678118654752f));
+  switch (kind) {
+    case ACTIVATION_KIND_RELU:
+      for (size_t i = 0; i < n; ++i) p[i] = p[i] > 0.0f ? p[i] : 0.0f;
+      break;
+    case ACTIVATION_KIND_GELU:
+      for (size_t i = 0; i < n; ++i) p[i] = 0.5f * p[i] * (1.0f + std::erf(p[i] * 0.70710678118654752f));
+      break;
+    case ACTIVATION_KIND_GELU_TANH:  // transformers' NewGELUActivation: 0.5 x (1 + tanh(√(2/π) (x + 0.044715 x³)))
+      // tanh(u) = sign(u) (1 - e) / (1 + e) with e = exp(-2|u|) from the vector exp, a block at a time: std::tanh
+      // per value was ~10 % of a GPT-2 forward in WebAssembly. Error ~2e-7 relative to 1 + tanh (vexp's).
+      for (size_t i0 = 0; i0 < n; i0 += 1024) {
+        const int m = int(std::min<size_t>(1024, n - i0));
+        float e[1024];
+        for (int i = 0; i < m; ++i) {
+          const float x = p[i0 + size_t(i)], u = 0.7978845608028654f * (x + 0.044715f * x * x * x);
+          e[i] = -2.0f * std::fabs(u);
+        }
+        vexp_inplace(e, m);
+        for (int i = 0; i < m; ++i) {
+          float& x = p[i0 + size_t(i)];
+          const float t = (1.0f - e[i]) / (1.0f + e[i]);
+          x = 0.5f * x * (1.0f + (x < 0.0f ? -t : t));  // sign(u) = sign(x): u is x times a positive factor
+        }
+      }
+      break;
+    case ACTIVATION_KIND_SILU:  // x · sigmoid(x) = x / (1 + exp(-x)), the exp a vector at a time (above: why)
+      for (size_t i0 = 0; i0 < n; i0 += 1024) {
+        const int m = int(std::min<size_t>(1024, n - i0));
+        float e[1024];
+        for (int i = 0; i < m; ++i) e[i] = -p[i0 + size_t(i)];
+        vexp_inplace(e, m);  // (above 88.4 it saturates at ~3.4e38: x / 3.4e38 is the 0 it should be)
+        for (int i = 0; i < m; ++i) p[i0 + size_t(i)] /= 1.0f + e[i];
+      }
+      break;
+  }
+}
+
+void rms_norm_forward(const Mat& x, const Vec& gamma, float eps, Mat* y) {
+  const int n = int(x.rows()), d = int(x.cols());
+  ATTNPLAY_ASSERT(gamma.size() == d && eps > 0 && y != &x);
+  y->resize(n, d);
+  for (int i = 0; i < n; ++i) {
+    const float* xr = x.data() + size_t(i) * d;
+    v4f s = v4f{};
+    int c = 0;
+    for (; c + 4 <= d; c += 4) {
+      const v4f e = v4f_load(xr + c);
+      s += e * e;
+    }
+    float s0 = s[0];
+    for (; c < d; ++c) s0 += xr[c] * xr[c];
+    const float inv = 1.0f / std::sqrt(((s0 + s[1]) + (s[2] + s[3])) / float(d) + eps);  // mean(x²), as torch.rsqrt
+    float* yr = y->data() + size_t(i) * d;
+    for (c = 0; c < d; ++c) yr[c] = gamma[c] * (xr[c] * inv);
   }
 }
 
@@ -155,6 +205,10 @@ void mha_forward(const Mat& x_q, const Mat& x_kv, const MhaWeights& w, const Att
   ATTNPLAY_ASSERT(x_q.cols() == w.in_proj_w.cols() && x_kv.cols() == w.in_proj_w.cols());
   ATTNPLAY_ASSERT(w.out_proj_w.cols() == H * d_v);
   ATTNPLAY_ASSERT(!options.alibi || int(options.alibi->size()) == H);
+  ATTNPLAY_ASSERT(!options.alibi || options.position_offset == 0);  // (ALiBi's distances count from row 0)
+  ATTNPLAY_ASSERT(options.segment == 0 || (!options.past && !options.ablated && !options.rope_half));  // training's
+  ATTNPLAY_ASSERT(!options.past || int(options.past->size()) == H);
+  ATTNPLAY_ASSERT(!options.ablated || int(options.ablated->size()) == H);
   // Projections for all heads at once: Q = x_q·W_qᵀ + b_q, K = x_kv·W_kᵀ + b_k, V = x_kv·W_vᵀ + b_v.
   // (in_proj_w is row-major: W_q, W_k, W_v are consecutive row ranges.)
   const int d_model = int(w.in_proj_w.cols());
@@ -181,10 +235,20 @@ void mha_forward(const Mat& x_q, const Mat& x_kv, const MhaWeights& w, const Att
       continue;
     }
     if (options.rope_base > 0) {
-      rope_apply(&t.q, options.rope_base);
-      rope_apply(&t.k, options.rope_base);
+      rope_apply(&t.q, options.rope_base, false, options.rope_half, options.position_offset);
+      rope_apply(&t.k, options.rope_base, false, options.rope_half, options.position_offset);
+    }
+    if (options.past) {  // the kept rows' keys and values first, then these rows'
+      const HeadTrace& past = (*options.past)[size_t(h)];
+      ATTNPLAY_ASSERT(past.k.cols() == d_k && past.v.cols() == d_v && past.k.rows() == past.v.rows());
+      Mat k_all(past.k.rows() + t.k.rows(), d_k), v_all(past.v.rows() + t.v.rows(), d_v);
+      k_all << past.k, t.k;
+      v_all << past.v, t.v;
+      t.k = std::move(k_all);
+      t.v = std::move(v_all);
     }
     attention_forward(t.q, t.k, t.v, p, mask, &t.attn, detail);
+    if (options.ablated && (*options.ablated)[size_t(h)]) t.attn.context.setZero();
     concat->middleCols(h * d_v, d_v) = t.attn.context;
   }
   linear_forward(*concat, w.out_proj_w, w.out_proj_b, output);

@@ -21,7 +21,9 @@ namespace attnplay {
 
 enum ActivationKind {
   ACTIVATION_KIND_RELU,
-  ACTIVATION_KIND_GELU,  // 0.5·x·(1 + erf(x/√2)), PyTorch's default (approximate="none")
+  ACTIVATION_KIND_GELU,       // 0.5·x·(1 + erf(x/√2)), PyTorch's default (approximate="none")
+  ACTIVATION_KIND_GELU_TANH,  // 0.5·x·(1 + tanh(√(2/π)·(x + 0.044715·x³))): GPT-2's gelu_new, approximate="tanh"
+  ACTIVATION_KIND_SILU,       // x·sigmoid(x): Llama's and Qwen2's gated MLP
 };
 
 // [Linear] x [n, d_in], w [d_out, d_in], b [d_out] (size 0: no bias) -> y [n, d_out].
@@ -35,6 +37,10 @@ struct LayerNormCache {
 };
 // The same, keeping what layer_norm_backward (backward.h) needs; cache may be nullptr.
 void layer_norm_forward_cached(const Mat& x, const Vec& gamma, const Vec& beta, float eps, Mat* y, LayerNormCache* cache);
+
+// RMSNorm (Llama's, Qwen2's): y = x / sqrt(mean(x²) + eps) · gamma, statistics in float as transformers computes them.
+// x [n, d], gamma [d] -> y [n, d].
+void rms_norm_forward(const Mat& x, const Vec& gamma, float eps, Mat* y);
 
 // [Activation] in place on x [any shape].
 void activation_forward(ActivationKind kind, Mat* x);
@@ -76,6 +82,13 @@ struct MhaOptions {
                                                 //   tokens one after another (a training batch, stacked so each
                                                 //   projection is one product); attention, RoPE and ALiBi stay
                                                 //   within each; the mask is [segment, segment]
+  bool rope_half = false;                       // RoPE in the rotate-half layout (Hugging Face's Llama): pairs (i, i + d/2)
+  int position_offset = 0;                      // the first row's position (RoPE, ALiBi): rows after a kept prefix
+  const std::vector<HeadTrace>* past = nullptr; // [heads] keys and values of earlier rows (a kept prefix, past[h].k and
+                                                //   .v already RoPE'd), attended before these rows' own; the mask is
+                                                //   [n_q, past rows + n_k]; the heads' k and v then hold all the rows
+  const std::vector<uint8_t>* ablated = nullptr;  // [heads] 1: the head's context is 0 before the output projection
+                                                //   (its scores and weights as computed: SPEC §9's ablate)
 };
 
 // x_q [n_q, d_model], x_kv [n_k, d_model] -> heads (resized to w.heads), concat [n_q, heads·d_v] (contexts side

@@ -17,6 +17,7 @@
 #include <algorithm>
 #include <cfloat>
 #include <climits>
+#include <limits>
 #include <cmath>
 #include <cstdio>
 #include <cstring>
@@ -229,7 +230,10 @@ std::vector<std::string> row_labels(const char* prefix, int n) {
 void parse_mask(const json& m, const std::string& path, Config* c) {
   check_known_keys(m, path);
   const bool seq2seq = c->mode == MODEL_MODE_SEQ2SEQ;
-  const int n_q = seq2seq ? c->n_s() : c->n_q(), n_k = seq2seq ? c->n_s() : c->n_k();
+  // Mode pretrained: the tokens come from the model's tokenizer later (pretrained_request checks the indices then).
+  const int unknown = std::numeric_limits<int>::max();
+  const int n_q = c->mode == MODEL_MODE_PRETRAINED ? unknown : seq2seq ? c->n_s() : c->n_q();
+  const int n_k = c->mode == MODEL_MODE_PRETRAINED ? unknown : seq2seq ? c->n_s() : c->n_k();
   c->attention.mask.causal = table_bool(m, path, "causal");
   c->attention.mask.window = table_int(m, path, "window");
   if (const json* p = field(m, "padding")) {
@@ -245,7 +249,8 @@ void parse_mask(const json& m, const std::string& path, Config* c) {
   if (const json* cells = field(m, "cells")) {
     const std::string cp = join(path, "cells");
     if (!cells->is_array()) fail(cp + " must be an array of [query, key] pairs" + got(*cells));
-    if (cells->size() > size_t(n_q) * size_t(n_k)) fail(cp + " has more entries than the grid has cells");
+    if (uint64_t(cells->size()) > uint64_t(n_q) * uint64_t(n_k) || cells->size() > size_t(config_limits().max_tokens) * 64)
+      fail(cp + " has more entries than the grid has cells");
     for (size_t i = 0; i < cells->size(); ++i) {
       const std::string ip = cp + "[" + std::to_string(i) + "]";
       const json& e = (*cells)[i];
@@ -419,6 +424,59 @@ static void parse_seq2seq_tokens(const json& j, Config* c) {
   side("target", "target_tokens", &c->tokens);
 }
 
+// Mode pretrained (SPEC §9): what the model fixes is refused by name; the rest is its own fields, text and the
+// attention's temperature and mask (their indices checked once the text is tokenized: pretrained_request).
+static void refuse_fixed(const json& obj, const std::string& path) {
+  for (auto it = obj.begin(); it != obj.end(); ++it) {
+    const std::string p = join(path, it.key().c_str());
+    const ConfigField& f = config_field(p);
+    if (!config_field_applies(f, MODEL_MODE_PRETRAINED))
+      fail(p + " is fixed by the model in mode \"pretrained\" (its config.json gives it; remove the field)");
+    if (f.type == CONFIG_FIELD_TYPE_OBJECT && it.value().is_object()) refuse_fixed(it.value(), p);
+  }
+}
+
+static void parse_pretrained(const json& j, Config* c) {
+  refuse_fixed(j, "");
+  ConfigPretrained& p = c->pretrained;
+  if (const json* m = field(j, "model")) {
+    if (m->is_string() && !m->get<std::string>().empty()) p.model = m->get<std::string>();
+    else if (m->is_number_integer() && m->get<int64_t>() >= 0) p.model_handle = m->get<int64_t>();
+    else fail("model must be the model folder (a path or a URL, a string)" + got(*m));
+  }
+  if (const json* t = field(j, "text")) {
+    if (!t->is_string()) fail("text must be a string" + got(*t));
+    if (t->get<std::string>().size() > config_limits().max_text_bytes) fail("text is too long (at most 1 MiB)");
+    c->text = t->get<std::string>();
+  }
+  if (const json* ids = field(j, "token_ids")) {
+    if (!ids->is_array()) fail("token_ids must be an array of token ids" + got(*ids));
+    if (ids->size() > size_t(config_limits().max_tokens))
+      fail("token_ids has " + std::to_string(ids->size()) + " tokens (at most " + std::to_string(config_limits().max_tokens) + ")");
+    for (size_t i = 0; i < ids->size(); ++i)
+      p.token_ids.push_back(as_int((*ids)[i], "token_ids[" + std::to_string(i) + "]", 0, 1 << 30));
+    p.has_token_ids = true;
+  }
+  p.add_special_tokens = table_bool(j, "", "add_special_tokens");
+  if (const json* ab = field(j, "ablate")) {
+    if (!ab->is_array()) fail("ablate must be an array of [layer, head] pairs" + got(*ab));
+    if (ab->size() > 4096) fail("ablate has more than 4096 entries");
+    for (size_t i = 0; i < ab->size(); ++i) {
+      const std::string ip = "ablate[" + std::to_string(i) + "]";
+      const json& e = (*ab)[i];
+      if (!e.is_array() || e.size() != 2) fail(ip + " must be a [layer, head] pair" + got(e));
+      p.ablate.emplace_back(int(as_int(e[0], ip + "[0]", 0, 4096)), int(as_int(e[1], ip + "[1]", 0, 4096)));
+    }
+  }
+  p.logits = table_enum<ConfigLogits>(j, "", "logits");
+  const json empty = json::object();
+  const json* att = field(j, "attention");
+  const json& a = att ? *att : empty;
+  check_known_keys(a, "attention");
+  c->attention.temperature = table_number(a, "attention", "temperature");
+  if (const json* m = field(a, "mask")) parse_mask(*m, "attention.mask", c);
+}
+
 static void config_parse_or_throw(const json& j, Config* c) {
   const ConfigLimits& L = config_limits();
   check_known_keys(j, "");
@@ -427,6 +485,10 @@ static void config_parse_or_throw(const json& j, Config* c) {
                                       : config_default_json("seed").get<long long>());
   c->text = config_default_json("text").get<std::string>();
   c->mode = table_enum<ModelMode>(j, "", "mode");
+  if (c->mode == MODEL_MODE_PRETRAINED) {
+    c->text = config_default_json("text").get<std::string>();
+    return parse_pretrained(j, c);
+  }
   c->d_model = table_int(j, "", "d_model");
   const bool heads_given = field(j, "heads") != nullptr;
   c->heads = table_int(j, "", "heads");

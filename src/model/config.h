@@ -42,6 +42,24 @@ enum ModelMode {
   MODEL_MODE_ATTENTION,     // one attention block
   MODEL_MODE_TRANSFORMER,   // the tiny Transformer encoder with logits
   MODEL_MODE_SEQ2SEQ,       // an encoder-decoder (nn.Transformer): source -> target (SPEC §8)
+  MODEL_MODE_PRETRAINED,    // a real checkpoint, a Hugging Face folder (SPEC §9: model/pretrained.h)
+};
+
+enum ConfigLogits {         // mode pretrained: which rows of logits the result holds
+  CONFIG_LOGITS_ALL,
+  CONFIG_LOGITS_LAST,       // the last row only, as [1, vocab]
+  CONFIG_LOGITS_NONE,
+};
+
+// Mode pretrained's own fields (SPEC §9); the model itself is loaded elsewhere (pretrained.h).
+struct ConfigPretrained {
+  std::string model;                     // the folder (CLI: relative to the working directory), or ""
+  int64_t model_handle = -1;             // >= 0: a model the JS API loaded (core.loadModel)
+  bool has_token_ids = false;
+  std::vector<int64_t> token_ids;        // checked against the model's vocabulary by pretrained_request
+  bool add_special_tokens = true;
+  std::vector<std::pair<int, int>> ablate;  // [layer, head]
+  ConfigLogits logits = CONFIG_LOGITS_ALL;
 };
 
 enum ScaleKind {
@@ -120,6 +138,7 @@ struct Config {
   AttentionSpec cross_attention;         // cross_attention.* (each defaults to attention's; mask: attention's padding)
 
   ConfigInputs inputs;
+  ConfigPretrained pretrained;           // mode pretrained (the dimensions above then come from the model)
   std::vector<std::string> warnings;     // accepted but worth saying (unused fields)
 
   int n_q() const { return int(tokens.size()); }

@@ -32,18 +32,19 @@ void erase_path(json* c, const std::string& path) {
   if (json* at = parent_of(c, path, &key)) at->erase(key);
 }
 
-bool is_seq2seq(const json& c) {
+int mode_of(const json& c) {
   int mode = config_field("mode").default_value;
   if (c.contains("mode") && c["mode"].is_string()) config_enum_value("mode", c["mode"].get<std::string>(), &mode);
-  return mode == MODEL_MODE_SEQ2SEQ;
+  return mode;
 }
+bool is_seq2seq(const json& c) { return mode_of(c) == MODEL_MODE_SEQ2SEQ; }
 
 }  // namespace
 
 const char* config_mode_name(ModelMode mode) { return config_enum_name("mode", mode); }
 
 json config_json_drop_inapplicable(json c, const json& given) {
-  for (const std::string& path : config_fields_for_mode(is_seq2seq(c), false))
+  for (const std::string& path : config_fields_for_mode(mode_of(c), false))
     if (!has_path(given, path)) erase_path(&c, path);
   return c;
 }

@@ -65,7 +65,7 @@ ConfigField in_app(ConfigField f) {
   return f;
 }
 
-ConfigField modes(ConfigField f, ConfigFieldModes m) {
+ConfigField modes(ConfigField f, int m) {
   f.modes = m;
   return f;
 }
@@ -111,39 +111,47 @@ std::vector<ConfigEnumValue> scale_values() {
 std::vector<ConfigField> build() {
   const ConfigLimits& L = config_limits();
   std::vector<ConfigField> t;
-  const ConfigFieldModes text_modes = CONFIG_FIELD_MODES_TEXT, s2s = CONFIG_FIELD_MODES_SEQ2SEQ;
+  const int text_modes = CONFIG_FIELD_MODES_TEXT, s2s = CONFIG_FIELD_MODES_SEQ2SEQ, seeded = CONFIG_FIELD_MODES_SEEDED,
+            pt = CONFIG_FIELD_MODES_PRETRAINED;
   // Top level, in the order "unknown field" messages list them.
-  t.push_back(input(in_app(modes(with_url(row("", "text", CONFIG_FIELD_TYPE_TEXT, "\"The cat sat on the mat.\"", "tokenised by `tokenizer`; `tokens` overrides it"), "text"), text_modes))));
+  t.push_back(input(in_app(modes(with_url(row("", "text", CONFIG_FIELD_TYPE_TEXT, "\"The cat sat on the mat.\"", "tokenised by `tokenizer` (mode pretrained: the model's tokenizer.json); `tokens` overrides it"), "text"), text_modes | pt))));
   t.push_back(input(modes(row("", "tokens", CONFIG_FIELD_TYPE_TOKENS, "null", "the query tokens as given"), text_modes)));
   t.push_back(input(modes(row("", "key_text", CONFIG_FIELD_TYPE_TEXT, "null", "mode attention: keys and values from another text (cross-attention)"), text_modes)));
   t.push_back(input(modes(row("", "key_tokens", CONFIG_FIELD_TYPE_TOKENS, "null", "the same as tokens"), text_modes)));
-  t.push_back(in_app(with_url(enum_row("", "tokenizer", {{"words", TOKENIZER_KIND_WORDS}, {"whitespace", TOKENIZER_KIND_WHITESPACE}, {"chars", TOKENIZER_KIND_CHARS}},
-                                       "words", "words: spaces and punctuation; chars: Unicode code points"), "tokenizer")));
-  t.push_back(in_app(with_url(int_row("", "seed", 0, 9007199254740991ll, "1", "every random weight and input, the same native and on the web"), "seed")));
+  t.push_back(in_app(modes(with_url(enum_row("", "tokenizer", {{"words", TOKENIZER_KIND_WORDS}, {"whitespace", TOKENIZER_KIND_WHITESPACE}, {"chars", TOKENIZER_KIND_CHARS}},
+                                             "words", "words: spaces and punctuation; chars: Unicode code points"), "tokenizer"), seeded)));
+  t.push_back(in_app(modes(with_url(int_row("", "seed", 0, 9007199254740991ll, "1", "every random weight and input, the same native and on the web"), "seed"), seeded)));
   t.push_back(in_app(with_url(enum_row("", "mode", {{"attention", MODEL_MODE_ATTENTION}, {"transformer", MODEL_MODE_TRANSFORMER},
-                                                    {"seq2seq", MODEL_MODE_SEQ2SEQ}},
-                                       "attention", "one attention block, the tiny Transformer with logits, or an encoder-decoder"), "mode")));
-  t.push_back(in_app(with_url(int_row("", "d_model", 1, L.max_d_model, "16", "width of the token vectors"), "d_model")));
-  t.push_back(in_app(with_url(int_row("", "heads", 1, L.max_heads, "2", "attention heads"), "heads")));
-  t.push_back(int_row("", "kv_heads", 1, L.max_heads, "null", "key/value heads: fewer is grouped-query, 1 multi-query; must divide heads", "heads"));
-  t.push_back(in_app(int_row("", "d_k", 1, L.max_head_dim, "null", "query/key width of a head", "d_model / heads")));
-  t.push_back(in_app(int_row("", "d_v", 1, L.max_head_dim, "null", "value width of a head", "d_model / heads")));
+                                                    {"seq2seq", MODEL_MODE_SEQ2SEQ}, {"pretrained", MODEL_MODE_PRETRAINED}},
+                                       "attention", "one attention block, the tiny Transformer with logits, an encoder-decoder, or a real checkpoint (SPEC §9)"), "mode")));
+  t.push_back(in_app(modes(with_url(int_row("", "d_model", 1, L.max_d_model, "16", "width of the token vectors"), "d_model"), seeded)));
+  t.push_back(in_app(modes(with_url(int_row("", "heads", 1, L.max_heads, "2", "attention heads"), "heads"), seeded)));
+  t.push_back(modes(int_row("", "kv_heads", 1, L.max_heads, "null", "key/value heads: fewer is grouped-query, 1 multi-query; must divide heads", "heads"), seeded));
+  t.push_back(in_app(modes(int_row("", "d_k", 1, L.max_head_dim, "null", "query/key width of a head", "d_model / heads"), seeded)));
+  t.push_back(in_app(modes(int_row("", "d_v", 1, L.max_head_dim, "null", "value width of a head", "d_model / heads"), seeded)));
   t.push_back(input(modes(row("", "source", CONFIG_FIELD_TYPE_TEXT, "null", "mode seq2seq: the encoder's input, tokenised by `tokenizer`"), s2s)));
   t.push_back(input(modes(row("", "target", CONFIG_FIELD_TYPE_TEXT, "null", "mode seq2seq: the decoder's input as given (training shifts it itself)"), s2s)));
   t.push_back(input(modes(row("", "source_tokens", CONFIG_FIELD_TYPE_TOKENS, "null", "mode seq2seq: the source as tokens"), s2s)));
   t.push_back(input(modes(row("", "target_tokens", CONFIG_FIELD_TYPE_TOKENS, "null", "mode seq2seq: the target as tokens"), s2s)));
   t.push_back(row("", "attention", CONFIG_FIELD_TYPE_OBJECT, "null", "the attention block"));
   t.push_back(modes(row("", "cross_attention", CONFIG_FIELD_TYPE_OBJECT, "null", "mode seq2seq: the decoder's attention over the source"), s2s));
-  t.push_back(row("", "transformer", CONFIG_FIELD_TYPE_OBJECT, "null", "the tiny Transformer (mode transformer)"));
+  t.push_back(modes(row("", "transformer", CONFIG_FIELD_TYPE_OBJECT, "null", "the tiny Transformer (mode transformer)"), seeded));
   t.push_back(input(modes(row("", "inputs", CONFIG_FIELD_TYPE_OBJECT, "null", "mode attention: explicit q, k, v instead of projections"), text_modes)));
+  // Mode pretrained (SPEC §9)
+  t.push_back(modes(row("", "model", CONFIG_FIELD_TYPE_MODEL, "null", "mode pretrained: the Hugging Face model folder (CLI: a path; the page: a URL relative to it, or files opened)"), pt));
+  t.push_back(input(modes(row("", "token_ids", CONFIG_FIELD_TYPE_IDS, "null", "mode pretrained: the input as token ids (overrides text)"), pt)));
+  t.push_back(modes(row("", "add_special_tokens", CONFIG_FIELD_TYPE_BOOL, "true", "mode pretrained: text gets the tokenizer's special tokens ([CLS] ... [SEP], <s>)"), pt));
+  t.push_back(modes(row("", "ablate", CONFIG_FIELD_TYPE_INDICES, "[]", "mode pretrained: [layer, head] pairs whose context is 0 before the output projection"), pt));
+  t.push_back(modes(enum_row("", "logits", {{"all", CONFIG_LOGITS_ALL}, {"last", CONFIG_LOGITS_LAST}, {"none", CONFIG_LOGITS_NONE}},
+                             "all", "mode pretrained: every row's logits, the last row's ([1, vocab]), or none"), pt));
   // attention.*
-  t.push_back(in_app(with_url(enum_row("attention", "kind", config_field_kind_values(), "scaled_dot", kind_help().c_str()), "kind")));
+  t.push_back(in_app(modes(with_url(enum_row("attention", "kind", config_field_kind_values(), "scaled_dot", kind_help().c_str()), "kind"), seeded)));
   ConfigField scale = enum_row("attention", "scale", scale_values(), "sqrt_dk", "divisor of scaled_dot and general scores, or a positive number");
   scale.type = CONFIG_FIELD_TYPE_ENUM_OR_NUMBER;
-  t.push_back(in_app(scale));
+  t.push_back(in_app(modes(scale, seeded)));
   t.push_back(in_app(row("attention", "temperature", CONFIG_FIELD_TYPE_NUMBER, "1.0", "divides every kind's scores (> 0)", "1")));
   t.push_back(row("attention", "mask", CONFIG_FIELD_TYPE_OBJECT, "null", "which keys each query may see"));
-  t.push_back(int_row("attention", "d_a", 1, L.max_head_dim, "null", "hidden width of additive attention", "d_k"));
+  t.push_back(modes(int_row("attention", "d_a", 1, L.max_head_dim, "null", "hidden width of additive attention", "d_k"), seeded));
   // attention.mask.*
   ConfigField causal = row("attention.mask", "causal", CONFIG_FIELD_TYPE_BOOL, "false", "query i sees keys j <= i");
   causal.values = {{"none", 0}, {"causal", 1}};  // the URL's spellings
@@ -194,6 +202,8 @@ const char* type_name(const ConfigField& f) {
     case CONFIG_FIELD_TYPE_ENUM: return "string";
     case CONFIG_FIELD_TYPE_ENUM_OR_NUMBER: return "string or number";
     case CONFIG_FIELD_TYPE_INDICES: return "list";
+    case CONFIG_FIELD_TYPE_IDS: return "list of integers";
+    case CONFIG_FIELD_TYPE_MODEL: return "string";
     case CONFIG_FIELD_TYPE_TENSOR: return "nested lists";
     case CONFIG_FIELD_TYPE_OBJECT: return "object";
   }
@@ -261,13 +271,12 @@ const nlohmann::json& config_explicit_defaults() {
   return d;
 }
 
-std::vector<std::string> config_fields_for_mode(bool seq2seq, bool applies) {
+bool config_field_applies(const ConfigField& f, int mode) { return (f.modes & (1 << mode)) != 0; }
+
+std::vector<std::string> config_fields_for_mode(int mode, bool applies) {
   std::vector<std::string> out;
-  for (const ConfigField& f : config_fields()) {
-    const bool for_it = f.modes == CONFIG_FIELD_MODES_ALL ||
-                        (f.modes == CONFIG_FIELD_MODES_SEQ2SEQ) == seq2seq;
-    if (for_it == applies) out.push_back(f.path());
-  }
+  for (const ConfigField& f : config_fields())
+    if (config_field_applies(f, mode) == applies) out.push_back(f.path());
   return out;
 }
 

@@ -32,7 +32,9 @@ enum ConfigFieldType {
   CONFIG_FIELD_TYPE_BOOL,            // true / false
   CONFIG_FIELD_TYPE_ENUM,            // one of the spellings
   CONFIG_FIELD_TYPE_ENUM_OR_NUMBER,  // one of the spellings, or a positive number (attention.scale)
-  CONFIG_FIELD_TYPE_INDICES,         // key indices (mask.padding) or [query, key] pairs (mask.cells)
+  CONFIG_FIELD_TYPE_INDICES,         // key indices (mask.padding) or pairs (mask.cells: [query, key]; ablate: [layer, head])
+  CONFIG_FIELD_TYPE_IDS,             // a list of non-negative integers (token_ids)
+  CONFIG_FIELD_TYPE_MODEL,           // a folder (a string), or a loaded model's handle (an integer: the JS API's)
   CONFIG_FIELD_TYPE_TENSOR,          // nested lists of numbers (inputs)
   CONFIG_FIELD_TYPE_OBJECT,          // an object of the rows whose parent it is
 };
@@ -42,12 +44,18 @@ struct ConfigEnumValue {
   int value;                         // the C++ enum's value
 };
 
-// Which modes a field applies to (its top-level key, for switching modes: the fields of the mode left behind go).
+// Which modes a field applies to, one bit per ModelMode (switching modes: the fields of the mode left behind go; mode
+// pretrained: a field the model fixes is refused by name).
 enum ConfigFieldModes {
-  CONFIG_FIELD_MODES_ALL,            // every mode
-  CONFIG_FIELD_MODES_TEXT,           // attention and transformer (they take text or tokens)
-  CONFIG_FIELD_MODES_SEQ2SEQ,        // seq2seq only (source and target, the decoder)
+  CONFIG_FIELD_MODES_ATTENTION = 1 << 0,
+  CONFIG_FIELD_MODES_TRANSFORMER = 1 << 1,
+  CONFIG_FIELD_MODES_SEQ2SEQ = 1 << 2,
+  CONFIG_FIELD_MODES_PRETRAINED = 1 << 3,
+  CONFIG_FIELD_MODES_TEXT = CONFIG_FIELD_MODES_ATTENTION | CONFIG_FIELD_MODES_TRANSFORMER,  // text or tokens
+  CONFIG_FIELD_MODES_SEEDED = CONFIG_FIELD_MODES_TEXT | CONFIG_FIELD_MODES_SEQ2SEQ,  // the models attnplay makes itself
+  CONFIG_FIELD_MODES_ALL = CONFIG_FIELD_MODES_SEEDED | CONFIG_FIELD_MODES_PRETRAINED,
 };
+bool config_field_applies(const struct ConfigField& f, int mode);  // mode: a ModelMode
 
 struct ConfigField {
   std::string parent;                // "" (top level), "attention", "attention.mask", "transformer", "inputs"
@@ -61,7 +69,7 @@ struct ConfigField {
   bool in_app = false;               // the app's config writes it explicitly, its default included (app_default_config)
   bool input = false;                // one of the model's inputs (text, tokens, source, inputs, ...): a new sentence
                                      //   replaces all of them (config_json_set_input)
-  ConfigFieldModes modes = CONFIG_FIELD_MODES_ALL;
+  int modes = CONFIG_FIELD_MODES_ALL;  // ConfigFieldModes bits
   const char* url = nullptr;         // the plain URL parameter that sets it, or nullptr
   std::string help;
   std::string path() const { return parent.empty() ? key : parent + "." + key; }
@@ -73,7 +81,7 @@ const char* config_enum_name(const std::string& path, int value);       // "?" f
 bool        config_enum_value(const std::string& path, const std::string& name, int* out);
 const nlohmann::json& config_default_json(const std::string& path);     // the row's default (asserts the path exists)
 const nlohmann::json& config_explicit_defaults();                       // {"text": ..., "attention": {...}, ...}
-std::vector<std::string> config_fields_for_mode(bool seq2seq, bool applies);  // paths whose modes do / do not include it
+std::vector<std::string> config_fields_for_mode(int mode, bool applies);  // paths whose modes do / do not include it
 std::string config_fields_markdown();                                   // | Field | Type | Range / values | Default | URL | Meaning |
 
 }  // namespace attnplay

@@ -16,10 +16,16 @@
 #include "model/network.h"
 #include "model/weights.h"
 
+#include <functional>
+#include <memory>
 #include <string>
 #include <vector>
 
 namespace attnplay {
+
+struct ConfigPretrained;
+struct PretrainedRef;
+using PretrainedResolver = std::function<bool(const ConfigPretrained& p, PretrainedRef* out, std::string* error)>;
 
 // [Trace] -------------------------------------------------------------------------------------------------
 // How much of the trace to keep. Every head's n² scores and weights (what the CLI and the result JSON need) do not
@@ -109,8 +115,9 @@ namespace attnplay {
 
 // [Engine] The one entry point the CLI and the WASM bindings share: config JSON text (+ optional safetensors
 // bytes) -> result JSON text, or false and one line naming the bad field. Nothing is partially produced.
+// Mode pretrained (SPEC §9) goes to pretrained_compute_json with the caller's resolver (no resolver: refused by name).
 bool model_compute_json(const std::string& config_text, const uint8_t* weights, size_t weights_size,
-                        std::string* result, std::string* error);
+                        std::string* result, std::string* error, const PretrainedResolver& resolve = nullptr);
 // Config JSON text -> safetensors bytes of the seeded weights (`attnplay weights`).
 bool model_weights_json(const std::string& config_text, std::vector<uint8_t>* file, std::string* error);
 

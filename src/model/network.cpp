@@ -64,10 +64,21 @@ NetSpec net_spec(const Config& c, const AttentionKindWeights& kind_weights, cons
 MhaOptions net_mha_options(const NetSpec& s, const AttentionDetail* details) {
   MhaOptions o;
   o.rope_base = s.rope_base;
+  o.rope_half = s.rope_half;
   o.alibi = s.alibi.empty() ? nullptr : &s.alibi;
   o.details = details;
   o.segment = s.segment;
   return o;
+}
+
+// The layer's norm: LayerNorm (kept for the backward when cache is given) or RMSNorm (forward only).
+static void norm_forward(const NetSpec& s, const Mat& x, const Vec& gamma, const Vec& beta, Mat* y, LayerNormCache* cache) {
+  if (s.norm == NET_NORM_RMS) {
+    ATTNPLAY_ASSERT(!cache);
+    rms_norm_forward(x, gamma, s.norm_eps, y);
+  } else {
+    layer_norm_forward_cached(x, gamma, beta, s.norm_eps, y, cache);
+  }
 }
 
 // [Embed] -------------------------------------------------------------------------------------------------
@@ -121,9 +132,19 @@ void embed_backward(const NetSpec& s, const std::vector<int>& ids, const Mat& d_
 // [FFN] linear1, activation, linear2 of either layer kind. in [n, d_model] -> out [n, d_model]; pre/post [n, d_ff]
 // kept when for_backward.
 static void ffn_forward(const NetSpec& s, const Mat& w1, const Vec& b1, const Mat& w2, const Vec& b2, const Mat& in,
-                        bool for_backward, Mat* pre, Mat* post, Mat* out) {
+                        bool for_backward, Mat* pre, Mat* post, Mat* out, const Mat* gate = nullptr) {
   Mat ff_local;
   Mat& ff = for_backward ? *post : ff_local;  // straight into the kept activations: their buffers are reused
+  if (s.gated) {  // down(act(gate(x)) ⊙ up(x)): forward only
+    ATTNPLAY_ASSERT(gate && gate->size() > 0 && !for_backward);
+    Mat up;
+    linear_forward(in, *gate, Vec(), &ff);
+    activation_forward(s.activation, &ff);
+    linear_forward(in, w1, b1, &up);
+    ff.array() *= up.array();
+    linear_forward(ff, w2, b2, out);
+    return;
+  }
   linear_forward(in, w1, b1, &ff);
   if (for_backward) *pre = ff;
   activation_forward(s.activation, &ff);
@@ -142,29 +163,34 @@ static void ffn_backward(const NetSpec& s, const Mat& w1, const Mat& w2, const M
 
 // [Layer] -------------------------------------------------------------------------------------------------
 void encoder_layer_forward(const NetSpec& s, const LayerWeights& lw, const MaskMat* mask, const AttentionDetail* details,
-                           bool for_backward, LayerTrace* lt, Mat* x) {
-  const MhaOptions mo = net_mha_options(s, details);
+                           bool for_backward, LayerTrace* lt, Mat* x, const LayerExtras& extras) {
+  MhaOptions mo = net_mha_options(s, details);
+  mo.ablated = extras.ablated;
+  mo.past = extras.past;
+  mo.position_offset = extras.position_offset;
   LayerNormCache* ln1 = for_backward ? &lt->ln1 : nullptr;
   LayerNormCache* ln2 = for_backward ? &lt->ln2 : nullptr;
   Mat sa, h, ff;
   if (for_backward) lt->x_in = *x;
   if (s.norm_first) {  // x = x + SA(LN1(x)); x = x + FF(LN2(x))
-    layer_norm_forward_cached(*x, lw.norm1_w, lw.norm1_b, kNetLayerNormEps, &h, ln1);
+    norm_forward(s, *x, lw.norm1_w, lw.norm1_b, &h, ln1);
     mha_forward(h, h, lw.self_attn, s.attention, mask, &lt->heads, &lt->concat, &sa, mo);
     if (for_backward) lt->attn_in = std::move(h);
     *x += sa;
     if (for_backward) lt->x1 = *x;
-    layer_norm_forward_cached(*x, lw.norm2_w, lw.norm2_b, kNetLayerNormEps, &h, ln2);
-    ffn_forward(s, lw.linear1_w, lw.linear1_b, lw.linear2_w, lw.linear2_b, h, for_backward, &lt->pre_act, &lt->post_act, &ff);
+    norm_forward(s, *x, lw.norm2_w, lw.norm2_b, &h, ln2);
+    ffn_forward(s, lw.linear1_w, lw.linear1_b, lw.linear2_w, lw.linear2_b, h, for_backward, &lt->pre_act, &lt->post_act, &ff,
+                &lw.gate_w);
     if (for_backward) lt->ffn_in = std::move(h);
     *x += ff;
   } else {  // x = LN1(x + SA(x)); x = LN2(x + FF(x))
     mha_forward(*x, *x, lw.self_attn, s.attention, mask, &lt->heads, &lt->concat, &sa, mo);
     if (for_backward) lt->attn_in = *x;
-    layer_norm_forward_cached(*x + sa, lw.norm1_w, lw.norm1_b, kNetLayerNormEps, x, ln1);
+    norm_forward(s, *x + sa, lw.norm1_w, lw.norm1_b, x, ln1);
     if (for_backward) lt->x1 = lt->ffn_in = *x;
-    ffn_forward(s, lw.linear1_w, lw.linear1_b, lw.linear2_w, lw.linear2_b, *x, for_backward, &lt->pre_act, &lt->post_act, &h);
-    layer_norm_forward_cached(*x + h, lw.norm2_w, lw.norm2_b, kNetLayerNormEps, x, ln2);
+    ffn_forward(s, lw.linear1_w, lw.linear1_b, lw.linear2_w, lw.linear2_b, *x, for_backward, &lt->pre_act, &lt->post_act, &h,
+                &lw.gate_w);
+    norm_forward(s, *x + h, lw.norm2_w, lw.norm2_b, x, ln2);
   }
   lt->output = *x;
 }

@@ -50,6 +50,11 @@ struct PositionalInfo {
 const PositionalInfo& positional_info(PositionalKind kind);  // 0 <= kind < POSITIONAL_KIND_COUNT
 
 // [Spec] --------------------------------------------------------------------------------------------------
+enum NetNorm {
+  NET_NORM_LAYER,                      // nn.LayerNorm
+  NET_NORM_RMS,                        // RMSNorm (Llama's): no mean, no bias
+};
+
 struct NetSpec {
   AttentionParams attention;           // kind, scale, temperature; kind weights point into the ModelWeights
   AttentionParams cross_attention;     // the decoder's cross-attention (seq2seq); the same as attention unless set
@@ -57,6 +62,10 @@ struct NetSpec {
   float rope_base = 0;                 // > 0: RoPE on every head's q and k
   std::vector<float> alibi;            // [heads] ALiBi slopes, or empty
   bool norm_first = false;             // pre-norm (x + SA(LN(x))) instead of post-norm (LN(x + SA(x)))
+  NetNorm norm = NET_NORM_LAYER;       // (RMS and the next three: real checkpoints' layers, pretrained.h; forward only)
+  float norm_eps = 1e-5f;              // nn.LayerNorm's default; a checkpoint's config.json may say otherwise
+  bool gated = false;                  // the FFN is down(act(gate(x)) ⊙ up(x)) (LayerWeights::gate_w: the gate)
+  bool rope_half = false;              // RoPE in the rotate-half layout (Hugging Face's Llama)
   ActivationKind activation = ACTIVATION_KIND_RELU;
   int d_model = 0;
   int segment = 0;                     // > 0: the encoder's rows are sequences of `segment` tokens stacked (a training
@@ -91,9 +100,17 @@ struct LayerTrace {
   Mat pre_act, post_act;               // [n, d_ff] before / after the activation
   LayerNormCache ln1, ln2;
 };
-// x [n, d_model] in place: the layer's input -> its output. mask [n, n] or nullptr; details [heads] or nullptr.
+// What a forward of some rows of a sequence adds (real checkpoints, pretrained.cpp): ablated heads, and the keys and
+// values of the rows before them (a kept prefix: mha_forward's MhaOptions::past, positions from position_offset).
+struct LayerExtras {
+  const std::vector<uint8_t>* ablated = nullptr;  // [heads]
+  const std::vector<HeadTrace>* past = nullptr;   // [heads]
+  int position_offset = 0;
+};
+// x [n, d_model] in place: the layer's input -> its output. mask [n, n] (with extras.past: [n, past + n]) or nullptr;
+// details [heads] or nullptr.
 void encoder_layer_forward(const NetSpec& s, const LayerWeights& lw, const MaskMat* mask, const AttentionDetail* details,
-                           bool for_backward, LayerTrace* lt, Mat* x);
+                           bool for_backward, LayerTrace* lt, Mat* x, const LayerExtras& extras = LayerExtras());
 // d_x in place: the gradient of the layer's output -> of its input; g accumulates. lt from a for_backward forward.
 void encoder_layer_backward(const NetSpec& s, const LayerWeights& lw, const LayerTrace& lt, LayerWeights* g, Mat* d_x);
 

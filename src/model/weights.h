@@ -38,10 +38,12 @@ namespace attnplay {
 
 struct LayerWeights {
   MhaWeights self_attn;               // in_proj [3·d_model, d_model] (generalised to heads·(2·d_k + d_v) rows), out_proj
-  Mat linear1_w; Vec linear1_b;       // [d_ff, d_model], [d_ff]
+  Mat linear1_w; Vec linear1_b;       // [d_ff, d_model], [d_ff] (a gated FFN's up projection)
   Mat linear2_w; Vec linear2_b;       // [d_model, d_ff], [d_model]
-  Vec norm1_w, norm1_b;               // [d_model]
+  Vec norm1_w, norm1_b;               // [d_model] (RMSNorm: no bias)
   Vec norm2_w, norm2_b;               // [d_model]
+  Mat gate_w;                         // [d_ff, d_model] a gated FFN's gate (NetSpec::gated: real checkpoints only; not
+                                      //   part of the tiny Transformer's tree)
 };
 
 // nn.TransformerDecoderLayer (mode seq2seq, SPEC §8): masked self-attention, cross-attention over the encoder's output

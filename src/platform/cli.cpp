@@ -3,7 +3,10 @@
 
 #include "core/build_info.h"
 #include "model/model.h"
+#include "model/pretrained.h"
 #include "model/train_run.h"
+
+#include <nlohmann/json.hpp>
 
 #include <algorithm>
 #include <cerrno>
@@ -27,6 +30,8 @@ constexpr size_t kMaxWeightsBytes = 1024u << 20;
 
 const char* kUsage =
     "usage: attnplay compute CONFIG.json|- [--weights MODEL.safetensors] [-o OUT.json]\n"
+    "       attnplay compute CONFIG.json|- --model DIR [--max-mb MB] [-o OUT.json]   a Hugging Face folder (mode pretrained)\n"
+    "       attnplay info --model DIR [--max-mb MB]   the model card as JSON\n"
     "       attnplay weights CONFIG.json|- -o MODEL.safetensors\n"
     "       attnplay train CONFIG.json|- (--task copy|reverse|sort|induction [--length L] [--vocab V] | --data DATA.json)\n"
     "                      (mode seq2seq: --task date|numbers|numbers_zh|sov)\n"
@@ -83,11 +88,11 @@ bool write_atomic(const std::string& path, const void* data, size_t size, std::s
 }
 
 struct Args {
-  std::string config, weights, out;
-  bool has_weights = false, has_out = false;
+  std::string config, weights, out, model, max_mb;
+  bool has_weights = false, has_out = false, has_model = false, has_max_mb = false;
 };
 
-bool parse_args(int argc, char** argv, bool allow_weights, Args* a, std::string* error) {
+bool parse_args(int argc, char** argv, bool allow_weights, Args* a, std::string* error, bool need_config = true) {
   for (int i = 2; i < argc; ++i) {
     const std::string s = argv[i];
     auto value = [&](std::string* dst, bool* flag) {
@@ -99,6 +104,10 @@ bool parse_args(int argc, char** argv, bool allow_weights, Args* a, std::string*
     };
     if (s == "--weights" && allow_weights) {
       if (!value(&a->weights, &a->has_weights)) return false;
+    } else if (s == "--model" && allow_weights) {
+      if (!value(&a->model, &a->has_model)) return false;
+    } else if (s == "--max-mb" && allow_weights) {
+      if (!value(&a->max_mb, &a->has_max_mb)) return false;
     } else if (s == "-o" || s == "--output") {
       if (!value(&a->out, &a->has_out)) return false;
     } else if (s.size() > 1 && s[0] == '-') {
@@ -111,8 +120,61 @@ bool parse_args(int argc, char** argv, bool allow_weights, Args* a, std::string*
       return false;
     }
   }
-  if (a->config.empty()) { *error = "missing CONFIG.json (or - for standard input)"; return false; }
+  if (a->config.empty() && need_config) { *error = "missing CONFIG.json (or - for standard input)"; return false; }
+  if (a->has_model && a->has_weights) { *error = "--model and --weights: give one (a model folder has its weights)"; return false; }
   return true;
+}
+
+// --max-mb MB -> the loader's limit (the machine's memory is the default bound natively).
+bool model_limits(const Args& a, PretrainedLimits* limits, std::string* error) {
+  const long pages = sysconf(_SC_PHYS_PAGES), page = sysconf(_SC_PAGESIZE);
+  if (pages > 0 && page > 0) limits->max_bytes = double(pages) * double(page);
+  if (!a.has_max_mb) return true;
+  char* end = nullptr;
+  const double mb = std::strtod(a.max_mb.c_str(), &end);
+  if (a.max_mb.empty() || *end != '\0' || !(mb > 0) || !std::isfinite(mb)) {
+    *error = "--max-mb must be a positive number of megabytes (got \"" + a.max_mb + "\")";
+    return false;
+  }
+  limits->max_bytes = mb * 1048576.0;
+  return true;
+}
+
+// The CLI's resolver: the folder on disk, relative to the working directory (--model overrides the config's).
+PretrainedResolver model_resolver(const Args& a, const PretrainedLimits& limits) {
+  return [a, limits](const ConfigPretrained& p, PretrainedRef* out, std::string* error) {
+    if (p.model.empty()) return *error = "model must be the model folder (a path)", false;
+    std::shared_ptr<PretrainedModel> m;
+    if (!pretrained_load_dir(p.model, limits, &m, error)) return false;
+    out->model = std::move(m);
+    return true;
+  };
+}
+
+// --model DIR: the config's "model" becomes DIR (and its mode "pretrained" when it names none).
+bool config_with_model(const std::string& dir, std::string* config, std::string* error) {
+  nlohmann::json j = nlohmann::json::parse(*config, nullptr, false);
+  if (!j.is_object()) return true;  // the parse names what is wrong with it
+  if (!j.contains("mode")) j["mode"] = "pretrained";
+  if (j["mode"] != "pretrained") {
+    *error = "--model needs mode \"pretrained\" (the config's mode is " + j["mode"].dump() + ")";
+    return false;
+  }
+  j["model"] = dir;
+  *config = j.dump();
+  return true;
+}
+
+// The answer: into -o's file (whole, or not at all) or onto standard output. Returns the exit status.
+int emit(const Args& a, const std::string& text) {
+  std::string error;
+  if (a.has_out) {
+    if (!write_atomic(a.out, text.data(), text.size(), &error)) return fail(error);
+  } else {
+    std::fwrite(text.data(), 1, text.size(), stdout);
+    std::fflush(stdout);
+  }
+  return 0;
 }
 
 int cmd_compute(int argc, char** argv) {
@@ -121,16 +183,12 @@ int cmd_compute(int argc, char** argv) {
   if (!parse_args(argc, argv, true, &a, &error)) return fail(error);
   if (!read_all(a.config, kMaxConfigBytes, &config, &error)) return fail(error);
   if (a.has_weights && !read_all(a.weights, kMaxWeightsBytes, &weights, &error)) return fail(error);
+  if (a.has_model && !config_with_model(a.model, &config, &error)) return fail(error);
+  PretrainedLimits limits;
+  if (!model_limits(a, &limits, &error)) return fail(error);
   const uint8_t* wp = a.has_weights ? reinterpret_cast<const uint8_t*>(weights.data()) : nullptr;
-  if (!model_compute_json(config, wp, weights.size(), &result, &error)) return fail(error);
-  result.push_back('\n');
-  if (a.has_out) {
-    if (!write_atomic(a.out, result.data(), result.size(), &error)) return fail(error);
-  } else {
-    std::fwrite(result.data(), 1, result.size(), stdout);
-    std::fflush(stdout);
-  }
-  return 0;
+  if (!model_compute_json(config, wp, weights.size(), &result, &error, model_resolver(a, limits))) return fail(error);
+  return emit(a, result + "\n");
 }
 
 int cmd_weights(int argc, char** argv) {
@@ -232,12 +290,29 @@ int cmd_train(int argc, char** argv) {
   return 0;
 }
 
+// attnplay info --model DIR: the model card (pretrained_info_json) of a folder, after the whole load checked it.
+int cmd_info(int argc, char** argv) {
+  Args a;
+  std::string error;
+  if (!parse_args(argc, argv, true, &a, &error, false)) return fail(error);
+  if (!a.config.empty() && !a.has_model) { a.model = a.config; a.has_model = true; }  // attnplay info DIR
+  else if (!a.config.empty()) return fail("unexpected argument " + a.config);
+  if (!a.has_model) return fail("info needs --model DIR (a Hugging Face model folder)");
+  if (a.has_weights) return fail("info takes --model DIR, not --weights");
+  PretrainedLimits limits;
+  if (!model_limits(a, &limits, &error)) return fail(error);
+  std::shared_ptr<PretrainedModel> m;
+  if (!pretrained_load_dir(a.model, limits, &m, &error)) return fail(error);
+  return emit(a, pretrained_info_json(*m) + "\n");
+}
+
 }  // namespace
 
 int cli_main(int argc, char** argv) {
   const std::string cmd = argc > 1 ? argv[1] : "";
   if (cmd == "compute") return cmd_compute(argc, argv);
   if (cmd == "weights") return cmd_weights(argc, argv);
+  if (cmd == "info") return cmd_info(argc, argv);
   if (cmd == "train") return cmd_train(argc, argv);
   if (cmd == "--version" || cmd == "version") {
     std::printf("%s\n", build_summary().c_str());

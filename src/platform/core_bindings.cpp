@@ -15,18 +15,29 @@
 //   ap_train_state()                               -> 1 | 0: the whole state, train_session_snapshot's bytes
 //   ap_train_restore(bytes, len)                   -> 1 | 0: continue from such a state (same config and spec)
 //   ap_train_close()                               the session's memory back
+//   [Models] (SPEC §9; post.js's core.loadModel drives them in this order)
+//   ap_model_file(name, len, bytes, len)           a small file of the folder, whole (config.json, tokenizer.json, ...)
+//   ap_model_header(name, len, bytes, len, size)   a .safetensors file's first bytes (8 + its header) and its size
+//   ap_model_begin(max_mb)                         -> 1 | 0: checked and planned; the reads as JSON [[file, begin, end]]
+//   ap_model_feed(r, offset, bytes, len)           -> 1 | 0: bytes [offset, offset + len) of read r (offset from its begin)
+//   ap_model_finish()                              -> handle > 0 | 0: the model card (its info JSON) in ap_result_*
+//   ap_model_abort()                               drops a load under way (the loaded models stay)
+//   ap_model_info(handle) / ap_model_free(handle)  -> 1 | 0; a compute's config names a model by its handle
+//   ap_model_stats(handle)                         -> 1 | 0: the last compute's incremental path as JSON
 #include "core/attention.h"
 #include "core/build_info.h"
 #include "core/gemm.h"
 #include "core/layers.h"
 #include "model/attention_import.h"
 #include "model/model.h"
+#include "model/pretrained.h"
 #include "model/train_session.h"
 
 #include <emscripten/emscripten.h>
 
 #include <chrono>
 #include <cmath>
+#include <map>
 #include <memory>
 #include <new>
 #include <string>
@@ -36,6 +47,29 @@
 namespace {
 std::string g_result;
 std::unique_ptr<attnplay::TrainSession> g_train;  // core.createTrainer's session (web/core/post.js)
+
+// [Models] The loaded models by handle (each with the cache its computes share), and the one load under way.
+std::map<int64_t, attnplay::PretrainedRef> g_models;
+int64_t g_next_model = 1;
+attnplay::PretrainedSource g_source;
+std::unique_ptr<attnplay::PretrainedLoader> g_loader;
+
+// The heap this module may still grow to (4 GB, the wasm32 ceiling) and the bytes it holds: a model must fit between.
+double heap_room_bytes() {
+  const double max_heap = 4294967296.0;  // -sMAXIMUM_MEMORY=4GB
+  double held = 0;
+  for (const auto& [h, ref] : g_models) held += ref.model->bytes;
+  return max_heap - held - 256.0 * 1048576.0;  // the module's own code, stack and buffers
+}
+
+bool resolve_model(const attnplay::ConfigPretrained& p, attnplay::PretrainedRef* out, std::string* error) {
+  if (p.model_handle < 0)
+    return *error = "model: in the JS API give the model core.loadModel returned (load a folder's URL or files with it)", false;
+  const auto it = g_models.find(p.model_handle);
+  if (it == g_models.end()) return *error = "model: this model was freed (model.free()) or never loaded", false;
+  *out = it->second;
+  return true;
+}
 }
 
 extern "C" {
@@ -44,10 +78,11 @@ EMSCRIPTEN_KEEPALIVE int ap_compute(const char* cfg, int cfg_len, const uint8_t*
   std::string error;
   g_result.clear();
   try {
-    if (attnplay::model_compute_json(std::string(cfg, size_t(cfg_len)), weights, size_t(weights_len), &g_result, &error))
+    if (attnplay::model_compute_json(std::string(cfg, size_t(cfg_len)), weights, size_t(weights_len), &g_result, &error,
+                                     resolve_model))
       return 1;
   } catch (const std::bad_alloc&) {
-    error = "out of memory: the config needs more than the WebAssembly heap can give (2 GB); use fewer tokens, heads or layers";
+    error = "out of memory: the config needs more than the WebAssembly heap can give (4 GB); use fewer tokens, heads or layers";
   }
   g_result = error;
   return 0;
@@ -172,7 +207,92 @@ EMSCRIPTEN_KEEPALIVE int ap_train_set(const char* spec, int spec_len) {
   return 1;
 }
 
+// The steps the session has taken (after a restore, the restored state's): the worker reads it here instead of knowing
+// where train_session_snapshot keeps it.
+EMSCRIPTEN_KEEPALIVE double ap_train_step() { return g_train ? double(g_train->state.step) : 0.0; }
+
 EMSCRIPTEN_KEEPALIVE void ap_train_close() { g_train.reset(); }
+
+// [Models]
+EMSCRIPTEN_KEEPALIVE void ap_model_abort() {
+  g_loader.reset();
+  g_source = attnplay::PretrainedSource();
+}
+
+EMSCRIPTEN_KEEPALIVE void ap_model_file(const char* name, int name_len, const uint8_t* bytes, int len) {
+  if (g_loader) ap_model_abort();  // a new load: the old one's plan goes
+  g_source.files[std::string(name, size_t(name_len))].assign(reinterpret_cast<const char*>(bytes), size_t(len));
+}
+
+EMSCRIPTEN_KEEPALIVE void ap_model_header(const char* name, int name_len, const uint8_t* bytes, int len, double size) {
+  if (g_loader) ap_model_abort();
+  const std::string n(name, size_t(name_len));
+  g_source.headers[n].assign(bytes, bytes + len);
+  g_source.sizes[n] = uint64_t(size);
+}
+
+EMSCRIPTEN_KEEPALIVE int ap_model_begin(double max_mb) {
+  std::string error;
+  attnplay::PretrainedLimits limits;
+  limits.max_bytes = heap_room_bytes();
+  if (max_mb > 0) limits.max_bytes = std::min(limits.max_bytes, max_mb * 1048576.0);
+  try {
+    auto loader = std::make_unique<attnplay::PretrainedLoader>();
+    const bool ok = loader->begin(g_source, limits, &error);
+    g_source = attnplay::PretrainedSource();  // the loader keeps what it needs
+    if (ok) {
+      nlohmann::json reads = nlohmann::json::array();
+      for (const attnplay::PretrainedRead& r : loader->reads()) reads.push_back({r.file, double(r.begin), double(r.end)});
+      g_loader = std::move(loader);
+      g_result = reads.dump();
+      return 1;
+    }
+  } catch (const std::bad_alloc&) {
+    error = "out of memory: the model's weights do not fit in the WebAssembly heap (4 GB)";
+  }
+  g_result = error;
+  return 0;
+}
+
+EMSCRIPTEN_KEEPALIVE int ap_model_feed(int r, double offset, const uint8_t* bytes, int len) {
+  std::string error;
+  if (!g_loader) return g_result = "no model load under way", 0;
+  if (!g_loader->feed(size_t(r), uint64_t(offset), bytes, size_t(len), &error)) {
+    ap_model_abort();
+    return g_result = error, 0;
+  }
+  return 1;
+}
+
+EMSCRIPTEN_KEEPALIVE double ap_model_finish() {
+  std::string error;
+  if (!g_loader) return g_result = "no model load under way", 0;
+  std::shared_ptr<attnplay::PretrainedModel> m;
+  const bool ok = g_loader->finish(&m, &error);
+  g_loader.reset();
+  if (!ok) return g_result = error, 0;
+  const int64_t handle = g_next_model++;
+  g_models[handle] = {std::move(m), attnplay::pretrained_cache_new()};
+  g_result = attnplay::pretrained_info_json(*g_models[handle].model);
+  return double(handle);
+}
+
+EMSCRIPTEN_KEEPALIVE int ap_model_info(double handle) {
+  const auto it = g_models.find(int64_t(handle));
+  if (it == g_models.end()) return g_result = "model: this model was freed (model.free()) or never loaded", 0;
+  g_result = attnplay::pretrained_info_json(*it->second.model);
+  return 1;
+}
+
+EMSCRIPTEN_KEEPALIVE int ap_model_stats(double handle) {
+  const auto it = g_models.find(int64_t(handle));
+  if (it == g_models.end()) return g_result = "model: this model was freed (model.free()) or never loaded", 0;
+  const attnplay::PretrainedStats s = attnplay::pretrained_cache_stats(*it->second.cache);
+  g_result = nlohmann::json{{"recomputed_from_layer", s.recomputed_from_layer}, {"rows_computed", s.rows_computed}}.dump();
+  return 1;
+}
+
+EMSCRIPTEN_KEEPALIVE int ap_model_free(double handle) { return g_models.erase(int64_t(handle)) ? 1 : 0; }
 
 EMSCRIPTEN_KEEPALIVE const char* ap_result_ptr() { return g_result.data(); }
 EMSCRIPTEN_KEEPALIVE int ap_result_len() { return int(g_result.size()); }

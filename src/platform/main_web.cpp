@@ -379,7 +379,7 @@ EMSCRIPTEN_KEEPALIVE int ap_app_set_view(const char* name, int len) {
   g_web->app.state.sel.view = v;
   return answer(true, "");
 }
-EMSCRIPTEN_KEEPALIVE int ap_app_views() { return answer(true, attnplay::app_views_json()); }
+EMSCRIPTEN_KEEPALIVE int ap_app_views() { return answer(true, attnplay::app_views_json(&g_web->app.state)); }
 EMSCRIPTEN_KEEPALIVE int ap_app_a11y() { return answer(true, attnplay::app_a11y_json(&g_web->app)); }
 
 EMSCRIPTEN_KEEPALIVE int ap_app_wants_text() { return ImGui::GetCurrentContext() && ImGui::GetIO().WantTextInput ? 1 : 0; }

@@ -228,13 +228,14 @@ std::string app_view_names(const char* sep) {
   return s;
 }
 
-std::string app_views_json() {
+std::string app_views_json(const AppState* s) {
   nlohmann::json out = nlohmann::json::array();
   for (int v = 0; v < APP_VIEW_COUNT; ++v) {
     const std::string key = std::string("view.") + kAppViews[v].name;
     const char* zh = tr_named_lang(LANG_ZH, key);
     out.push_back({{"name", kAppViews[v].name}, {"needs_qkv", kAppViews[v].needs_qkv}, {"caption_en", app_view_tab_id(v)},
                    {"caption_zh", zh ? zh : app_view_tab_id(v)}});
+    if (s) out.back()["offered"] = app_view_offered(*s, v);
   }
   return out.dump();
 }

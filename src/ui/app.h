@@ -201,7 +201,9 @@ const char*        app_view_caption(int view);        // tr_named("view.<name>")
 const char*        app_view_tab_id(int view);         // its English caption: the tab's ImGui id (tests click "tab_<id>")
 bool               app_view_from_name(const std::string& name, AppView* out);
 std::string        app_view_names(const char* sep);   // "attention, mask, ...": for messages
-std::string        app_views_json();                  // [{"name", "needs_qkv", "caption_en", "caption_zh"}, ...] (JS, .d.ts)
+// [{"name", "needs_qkv", "caption_en", "caption_zh"(, "offered")}, ...]: the table for JS, the .d.ts and Python (s: with
+// "offered" for that state, as the page's views() answers)
+std::string        app_views_json(const AppState* s = nullptr);
 // Whether the view has something to show for this state: imported maps have no q, k, v; Decode is seq2seq's; the Mask
 // view paints the config's (the encoder's) mask; Geometry moves a self-attention model's embeddings.
 bool app_view_offered(const AppState& s, int view);

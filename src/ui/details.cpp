@@ -59,7 +59,7 @@ std::vector<WalkLine> walkthrough_lines(const App& app) {
   const auto q = h.q.row(i), k = h.k.row(j);
   // The numbers come from core's step functions, the definitions the kernels are tested against.
   const AttentionScoreSteps st = attention_score_steps(h.q, h.k, trace_params(t, h), i, j);
-  const char* formula = t.attention.spec.kind == ATTENTION_KIND_GENERAL ? "qᵀ W k" : t.attention.spec.kind == ATTENTION_KIND_ADDITIVE ? "v_aᵀ tanh(W q + U k)" : "q·k";
+  const char* formula = attention_kind_info(t.attention.spec.kind).formula;  // the kind's row (attention_kinds.cpp)
   const double after_scale = st.raw / st.divisor;
   const bool masked = t.attention.mask.size() && t.attention.mask(i, j);
   line(false, "%s %d \"%s\" -> %s %d \"%s\"", tr(S_QUERY_N), i, t.tokens[size_t(i)].c_str(), tr(S_KEY_N), j, t.key_tokens[size_t(j)].c_str());
@@ -67,7 +67,7 @@ std::vector<WalkLine> walkthrough_lines(const App& app) {
   line(false, tr(S_WT_KIND), kind_label(t.attention.spec.kind));
   line(false, tr(S_WT_STEP1), formula, st.raw);
   if (s.parsed.positional == POSITIONAL_KIND_ROPE) line(true, tr(S_WT_ROPE), i, j);
-  if (t.attention.spec.kind == ATTENTION_KIND_SCALED_DOT || t.attention.spec.kind == ATTENTION_KIND_DOT) {
+  if (attention_kind_info(t.attention.spec.kind).extras == ATTENTION_EXTRA_NONE) {  // q·k: its terms
     std::string terms;
     for (int d = 0; d < std::min(d_k, 3); ++d) {
       char b[64];

@@ -308,7 +308,8 @@ static void section_attention(App* app) {
   app_record(app, "temperature");
   ui_help_marker(tr(S_TEMPERATURE_HELP));
   ui_error_for(app, "attention.temperature");
-  if (kind == "additive") {
+  AttentionKind kind_value = ATTENTION_KIND_SCALED_DOT;
+  if (attention_kind_from_name(kind.c_str(), &kind_value) && attention_kind_info(kind_value).extras == ATTENTION_EXTRA_W_U_V) {  // d_a
     int d_a = a.contains("d_a") && a["d_a"].is_number() ? a["d_a"].get<int>() : app->state.parsed.d_a;
     ImGui::SetNextItemWidth(w);
     const ConfigField& da = config_field("attention.d_a");  // the slider stops at 64; typing allows the table's max

@@ -33,10 +33,10 @@ void app_notices(App* app);      //   one-shot messages
 bool ui_edit(App* app, const nlohmann::json& next);   // app_state_edit, and keeps the text boxes in sync
 void ui_gesture(App* app);                             // call right after a draggable widget: one undo step per drag
 void ui_error_for(App* app, const char* field);        // the error under the control it names
-void ui_about(App* app);
+void ui_about(App* app);                               // version, SIMD, GL, Eigen, build type, platform, font
 void ui_help_marker(const char* text);                 // "(?)" on the same line, text as its tooltip
 void ui_item_tooltip(const char* text);                // text, wrapped, as the last item's tooltip while hovered
-std::string ui_chip_label(const std::string& token);   // a token as its chip shows it (white space made visible)                               // version, SIMD, GL, Eigen, build type, platform, font
+std::string ui_chip_label(const std::string& token);   // a token as its chip shows it (white space made visible)
 void app_check_label(App* app, const std::string& name, const char* label);  // last item narrower than label -> app->clipped
 bool ui_small_button(const App& app, const char* label);  // SmallButton; a touch-sized Button in the narrow layout
 std::string clip_text(const std::string& s, float max_w);  // s, or its longest prefix + "…" that fits max_w pixels

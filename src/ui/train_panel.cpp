@@ -53,14 +53,10 @@ const char* task_label(const AppTraining& t) {
   return train_session_task_name(t.spec);
 }
 
-// A translation task's model: the encoder-decoder on the task's fixed example, seeded over its vocabularies.
-bool translation_begin(App* app) {
+// The task's model on the state: config c (its example, its mask) shown, then the session begun from it.
+bool session_begin(App* app, const json& c) {
   AppState& s = app->state;
   AppTraining& t = app->training;
-  const TranslationTask task = *t.spec.translation;
-  const TranslationExample ex = translation_task_display(task);
-  const json c = config_json_reset_mask(
-      config_json_set_input(s.config, MODEL_MODE_SEQ2SEQ, {{"source_tokens", ex.source}, {"target_tokens", ex.target}}));
   std::string error;
   if (!ui_edit(app, c)) {
     notice(app, S_TRAIN_STOPPED, s.error);
@@ -72,6 +68,13 @@ bool translation_begin(App* app) {
   }
   t.session_config = s.config;
   return true;
+}
+
+// A translation task's model: the encoder-decoder on the task's fixed example, seeded over its vocabularies.
+bool translation_begin(App* app) {
+  const TranslationExample ex = translation_task_display(*app->training.spec.translation);
+  return session_begin(app, config_json_reset_mask(config_json_set_input(
+                                app->state.config, MODEL_MODE_SEQ2SEQ, {{"source_tokens", ex.source}, {"target_tokens", ex.target}})));
 }
 
 // The views follow the model: its weights become the state's.
@@ -156,18 +159,10 @@ bool train_begin(App* app) {
   const TrainBatch example = train_task_batch(t.spec.task, t.spec.length, t.spec.vocab, 1, &ex);
   std::string text;
   for (int id : example.inputs[0]) text += (text.empty() ? "" : " ") + std::to_string(id);
-  const json c = config_json_reset_mask(
-      config_json_set_input(s.config, MODEL_MODE_TRANSFORMER, {{"text", text}, {"tokenizer", "whitespace"}}),
-      train_task_causal(t.spec.task));
-  if (!ui_edit(app, c)) {
-    notice(app, S_TRAIN_STOPPED, s.error);
+  if (!session_begin(app, config_json_reset_mask(config_json_set_input(s.config, MODEL_MODE_TRANSFORMER,
+                                                                       {{"text", text}, {"tokenizer", "whitespace"}}),
+                                                 train_task_causal(t.spec.task))))
     return false;
-  }
-  if (!train_session_begin(&t.session, s.parsed, t.spec, &error)) {
-    notice(app, S_TRAIN_STOPPED, error);
-    return false;
-  }
-  t.session_config = s.config;
   t.started = true;
   remote_open(app);
   return publish(app);

@@ -2,9 +2,12 @@
 // real mouse and keyboard. Screenshots go to build/screenshots/ for people to look at.
 // Run by ./build.sh test (node --test tests/browser/); needs /usr/bin/chromium.
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { SHOTS, env, frames, layout, open, rect, result, rowSum, start, stop } from './helpers.mjs';
+import { ROOT, SHOTS, env, frames, layout, open, rect, result, rowSum, start, stop } from './helpers.mjs';
 
 before(start);
 after(stop);
@@ -247,6 +250,53 @@ describe('the playground page', () => {
     assert.ok(out.rel < 2e-5, `relaxed vs simd128 differ by ${out.rel}`);  // float32 rounding of fused vs separate ops
     assert.deepEqual(errors, []);
     await page.close();
+  });
+
+  test('core.loadModel in the page: a folder\'s URL (streamed, sharded) and files the reader opened (SPEC §9)', async () => {
+    // Two of tests/pretrained's random-weight folders, made now and served under the page's origin at models/.
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'attnplay-models-'));
+    const made = spawnSync('/usr/bin/python3', [path.join(ROOT, 'tests/pretrained/make_models.py'), dir], { encoding: 'utf8' });
+    assert.equal(made.status, 0, made.stderr);
+    const cases = JSON.parse(fs.readFileSync(path.join(dir, 'cases.json'), 'utf8'));
+    const { page, errors } = await open();
+    await page.route('**/models/**', (route) => {
+      const rel = decodeURIComponent(new URL(route.request().url()).pathname).replace(/^.*\/models\//, '');
+      const file = path.join(dir, rel);
+      if (!file.startsWith(dir) || !fs.existsSync(file)) return route.fulfill({ status: 404, body: 'not found' });
+      return route.fulfill({ status: 200, body: fs.readFileSync(file), headers: { 'Content-Type': 'application/octet-stream' } });
+    });
+    for (const name of ['gpt2_f16_sharded', 'llama_gqa_f32']) {
+      const c = cases.cases.find((x) => x.model === name && x.config.text !== undefined);
+      const got = await page.evaluate(async ({ name, config, files }) => {
+        const { createCore } = await import('./attnplay-core.mjs');
+        const core = await createCore();
+        const byUrl = await core.loadModel(`models/${name}/`);
+        const a = core.compute({ ...config, model: byUrl });
+        // As <input type="file" webkitdirectory> gives them: File objects named by their relative path.
+        const opened = {};
+        for (const f of files) opened[`${name}/${f}`] = new File([await (await fetch(`models/${name}/${f}`)).blob()], f);
+        const byFiles = await core.loadModel(opened);
+        const b = core.compute({ ...config, model: byFiles });
+        let refused = '';
+        try { await core.loadModel('models/bad_truncated_shard/'); } catch (e) { refused = e.message; }
+        const again = core.compute({ ...config, model: byUrl });  // a refused load leaves the loaded models usable
+        byUrl.free();
+        byFiles.free();
+        return { a, b, same: JSON.stringify(a) === JSON.stringify(b) && JSON.stringify(a) === JSON.stringify(again), info: byUrl.info, refused };
+      }, { name, config: c.config, files: fs.readdirSync(path.join(dir, name)) });
+      assert.deepEqual(got.a.tokens, c.expected.tokens, name);
+      assert.deepEqual(got.a.token_ids, c.expected.token_ids, name);
+      const w = got.a.layers[1].heads[0].weights, want = c.expected.layers[1].heads[0].weights;
+      const worst = Math.max(...w.flatMap((row, i) => row.map((v, j) => Math.abs(v - want[i][j]))));
+      assert.ok(worst <= 1e-4, `${name}: weights differ from the golden by ${worst}`);
+      assert.ok(got.same, `${name}: the URL, the files and the reload after a refusal give the same result`);
+      assert.equal(got.info.model_type, cases.folders[name].info.model_type);
+      assert.match(got.refused, /model-00002-of-00002\.safetensors: tensor 'wpe\.weight': data_offsets/);
+    }
+    // A sharded folder has no model.safetensors: the one 404 of each (Chromium logs it); nothing else is logged.
+    assert.deepEqual(errors, Array(3).fill('Failed to load resource: the server responded with a status of 404 (Not Found)'));
+    await page.close();
+    fs.rmSync(dir, { recursive: true, force: true });
   });
 
   test('performance figures (printed, not asserted)', async () => {

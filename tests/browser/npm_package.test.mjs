@@ -95,7 +95,7 @@ const s: string = (await createCore()).compute({}).layers[0].heads[0].weights[0]
     assert.match(bad.stdout, /Type 'number' is not assignable to type 'string'/);
     const coreDts = fs.readFileSync(path.join(pkg, 'attnplay-core.d.ts'), 'utf8');
     assert.match(coreDts, /export function createCore\(/);
-    for (const m of ['compute', 'weights', 'importAttention', 'attention', 'multiHeadAttention', 'createTrainer']) {
+    for (const m of ['compute', 'loadModel', 'weights', 'importAttention', 'attention', 'multiHeadAttention', 'createTrainer']) {
       assert.match(coreDts, new RegExp(`\\n  ${m}\\(`), `Core.${m} is typed`);
     }
   });

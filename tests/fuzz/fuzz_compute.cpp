@@ -1,7 +1,9 @@
 // Fuzz target: the whole compute path on small random configs, extreme numbers included (±1e30, subnormals,
 // temperatures near 0, every mask). Properties: either a refusal with a message, or a result whose weight rows
 // sum to 1 (or are all 0 for a fully masked row), with every number finite.
+#include "model/config_fields.h"
 #include "model/model.h"
+#include "model/network.h"
 
 #include <fuzzer/FuzzedDataProvider.h>
 #include <nlohmann/json.hpp>
@@ -22,9 +24,9 @@ static float pick_value(FuzzedDataProvider& p) {
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   FuzzedDataProvider p(data, size);
   json c = json::object();
-  static const char* kinds[] = {"scaled_dot", "dot", "general", "additive"};
-  static const char* tok[] = {"words", "whitespace", "chars"};
-  c["attention"]["kind"] = kinds[p.ConsumeIntegralInRange<int>(0, 3)];
+  // Every kind, tokenizer and positional scheme, from their tables (a new one is fuzzed with no change here).
+  const attnplay::ConfigField& tokenizers = attnplay::config_field("tokenizer");
+  c["attention"]["kind"] = attnplay::attention_kind_info(attnplay::AttentionKind(p.ConsumeIntegralInRange<int>(0, attnplay::ATTENTION_KIND_COUNT - 1))).name;
   if (p.ConsumeBool()) c["attention"]["temperature"] = p.ConsumeBool() ? 1e-30 : p.ConsumeFloatingPointInRange<double>(1e-6, 100);
   if (p.ConsumeBool()) c["attention"]["scale"] = p.ConsumeBool() ? json("dk") : json("none");
   c["attention"]["mask"]["causal"] = p.ConsumeBool();
@@ -47,14 +49,16 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     c["inputs"] = {{"q", mat(n_q, d)}, {"k", mat(n_k, d)}, {"v", mat(n_k, dv)}};
   } else {
     c["text"] = p.ConsumeRandomLengthString(24);
-    c["tokenizer"] = tok[p.ConsumeIntegralInRange<int>(0, 2)];
+    c["tokenizer"] = tokenizers.values[size_t(p.ConsumeIntegralInRange<int>(0, int(tokenizers.values.size()) - 1))].name;
     c["d_model"] = p.ConsumeIntegralInRange<int>(1, 12);
     c["heads"] = p.ConsumeIntegralInRange<int>(1, 4);
     c["seed"] = p.ConsumeIntegral<uint16_t>();
     if (p.ConsumeBool()) {
       c["mode"] = "transformer";
       c["transformer"] = {{"layers", p.ConsumeIntegralInRange<int>(1, 2)}, {"d_ff", p.ConsumeIntegralInRange<int>(1, 8)},
-                          {"activation", p.ConsumeBool() ? "gelu" : "relu"}, {"norm_first", p.ConsumeBool()}};
+                          {"activation", p.ConsumeBool() ? "gelu" : "relu"}, {"norm_first", p.ConsumeBool()},
+                          {"positional", attnplay::positional_info(attnplay::PositionalKind(
+                                             p.ConsumeIntegralInRange<int>(0, attnplay::POSITIONAL_KIND_COUNT - 1))).name}};
     }
   }
   if (p.ConsumeBool()) c["attention"]["mask"]["padding"] = json::array({p.ConsumeIntegralInRange<int>(0, 5)});

@@ -23,23 +23,29 @@ namespace attnplay {
 namespace {
 
 enum CaseMask { CASE_MASK_NONE, CASE_MASK_CAUSAL, CASE_MASK_WINDOW, CASE_MASK_PADDING_CELLS };
-enum CasePositions { CASE_POSITIONS_NONE, CASE_POSITIONS_ROPE, CASE_POSITIONS_ALIBI };
-
 struct Case {
   AttentionKind kind;
   CaseMask mask;
-  CasePositions positions;
+  PositionalKind positions;  // none, or a scheme that acts inside attention (positional_info: RoPE, ALiBi, ...)
   int kv_heads;      // of 4 query heads: 4 (multi-head), 2 (grouped), 1 (multi-query)
   int n_q, n_k;      // n_q != n_k: cross-attention
 };
 
-const char* const kKindNames[] = {"scaled_dot", "dot", "general", "additive"};
 const char* const kMaskNames[] = {"none", "causal", "window2", "padding+cells"};
-const char* const kPositionNames[] = {"none", "rope", "alibi"};
+
+// Every kind and every scheme that acts inside attention, from their tables: a new one joins the cross product.
+const char* kind_name(AttentionKind k) { return attention_kind_info(k).name; }
+const char* position_name(PositionalKind p) { return positional_info(p).name; }
+std::vector<PositionalKind> case_positions() {
+  std::vector<PositionalKind> out = {POSITIONAL_KIND_NONE};
+  for (int p = 0; p < POSITIONAL_KIND_COUNT; ++p)
+    if (positional_info(PositionalKind(p)).attention) out.push_back(PositionalKind(p));
+  return out;
+}
 
 std::string case_name(const Case& c) {
   std::ostringstream os;
-  os << "kind=" << kKindNames[c.kind] << " mask=" << kMaskNames[c.mask] << " positions=" << kPositionNames[c.positions]
+  os << "kind=" << kind_name(c.kind) << " mask=" << kMaskNames[c.mask] << " positions=" << position_name(c.positions)
      << " kv_heads=" << c.kv_heads << " n_q=" << c.n_q << " n_k=" << c.n_k;
   return os.str();
 }
@@ -50,12 +56,12 @@ std::ostream& operator<<(std::ostream& os, const Case& c) { return os << case_na
 std::vector<Case> all_cases() {
   const int shapes[][2] = {{5, 5}, {6, 3}, {70, 70}};
   std::vector<Case> out;
-  for (int kind = 0; kind < 4; ++kind)
+  for (int kind = 0; kind < ATTENTION_KIND_COUNT; ++kind)
     for (int mask = 0; mask < 4; ++mask)
-      for (int pos = 0; pos < 3; ++pos)
+      for (PositionalKind pos : case_positions())
         for (int kv : {4, 2, 1})
           for (const auto& s : shapes)
-            out.push_back({AttentionKind(kind), CaseMask(mask), CasePositions(pos), kv, s[0], s[1]});
+            out.push_back({AttentionKind(kind), CaseMask(mask), pos, kv, s[0], s[1]});
   return out;
 }
 
@@ -102,8 +108,15 @@ void make_model(const Case& c, CaseModel* m) {
   m->kw.additive_u = random_mat(6, kDk, 17, 0.5f);
   m->kw.additive_v = random_mat(6, 1, 18);
   m->params = attention_params_make(c.kind, 2.0f, 0.8f, m->kw);
-  if (c.positions == CASE_POSITIONS_ALIBI) m->alibi = alibi_slopes(kHeads);
-  m->options.rope_base = c.positions == CASE_POSITIONS_ROPE ? 100.0f : 0.0f;
+  // The scheme's own setup (network.cpp's table), on a config of this case's heads.
+  Config pc;
+  pc.heads = kHeads;
+  pc.d_k = kDk;
+  pc.rope_base = 100.0f;
+  NetSpec ns;
+  if (const auto inside = positional_info(c.positions).attention) inside(pc, &ns);
+  m->alibi = ns.alibi;
+  m->options.rope_base = ns.rope_base;
   m->options.alibi = m->alibi.empty() ? nullptr : &m->alibi;
 }
 
@@ -164,12 +177,12 @@ TEST_P(CrossProductNetwork, TrainingForwardIsTheInferenceForward) {
   const Case c = GetParam();
   std::string text;
   for (int i = 0; i < c.n_q; ++i) text += "t" + std::to_string(i % 9) + " ";
-  const char* pos = c.positions == CASE_POSITIONS_ROPE ? "rope" : c.positions == CASE_POSITIONS_ALIBI ? "alibi" : "none";
+  const char* pos = position_name(c.positions);
   const std::string mask = c.mask == CASE_MASK_CAUSAL ? R"("mask": {"causal": true})"
                            : c.mask == CASE_MASK_WINDOW ? R"("mask": {"window": 2})" : R"("mask": {})";
   const std::string cfg = std::string(R"({"mode": "transformer", "d_model": 8, "heads": 4, "kv_heads": )") +
                           std::to_string(c.kv_heads) + R"(, "text": ")" + text + R"(", "attention": {"kind": ")" +
-                          kKindNames[c.kind] + R"(", )" + mask + R"(}, "transformer": {"layers": 1, "d_ff": 16, "norm_first": )" +
+                          kind_name(c.kind) + R"(", )" + mask + R"(}, "transformer": {"layers": 1, "d_ff": 16, "norm_first": )" +
                           (c.n_q == 5 ? "true" : "false") + R"(, "positional": ")" + pos + R"("}})";
   Config config;
   std::string error;

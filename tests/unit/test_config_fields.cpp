@@ -20,7 +20,11 @@ using json = nlohmann::json;
 json with_value(const ConfigField& f, const json& value) {
   const bool seq2seq = f.parent == "cross_attention" || f.path() == "transformer.decoder_layers" ||
                        (f.path() == "mode" && value == "seq2seq");
-  json c = {{"mode", seq2seq ? "seq2seq" : f.parent == "transformer" ? "transformer" : "attention"}};
+  const bool pretrained = f.modes == CONFIG_FIELD_MODES_PRETRAINED;  // read in that mode only (SPEC §9)
+  json c = {{"mode", seq2seq      ? "seq2seq"
+                     : pretrained ? "pretrained"
+                     : f.parent == "transformer" ? "transformer" : "attention"}};
+  if (pretrained) c["model"] = "models/gpt2";
   if (seq2seq) {  // mode seq2seq takes a source and a target instead of text
     c["source"] = "a b c";
     c["target"] = "x y";

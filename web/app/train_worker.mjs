@@ -99,9 +99,9 @@ function handle(m) {
     try {
       trainer = core.createTrainer(m.config, JSON.parse(m.spec));
       step = 0;
-      if (m.state) {  // a restored workspace: continue where it was saved (the step is the state's second u64)
+      if (m.state) {  // a restored workspace: continue where it was saved
         trainer.restore(m.state);
-        step = Number(new DataView(m.state.buffer, m.state.byteOffset).getBigUint64(8, true));
+        step = trainer.step();
       }
       lastState = performance.now();
     } catch (e) {

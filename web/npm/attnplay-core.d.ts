@@ -82,8 +82,47 @@ export interface Trainer {
   close(): void;
 }
 
+/** model.info: the model card of a loaded Hugging Face folder (SPEC section 9). */
+export interface ModelInfo {
+  model_type: 'gpt2' | 'bert' | 'llama' | 'qwen2';
+  layers: number;
+  heads: number;
+  kv_heads: number;
+  hidden_size: number;
+  head_dim: number;
+  vocab_size: number;
+  max_positions: number;
+  parameters: number;
+  /** The file's parameter dtype: 'F32', 'F16', 'BF16', or several joined by '+' when mixed. */
+  dtype: string;
+  /** float32 bytes the engine holds for it. */
+  bytes: number;
+  has_lm_head: boolean;
+  tie_word_embeddings: boolean;
+  /** false when the folder has no tokenizer.json (then only token_ids). */
+  tokenizer: boolean;
+  [key: string]: unknown;
+}
+
+/** A model core.loadModel returned: put it in a config, {mode: 'pretrained', model, text}. */
+export interface Model {
+  readonly handle: number;
+  readonly info: ModelInfo;
+  /** What the last compute on it computed anew (the incremental path: an appended token is 1 row per layer). */
+  stats(): { recomputed_from_layer: number; rows_computed: number };
+  /** Its memory back; a compute naming it afterwards is refused. */
+  free(): void;
+}
+
+/** A folder's files by name (paths as a directory picker gives them are fine): bytes, a File/Blob, or text. */
+export type ModelFiles = Record<string, ArrayBuffer | ArrayBufferView | Blob | string>;
+
 export interface Core {
-  /** config object or JSON text; weights: a safetensors file (SPEC section 5). */
+  /** A Hugging Face folder (config.json, model.safetensors or its shards, tokenizer.json): its files, or its URL (in
+   *  Node also a folder path). maxMB: refuse a model whose float32 weights need more. One load at a time. */
+  loadModel(files: ModelFiles | string | URL, options?: { maxMB?: number }): Promise<Model>;
+  /** config object or JSON text; weights: a safetensors file (SPEC section 5). Mode 'pretrained': the config's
+   *  model is a Model from loadModel (SPEC section 9; the result adds token_ids). */
   compute(config: Config | string, weightsBytes?: Uint8Array): Result;
   /** The safetensors file the config's seed makes. */
   weights(config: Config | string): Uint8Array;
