@@ -393,7 +393,8 @@ case "$cmd" in
     # Every package first (one apt run), then SDL2 for WASM (cold caches only: its configure keeps one core busy for
     # minutes) beside the native build.
     timed "packages and sources" prepare_all
-    ( timed "SDL2 for WASM (beside the native build)" build_sdl2_wasm; printf '%s\n' "${TIMINGS[@]}" > "$ROOT/build/sdl2.times" ) &
+    mkdir -p "$ROOT/build"  # (a clean clone has none yet: the background stage writes its times there)
+    ( timed "SDL2 for WASM (beside the native build)" build_sdl2_wasm && printf '%s\n' "${TIMINGS[@]}" > "$ROOT/build/sdl2.times" ) &
     sdl2_pid=$!
     timed "native build" build_native
     wait $sdl2_pid || die "SDL2 (wasm) build failed"

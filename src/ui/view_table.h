@@ -28,7 +28,7 @@ void view_mask(App* app);            // view_mask.cpp
 void view_heads(App* app);           // view_heads.cpp
 void view_model(App* app);           // view_model.cpp
 void view_qkv(App* app);             // view_qkv.cpp
-void view_geometry(App* app);        // geometry_view.cpp
+void view_geometry(App* app);        // view_geometry.cpp
 void view_decode(App* app);          // view_decode.cpp
 bool view_mask_offered(const AppState& s);   // views.cpp: the config's mask (seq2seq: the encoder band's)
 bool view_not_seq2seq(const AppState& s);    //   Geometry moves a self-attention model's embeddings
