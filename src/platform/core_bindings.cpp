@@ -31,6 +31,7 @@
 #include "model/attention_import.h"
 #include "model/model.h"
 #include "model/pretrained.h"
+#include "model/pretrained_pack.h"
 #include "model/train_session.h"
 
 #include <emscripten/emscripten.h>
@@ -98,6 +99,33 @@ EMSCRIPTEN_KEEPALIVE int ap_weights(const char* cfg, int cfg_len) {
     }
   } catch (const std::bad_alloc&) {
     error = "out of memory while making the weights";
+  }
+  g_result = error;
+  return 0;
+}
+
+// Mode pretrained for the page's model worker (web/app/model_worker.mjs): the compute as pretrained_pack.h's bytes,
+// the heads' matrices within budget_mb (else the focused head's and thumbnails).
+EMSCRIPTEN_KEEPALIVE int ap_compute_packed(const char* cfg, int cfg_len, int focus_layer, int focus_head, double budget_mb) {
+  std::string error;
+  g_result.clear();
+  try {
+    attnplay::Config c;
+    attnplay::PretrainedRef ref;
+    std::vector<uint8_t> bytes;
+    attnplay::PretrainedPackOptions o;
+    o.focus_layer = focus_layer;
+    o.focus_head = focus_head;
+    if (budget_mb >= 0) o.max_matrix_bytes = budget_mb * 1048576.0;
+    if (!attnplay::config_parse_text(std::string(cfg, size_t(cfg_len)), &c, &error)) {
+    } else if (c.mode != attnplay::MODEL_MODE_PRETRAINED) {
+      error = "mode: computeTrace is for mode \"pretrained\" (use compute)";
+    } else if (resolve_model(c.pretrained, &ref, &error) && attnplay::pretrained_compute_packed(c, ref, o, &bytes, &error)) {
+      g_result.assign(reinterpret_cast<const char*>(bytes.data()), bytes.size());
+      return 1;
+    }
+  } catch (const std::bad_alloc&) {
+    error = "out of memory: this text needs more than the WebAssembly heap can give (4 GB); use fewer tokens";
   }
   g_result = error;
   return 0;

@@ -339,6 +339,7 @@ void app_frame(App* app) {
   app->ui.drag_zones.clear();
   app->clipped.clear();
   train_tick(app);                // a few milliseconds of training while playing; the views follow
+  app_pretrained_frame(app);      // mode pretrained: the newest request to the host (in-thread: answered now)
   app_state_focus(&app->state);  // the API may have moved the selection since the last frame
   ImGuiIO& io = ImGui::GetIO();
   const float W = io.DisplaySize.x, H = io.DisplaySize.y, s = app->ui_scale;

@@ -97,6 +97,19 @@ struct AppTrainRemote {
   virtual void close(uint64_t generation) = 0;                              // Reset, or another session begins
 };
 
+// Where mode pretrained computes (AppPretrained in app_state.h). The page's host runs a Web Worker with an engine of
+// its own (src/platform/main_web.cpp, web/app/model_worker.mjs); without a host (desktop, headless) the app computes
+// in its own thread (app_pretrained.cpp: the model a folder path on disk, loaded once and kept). Either answers with
+// app_pretrained_deliver, now or in a later frame.
+struct AppPretrainedHost {
+  virtual ~AppPretrainedHost() = default;
+  // Compute request id: config_json (mode pretrained, its "model" as the config names it). The focused head's
+  // matrices must come whole (the others may be lean: pretrained_pack.h).
+  virtual void compute(uint64_t id, const std::string& config_json, int focus_layer, int focus_head) = 0;
+  virtual void cancel() {}         // stop a model download under way (its request is then refused "cancelled")
+  virtual bool open_model() { return false; }  // the page's folder picker; false: the app asks for a path
+};
+
 struct AppTraining {
   TrainSessionSpec spec;                   // the panel's task and optimiser settings (the next session's, and the
                                            //   running one's optimizer, lr and batch)
@@ -143,6 +156,7 @@ struct AppUiLocal {
   bool show_about = false;
   float train_anchor_y = -1.0f;            // Play/Step's screen y at the click (-1: none): the next frame scrolls it back
   bool view_menu_open = false;             // the View menu's 中文 item needs the CJK glyphs while it is open
+  std::string long_press_id;              // model view: the thumbnail a long press just ablated (its release is no click)
   int geo_drag = -1;                       // geometry view: the token being dragged (-1 none)
   bool geo_drag_key = false;               //   a key point (else a query point)
   bool geo_moved = false;                  //   embeddings were moved: Reset embeddings returns to geo_base
@@ -168,6 +182,8 @@ struct AppUiLocal {
 struct App {
   AppState state;
   AppTraining training;
+  AppPretrainedHost* pretrained_host = nullptr;  // the platform's (not owned); null: computed here (app_pretrained.cpp)
+  std::shared_ptr<void> pretrained_local;        // that in-thread host's loaded models
   std::shared_ptr<AppHost> host = std::make_shared<AppHost>();  // the platform's (headless unless it sets one)
   AppPageOptions page;
   Lang lang = LANG_EN;
@@ -209,6 +225,7 @@ std::string        app_views_json(const AppState* s = nullptr);
 bool app_view_offered(const AppState& s, int view);
 
 void        app_init(App* app, const nlohmann::json& config, std::string* error);  // false config -> defaults + error
+void        app_pretrained_frame(App* app);       // hands the newest mode-pretrained request to the host (app_frame)
 bool        app_fonts_build_if_needed(App* app);  // (re)builds ImGui's font atlas when glyphs or scale changed
 void        app_frame(App* app);                  // all windows; reads io.DisplaySize
 void        app_shutdown(App* app);

@@ -9,6 +9,7 @@
 //   app_state_show_imported, app_state_set_weights, app_state_focus / focused_head
 #include "ui/app_state.h"
 
+#include "core/assert.h"
 #include "model/config_edit.h"
 #include "model/config_fields.h"
 #include "ui/presets.h"
@@ -72,6 +73,15 @@ static bool recompute(AppState* s, const json& cfg, std::string* error) {
     return false;
   }
   if (!config_parse(cfg, &c, error)) return false;
+  AppPretrained& p = s->pretrained;
+  if (c.mode == MODEL_MODE_PRETRAINED) {  // the host computes it (app_pretrained_deliver brings the trace)
+    if (c.pretrained.model.empty())
+      return *error = "model: mode \"pretrained\" needs a model (File > Open model..., or ?model=folder/ in the URL)", false;
+    p.wanted_config = cfg;
+    ++p.wanted;
+    p.requested_at = std::chrono::duration<double, std::milli>(t0.time_since_epoch()).count();
+    return true;
+  }
   Trace t;
   TraceOptions opt;
   opt.max_matrix_bytes = kAppMatrixBytes;
@@ -91,6 +101,11 @@ static bool recompute(AppState* s, const json& cfg, std::string* error) {
     s->full = Trace();
     s->trace = std::move(t);
   }
+  if (!p.wanted_config.is_null()) p.outcomes[p.wanted] = "";  // a pending request gives way to this config
+  p.wanted_config = nullptr;
+  p.shown_config = cfg;
+  p.on_screen = false;
+  p.download_done = -1;
   s->imported_name.clear();
   ++s->generation;
   clamp_selection(s);
@@ -105,6 +120,8 @@ bool app_state_init(AppState* s, const json& config, std::string* error) {
   *s = AppState();
   std::string err;
   const json cfg = normalize(config);
+  // A real model answers later (app_pretrained_deliver): until then the views draw the default config's trace.
+  if (cfg.value("mode", std::string()) == "pretrained") recompute(s, app_default_config(), &err);
   if (recompute(s, cfg, &err)) {
     s->config = cfg;
     s->preset = cfg;
@@ -247,7 +264,7 @@ static std::vector<std::string> string_list(const json& j) {
 }
 
 std::vector<std::string> app_state_tokens(const AppState& s) {
-  if (s.config.contains("inputs") && !s.stale) return s.trace.tokens;
+  if ((s.config.contains("inputs") && !s.stale) || s.pretrained.on_screen) return s.trace.tokens;
   if (s.config.contains("tokens") && s.config["tokens"].is_array()) return string_list(s.config["tokens"]);
   if (s.config.contains("text") && s.config["text"].is_string())
     return tokenizer_split(tokenizer_of(s.config), s.config["text"].get<std::string>());
@@ -300,6 +317,10 @@ bool app_state_set_text(AppState* s, const std::string& text) {
   json next = s->config;
   next["text"] = text;
   next.erase("tokens");
+  if (app_state_is_pretrained(*s)) {  // the model's tokenizer splits it (the engine refuses a stranded mask cell by name)
+    next.erase("token_ids");
+    return app_state_edit(s, next);
+  }
   return edit_tokens(s, next);
 }
 
@@ -333,7 +354,77 @@ const char* app_state_error_for(const AppState& s, const char* field) {
   return (next == ' ' || next == '.' || next == '[' || next == ':' || next == ',') ? s.error.c_str() : nullptr;
 }
 
-std::string app_state_result_json(const AppState& s) { return model_result_json(s.full.seq2seq ? s.full : s.trace); }
+std::string app_state_result_json(const AppState& s) {
+  if (s.pretrained.on_screen) {  // SPEC §9's result: token_ids beside the tokens
+    PretrainedRequest r;
+    r.ids = s.pretrained.view.ids;
+    std::string out = pretrained_result_json(s.trace, r);  // with the tokens as displayed: the vocabulary's instead
+    const std::string shown = "\"tokens\":" + json(s.trace.tokens).dump(), raw = "\"tokens\":" + json(s.pretrained.view.tokens).dump();
+    const size_t at = out.find(shown);
+    ATTNPLAY_ASSERT(at != std::string::npos);
+    return out.replace(at, shown.size(), raw);
+  }
+  return model_result_json(s.full.seq2seq ? s.full : s.trace);
+}
+
+// [Pretrained] ----------------------------------------------------------------------------------------------
+bool app_state_is_pretrained(const AppState& s) { return s.config.value("mode", std::string()) == "pretrained"; }
+
+bool app_pretrained_deliver(AppState* s, uint64_t id, bool ok, const uint8_t* bytes, size_t size, const std::string& error) {
+  AppPretrained& p = s->pretrained;
+  if (id != p.wanted || p.wanted_config.is_null()) return true;  // an older request's answer: a newer one is coming
+  const double now = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now().time_since_epoch()).count();
+  p.last_ms = now - p.requested_at;
+  p.download_done = -1;
+  std::string err = error;
+  PretrainedView v;
+  Config c;
+  const bool malformed = ok && !pretrained_unpack(bytes, size, &v, &err);
+  if (ok && !malformed && !config_parse(p.wanted_config, &c, &err)) ok = false;
+  if (!ok || malformed) {
+    if (err.empty()) err = "model: the compute was refused";
+    while (p.outcomes.size() > 256) p.outcomes.erase(p.outcomes.begin());
+    p.outcomes[id] = err;
+    p.refusal = err;
+    p.wanted_config = nullptr;
+    // The state as it was before the refused edit: the config on screen (the edit's undo step goes with it).
+    if (!p.shown_config.is_null() && s->config != p.shown_config) {
+      if (!s->undo.empty() && s->undo.back() == p.shown_config) s->undo.pop_back();
+      s->config = p.shown_config;
+      s->changed = true;
+    }
+    return !malformed;
+  }
+  s->parsed = std::move(c);
+  s->full = Trace();
+  s->trace = std::move(v.trace);
+  p.view = std::move(v);
+  p.view.trace = Trace();  // (moved to s->trace)
+  p.on_screen = true;
+  p.shown_config = p.wanted_config;
+  p.wanted_config = nullptr;
+  p.refusal.clear();
+  while (p.outcomes.size() > 256) p.outcomes.erase(p.outcomes.begin());
+  p.outcomes[id] = "";
+  s->compare.clear();
+  s->imported_name.clear();
+  s->stale = false;
+  s->error.clear();
+  s->changed = true;
+  ++s->generation;
+  clamp_selection(s);
+  if (s->sel.hover_query >= int(s->trace.tokens.size())) s->sel.hover_query = -1;
+  if (s->sel.hover_key >= int(s->trace.key_tokens.size())) s->sel.hover_key = -1;
+  return true;
+}
+
+int app_pretrained_outcome(const AppState& s, uint64_t id, std::string* error) {
+  const auto it = s.pretrained.outcomes.lower_bound(id);  // this request's, or that of the one that replaced it
+  if (it == s.pretrained.outcomes.end()) return 0;
+  if (it->second.empty()) return 1;
+  if (error) *error = it->second;
+  return 2;
+}
 
 void app_state_set_band(AppState* s, TraceBand band) {
   if (s->sel.band == band) return;

@@ -12,15 +12,18 @@
 //   [Types]    AppSelection, AppState (the views: view_table.h)
 //   [Edits]    app_state_init / edit / set / merge / undo / redo / reset
 //   [Helpers]  token and mask edits the panels share; app_state_error_for (the error of one control)
+//   [Pretrained] app_pretrained_deliver / _outcome: mode pretrained's answers from the host
 //   [Focus]    app_state_focused_head: the focused head's matrices, recomputed on demand in a lean trace
 #pragma once
 
 #include "model/config.h"
 #include "model/model.h"
+#include "model/pretrained_pack.h"
 #include "ui/view_table.h"
 
 #include <nlohmann/json.hpp>
 
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -68,6 +71,24 @@ struct AppAb {
   AppSide other;                   // the side not being edited
 };
 
+// Mode pretrained (SPEC §9): the app never holds the model. Each edit becomes a request that the host computes
+// elsewhere (the page: a Web Worker with an engine of its own; natively: app_pretrained.cpp, in the frame's thread)
+// and answers with app_pretrained_deliver. Until then the views keep the last trace, dimmed. Only the newest request
+// is shown: an older answer is dropped. A refusal returns the config to the one on screen.
+struct AppPretrained {
+  uint64_t wanted = 0;             // the newest request (0: none yet)
+  uint64_t sent = 0;               // the newest request handed to the host
+  nlohmann::json wanted_config;    // its config (null: no request outstanding)
+  nlohmann::json shown_config;     // the config of the trace on screen (what a refusal returns to)
+  std::string refusal;             // the last refusal, shown until a compute succeeds ("" none)
+  std::map<uint64_t, std::string> outcomes;  // answered requests: "" done, else the refusal (the page's promises)
+  PretrainedView view;             // the last answer: trace (moved to AppState::trace), ids, card, predictions
+  bool on_screen = false;          // the trace on screen is a pretrained one (view's card and predictions apply)
+  double download_done = -1, download_total = 0;  // a model being fetched and read (-1: none)
+  double requested_at = 0, last_ms = 0;          // ms: the newest request's time; the last answer's round trip
+  bool busy() const { return !wanted_config.is_null(); }
+};
+
 struct AppState : AppSide {
   nlohmann::json preset;           // what "Reset" returns to
   AppSelection sel;
@@ -80,6 +101,7 @@ struct AppState : AppSide {
   std::vector<CompareVariant> compare;  // a preset's side-by-side variants, recomputed with every edit
   std::string imported_name;        // the file whose attention maps the trace shows (trace.imported), else ""
   AppAb ab;                         // A/B comparison (off by default)
+  AppPretrained pretrained;         // mode pretrained's requests and the last answer
 };
 
 // [Edits] -------------------------------------------------------------------------------------------------
@@ -116,6 +138,15 @@ const Trace& app_state_ab_trace(const AppState& s, bool b);         // A's (fals
 void app_state_set_band(AppState* s, TraceBand band);
 // Show attention maps from a file (attention_import.h) until the next edit recomputes the config's own trace.
 void app_state_show_imported(AppState* s, Trace trace, const std::string& name);
+
+// [Pretrained] The host's answer to request id: bytes of pretrained_pack.h (ok), or the refusal text. An answer to an
+// older request than the newest is dropped (a newer one is on its way). Returns false when the bytes are malformed
+// (then it counts as a refusal naming what is wrong).
+bool app_pretrained_deliver(AppState* s, uint64_t id, bool ok, const uint8_t* bytes, size_t size, const std::string& error);
+// The outcome of request id as the page's setConfig waits on it: 0 not yet, 1 shown, 2 refused (*error says why).
+// A request a newer one replaced before it was computed takes the newer one's outcome.
+int  app_pretrained_outcome(const AppState& s, uint64_t id, std::string* error);
+bool app_state_is_pretrained(const AppState& s);   // the edited config's mode is "pretrained"
 
 // [Focus] Beyond kAppMatrixBytes of attention matrices the trace is lean (model.h TraceOptions): only the focused
 // head keeps its n² scores and weights. Read the focused head through app_state_focused_head, which brings it back

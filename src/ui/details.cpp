@@ -200,9 +200,12 @@ void panel_details(App* app) {
     ImGui::TextWrapped(tr(S_IMPORTED_NOTE), s.imported_name.c_str());
     app_record(app, "imported_note");
   }
+  if (s.pretrained.on_screen && app_visible(a, "nexttoken") &&
+      ImGui::CollapsingHeader(tr_id(S_PT_PREDICTIONS, "h_predictions").c_str(), ImGuiTreeNodeFlags_DefaultOpen))
+    pretrained_predictions(app);
   if (!t.imported && app_visible(a, "walkthrough") && ImGui::CollapsingHeader(tr_id(S_WALKTHROUGH, "h_walkthrough").c_str(), ImGuiTreeNodeFlags_DefaultOpen)) walkthrough(app);
   if (app_visible(a, "rowstats") && ImGui::CollapsingHeader(tr_id(S_ROW_STATS, "h_rowstats").c_str(), ImGuiTreeNodeFlags_DefaultOpen)) row_stats(app);
-  if (t.logits.size() > 0 && app_visible(a, "nexttoken") && ImGui::CollapsingHeader(tr_id(S_NEXT_TOKEN, "h_next").c_str(), ImGuiTreeNodeFlags_DefaultOpen)) next_token(app);
+  if (t.logits.size() > 0 && !s.pretrained.on_screen && app_visible(a, "nexttoken") && ImGui::CollapsingHeader(tr_id(S_NEXT_TOKEN, "h_next").c_str(), ImGuiTreeNodeFlags_DefaultOpen)) next_token(app);
   if (app_visible(a, "about") && ImGui::CollapsingHeader(tr_id(S_ABOUT, "h_about").c_str())) ui_about(app);
 }
 

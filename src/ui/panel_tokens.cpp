@@ -232,6 +232,10 @@ void section_tokens(App* app) {
     return;
   }
   if (app->layout_mode != APP_LAYOUT_NARROW) ui_text_box(app);  // the narrow layout has it in the compact bar
+  if (app_state_is_pretrained(s)) {  // the model's own tokenizer: its tokens, not chips to edit
+    if (app_visible(*app, "chips")) pretrained_token_chips(app);
+    return;
+  }
   const ConfigField& tok = config_field("tokenizer");  // spellings from the config field table
   const std::string cur = c.value("tokenizer", std::string(config_enum_name("tokenizer", tok.default_value)));
   if (app_visible(*app, "tokenizer")) {

@@ -266,10 +266,33 @@ void panel_compact_bar(App* app) {
   ImGui::PopID();
 }
 
+// Temperature divides every kind's scores (and a real model's).
+static void temperature_slider(App* app, json c, float w) {
+  json& a = c["attention"];
+  float temp = a.value("temperature", 1.0f);
+  ImGui::SetNextItemWidth(w);
+  if (!app_visible(*app, "temperature")) {
+  } else if (ImGui::SliderFloat(tr_id(S_TEMPERATURE, "temperature").c_str(), &temp, 0.01f, 100.0f, "%.3g", ImGuiSliderFlags_Logarithmic)) {
+    ui_gesture(app);
+    a["temperature"] = std::max(1e-6f, temp);
+    ui_edit(app, c);
+  } else {
+    ui_gesture(app);
+  }
+  app_record(app, "temperature");
+  ui_help_marker(tr(S_TEMPERATURE_HELP));
+  ui_error_for(app, "attention.temperature");
+}
+
 static void section_attention(App* app) {
   json c = app->state.config;
   json& a = c["attention"];
   const float w = ImGui::GetFontSize() * 9;
+  if (app_state_is_pretrained(app->state)) {  // the model fixes kind and scale (SPEC §9)
+    ImGui::TextDisabled("%s", tr(S_PT_KIND_FIXED));
+    temperature_slider(app, c, w);
+    return;
+  }
   const std::string kind = a.value("kind", std::string(config_enum_name("attention.kind", config_field("attention.kind").default_value)));
   const int ki = kind_combo(app, w, "kind");
   ui_help_marker(tr(S_KIND_HELP));
@@ -295,19 +318,7 @@ static void section_attention(App* app) {
   }
   if (!attention_kind_scaled(AttentionKind(ki))) ImGui::TextDisabled(tr(S_NEVER_SCALED), kind_label(AttentionKind(ki)));
   ui_error_for(app, "attention.scale");
-  float temp = a.value("temperature", 1.0f);
-  ImGui::SetNextItemWidth(w);
-  if (!app_visible(*app, "temperature")) {
-  } else if (ImGui::SliderFloat(tr_id(S_TEMPERATURE, "temperature").c_str(), &temp, 0.01f, 100.0f, "%.3g", ImGuiSliderFlags_Logarithmic)) {
-    ui_gesture(app);
-    a["temperature"] = std::max(1e-6f, temp);
-    ui_edit(app, c);
-  } else {
-    ui_gesture(app);
-  }
-  app_record(app, "temperature");
-  ui_help_marker(tr(S_TEMPERATURE_HELP));
-  ui_error_for(app, "attention.temperature");
+  temperature_slider(app, c, w);
   AttentionKind kind_value = ATTENTION_KIND_SCALED_DOT;
   if (attention_kind_from_name(kind.c_str(), &kind_value) && attention_kind_info(kind_value).extras == ATTENTION_EXTRA_W_U_V) {  // d_a
     int d_a = a.contains("d_a") && a["d_a"].is_number() ? a["d_a"].get<int>() : app->state.parsed.d_a;
@@ -394,13 +405,17 @@ void panel_controls(App* app) {
   }
   const App& a = *app;
   if (app_visible(a, "tokens") && ImGui::CollapsingHeader(tr_id(S_TOKENS, "h_tokens").c_str(), ImGuiTreeNodeFlags_DefaultOpen)) section_tokens(app);
-  if (app_visible(a, "model") && ImGui::CollapsingHeader(tr_id(S_MODEL, "h_model").c_str(), ImGuiTreeNodeFlags_DefaultOpen)) section_model(app);
+  const bool pretrained = app_state_is_pretrained(s);
+  if (app_visible(a, "model") && ImGui::CollapsingHeader(tr_id(S_MODEL, "h_model").c_str(), ImGuiTreeNodeFlags_DefaultOpen)) {
+    if (pretrained) section_pretrained(app);
+    else section_model(app);
+  }
   if (app_visible(a, "attention") && ImGui::CollapsingHeader(tr_id(S_ATTENTION, "h_attention").c_str(), ImGuiTreeNodeFlags_DefaultOpen)) section_attention(app);
   if (app_visible(a, "mask") && ImGui::CollapsingHeader(tr_id(S_MASK, "h_mask").c_str(), ImGuiTreeNodeFlags_DefaultOpen)) section_mask(app);
-  if (app_visible(a, "train") && ImGui::CollapsingHeader(tr_id(S_TRAIN, "h_train").c_str(), app->training.started ? ImGuiTreeNodeFlags_DefaultOpen : 0)) {
+  if (!pretrained && app_visible(a, "train") && ImGui::CollapsingHeader(tr_id(S_TRAIN, "h_train").c_str(), app->training.started ? ImGuiTreeNodeFlags_DefaultOpen : 0)) {
     app_record(app, "h_train");
     section_train(app);
-  } else {
+  } else if (!pretrained) {
     app_record(app, "h_train");
   }
   if (app_visible(a, "history") && ImGui::CollapsingHeader(tr_id(S_HISTORY, "h_history").c_str(), ImGuiTreeNodeFlags_DefaultOpen)) {

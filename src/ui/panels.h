@@ -22,6 +22,15 @@ void train_reset(App* app);      // stop and go back to seeded weights
 void train_remote_update(App* app, uint64_t generation, const float* params, size_t count, const std::string& progress_json,
                          const std::vector<uint8_t>& state = {});
 
+// Mode pretrained (app_pretrained.cpp).
+void section_pretrained(App* app);       // Controls: the model card, Open model, the refusal, the ablation's summary
+void pretrained_token_chips(App* app);   // the tokens as its tokenizer made them (a masked LM: a click masks one)
+void pretrained_status(App* app);        // views' header while busy: download progress with Cancel, or computing
+void pretrained_dim_views(App* app, ImVec2 min, ImVec2 max);  // the last result dimmed while a newer one computes
+void pretrained_predictions(App* app);   // Details: the top tokens at the selected row (before -> after an ablation)
+bool pretrained_ablated(const AppState& s, int layer, int head);  // in the config's "ablate"
+void pretrained_toggle_ablate(App* app, int layer, int head);     // add or remove it (one edit)
+
 void section_tokens(App* app);   // panel_tokens.cpp: the text box, tokenizer and token chips
 void ui_text_box(App* app);      //   the text box alone (the narrow layout's compact bar)
 constexpr const char* kZhMenuLabel = "中文（简体）";  // View menu: named in its own script, so its glyphs load with it

@@ -61,7 +61,16 @@ void band_thumbnails(App* app, const Trace& t, int band, float thumb) {
                                      ImVec4(0, 0, 0, 0), ImVec4(1, 1, 1, 1));
       else
         clicked = ImGui::Button("##thumb", size);
-      if (clicked) {
+      // A real model: shift-click or a long press ablates the head (a second one restores it).
+      const bool pretrained = s.pretrained.on_screen && !app->page.readonly;
+      const bool long_press = pretrained && ImGui::IsItemActive() && ImGui::GetIO().MouseDownDuration[0] >= 0.5f &&
+                              app->ui.long_press_id != id;
+      if (long_press) app->ui.long_press_id = id;
+      if (pretrained && ((clicked && ImGui::GetIO().KeyShift) || long_press)) {
+        pretrained_toggle_ablate(app, l, h);
+      } else if (clicked && app->ui.long_press_id == id) {
+        app->ui.long_press_id.clear();  // the release of a long press: not also a click
+      } else if (clicked) {
         if (t.seq2seq) app_state_set_band(&s, TraceBand(band));
         s.sel.layer = l;
         s.sel.head = h;
@@ -69,7 +78,15 @@ void band_thumbnails(App* app, const Trace& t, int band, float thumb) {
         s.sel.view = APP_VIEW_ATTENTION;
       }
       app_record(app, id);
-      if (ImGui::IsItemHovered()) ImGui::SetTooltip(tr(S_THUMB_TIP), l, h);
+      const bool ablated = s.pretrained.on_screen && pretrained_ablated(s, l, h);
+      if (ablated) {  // a red cross over the thumbnail
+        const ImVec2 a0 = ImGui::GetItemRectMin(), a1 = ImGui::GetItemRectMax();
+        ImDrawList* dl = ImGui::GetWindowDrawList();
+        dl->AddRectFilled(a0, a1, IM_COL32(0, 0, 0, 110));
+        dl->AddLine(a0, a1, IM_COL32(230, 40, 40, 255), 3.0f);
+        dl->AddLine(ImVec2(a0.x, a1.y), ImVec2(a1.x, a0.y), IM_COL32(230, 40, 40, 255), 3.0f);
+      }
+      if (ImGui::IsItemHovered()) ImGui::SetTooltip(tr(ablated ? S_PT_ABLATED_TIP : S_THUMB_TIP), l, h);
       ImGui::PopID();
     }
   }
@@ -81,7 +98,8 @@ void view_model(App* app) {
   AppState& s = app->state;
   const bool seq2seq = s.full.seq2seq;
   const Trace& t = seq2seq ? s.full : s.trace;  // seq2seq: three bands, encoder self / decoder self / cross
-  ImGui::TextUnformatted(tr(S_MODEL_HELP));
+  ImGui::TextWrapped("%s", tr(S_MODEL_HELP));
+  if (s.pretrained.on_screen && !app->page.readonly) ImGui::TextWrapped("%s", tr(S_PT_ABLATE_HELP));
   const ImVec2 avail = ImGui::GetContentRegionAvail();
   const float font = ImGui::GetFontSize();
   const int bands = seq2seq ? int(TRACE_BAND_COUNT) : 1;

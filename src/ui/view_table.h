@@ -31,7 +31,8 @@ void view_qkv(App* app);             // view_qkv.cpp
 void view_geometry(App* app);        // view_geometry.cpp
 void view_decode(App* app);          // view_decode.cpp
 bool view_mask_offered(const AppState& s);   // views.cpp: the config's mask (seq2seq: the encoder band's)
-bool view_not_seq2seq(const AppState& s);    //   Geometry moves a self-attention model's embeddings
+bool view_geometry_offered(const AppState& s);  // Geometry moves the embeddings of a self-attention model of the
+                                             //   playground's own (not seq2seq's, not a pretrained checkpoint's)
 bool view_seq2seq_only(const AppState& s);   //   Decode decodes an encoder-decoder
 
 struct AppViewInfo {
@@ -49,7 +50,7 @@ inline constexpr AppViewInfo kAppViews[APP_VIEW_COUNT] = {
     {"heads",     view_heads,         false,     nullptr},
     {"model",     view_model,         false,     nullptr},
     {"qkv",       view_qkv,           true,      nullptr},
-    {"geometry",  view_geometry,      true,      view_not_seq2seq},
+    {"geometry",  view_geometry,      true,      view_geometry_offered},
     {"decode",    view_decode,        true,      view_seq2seq_only},
 };
 

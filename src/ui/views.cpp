@@ -77,10 +77,21 @@ void view_attention_tab(App* app) {
 }
 
 bool view_mask_offered(const AppState& s) { return !s.full.seq2seq || s.sel.band == TRACE_BAND_ENCODER; }
-bool view_not_seq2seq(const AppState& s) { return !s.full.seq2seq; }
+bool view_geometry_offered(const AppState& s) { return !s.full.seq2seq && !s.pretrained.on_screen; }
 bool view_seq2seq_only(const AppState& s) { return s.full.seq2seq; }
 
+static void panel_views_body(App* app);
+
+// The views, with mode pretrained's status line over them and the last result dimmed while a newer one computes.
 void panel_views(App* app) {
+  pretrained_status(app);
+  const ImVec2 top = ImGui::GetCursorScreenPos();
+  panel_views_body(app);
+  const ImVec2 pos = ImGui::GetWindowPos(), size = ImGui::GetWindowSize();
+  pretrained_dim_views(app, ImVec2(pos.x, top.y), ImVec2(pos.x + size.x, std::max(top.y, pos.y + size.y)));
+}
+
+static void panel_views_body(App* app) {
   AppState& s = app->state;
   // Decoding steps are the cross band's rows (a click selects that cell of the cross-attention).
   if (s.sel.view == APP_VIEW_DECODE && s.full.seq2seq && s.sel.band != TRACE_BAND_CROSS) app_state_set_band(&s, TRACE_BAND_CROSS);
@@ -127,7 +138,7 @@ void panel_views(App* app) {
     first = false;
   }
   // A/B: start (B = a copy of now), pick the side the controls edit, close.
-  if (app_visible(*app, "ab") && !s.trace.imported) {
+  if (app_visible(*app, "ab") && !s.trace.imported && !s.pretrained.on_screen) {
     if (!first) flow(ImGui::CalcTextSize(tr(S_AB)).x + ImGui::GetStyle().FramePadding.x * 2);
     if (!s.ab.on) {
       if (ui_small_button(*app, tr_id(S_AB, "ab_start").c_str())) {

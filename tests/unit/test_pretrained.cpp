@@ -3,7 +3,9 @@
 // refusals by name, the memory check, tied = untied with equal tensors, and the incremental path.
 #include "core/gemm.h"
 #include "model/pretrained.h"
+#include "model/pretrained_pack.h"
 #include "model/safetensors.h"
+#include "tiny_gpt2.h"
 
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
@@ -16,55 +18,6 @@ namespace attnplay {
 namespace {
 
 using nlohmann::json;
-
-// A tiny GPT-2 as transformers saves one: config.json and model.safetensors (F32) with GPT2LMHeadModel's names.
-struct TinyGpt2 {
-  int vocab = 11, hidden = 8, layers = 2, heads = 2, positions = 16;
-  bool untied = false;
-  std::map<std::string, std::vector<float>> values;  // name -> row-major values (kept to build variants)
-
-  PretrainedSource source(uint32_t seed = 1) {
-    std::mt19937 rng(seed);
-    std::normal_distribution<float> normal(0.0f, 0.5f);
-    SafeTensorsFile f;
-    auto add = [&](const std::string& name, std::vector<int64_t> shape) {
-      SafeTensor t;
-      t.shape = shape;
-      size_t n = 1;
-      for (int64_t s : shape) n *= size_t(s);
-      if (values.count(name)) t.data = values[name];
-      else for (size_t i = 0; i < n; ++i) t.data.push_back(normal(rng));
-      values[name] = t.data;
-      f.tensors[name] = t;
-    };
-    const int64_t h = hidden;
-    add("wte.weight", {vocab, h});
-    add("wpe.weight", {positions, h});
-    for (int l = 0; l < layers; ++l) {
-      const std::string p = "h." + std::to_string(l) + ".";
-      add(p + "ln_1.weight", {h}), add(p + "ln_1.bias", {h});
-      add(p + "attn.c_attn.weight", {h, 3 * h}), add(p + "attn.c_attn.bias", {3 * h});
-      add(p + "attn.c_proj.weight", {h, h}), add(p + "attn.c_proj.bias", {h});
-      add(p + "ln_2.weight", {h}), add(p + "ln_2.bias", {h});
-      add(p + "mlp.c_fc.weight", {h, 4 * h}), add(p + "mlp.c_fc.bias", {4 * h});
-      add(p + "mlp.c_proj.weight", {4 * h, h}), add(p + "mlp.c_proj.bias", {h});
-    }
-    add("ln_f.weight", {h}), add("ln_f.bias", {h});
-    if (untied) {
-      values["lm_head.weight"] = values["wte.weight"];  // equal values: the same logits as tied
-      add("lm_head.weight", {vocab, h});
-    }
-    const std::vector<uint8_t> bytes = safetensors_write(f);
-    PretrainedSource s;
-    s.files["config.json"] = json{{"model_type", "gpt2"}, {"vocab_size", vocab}, {"n_embd", hidden}, {"n_layer", layers},
-                                  {"n_head", heads}, {"n_positions", positions}, {"tie_word_embeddings", !untied}}.dump();
-    s.headers["model.safetensors"] = bytes;
-    s.sizes["model.safetensors"] = bytes.size();
-    file = bytes;
-    return s;
-  }
-  std::vector<uint8_t> file;
-};
 
 // Loads a source, feeding each read in chunks of `chunk` bytes (a multiple of 4; 0: whole).
 bool load(const PretrainedSource& src, const std::vector<uint8_t>& file, size_t chunk, std::shared_ptr<PretrainedModel>* m,
@@ -267,6 +220,105 @@ TEST(Pretrained, AppendedTokensReuseThePrefixAndAgreeWithAFullCompute) {
   ASSERT_TRUE(pretrained_compute(*m, r, cache.get(), nullptr, &error)) << error;
   EXPECT_EQ(pretrained_cache_stats(*cache).rows_computed, int(ids.size()));
   EXPECT_EQ(pretrained_cache_trace(*cache).layers.size(), size_t(g.layers));
+}
+
+// The page's worker packs a compute and the app unpacks it (pretrained_pack.h): every matrix arrives as computed, the
+// predictions are the softmax of the logits in order, the baseline is the unablated compute's, and a lean pack keeps
+// the focused head whole and lets the app redo any other from q, k, v.
+TEST(Pretrained, PackedComputeUnpacksToTheSameTrace) {
+  TinyGpt2 g;
+  std::shared_ptr<PretrainedModel> m;
+  std::string error;
+  ASSERT_TRUE(load(g.source(), g.file, 0, &m, &error)) << error;
+  Config c;
+  ASSERT_TRUE(config_parse(json{{"mode", "pretrained"}, {"model", "tiny"}, {"token_ids", {3, 1, 4, 1, 5, 9}},
+                                {"ablate", {{1, 0}}}, {"attention", {{"mask", {{"cells", {{4, 2}}}}}}}},
+                           &c, &error)) << error;
+  PretrainedRef ref{m, pretrained_cache_new()};
+  PretrainedPackOptions o;
+  o.top = 4;
+  std::vector<uint8_t> bytes;
+  ASSERT_TRUE(pretrained_compute_packed(c, ref, o, &bytes, &error)) << error;
+  PretrainedView v;
+  ASSERT_TRUE(pretrained_unpack(bytes.data(), bytes.size(), &v, &error)) << error;
+
+  PretrainedRequest r;
+  ASSERT_TRUE(pretrained_request(c, *m, &r, &error)) << error;
+  Trace want;
+  ASSERT_TRUE(pretrained_compute(*m, r, nullptr, &want, &error)) << error;
+  EXPECT_EQ(v.ids, r.ids);
+  EXPECT_EQ(v.tokens, want.tokens);
+  EXPECT_EQ(v.trace.tokens, want.tokens) << "no tokenizer: ids as strings, shown as they are";
+  EXPECT_FALSE(v.trace.lean);
+  ASSERT_EQ(v.trace.layers.size(), want.layers.size());
+  for (size_t l = 0; l < want.layers.size(); ++l) {
+    EXPECT_EQ(max_diff(v.trace.layers[l].output, want.layers[l].output), 0.0f) << l;
+    for (size_t h = 0; h < want.layers[l].heads.size(); ++h) {
+      const HeadTrace &a = v.trace.layers[l].heads[h], &b = want.layers[l].heads[h];
+      EXPECT_EQ(max_diff(a.attn.weights, b.attn.weights), 0.0f) << l << "/" << h;
+      EXPECT_EQ(max_diff(a.attn.context, b.attn.context), 0.0f) << l << "/" << h;
+      EXPECT_EQ(max_diff(a.q, b.q), 0.0f);
+      EXPECT_TRUE((a.attn.scores.array().isInf() == b.attn.scores.array().isInf()).all()) << "masked cells stay -inf";
+    }
+  }
+  EXPECT_TRUE(v.trace.layers[1].heads[0].attn.context.isZero()) << "the ablated head's context is 0";
+  EXPECT_TRUE(v.trace.attention.mask.cwiseEqual(want.attention.mask).all());
+  EXPECT_EQ(v.trace.attention.mask(4, 2), 1) << "the painted cell";
+  EXPECT_EQ(max_diff(v.trace.logits, want.logits), 0.0f);
+  // Predictions: the softmax of each row's logits, most probable first.
+  ASSERT_EQ(v.predictions.size(), r.ids.size());
+  for (size_t i = 0; i < r.ids.size(); ++i) {
+    const Eigen::VectorXd row = want.logits.row(Eigen::Index(i)).cast<double>();
+    const Eigen::VectorXd p = (row.array() - row.maxCoeff()).exp() / (row.array() - row.maxCoeff()).exp().sum();
+    std::vector<int> order(size_t(p.size()));
+    for (size_t j = 0; j < order.size(); ++j) order[j] = int(j);
+    std::stable_sort(order.begin(), order.end(), [&](int a, int b) { return p(a) > p(b); });
+    ASSERT_EQ(v.predictions[i].size(), 4u);
+    for (int k = 0; k < 4; ++k) {
+      EXPECT_EQ(v.predictions[i][size_t(k)].id, order[size_t(k)]) << i << "/" << k;
+      EXPECT_NEAR(v.predictions[i][size_t(k)].prob, p(order[size_t(k)]), 1e-6) << i << "/" << k;
+    }
+  }
+  // The baseline: the same text without the ablation.
+  PretrainedRequest plain = r;
+  plain.ablate.clear();
+  Trace base;
+  ASSERT_TRUE(pretrained_compute(*m, plain, nullptr, &base, &error)) << error;
+  const PretrainedTopRows want_base = pretrained_top(*m, base.logits, 4);
+  ASSERT_EQ(v.baseline.size(), want_base.size());
+  for (size_t i = 0; i < want_base.size(); ++i)
+    for (size_t k = 0; k < 4; ++k) {
+      EXPECT_EQ(v.baseline[i][k].id, want_base[i][k].id);
+      EXPECT_FLOAT_EQ(v.baseline[i][k].prob, want_base[i][k].prob);
+    }
+
+  // Lean: only the focused head's matrices travel; every other head is redone in the app to the same numbers.
+  o.max_matrix_bytes = 0;
+  o.focus_layer = 1;
+  o.focus_head = 1;
+  ASSERT_TRUE(pretrained_compute_packed(c, ref, o, &bytes, &error)) << error;
+  PretrainedView lean;
+  ASSERT_TRUE(pretrained_unpack(bytes.data(), bytes.size(), &lean, &error)) << error;
+  EXPECT_TRUE(lean.trace.lean);
+  EXPECT_TRUE(trace_head_has_matrices(lean.trace, 1, 1));
+  EXPECT_FALSE(trace_head_has_matrices(lean.trace, 0, 0));
+  EXPECT_GT(lean.trace.layers[0].heads[0].attn.thumb.size(), 0);
+  for (int l = 0; l < g.layers; ++l)
+    for (int h = 0; h < g.heads; ++h) {
+      trace_head_materialize(&lean.trace, l, h);
+      EXPECT_LE(max_diff(lean.trace.layers[size_t(l)].heads[size_t(h)].attn.weights, want.layers[size_t(l)].heads[size_t(h)].attn.weights), 1e-6f)
+          << l << "/" << h;
+    }
+
+  // A damaged buffer is refused by what is wrong, never read past its end.
+  PretrainedView bad;
+  EXPECT_FALSE(pretrained_unpack(bytes.data(), bytes.size() / 2, &bad, &error));
+  std::vector<uint8_t> renamed = bytes;
+  const size_t at = std::string(renamed.begin(), renamed.end()).find("layers.0.heads.0.q\"");
+  ASSERT_NE(at, std::string::npos);
+  renamed[at + 17] = 'x';
+  EXPECT_FALSE(pretrained_unpack(renamed.data(), renamed.size(), &bad, &error));
+  EXPECT_NE(error.find("layers.0.heads.0.q is missing"), std::string::npos) << error;
 }
 
 }  // namespace

@@ -8,6 +8,7 @@
 #include "ui/presets.h"
 #include "ui/share.h"
 #include "model/tokenizer.h"
+#include "tiny_gpt2.h"
 
 #include <gtest/gtest.h>
 #include <imgui_internal.h>
@@ -991,6 +992,89 @@ TEST_F(HeadlessApp, EveryViewDrawsForEveryMode) {
     }
     app_state_reset(&app.state);
   }
+}
+
+// A real checkpoint in the app (mode pretrained; computed in this thread as the desktop does, through the same packed
+// bytes the page's worker sends): the views draw it, the predictions are the logits' softmax, a shift-click on the
+// model view ablates that head (its context is 0 and the before -> after predictions show), a refused folder leaves
+// the model on screen and names the file.
+TEST_F(HeadlessApp, RealModelOpensAblatesByShiftClickAndARefusalKeepsIt) {
+  const std::string dir = tiny_gpt2_folder("attnplay_ui_tiny_gpt2");
+  std::string error;
+  ASSERT_TRUE(app_state_merge(&app.state, json{{"mode", "pretrained"}, {"model", dir}, {"token_ids", {3, 1, 4, 1, 5}}}, &error)) << error;
+  EXPECT_TRUE(app.state.pretrained.busy());
+  frames(2);
+  ASSERT_TRUE(app.state.pretrained.on_screen) << app.state.pretrained.refusal;
+  EXPECT_FALSE(app.state.pretrained.busy());
+  EXPECT_EQ(app_pretrained_outcome(app.state, app.state.pretrained.wanted, &error), 1);
+  EXPECT_EQ(app.state.trace.layers.size(), 2u);
+  EXPECT_EQ(app.state.trace.tokens, (std::vector<std::string>{"3", "1", "4", "1", "5"}));
+  const json result = json::parse(app_state_result_json(app.state));
+  EXPECT_EQ(result["token_ids"], json({3, 1, 4, 1, 5}));
+  ASSERT_EQ(result["logits"].size(), 5u);
+  // The predictions at the selected row: the softmax of its logits, most probable first.
+  app.state.sel.query = 4;
+  const auto& row = result["logits"][4];
+  std::vector<std::pair<double, int>> p;
+  double z = 0, mx = -1e30;
+  for (const auto& v : row) mx = std::max(mx, v.get<double>());
+  for (size_t j = 0; j < row.size(); ++j) z += std::exp(row[j].get<double>() - mx);
+  for (size_t j = 0; j < row.size(); ++j) p.push_back({std::exp(row[j].get<double>() - mx) / z, int(j)});
+  std::sort(p.begin(), p.end(), [](auto& a, auto& b) { return a.first > b.first; });
+  const auto& pred = app.state.pretrained.view.predictions[4];
+  ASSERT_EQ(pred.size(), 10u);
+  for (size_t k = 0; k < pred.size(); ++k) {
+    EXPECT_EQ(pred[k].id, p[k].second) << k;
+    EXPECT_NEAR(pred[k].prob, p[k].first, 1e-6) << k;
+  }
+  for (int v = 0; v < APP_VIEW_COUNT; ++v) {  // every offered view draws (Geometry is not offered)
+    app.state.sel.view = AppView(v);
+    frames(2);
+  }
+  EXPECT_FALSE(app_view_offered(app.state, APP_VIEW_GEOMETRY));
+  frames(1);
+  EXPECT_TRUE(app.layout.count("prediction_0"));
+  EXPECT_TRUE(app.layout.count("model_card"));
+
+  // Shift-click on layer 1, head 0 in the model view.
+  app.state.sel.view = APP_VIEW_MODEL;
+  frames(2);
+  ImGuiIO& io = ImGui::GetIO();
+  io.KeyShift = true;
+  click(centre("thumb_1_0"));
+  io.KeyShift = false;
+  frames(2);
+  EXPECT_EQ(app.state.config["ablate"], json({{1, 0}}));
+  EXPECT_EQ(app.state.sel.view, APP_VIEW_MODEL) << "a shift-click ablates; it does not open the head";
+  ASSERT_TRUE(app.state.pretrained.on_screen);
+  EXPECT_TRUE(app.state.trace.layers[1].heads[0].attn.context.isZero());
+  EXPECT_FALSE(app.state.trace.layers[1].heads[1].attn.context.isZero());
+  ASSERT_EQ(app.state.pretrained.view.baseline.size(), 5u);
+  EXPECT_NEAR(app.state.pretrained.view.baseline[4][0].prob, pred[0].prob, 1e-6) << "the baseline is the unablated compute";
+
+  // A folder that lacks a tensor: refused by the tensor's name; what was on screen stays.
+  TinyGpt2 g;
+  g.source();
+  SafeTensorsFile f;
+  std::string err2;
+  ASSERT_TRUE(safetensors_read(g.file.data(), g.file.size(), &f, &err2)) << err2;
+  f.tensors.erase("h.1.ln_2.bias");
+  const std::string bad = tiny_gpt2_folder("attnplay_ui_tiny_gpt2_bad");
+  const std::vector<uint8_t> bytes = safetensors_write(f);
+  std::ofstream(bad + "/model.safetensors", std::ios::binary).write(reinterpret_cast<const char*>(bytes.data()), std::streamsize(bytes.size()));
+  const json before = app.state.config;
+  ASSERT_TRUE(app_state_merge(&app.state, json{{"model", bad}}, &error)) << error;
+  frames(2);
+  EXPECT_EQ(app_pretrained_outcome(app.state, app.state.pretrained.wanted, &error), 2);
+  EXPECT_NE(error.find("h.1.ln_2.bias"), std::string::npos) << error;
+  EXPECT_NE(app.state.pretrained.refusal.find("h.1.ln_2.bias"), std::string::npos);
+  EXPECT_EQ(app.state.config, before) << "the refused edit is undone";
+  EXPECT_TRUE(app.state.pretrained.on_screen);
+  EXPECT_TRUE(app.layout.count("model_refusal"));
+  // Back to the playground's own model: everything as before.
+  ASSERT_TRUE(app_state_set(&app.state, app_default_config(), &error)) << error;
+  EXPECT_FALSE(app.state.pretrained.on_screen);
+  frames(2);
 }
 
 // 2048 tokens x 2 layers x 4 heads is 256 MB of matrices, over kAppMatrixBytes: the trace is lean. Every view

@@ -8,14 +8,18 @@
 //   core.attention({q, k, v, heads, nq, nk, dk, dv, causal, scale, weights}) -> {context, weights}
 //   core.multiHeadAttention({x, wq, wk, wv, wo, n, dModel, heads, causal, weights}) -> {output, weights}
 //   core.version, core.simd, core.build
-//   core.loadModel(files | url, {maxMB}) -> Promise<model>  a Hugging Face folder (SPEC §9): files an object of file
-//                                        name -> ArrayBuffer | Uint8Array | Blob (a File the user opened; read in
-//                                        slices), or the folder's URL (fetched and streamed); in Node also a folder path
+//   core.loadModel(files | url, {maxMB, onProgress(bytes, total), signal}) -> Promise<model>
+//                                        a Hugging Face folder (SPEC §9): files an object of file name -> ArrayBuffer |
+//                                        Uint8Array | Blob (a File the user opened; read in slices), or the folder's URL
+//                                        (fetched and streamed); in Node also a folder path. onProgress after each MB of
+//                                        tensors; signal an AbortSignal (aborted: rejects "loading was cancelled")
 //     model.info                          {model_type, layers, heads, kv_heads, hidden_size, vocab_size, parameters, dtype, ...}
 //     model.stats() -> {recomputed_from_layer, rows_computed}   what the last compute on it computed anew
 //     model.free()                        its memory back; a compute naming it afterwards is refused
 //   core.compute({mode: 'pretrained', model, text | token_ids, ...}) runs on such a model (its cache: an edit that
 //   appends tokens computes the new rows only)
+//   core.computeTrace(config, {focusLayer, focusHead, budgetMB}) -> Uint8Array   the same compute as the page's app
+//                                        reads it (src/model/pretrained_pack.h: tensors + metadata, predictions)
 //   core.kernels                                         the matrix kernels in use: 'relaxed-simd' or 'simd128'
 //   core.createTrainer(config, spec) -> trainer          the Train panel's session (one per core; a new one replaces it)
 //     spec: {task: 'copy'|'reverse'|'sort'|'induction'|'date'|'numbers'|'numbers_zh'|'sov', length, vocab, batch,
@@ -178,12 +182,17 @@ async function attnplayLoadModel(M, where, opts) {
     // Each file front to back (a stream reads once), in chunks copied into one staging buffer.
     const order = reads.map((r, i) => ({ file: r[0], begin: r[1], end: r[2], i })).sort((a, b) => a.file < b.file ? -1 : a.file > b.file ? 1 : a.begin - b.begin);
     const stage = M.attnplayMalloc(attnplayModelChunk, 'the staging buffer');
+    const total = reads.reduce((a, r) => a + (r[2] - r[1]), 0);
+    let done = 0;
     try {
       for (const r of order) {
         for (let off = 0; off < r.end - r.begin; off += attnplayModelChunk) {
+          if (opts.signal && opts.signal.aborted) attnplayFail('model: loading was cancelled');
           const bytes = await files[r.file].read(r.begin + off, Math.min(r.end, r.begin + off + attnplayModelChunk));
           M.HEAPU8.set(bytes, stage);
           if (!M._ap_model_feed(r.i, off, stage, bytes.length)) attnplayFail(M.attnplayAnswer());
+          done += bytes.length;
+          if (opts.onProgress) opts.onProgress(done, total);
           if (bytes.length < Math.min(attnplayModelChunk, r.end - r.begin - off)) break;  // a truncated file: finish names it
         }
       }
@@ -266,6 +275,16 @@ export async function createCore(options = {}) {
       const run = (wp, wn) => JSON.parse(M.attnplayWithText(text, (p, n) => answer(M._ap_compute(p, n, wp, wn))));
       if (weightsBytes === undefined || weightsBytes === null) return run(0, 0);
       return M.attnplayWithBytes(bytesOf('weights', weightsBytes), run);
+    },
+
+    // Mode pretrained as pretrained_pack.h's bytes (the page's model worker sends them to the app): every head's
+    // matrices within budgetMB (default 128), else the focused head's and thumbnails.
+    computeTrace(config, { focusLayer = 0, focusHead = 0, budgetMB = 128 } = {}) {
+      if (config && typeof config === 'object' && config.model && typeof config.model === 'object')
+        config = { ...config, model: modelHandle(config.model) };
+      const text = M.attnplayJson(config, 'config');
+      M.attnplayWithText(text, (p, n) => answer(M._ap_compute_packed(p, n, focusLayer | 0, focusHead | 0, Number(budgetMB))));
+      return M.attnplayAnswerBytes();
     },
 
     loadModel(where, opts = {}) {

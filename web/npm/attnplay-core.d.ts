@@ -120,7 +120,11 @@ export type ModelFiles = Record<string, ArrayBuffer | ArrayBufferView | Blob | s
 export interface Core {
   /** A Hugging Face folder (config.json, model.safetensors or its shards, tokenizer.json): its files, or its URL (in
    *  Node also a folder path). maxMB: refuse a model whose float32 weights need more. One load at a time. */
-  loadModel(files: ModelFiles | string | URL, options?: { maxMB?: number }): Promise<Model>;
+  loadModel(files: ModelFiles | string | URL,
+            options?: { maxMB?: number; onProgress?: (bytes: number, total: number) => void; signal?: AbortSignal }): Promise<Model>;
+  /** Mode pretrained as the page's app reads it (src/model/pretrained_pack.h): a safetensors buffer of the trace,
+   *  every head's matrices within budgetMB (default 128), else the focused head's and thumbnails. */
+  computeTrace(config: object, options?: { focusLayer?: number; focusHead?: number; budgetMB?: number }): Uint8Array;
   /** config object or JSON text; weights: a safetensors file (SPEC section 5). Mode 'pretrained': the config's
    *  model is a Model from loadModel (SPEC section 9; the result adds token_ids). */
   compute(config: Config | string, weightsBytes?: Uint8Array): Result;

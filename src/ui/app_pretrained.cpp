@@ -1,0 +1,292 @@
+// attnplay ui: mode pretrained in the playground (SPEC §9; issue 27): the requests' path to the host, the in-thread
+// host (desktop and headless: the model a folder on disk), and the panels a real checkpoint adds: its card and Open
+// model, its tokens as its tokenizer made them, the download and compute status, the predictions before and after
+// an ablation. State and contracts: app_state.h (AppPretrained), app.h (AppPretrainedHost), panels.h.
+//
+// Index
+//   app_pretrained_frame       the newest request to the host, or computed here
+//   section_pretrained         the model card, Open model, the refusal
+//   pretrained_token_chips     the tokens (tooltips: the vocabulary's string and id; a masked LM: click to mask)
+//   pretrained_status          download progress with Cancel, the computing line; pretrained_dim_views
+//   pretrained_predictions     top tokens at the selected row; with an ablation, before -> after
+//   pretrained_ablated / _toggle_ablate   the config's "ablate" list
+#include "ui/panels.h"
+
+#include "model/pretrained.h"
+#include "model/pretrained_pack.h"
+#include "ui/i18n.h"
+
+#include <imgui_stdlib.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <map>
+
+namespace attnplay {
+
+using json = nlohmann::json;
+
+namespace {
+
+// The in-thread host's models: the last folder opened, loaded once (a new folder replaces it once it has loaded).
+struct LocalModels {
+  std::string path;
+  PretrainedRef ref;
+};
+
+void compute_here(App* app, uint64_t id, const json& config) {
+  if (!app->pretrained_local) app->pretrained_local = std::make_shared<LocalModels>();
+  LocalModels& lm = *static_cast<LocalModels*>(app->pretrained_local.get());
+  std::string error;
+  std::vector<uint8_t> bytes;
+  Config c;
+  bool ok = config_parse(config, &c, &error);
+  try {
+    if (ok && c.pretrained.model != lm.path) {
+      std::shared_ptr<PretrainedModel> m;
+      ok = pretrained_load_dir(c.pretrained.model, PretrainedLimits(), &m, &error);
+      if (ok) {
+        lm.path = c.pretrained.model;
+        lm.ref = PretrainedRef{m, pretrained_cache_new()};
+      }
+    }
+    PretrainedPackOptions o;
+    o.focus_layer = app->state.sel.layer;
+    o.focus_head = app->state.sel.head;
+    if (ok) ok = pretrained_compute_packed(c, lm.ref, o, &bytes, &error);
+  } catch (const std::bad_alloc&) {
+    ok = false;
+    error = "out of memory: this model or text needs more memory than is available";
+  }
+  app_pretrained_deliver(&app->state, id, ok, bytes.data(), bytes.size(), error);
+}
+
+const json& card(const AppState& s) {
+  static const json none = json::object();
+  static std::string parsed_for;
+  static json parsed;
+  if (!s.pretrained.on_screen) return none;
+  if (parsed_for != s.pretrained.view.info_json) {
+    parsed = json::parse(s.pretrained.view.info_json, nullptr, false);
+    if (!parsed.is_object()) parsed = json::object();
+    parsed_for = s.pretrained.view.info_json;
+  }
+  return parsed;
+}
+
+std::string model_source(const AppState& s) {
+  const json& c = s.pretrained.shown_config;
+  return c.is_object() && c.contains("model") && c["model"].is_string() ? c["model"].get<std::string>() : std::string();
+}
+
+}  // namespace
+
+void app_pretrained_frame(App* app) {
+  AppPretrained& p = app->state.pretrained;
+  if (p.wanted_config.is_null() || p.sent >= p.wanted) return;
+  p.sent = p.wanted;
+  if (app->pretrained_host)
+    app->pretrained_host->compute(p.wanted, p.wanted_config.dump(), app->state.sel.layer, app->state.sel.head);
+  else
+    compute_here(app, p.wanted, p.wanted_config);
+}
+
+bool pretrained_ablated(const AppState& s, int layer, int head) {
+  const json& a = s.config.contains("ablate") ? s.config["ablate"] : json();
+  if (!a.is_array()) return false;
+  for (const json& e : a)
+    if (e.is_array() && e.size() == 2 && e[0] == layer && e[1] == head) return true;
+  return false;
+}
+
+void pretrained_toggle_ablate(App* app, int layer, int head) {
+  json next = app->state.config;
+  json kept = json::array();
+  bool found = false;
+  if (next.contains("ablate") && next["ablate"].is_array())
+    for (const json& e : next["ablate"]) {
+      if (e.is_array() && e.size() == 2 && e[0] == layer && e[1] == head) found = true;
+      else kept.push_back(e);
+    }
+  if (!found) kept.push_back({layer, head});
+  next["ablate"] = kept;
+  ui_edit(app, next);
+}
+
+void section_pretrained(App* app) {
+  AppState& s = app->state;
+  const AppPretrained& p = s.pretrained;
+  if (!p.refusal.empty()) {
+    ImGui::PushStyleColor(ImGuiCol_Text, IM_COL32(192, 32, 32, 255));
+    ImGui::TextWrapped(tr(S_PT_REFUSED), p.refusal.c_str());
+    ImGui::PopStyleColor();
+    ImGui::TextDisabled("%s", tr(S_PT_KEPT));
+    app_record(app, "model_refusal");
+  }
+  const json& info = card(s);
+  if (!info.empty()) {
+    ImGui::Text(tr(S_PT_TYPE), info.value("model_type", std::string("?")).c_str());
+    ImGui::Text(tr(S_PT_PARAMS), info.value("parameters", 0.0) / 1e6);
+    ImGui::Text(tr(S_PT_SHAPE), info.value("layers", 0), info.value("heads", 0), info.value("kv_heads", 0));
+    ImGui::Text(tr(S_PT_VOCAB), info.value("vocab_size", 0));
+    ImGui::TextWrapped(tr(S_PT_DTYPE), info.value("dtype", std::string("?")).c_str(), info.value("bytes", 0.0) / 1048576.0);
+    const std::string src = model_source(s);
+    ImGui::TextWrapped(tr(S_PT_SOURCE), (src.rfind("local:", 0) == 0 ? src.substr(6) : src).c_str());
+    app_record(app, "model_card");
+  }
+  if (app->page.readonly) return;
+  const bool picker = app->pretrained_host != nullptr;
+  if (picker) {
+    if (ImGui::Button(tr_id(S_PT_OPEN, "open_model").c_str())) app->pretrained_host->open_model();
+    app_record(app, "open_model");
+  } else {  // desktop / headless: a folder path
+    static std::string path;
+    ImGui::SetNextItemWidth(-ImGui::GetFontSize() * 6);
+    const bool enter = ImGui::InputTextWithHint("##model_path", tr(S_PT_PATH), &path, ImGuiInputTextFlags_EnterReturnsTrue);
+    app_record(app, "model_path");
+    ImGui::SameLine();
+    if ((ImGui::Button(tr_id(S_PT_OPEN, "open_model").c_str()) || enter) && !path.empty()) {
+      std::string error;
+      if (!app_state_merge(&s, json{{"mode", "pretrained"}, {"model", path}}, &error)) app->notices.push_back(error);
+    }
+    app_record(app, "open_model");
+  }
+  ui_help_marker(tr(S_PT_OPEN_HELP));
+  // Ablation: what is on, and a way back.
+  const json& a = s.config.contains("ablate") ? s.config["ablate"] : json();
+  if (a.is_array() && !a.empty()) {
+    ImGui::Text(tr(S_PT_ABLATED), int(a.size()));
+    ImGui::SameLine();
+    if (ui_small_button(*app, tr_id(S_PT_CLEAR_ABLATION, "clear_ablation").c_str())) {
+      json next = s.config;
+      next["ablate"] = json::array();
+      ui_edit(app, next);
+    }
+    app_record(app, "clear_ablation");
+  }
+  ImGui::TextWrapped("%s", tr(S_PT_ABLATE_HELP));
+}
+
+void pretrained_token_chips(App* app) {
+  AppState& s = app->state;
+  if (!s.pretrained.on_screen) return;
+  const Trace& t = s.trace;
+  const PretrainedView& v = s.pretrained.view;
+  const bool can_mask = v.mask_token_id >= 0 && !app->page.readonly;
+  const float avail = ImGui::GetContentRegionAvail().x;
+  const ImGuiStyle& st = ImGui::GetStyle();
+  float x = 0;
+  const size_t shown = std::min<size_t>(t.tokens.size(), 512);
+  for (size_t i = 0; i < shown; ++i) {
+    const std::string& label = t.tokens[i];
+    const float w = ImGui::CalcTextSize(label.c_str()).x + st.FramePadding.x * 2;
+    if (i > 0 && x + st.ItemSpacing.x + w <= avail) {
+      ImGui::SameLine();
+      x += st.ItemSpacing.x + w;
+    } else {
+      x = w;
+    }
+    ImGui::PushID(int(i));
+    const bool hl = s.sel.hover_query == int(i) || s.sel.query == int(i);
+    if (hl) ImGui::PushStyleColor(ImGuiCol_Button, IM_COL32(255, 196, 64, 255));
+    if (hl) ImGui::PushStyleColor(ImGuiCol_Text, IM_COL32(0, 0, 0, 255));
+    const bool clicked = ImGui::Button(label.empty() ? " " : label.c_str());
+    if (hl) ImGui::PopStyleColor(2);
+    if (i < 64) app_record(app, "chip_" + std::to_string(i));
+    if (ImGui::IsItemHovered()) {
+      s.sel.hover_query_next = int(i);
+      s.sel.hover_key_next = int(i);
+      ImGui::SetTooltip(tr(S_PT_CHIP_TIP), v.tokens[i].c_str(), v.ids[i]);
+    }
+    if (clicked) {
+      s.sel.query = int(i);
+      if (can_mask && v.ids[i] != v.mask_token_id) {  // a masked LM: the token becomes the mask, the fills show
+        json next = s.config;
+        next["token_ids"] = v.ids;
+        next["token_ids"][i] = v.mask_token_id;
+        ui_edit(app, next);
+      }
+    }
+    ImGui::PopID();
+  }
+  if (t.tokens.size() > shown) ImGui::TextDisabled(tr(S_MORE_TOKENS), int(t.tokens.size() - shown));
+  if (can_mask) ImGui::TextDisabled(tr(S_PT_MASK_TIP), v.mask_token.c_str());
+}
+
+void pretrained_status(App* app) {
+  AppState& s = app->state;
+  const AppPretrained& p = s.pretrained;
+  if (!p.busy()) return;
+  if (p.download_done >= 0 && p.download_total > 0) {
+    const double now = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now().time_since_epoch()).count();
+    const double secs = std::max(1e-3, (now - p.requested_at) / 1000.0);
+    const float frac = float(std::clamp(p.download_done / p.download_total, 0.0, 1.0));
+    char line[160];
+    std::snprintf(line, sizeof line, tr(S_PT_LOADING), p.download_done / 1048576.0, p.download_total / 1048576.0,
+                  p.download_done / 1048576.0 / secs);
+    ImGui::ProgressBar(frac, ImVec2(-ImGui::GetFontSize() * 6, 0), line);
+    app_record(app, "model_progress");
+    ImGui::SameLine();
+    if (ImGui::Button(tr_id(S_PT_CANCEL, "model_cancel").c_str()) && app->pretrained_host) app->pretrained_host->cancel();
+    app_record(app, "model_cancel");
+    return;
+  }
+  // A small spinner: an arc turning with time.
+  ImDrawList* dl = ImGui::GetWindowDrawList();
+  const float r = ImGui::GetFontSize() * 0.4f;
+  const ImVec2 at = ImGui::GetCursorScreenPos();
+  const ImVec2 c(at.x + r + 2, at.y + ImGui::GetFontSize() * 0.5f + 1);
+  const float a0 = float(ImGui::GetTime() * 6.0);
+  dl->PathArcTo(c, r, a0, a0 + 4.2f, 16);
+  dl->PathStroke(ImGui::GetColorU32(ImGuiCol_Text), 0, 2.0f);
+  ImGui::Dummy(ImVec2(r * 2 + 6, ImGui::GetFontSize()));
+  ImGui::SameLine();
+  ImGui::TextDisabled("%s", tr(p.on_screen ? S_PT_COMPUTING : S_PT_WAITING));
+  app_record(app, "model_computing");
+}
+
+void pretrained_dim_views(App* app, ImVec2 min, ImVec2 max) {
+  if (!app->state.pretrained.busy()) return;
+  ImVec4 bg = ImGui::GetStyleColorVec4(ImGuiCol_WindowBg);
+  bg.w = 0.55f;
+  ImGui::GetWindowDrawList()->AddRectFilled(min, max, ImGui::GetColorU32(bg));
+}
+
+void pretrained_predictions(App* app) {
+  AppState& s = app->state;
+  const PretrainedView& v = s.pretrained.view;
+  const Trace& t = s.trace;
+  if (v.predictions.empty()) {
+    ImGui::TextWrapped("%s", tr(S_PT_NO_HEAD));
+    return;
+  }
+  const int n = int(v.predictions.size());
+  const int q = std::clamp(s.sel.hover_query >= 0 && s.sel.hover_query < n ? s.sel.hover_query : s.sel.query, 0, n - 1);
+  const bool causal = t.attention.spec.mask.causal;
+  ImGui::TextWrapped(tr(causal ? S_PT_NEXT_AT : S_PT_FILL_AT), t.tokens[size_t(q)].c_str(), q);
+  const bool ablated = !v.baseline.empty();
+  std::map<int, float> before;
+  if (ablated)
+    for (const PretrainedTokenProb& b : v.baseline[size_t(q)]) before[b.id] = b.prob;
+  if (ablated) ImGui::TextDisabled("%s", tr(S_PT_BEFORE_AFTER));
+  const float bar = ImGui::GetFontSize() * (app->layout_mode == APP_LAYOUT_NARROW ? 4.0f : 5.0f);
+  for (size_t k = 0; k < v.predictions[size_t(q)].size(); ++k) {
+    const PretrainedTokenProb& p = v.predictions[size_t(q)][k];
+    ImGui::ProgressBar(p.prob, ImVec2(bar, 0), "");
+    ImGui::SameLine();
+    if (ablated) {
+      const auto it = before.find(p.id);
+      if (it != before.end())
+        ImGui::Text("%5.1f%% -> %5.1f%%  %s", 100.0 * it->second, 100.0 * p.prob, p.display.c_str());
+      else
+        ImGui::Text("  <%4.1f%% -> %5.1f%%  %s", 100.0 * v.baseline[size_t(q)].back().prob, 100.0 * p.prob, p.display.c_str());
+    } else {
+      ImGui::Text("%5.1f%%  %s", 100.0 * p.prob, p.display.c_str());
+    }
+    if (ImGui::IsItemHovered()) ImGui::SetTooltip(tr(S_PT_CHIP_TIP), p.token.c_str(), p.id);
+    if (k < 10) app_record(app, "prediction_" + std::to_string(k));
+  }
+}
+
+}  // namespace attnplay
