@@ -1021,7 +1021,7 @@ TEST_F(HeadlessApp, RealModelOpensAblatesByShiftClickAndARefusalKeepsIt) {
   for (size_t j = 0; j < row.size(); ++j) z += std::exp(row[j].get<double>() - mx);
   for (size_t j = 0; j < row.size(); ++j) p.push_back({std::exp(row[j].get<double>() - mx) / z, int(j)});
   std::sort(p.begin(), p.end(), [](auto& a, auto& b) { return a.first > b.first; });
-  const auto& pred = app.state.pretrained.view.predictions[4];
+  const auto pred = app.state.pretrained.view.predictions[4];  // (a copy: the next answer replaces the view)
   ASSERT_EQ(pred.size(), 10u);
   for (size_t k = 0; k < pred.size(); ++k) {
     EXPECT_EQ(pred[k].id, p[k].second) << k;
