@@ -229,7 +229,7 @@ run_fuzz() {
 # ---------------------------------------------------------------------------------------------------------
 # Packages (issue 16): build/package/attnplay-VERSION.tgz (npm pack) and attnplay-VERSION-py3-none-any.whl + .tar.gz
 # ---------------------------------------------------------------------------------------------------------
-NPM_FILES=(attnplay.mjs attnplay-core.mjs attnplay-core.wasm attnplay-app.js attnplay-app.wasm train_worker.mjs)
+NPM_FILES=(attnplay.mjs attnplay-core.mjs attnplay-core.wasm attnplay-app.js attnplay-app.wasm train_worker.mjs model_worker.mjs)
 build_packages() {
   local out="$ROOT/build/package" f
   log "packages -> build/package (npm tarball, Python wheel and sdist)"

@@ -138,7 +138,7 @@ std::vector<ConfigField> build() {
   t.push_back(modes(row("", "transformer", CONFIG_FIELD_TYPE_OBJECT, "null", "the tiny Transformer (mode transformer)"), seeded));
   t.push_back(input(modes(row("", "inputs", CONFIG_FIELD_TYPE_OBJECT, "null", "mode attention: explicit q, k, v instead of projections"), text_modes)));
   // Mode pretrained (SPEC §9)
-  t.push_back(modes(row("", "model", CONFIG_FIELD_TYPE_MODEL, "null", "mode pretrained: the Hugging Face model folder (CLI: a path; the page: a URL relative to it, or files opened)"), pt));
+  t.push_back(modes(with_url(row("", "model", CONFIG_FIELD_TYPE_MODEL, "null", "mode pretrained: the Hugging Face model folder (CLI: a path; the page: a URL relative to it, or files opened); `?model=` alone implies mode pretrained"), "model"), pt));
   t.push_back(input(modes(row("", "token_ids", CONFIG_FIELD_TYPE_IDS, "null", "mode pretrained: the input as token ids (overrides text)"), pt)));
   t.push_back(modes(row("", "add_special_tokens", CONFIG_FIELD_TYPE_BOOL, "true", "mode pretrained: text gets the tokenizer's special tokens ([CLS] ... [SEP], <s>)"), pt));
   t.push_back(modes(row("", "ablate", CONFIG_FIELD_TYPE_INDICES, "[]", "mode pretrained: [layer, head] pairs whose context is 0 before the output projection"), pt));

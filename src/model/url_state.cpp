@@ -125,6 +125,8 @@ bool url_state_decode(const std::string& query, json* partial, std::string* erro
       }
     }
   }
+  // ?model=models/distilgpt2/ opens that checkpoint: a model names mode pretrained unless the link says otherwise.
+  if (plain.contains("model") && !plain.contains("mode") && !base.contains("mode")) plain["mode"] = "pretrained";
   base.merge_patch(plain);
   *partial = std::move(base);
   return true;

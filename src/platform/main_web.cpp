@@ -15,6 +15,10 @@
 //   ap_app_set_view(name, len)    show the view of that name (view_table.h); 1 ok, 0 refused (the message lists them)
 //   ap_app_views()                the table of views as JSON (app_views_json): what JS, the .d.ts and Python read
 //   ap_app_train_update(generation, params, count, progress, len, state, state_len)   the training worker's update
+//   ap_app_pretrained_update(id, ok, bytes, len) / _progress(id, done, total)   the model worker's answer, progress
+//   ap_app_pretrained_wanted() / _outcome(id)   the request a setConfig waits on; 0 pending, 1 shown, 2 refused
+//   ap_app_open_model(key, len)   files the page opened ("local:<folder>"): mode pretrained on them
+//   ap_app_notice(text, len)      a one-shot message from the page
 //   ap_app_restore(bytes, len)    a saved workspace record (model/workspace.h) back; 1 ok, 0 refused by name
 //   ap_app_autosave_start / _done(ok, why, len) / _flush()   autosave on; a write finished; write now (pagehide)
 //   ap_app_start_fresh()          back to the state the URL opened (the saved record stays until the next save)
@@ -104,6 +108,24 @@ struct WebTrainRemote : attnplay::AppTrainRemote {
   void close(uint64_t g) override { train_worker_post("close", double(g), 0, nullptr); }
 };
 WebTrainRemote g_train_remote;
+
+// Mode pretrained in a Web Worker with an engine of its own: web/attnplay.mjs (pretrained.mjs) holds the worker
+// (Module.attnplayModel), web/app/model_worker.mjs computes; answers come back through ap_app_pretrained_update.
+EM_JS(void, model_worker_compute, (double id, const char* config, int layer, int head), {
+  if (Module.attnplayModel) Module.attnplayModel.compute(id, UTF8ToString(config), layer, head);
+  else Module._ap_app_pretrained_update(id, 0, 0, 0);
+});
+EM_JS(void, model_worker_cancel, (), { if (Module.attnplayModel) Module.attnplayModel.cancel(); });
+EM_JS(int, model_picker_open, (), { if (!Module.attnplayModel) return 0; Module.attnplayModel.openModel(); return 1; });
+
+struct WebPretrainedHost : attnplay::AppPretrainedHost {
+  void compute(uint64_t id, const std::string& config_json, int layer, int head) override {
+    model_worker_compute(double(id), config_json.c_str(), layer, head);
+  }
+  void cancel() override { model_worker_cancel(); }
+  bool open_model() override { return model_picker_open() == 1; }
+};
+WebPretrainedHost g_pretrained_host;
 
 // The canvas follows its CSS box; the drawing buffer is CSS size x devicePixelRatio.
 void fit_canvas(WebApp* w) {
@@ -312,6 +334,44 @@ EMSCRIPTEN_KEEPALIVE void ap_app_train_update(double generation, const float* pa
                                 state_len > 0 ? std::vector<uint8_t>(state, state + state_len) : std::vector<uint8_t>());
 }
 
+// Mode pretrained: the worker's answer to request id (ok: pretrained_pack.h's bytes; else the refusal's text), its
+// download progress, the request a setConfig waits for (0: none) and that request's outcome (0 pending, 1 shown,
+// 2 refused: the answer holds why).
+EMSCRIPTEN_KEEPALIVE void ap_app_pretrained_update(double id, int ok, const uint8_t* bytes, int len) {
+  const std::string text = ok || !bytes ? std::string(ok ? "" : "model: no model worker in this page") : std::string(reinterpret_cast<const char*>(bytes), size_t(len));
+  try {
+    attnplay::app_pretrained_deliver(&g_web->app.state, uint64_t(id), ok != 0, bytes, size_t(std::max(len, 0)), text);
+  } catch (const std::bad_alloc&) {
+    attnplay::app_pretrained_deliver(&g_web->app.state, uint64_t(id), false, nullptr, 0,
+                                     "out of memory: the page cannot hold this result; use fewer tokens");
+  }
+}
+EMSCRIPTEN_KEEPALIVE void ap_app_pretrained_progress(double id, double done, double total) {
+  attnplay::AppPretrained& p = g_web->app.state.pretrained;
+  if (uint64_t(id) != p.wanted) return;
+  p.download_done = done;
+  p.download_total = total;
+}
+EMSCRIPTEN_KEEPALIVE double ap_app_pretrained_wanted() {
+  const attnplay::AppPretrained& p = g_web->app.state.pretrained;
+  return p.busy() ? double(p.wanted) : 0.0;
+}
+EMSCRIPTEN_KEEPALIVE int ap_app_pretrained_outcome(double id) {
+  std::string error;
+  const int o = attnplay::app_pretrained_outcome(g_web->app.state, uint64_t(id), &error);
+  g_result = error;
+  return o;
+}
+// A model folder the page opened (files under "local:<folder>"): mode pretrained on it; 1 ok, 0 refused (noticed).
+EMSCRIPTEN_KEEPALIVE int ap_app_open_model(const char* key, int len) {
+  std::string error;
+  if (attnplay::app_state_merge(&g_web->app.state, nlohmann::json{{"mode", "pretrained"}, {"model", std::string(key, size_t(len))}}, &error))
+    return answer(true, "");
+  g_web->app.notices.push_back(error);
+  return answer(false, error);
+}
+EMSCRIPTEN_KEEPALIVE void ap_app_notice(const char* text, int len) { g_web->app.notices.push_back(std::string(text, size_t(len))); }
+
 // Autosave (web/attnplay.mjs): the page restores the saved record (or not), then turns autosave on.
 // Restore: 1 restored; 0 refused (the answer names why: "saved state is corrupt (checksum)"; nothing was applied).
 EMSCRIPTEN_KEEPALIVE int ap_app_restore(const uint8_t* bytes, int len) {
@@ -441,6 +501,7 @@ int main() {
   std::string error;
   attnplay::app_init(&w->app, nlohmann::json::object(), &error);
   w->app.training.remote = &g_train_remote;
+  w->app.pretrained_host = &g_pretrained_host;
   char* q = page_query();
   const std::string query = q;
   free(q);

@@ -412,6 +412,12 @@ bool app_pretrained_deliver(AppState* s, uint64_t id, bool ok, const uint8_t* by
   s->error.clear();
   s->changed = true;
   ++s->generation;
+  const std::array<int, 4> a = p.after;
+  p.after = {-1, -1, -1, -1};
+  if (a[0] >= 0) s->sel.layer = a[0];
+  if (a[1] >= 0) s->sel.head = a[1];
+  if (a[2] >= 0) s->sel.query = a[2];
+  if (a[3] >= 0) s->sel.key = a[3];
   clamp_selection(s);
   if (s->sel.hover_query >= int(s->trace.tokens.size())) s->sel.hover_query = -1;
   if (s->sel.hover_key >= int(s->trace.key_tokens.size())) s->sel.hover_key = -1;

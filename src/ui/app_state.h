@@ -23,6 +23,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include <array>
 #include <map>
 #include <memory>
 #include <string>
@@ -86,6 +87,8 @@ struct AppPretrained {
   bool on_screen = false;          // the trace on screen is a pretrained one (view's card and predictions apply)
   double download_done = -1, download_total = 0;  // a model being fetched and read (-1: none)
   double requested_at = 0, last_ms = 0;          // ms: the newest request's time; the last answer's round trip
+  std::array<int, 4> after{-1, -1, -1, -1};      // a link's layer, head, cell query and key: applied (clamped) with
+                                                 //   the answer, whose sizes the link's are (-1: not given)
   bool busy() const { return !wanted_config.is_null(); }
 };
 

@@ -68,7 +68,14 @@ std::string share_query(const App& app) {
   const AppSelection& sel = s.sel;
   std::string q;
   if (!s.preset_id.empty()) q += "preset=" + s.preset_id + "&";
-  q += url_state_encode(s.config);
+  // A model opened from files stays on this device: the link carries the text and settings, not the model.
+  json config = s.config;
+  if (config.contains("model") && config["model"].is_string() && config["model"].get<std::string>().rfind("local:", 0) == 0) {
+    config.erase("model");
+    config["mode"] = "transformer";
+    for (const char* k : {"token_ids", "ablate", "add_special_tokens", "logits"}) config.erase(k);
+  }
+  q += url_state_encode(config);
   q += std::string("&view=") + app_view_info(sel.view).name;
   if (s.full.seq2seq) q += std::string("&band=") + kBandNames[sel.band];
   q += "&layer=" + std::to_string(sel.layer) + "&head=" + std::to_string(sel.head);
@@ -177,6 +184,7 @@ bool share_apply(App* app, const std::string& query, std::string* error) {
     s.redo.clear();
   }
   if (view >= 0) s.sel.view = AppView(view);
+  if (s.pretrained.busy()) s.pretrained.after = {layer, head, cell_q, cell_k};  // a real model's sizes come with it
   if (band >= 0) app_state_set_band(&s, TraceBand(band));  // (before layer and cell: the band's own sizes bound them)
   if (mean >= 0) s.sel.mean_heads = mean == 1;
   if (layer >= 0) s.sel.layer = std::min(layer, int(s.trace.layers.size()) - 1);

@@ -4,7 +4,8 @@ import { el } from './dom.mjs';
 
 const BINARY = /\.(safetensors|npy|npz|attnplay)$/i;  // weights, attention maps from another model, a workspace
 
-export function fileImport(box, getModule) {
+// dropModel(dataTransfer) -> Promise<bool>: a model folder dropped (pretrained.mjs) takes the drop first.
+export function fileImport(box, getModule, dropModel = null) {
   const M = () => getModule();
   const text = (t, name) => M().attnplayWithText(t, (p, n) => M().attnplayWithText(name, (q, m) => M()._ap_app_import(p, n, q, m)));
   const bytes = (b, name) => M().attnplayWithBytes(b, (p, n) => M().attnplayWithText(name, (q, m) => M()._ap_app_import(p, n, q, m)));
@@ -19,7 +20,8 @@ export function fileImport(box, getModule) {
   box.addEventListener('dragover', (e) => { e.preventDefault(); });
   box.addEventListener('drop', async (e) => {
     e.preventDefault();
-    const f = e.dataTransfer && e.dataTransfer.files && e.dataTransfer.files[0];
+    const f = e.dataTransfer && e.dataTransfer.files && e.dataTransfer.files[0];  // (read now: the drop's data goes with the event)
+    if (dropModel && e.dataTransfer && await dropModel(e.dataTransfer)) return;
     if (f) await file(f);
   });
   return {

@@ -29,6 +29,7 @@ import { startAutosave } from './persistence.mjs';
 import { a11yMirror } from './mirror.mjs';
 import { workerTrainHost } from './training.mjs';
 import { fileImport } from './files.mjs';
+import { workerModelHost } from './pretrained.mjs';
 
 export { hasWebGL2, hasWasmSimd };
 
@@ -77,7 +78,8 @@ export async function mount(target, options = {}) {
   const module = () => M;
   const text = textInput(box, canvas, module);
   const status = statusOverlay(box, options.loadingText ?? 'Loading the attention playground…');
-  const files = fileImport(box, module);
+  const models = workerModelHost(base, module, box);
+  const files = fileImport(box, module, models.drop);
   const mirror = a11yMirror(box, () => M && M.attnplayCall(() => M._ap_app_a11y()));
   const missing = missingFeature();
   if (missing) throw status.fatal(missing);
@@ -109,7 +111,15 @@ export async function mount(target, options = {}) {
     fonts.poll();
     mirror.update();
     for (let i = pending.length - 1; i >= 0; i--) {
-      if (pending[i].target <= frame) pending.splice(i, 1)[0].resolve(lazyResult());
+      const p = pending[i];
+      if (p.target > frame) continue;
+      // A real model's edit waits for the worker's answer (mode pretrained): resolved once it is drawn, rejected with
+      // the refusal (the app has returned to the config on screen).
+      const outcome = p.request ? M._ap_app_pretrained_outcome(p.request) : 1;
+      if (outcome === 0) continue;
+      pending.splice(i, 1);
+      if (outcome === 1) p.resolve(lazyResult());
+      else p.reject(new Error(M.attnplayAnswer()));
     }
     if (M._ap_app_take_changed() && listeners.size) {
       const r = lazyResult();
@@ -122,6 +132,7 @@ export async function mount(target, options = {}) {
   M = await globalThis.attnplayAppModule({
     canvas,
     attnplayTrain: workerTrainHost(base, module),
+    attnplayModel: models.host,
     attnplayEmbed: !!options.embed,
     attnplayQuery: options.query ?? '',
     locateFile: (p) => (base ? new URL(p, base).href : p),
@@ -167,7 +178,8 @@ function publicApi(M, app) {
           reject(e instanceof Error ? e : new Error(String(e)));
           return;
         }
-        app.pending.push({ target: app.lastFrame() + 1, resolve });
+        const request = M._ap_app_pretrained_wanted();  // mode pretrained: the worker's answer to wait for (0: none)
+        app.pending.push({ target: app.lastFrame() + 1, resolve, reject, request });
       });
     },
     result: app.result,

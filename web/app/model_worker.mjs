@@ -1,0 +1,86 @@
+// attnplay: real checkpoints (mode pretrained) off the page's thread. web/attnplay.mjs (pretrained.mjs) starts this
+// module worker (same origin, CSP worker-src 'self'); the app (src/platform/main_web.cpp, AppPretrainedHost) sends
+//   {type: 'compute', id, config, focus: [layer, head], source}
+//       config: SPEC §9's, "model" as the page names it (a URL relative to the page, or "local:<folder>");
+//       source: {key, url} or {key, files: {name: File}}: where that model's files are
+//   {type: 'cancel'}   stop the model download under way (its compute is refused "loading was cancelled")
+// and gets
+//   {type: 'progress', id, done, total}          bytes of tensors read, while a model loads
+//   {type: 'result', id, bytes}                  pretrained_pack.h's bytes (transferred), or
+//   {type: 'result', id, error}                  the refusal, naming the file, tensor or field
+// One model is kept: a new one replaces it once it has loaded (a refused folder leaves it). Only the newest compute
+// runs: one queued behind another is dropped when a newer one arrives (the app shows only the newest answer).
+import { createCore } from './attnplay-core.mjs';
+
+let core = null, failed = null;
+let model = null, modelKey = null;  // the loaded model and what it was loaded from
+let next = null, running = false;   // the newest compute not started yet; a compute (or load) under way
+let abort = null;                   // the load under way's AbortController
+
+self.onmessage = (e) => {
+  const m = e.data;
+  if (!m || typeof m !== 'object') return;
+  if (m.type === 'cancel') {
+    if (abort) abort.abort();
+    return;
+  }
+  if (m.type === 'compute') {
+    if (next) self.postMessage({ type: 'result', id: next.id, error: 'model: replaced by a newer edit' });
+    next = m;
+    pump();
+  }
+};
+const ready = createCore().then((c) => { core = c; }, (e) => { failed = String((e && e.message) || e); });
+
+async function pump() {
+  if (running) return;
+  running = true;
+  try {
+    await ready;
+    while (next) {
+      const m = next;
+      next = null;
+      await run(m);
+    }
+  } finally {
+    running = false;
+  }
+}
+
+async function load(m) {
+  const src = m.source || {};
+  if (model && modelKey === src.key) return model;
+  if (!src.key) throw new Error('model: the page does not know this model (open it again)');
+  if (!src.url && !src.files) throw new Error(`model: ${src.key.replace(/^local:/, '')} is not open in this page (open the folder again)`);
+  abort = new AbortController();
+  let last = 0;
+  try {
+    const loaded = await core.loadModel(src.url ?? src.files, {
+      signal: abort.signal,
+      onProgress: (done, total) => {
+        const now = performance.now();
+        if (now - last < 50 && done < total) return;  // 20 updates a second at most
+        last = now;
+        self.postMessage({ type: 'progress', id: m.id, done, total });
+      },
+    });
+    if (model) model.free();
+    model = loaded;
+    modelKey = src.key;
+    return model;
+  } finally {
+    abort = null;
+  }
+}
+
+async function run(m) {
+  try {
+    if (failed) throw new Error(`model: the engine did not load in the worker (${failed})`);
+    const loaded = await load(m);
+    const config = { ...m.config, model: loaded };
+    const bytes = core.computeTrace(config, { focusLayer: m.focus[0], focusHead: m.focus[1] });
+    self.postMessage({ type: 'result', id: m.id, bytes }, [bytes.buffer]);
+  } catch (e) {
+    self.postMessage({ type: 'result', id: m.id, error: String((e && e.message) || e) });
+  }
+}

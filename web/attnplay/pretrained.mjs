@@ -1,0 +1,124 @@
+// attnplay.mjs, real checkpoints: the model worker's host (Module.attnplayModel for src/platform/main_web.cpp) and the
+// ways a model folder comes in: File > Open model... (a folder picker, or files picked together), a folder or files
+// dropped on the figure, and a URL (?model=models/distilgpt2/, setConfig({mode: 'pretrained', model: url})).
+// The compute runs in web/app/model_worker.mjs with an engine of its own; its answers come back as transferred
+// buffers (src/model/pretrained_pack.h) that the app reads. Files the user opened are named in the config as
+// "local:<folder>" (their bytes never leave the page); a URL stays a URL (resolved against the page).
+import { el } from './dom.mjs';
+
+// The files of a model folder (as transformers saves it) the engine reads; the rest of a folder is left alone.
+const MODEL_FILE = /^(config\.json|tokenizer\.json|tokenizer_config\.json|model\.safetensors|model\.safetensors\.index\.json|model-\d+-of-\d+\.safetensors|.*\.safetensors)$/;
+
+function folderName(files) {
+  for (const f of files) {
+    const rel = f.webkitRelativePath || f.relativePath || '';
+    if (rel.includes('/')) return rel.split('/').slice(-2, -1)[0];
+  }
+  return 'model';
+}
+
+// Every file under a dropped directory entry (webkitGetAsEntry), with its relative path.
+async function entryFiles(entry, prefix = '') {
+  if (entry.isFile) {
+    const f = await new Promise((res, rej) => entry.file(res, rej));
+    f.relativePath = prefix + entry.name;
+    return [f];
+  }
+  const reader = entry.createReader();
+  const out = [];
+  for (;;) {
+    const batch = await new Promise((res, rej) => reader.readEntries(res, rej));
+    if (!batch.length) break;
+    for (const e of batch) out.push(...await entryFiles(e, `${prefix}${entry.name}/`));
+  }
+  return out;
+}
+
+export function workerModelHost(base, module, box) {
+  const local = new Map();  // "local:<folder>" -> {name: File}
+  let worker = null;
+  const M = () => module();
+  const answer = (id, ok, bytes, error) => {
+    const m = M();
+    if (!m) return;
+    try {
+      if (ok) m.attnplayWithBytes(bytes, (p, n) => m._ap_app_pretrained_update(id, 1, p, n));
+      else m.attnplayWithText(error, (p, n) => m._ap_app_pretrained_update(id, 0, p, n));
+    } catch (e) {  // no heap for this answer: say so as a refusal
+      m.attnplayWithText(`model: the page has no memory for this result (${e.message}); use fewer tokens`, (p, n) => m._ap_app_pretrained_update(id, 0, p, n));
+    }
+  };
+  const start = () => {
+    if (worker) return worker;
+    worker = new Worker(new URL('model_worker.mjs', base), { type: 'module' });
+    worker.onmessage = (e) => {
+      const d = e.data;
+      if (!d) return;
+      if (d.type === 'progress') M()._ap_app_pretrained_progress(d.id, d.done, d.total);
+      else if (d.type === 'result') answer(d.id, !d.error, d.bytes, d.error);
+    };
+    worker.onerror = (e) => {
+      e.preventDefault();
+      console.warn(`attnplay: the model worker failed (${e.message || 'it did not load'})`);
+      worker = null;
+    };
+    return worker;
+  };
+  // The folder's files under its key; then the app opens it (config {mode: 'pretrained', model: key}).
+  const open = (files) => {
+    const picked = {};
+    for (const f of files) {
+      const name = (f.webkitRelativePath || f.relativePath || f.name).split('/').pop();
+      if (MODEL_FILE.test(name)) picked[name] = f;
+    }
+    const m = M();
+    if (!Object.keys(picked).length) {
+      m.attnplayWithText('model: no config.json, model.safetensors or tokenizer.json among the files opened', (p, n) => m._ap_app_notice(p, n));
+      return 0;
+    }
+    const key = `local:${folderName(files)}`;
+    local.set(key, picked);
+    return m.attnplayWithText(key, (p, n) => m._ap_app_open_model(p, n));
+  };
+  const picker = el('input', { display: 'none' }, { type: 'file', multiple: '' });
+  picker.webkitdirectory = true;  // a folder (Chrome, Edge, Firefox, Safari); files picked together also work
+  box.append(picker);
+  picker.addEventListener('change', () => {
+    if (picker.files && picker.files.length) open([...picker.files]);
+    picker.value = '';
+  });
+  return {
+    host: {
+      compute(id, config, focusLayer, focusHead) {
+        if (!base) {
+          answer(id, false, null, 'model: real models need the page\'s files (a notebook cell computes them in Python: attnplay.show_model)');
+          return;
+        }
+        const cfg = JSON.parse(config);
+        const key = String(cfg.model);
+        const source = key.startsWith('local:') ? { key, files: local.get(key) } : { key: new URL(key, location.href).href };
+        if (!key.startsWith('local:')) source.url = source.key;
+        start().postMessage({ type: 'compute', id, config: cfg, focus: [focusLayer, focusHead], source });
+      },
+      cancel() { if (worker) worker.postMessage({ type: 'cancel' }); },
+      openModel() { picker.click(); },
+    },
+    // A drop: a folder (its entries walked) or several files. Returns true when it held model files.
+    async drop(dataTransfer) {
+      const items = [...(dataTransfer.items || [])];
+      const entries = items.map((i) => (i.webkitGetAsEntry ? i.webkitGetAsEntry() : null)).filter(Boolean);
+      let files = [];
+      if (entries.some((e) => e.isDirectory)) {
+        for (const e of entries) files.push(...await entryFiles(e));
+      } else {
+        files = [...(dataTransfer.files || [])];
+      }
+      const names = files.map((f) => f.name);
+      if (!names.includes('config.json') && !names.some((n) => n.endsWith('.safetensors') && files.length > 1)) return false;
+      open(files);
+      return true;
+    },
+    open,  // (File[]) -> 1 opened, 0 refused
+    picker,
+  };
+}
