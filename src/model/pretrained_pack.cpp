@@ -3,6 +3,7 @@
 
 #include "core/attention.h"
 #include "core/assert.h"
+#include "model/head_scores.h"
 #include "model/safetensors.h"
 
 #include <nlohmann/json.hpp>
@@ -10,6 +11,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <limits>
 #include <numeric>
 
 namespace attnplay {
@@ -183,6 +185,18 @@ bool pretrained_compute_packed(const Config& c, const PretrainedRef& ref, const 
     if (const int id = m.has_tokenizer ? hf_tokenizer_token_to_id(m.tokenizer, name) : -1; id >= 0 && meta["mask_token"].is_null())
       meta["mask_token"] = json::array({id, name});
   meta["lean"] = lean;
+  const std::vector<Mat> scores = head_scores(t);  // (every head's weights are still here: the finder sees them all)
+  json hs = json::object();
+  for (int k = 0; k < HEAD_SCORE_COUNT; ++k) {
+    json rows = json::array();
+    for (int l = 0; l < layers; ++l) {
+      json row = json::array();
+      for (int h = 0; h < heads; ++h) row.push_back(std::isfinite(scores[size_t(k)](l, h)) ? json(scores[size_t(k)](l, h)) : json());
+      rows.push_back(row);
+    }
+    hs[kHeadScores[k].name] = rows;
+  }
+  meta["head_scores"] = hs;
   meta["fully_masked_rows"] = t.fully_masked_rows;
   meta["warnings"] = t.warnings;
   PretrainedStats st = ref.cache ? pretrained_cache_stats(*ref.cache) : PretrainedStats{0, n};
@@ -267,6 +281,16 @@ bool pretrained_unpack(const uint8_t* bytes, size_t size, PretrainedView* out, s
     for (const json& c : a.at("cells")) ms.cells.push_back({c.at(0).get<int>(), c.at(1).get<int>()});
     t.fully_masked_rows = meta["fully_masked_rows"].get<std::vector<int>>();
     t.warnings = meta["warnings"].get<std::vector<std::string>>();
+    if (meta.contains("head_scores") && meta["head_scores"].is_object()) {
+      for (int k = 0; k < HEAD_SCORE_COUNT; ++k) {
+        Mat m = Mat::Constant(layers, heads, std::numeric_limits<float>::quiet_NaN());
+        const json& rows = meta["head_scores"].at(kHeadScores[k].name);
+        for (int l = 0; l < layers; ++l)
+          for (int h = 0; h < heads; ++h)
+            if (!rows.at(size_t(l)).at(size_t(h)).is_null()) m(l, h) = rows[size_t(l)][size_t(h)].get<float>();
+        v.head_scores.push_back(std::move(m));
+      }
+    }
     if (meta.contains("mask_token") && meta["mask_token"].is_array()) {
       v.mask_token_id = meta["mask_token"].at(0).get<int>();
       v.mask_token = meta["mask_token"].at(1).get<std::string>();

@@ -16,7 +16,8 @@
 //   baseline.{ids,probs}               [n, top]        the same without the ablation (only when heads are ablated)
 //   metadata: tokens, display (hf_tokenizer_display of each), ids, info (pretrained_info_json), prediction_tokens / baseline_tokens ([n][top] [token, display]),
 //             attention ({temperature, scale_divisor, causal, window, padding, cells}), lean, fully_masked_rows,
-//             warnings, stats ({recomputed_from_layer, rows_computed}), mask_token ([id, string] or null)
+//             warnings, stats ({recomputed_from_layer, rows_computed}), mask_token ([id, string] or null),
+//             head_scores ({name: [layers][heads]}, null for an undefined score)
 //
 // Index
 //   PretrainedTokenProb, PretrainedView      what the app keeps of one compute
@@ -52,6 +53,7 @@ struct PretrainedView {
   PretrainedTopRows predictions;   // empty when the model has no LM head
   PretrainedTopRows baseline;      // without the ablation; empty when nothing is ablated
   PretrainedStats stats;           // what the compute computed anew (the incremental path)
+  std::vector<Mat> head_scores;    // [HEAD_SCORE_COUNT] of [layers, heads] (head_scores.h), from every head's weights
   int mask_token_id = -1;          // the tokenizer's "[MASK]" / "<mask>" (-1: none): a masked-LM's fill-in token
   std::string mask_token;
 };

@@ -273,8 +273,9 @@ EMSCRIPTEN_KEEPALIVE void ap_app_link(const char* url, int len, int ok) {
 // An article points at a cell (embed.html's attnplay:highlight message): select it and explain it.
 EMSCRIPTEN_KEEPALIVE void ap_app_highlight(int query, int key) {
   attnplay::AppSelection& sel = g_web->app.state.sel;
-  sel.query = std::max(0, std::min(query, g_web->app.state.parsed.n_q() - 1));
-  sel.key = std::max(0, std::min(key, g_web->app.state.parsed.n_k() - 1));
+  const attnplay::Trace& t = g_web->app.state.trace;  // the rows and columns on screen (a real model's: its tokenizer's)
+  sel.query = std::max(0, std::min(query, int(t.tokens.size()) - 1));
+  sel.key = std::max(0, std::min(key, int(t.key_tokens.size()) - 1));
 }
 
 EMSCRIPTEN_KEEPALIVE int ap_app_share_query() { return answer(true, attnplay::share_query(g_web->app)); }

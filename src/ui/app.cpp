@@ -159,7 +159,8 @@ std::string app_a11y_json(App* app) {
   nlohmann::json j = nlohmann::json::object();
   if (t.layers.empty()) return j.dump();
   char buf[512];
-  std::snprintf(buf, sizeof buf, tr(S_A11Y_SUMMARY), attention_kind_name(t.attention.spec.kind), int(t.tokens.size()), s.parsed.d_model, s.parsed.heads,
+  std::snprintf(buf, sizeof buf, tr(S_A11Y_SUMMARY), attention_kind_name(t.attention.spec.kind), int(t.tokens.size()),
+                s.pretrained.on_screen ? int(t.layers[0].output.cols()) : s.parsed.d_model, int(t.layers[0].heads.size()),
                 s.sel.layer, s.sel.head);
   j["summary"] = buf;
   std::snprintf(buf, sizeof buf, tr(S_A11Y_TABLE), s.sel.layer, s.sel.head);
@@ -168,6 +169,22 @@ std::string app_a11y_json(App* app) {
   j["cols"] = t.key_tokens;
   j["layer"] = s.sel.layer;
   j["head"] = s.sel.head;
+  const PretrainedView& pv = s.pretrained.view;
+  if (s.pretrained.on_screen && !pv.predictions.empty()) {  // a real model's predictions at the selected row
+    const int row = std::clamp(s.sel.query, 0, int(pv.predictions.size()) - 1);
+    nlohmann::json top = nlohmann::json::array();
+    for (const PretrainedTokenProb& p : pv.predictions[size_t(row)]) {
+      nlohmann::json e = {{"id", p.id}, {"token", p.token}, {"display", p.display}, {"prob", p.prob}};
+      if (!pv.baseline.empty()) {
+        e["before"] = 0.0;
+        for (const PretrainedTokenProb& b : pv.baseline[size_t(row)])
+          if (b.id == p.id) e["before"] = b.prob;
+      }
+      top.push_back(e);
+    }
+    std::snprintf(buf, sizeof buf, tr(t.attention.spec.mask.causal ? S_PT_NEXT_AT : S_PT_FILL_AT), t.tokens[size_t(row)].c_str(), row);
+    j["predictions"] = {{"row", row}, {"caption", buf}, {"top", top}};
+  }
   const int n_q = int(t.tokens.size()), n_k = int(t.key_tokens.size());
   if (n_q <= 64 && n_k <= 64) {  // the whole table
     const Mat& w = app_state_focused_head(s).attn.weights;

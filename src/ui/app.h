@@ -156,6 +156,7 @@ struct AppUiLocal {
   bool show_about = false;
   float train_anchor_y = -1.0f;            // Play/Step's screen y at the click (-1: none): the next frame scrolls it back
   bool view_menu_open = false;             // the View menu's 中文 item needs the CJK glyphs while it is open
+  int model_sort = -1;                     // model view: heads sorted by this head score (head_scores.h), -1 layer order
   std::string long_press_id;              // model view: the thumbnail a long press just ablated (its release is no click)
   int geo_drag = -1;                       // geometry view: the token being dragged (-1 none)
   bool geo_drag_key = false;               //   a key point (else a query point)

@@ -25,6 +25,7 @@
 #include <cstdio>
 #include <cstring>
 #include <cstdlib>
+#include <filesystem>
 #include <fstream>
 
 namespace attnplay {
@@ -75,6 +76,11 @@ void app_main_menu(App* app) {
       if (!app->host->open_config()) app->ui.import_dialog = true;
     }
     app_record(app, "import_config");
+    // A real checkpoint: the page's folder picker; the desktop asks for the folder's path (the same dialog).
+    if (ImGui::MenuItem(tr(S_PT_OPEN), nullptr, false, !ro)) {
+      if (!app->pretrained_host || !app->pretrained_host->open_model()) app->ui.import_dialog = true;
+    }
+    app_record(app, "menu_open_model");
     if (ImGui::BeginMenu(tr_id(S_EXPORT, "m_export").c_str())) {
       export_menu(app);
       ImGui::EndMenu();
@@ -184,10 +190,17 @@ void app_file_dialogs(App* app) {
     ImGui::SetNextItemWidth(ImGui::GetFontSize() * 30);
     ImGui::InputText("##import_path", &app->ui.import_path);
     if (ImGui::Button(tr_id(S_LOAD, "load").c_str())) {
-      std::ifstream f(app->ui.import_path, std::ios::binary);
-      std::string text((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
-      if (!f.good() && text.empty()) app->notices.push_back(app->ui.import_path + ": cannot read");
-      else app_import(app, text, app->ui.import_path);
+      std::error_code ec;
+      if (std::filesystem::is_directory(app->ui.import_path, ec)) {
+        std::string error;  // a model folder (config.json, model.safetensors, tokenizer.json): mode pretrained on it
+        if (!app_state_merge(&app->state, nlohmann::json{{"mode", "pretrained"}, {"model", app->ui.import_path}}, &error))
+          app->notices.push_back(error);
+      } else {
+        std::ifstream f(app->ui.import_path, std::ios::binary);
+        std::string text((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
+        if (!f.good() && text.empty()) app->notices.push_back(app->ui.import_path + ": cannot read");
+        else app_import(app, text, app->ui.import_path);
+      }
       ImGui::CloseCurrentPopup();
     }
     ImGui::SameLine();

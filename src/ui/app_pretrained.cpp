@@ -127,7 +127,11 @@ void section_pretrained(App* app) {
   const json& info = card(s);
   if (!info.empty()) {
     ImGui::Text(tr(S_PT_TYPE), info.value("model_type", std::string("?")).c_str());
-    ImGui::Text(tr(S_PT_PARAMS), info.value("parameters", 0.0) / 1e6);
+    const double params = info.value("parameters", 0.0);
+    char count[32];
+    std::snprintf(count, sizeof count, params >= 1e9 ? "%.2f B" : params >= 1e6 ? "%.1f M" : "%.1f K",
+                  params / (params >= 1e9 ? 1e9 : params >= 1e6 ? 1e6 : 1e3));
+    ImGui::Text(tr(S_PT_PARAMS), count);
     ImGui::Text(tr(S_PT_SHAPE), info.value("layers", 0), info.value("heads", 0), info.value("kv_heads", 0));
     ImGui::Text(tr(S_PT_VOCAB), info.value("vocab_size", 0));
     ImGui::TextWrapped(tr(S_PT_DTYPE), info.value("dtype", std::string("?")).c_str(), info.value("bytes", 0.0) / 1048576.0);

@@ -243,7 +243,12 @@ static void causal_checkbox(App* app, const char* name) {
   json c = app->state.config;
   json& m = c["attention"]["mask"];
   bool causal = m.value("causal", false);
-  if (app_visible(*app, "causal") && ImGui::Checkbox(tr_id(S_CAUSAL, "causal").c_str(), &causal)) { m["causal"] = causal; ui_edit(app, c); }
+  // A causal checkpoint (GPT-2, Llama, Qwen2) is causal whatever the config says: shown ticked, not editable.
+  const bool fixed = app->state.pretrained.on_screen && app->state.trace.attention.spec.mask.causal && !causal;
+  ImGui::BeginDisabled(fixed);
+  if (fixed) causal = true;
+  if (app_visible(*app, "causal") && ImGui::Checkbox(tr_id(S_CAUSAL, "causal").c_str(), &causal) && !fixed) { m["causal"] = causal; ui_edit(app, c); }
+  ImGui::EndDisabled();
   app_record(app, name);
 }
 
@@ -343,7 +348,7 @@ static void section_mask(App* app) {
     int wv = m["window"].get<int>();
     ImGui::SameLine();
     ImGui::SetNextItemWidth(ImGui::GetFontSize() * 7);
-    if (ImGui::SliderInt("##window", &wv, 0, std::max(1, std::max(s.parsed.n_q(), s.parsed.n_k())))) {
+    if (ImGui::SliderInt("##window", &wv, 0, std::max(1, std::max(int(s.trace.tokens.size()), int(s.trace.key_tokens.size()))))) {
       ui_gesture(app);
       m["window"] = wv;
       ui_edit(app, c);

@@ -56,7 +56,7 @@ const std::vector<std::string>& share_hide_names() {
       "menu", "controls", "details", "tabs", "tokens", "model", "attention", "mask", "history", "text", "tokenizer",
       "chips", "cross", "mode", "d_model", "heads", "seed", "transformer", "kind", "scale", "temperature", "causal",
       "window", "padding", "cells", "head_selector", "walkthrough", "rowstats", "nexttoken", "about", "compare",
-      "preset_note", "train", "ab"};
+      "preset_note", "train", "ab", "head_finder"};
   return names;
 }
 

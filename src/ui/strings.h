@@ -311,6 +311,11 @@ enum StrId {
   S_PT_ABLATED_TIP,
   S_PT_REOPEN,
   S_PT_KIND_FIXED,
+  S_HS_SORT,
+  S_HS_ORDER,
+  S_HS_HELP,
+  S_HS_TIP,
+  S_HS_RANK,
   S_COUNT,
 };
 

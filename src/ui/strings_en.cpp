@@ -285,10 +285,10 @@ extern const StrEntry kStrings_en[] = {
     {S_PT_PATH, "folder"},
     {S_PT_MODEL, "Model"},
     {S_PT_TYPE, "Type: %s"},
-    {S_PT_PARAMS, "Parameters: %.1f M"},
+    {S_PT_PARAMS, "Parameters: %s"},
     {S_PT_SHAPE, "Layers x heads: %d x %d (kv heads %d)"},
     {S_PT_VOCAB, "Vocabulary: %d tokens"},
-    {S_PT_DTYPE, "Stored as %s; %.0f MB in memory (float32)"},
+    {S_PT_DTYPE, "Stored as %s; %.1f MB in memory (float32)"},
     {S_PT_SOURCE, "From: %s"},
     {S_PT_REFUSED, "Model refused: %s"},
     {S_PT_KEPT, "What was shown before stays."},
@@ -309,6 +309,11 @@ extern const StrEntry kStrings_en[] = {
     {S_PT_ABLATED_TIP, "layer %d, head %d: ablated (shift-click or long-press to restore)"},
     {S_PT_REOPEN, "Reopen %s to continue: a model opened from files is not kept by the page."},
     {S_PT_KIND_FIXED, "scaled dot-product, divided by the square root of head_dim: the model fixes these"},
+    {S_HS_SORT, "sort heads by"},
+    {S_HS_ORDER, "layer order"},
+    {S_HS_HELP, "Each score is computed from a head's weights w[i, j] (query i, key j; each row sums to 1) and sorts the heads, highest first. Induction heads show on a repeated text: type a sentence twice."},
+    {S_HS_TIP, "layer %d, head %d: %s %.3f"},
+    {S_HS_RANK, "#%d  L%d H%d  %.2f"},
     {S_COUNT, nullptr},
 };
 
@@ -326,6 +331,11 @@ extern const NamedStr kNamed_en[] = {
     {"view.qkv", "Q K V"},
     {"view.geometry", "Geometry"},
     {"view.decode", "Decode"},
+    {"score.previous", "previous token"},
+    {"score.first", "first token (sink)"},
+    {"score.induction", "induction"},
+    {"score.diagonal", "diagonal (itself)"},
+    {"score.entropy", "entropy"},
     {nullptr, nullptr},
 };
 

@@ -285,10 +285,10 @@ extern const StrEntry kStrings_zh[] = {
     {S_PT_PATH, "文件夹"},
     {S_PT_MODEL, "模型"},
     {S_PT_TYPE, "类型：%s"},
-    {S_PT_PARAMS, "参数：%.1f M"},
+    {S_PT_PARAMS, "参数：%s"},
     {S_PT_SHAPE, "层 x 头：%d x %d（KV 头 %d）"},
     {S_PT_VOCAB, "词表：%d 个词元"},
-    {S_PT_DTYPE, "存储为 %s；内存 %.0f MB（float32）"},
+    {S_PT_DTYPE, "存储为 %s；内存 %.1f MB（float32）"},
     {S_PT_SOURCE, "来源：%s"},
     {S_PT_REFUSED, "模型被拒绝：%s"},
     {S_PT_KEPT, "保留之前显示的内容。"},
@@ -309,6 +309,11 @@ extern const StrEntry kStrings_zh[] = {
     {S_PT_ABLATED_TIP, "第 %d 层，第 %d 个头：已消融（按住 Shift 单击或长按以恢复）"},
     {S_PT_REOPEN, "请重新打开 %s 以继续：页面不会保存从文件打开的模型。"},
     {S_PT_KIND_FIXED, "缩放点积，除以 head_dim 的平方根：由模型固定"},
+    {S_HS_SORT, "头的排序"},
+    {S_HS_ORDER, "按层顺序"},
+    {S_HS_HELP, "每个分数都由头的权重 w[i, j]（查询 i，键 j；每行之和为 1）算出，并按从高到低为头排序。归纳头要在重复的文本上才显现：把一句话输入两遍。"},
+    {S_HS_TIP, "第 %d 层，第 %d 个头：%s %.3f"},
+    {S_HS_RANK, "#%d  L%d H%d  %.2f"},
     {S_COUNT, nullptr},
 };
 
@@ -326,6 +331,11 @@ extern const NamedStr kNamed_zh[] = {
     {"view.qkv", "Q K V"},
     {"view.geometry", "几何"},
     {"view.decode", "解码"},
+    {"score.previous", "前一个词元"},
+    {"score.first", "首个词元（汇聚）"},
+    {"score.induction", "归纳"},
+    {"score.diagonal", "对角线（自身）"},
+    {"score.entropy", "熵"},
     {nullptr, nullptr},
 };
 

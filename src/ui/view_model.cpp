@@ -9,6 +9,7 @@
 #include "ui/i18n.h"
 #include "ui/panels.h"
 #include "ui/presets.h"
+#include "model/head_scores.h"
 #include "model/tokenizer.h"
 
 #include <imgui_internal.h>
@@ -92,6 +93,69 @@ void band_thumbnails(App* app, const Trace& t, int band, float thumb) {
   }
 }
 
+// The head finder's scores of the trace on screen: a real model's come with it (from every head's full weights, in the
+// worker); the playground's own are computed here once per trace (NaN for a lean trace's heads without weights).
+const std::vector<Mat>& scores_on_screen(App* app) {
+  AppState& s = app->state;
+  if (s.pretrained.on_screen && !s.pretrained.view.head_scores.empty()) return s.pretrained.view.head_scores;
+  static uint64_t made_for = ~0ull;
+  static std::vector<Mat> made;
+  if (made_for != s.generation) {
+    made = head_scores(s.trace);
+    made_for = s.generation;
+  }
+  return made;
+}
+
+// Every head ranked by the chosen score, highest first (undefined scores last), in rows of `per_row`; a click focuses.
+void ranked_thumbnails(App* app, const Trace& t, const Mat& score, int kind, float thumb, int per_row) {
+  AppState& s = app->state;
+  std::vector<std::pair<int, int>> order;
+  for (int l = 0; l < int(score.rows()); ++l)
+    for (int h = 0; h < int(score.cols()); ++h) order.push_back({l, h});
+  std::stable_sort(order.begin(), order.end(), [&](auto a, auto b) {
+    const float x = score(a.first, a.second), y = score(b.first, b.second);
+    if (std::isnan(x) != std::isnan(y)) return std::isnan(y);
+    return x > y;
+  });
+  const char* name = tr_named(std::string("score.") + kHeadScores[kind].name);
+  for (size_t r = 0; r < order.size(); ++r) {
+    const auto [l, h] = order[r];
+    if (r % size_t(per_row)) ImGui::SameLine();
+    ImGui::BeginGroup();
+    const AttentionOutput& a = t.layers[size_t(l)].heads[size_t(h)].attn;
+    const Mat& w = t.lean ? a.thumb : a.weights;
+    const std::string id = "thumb_" + std::to_string(l) + "_" + std::to_string(h);
+    const float vmax = std::max(1e-6f, cached_range(app, id, w, false));
+    const unsigned tex = heatmap_texture(app, id, w, nullptr, HEATMAP_STYLE_SEQUENTIAL, 0.0f, vmax, 128);
+    ImGui::PushID(id.c_str());
+    const bool focused = s.sel.layer == l && s.sel.head == h;
+    bool clicked = tex ? ImGui::ImageButton(ImTextureID(uintptr_t(tex)), ImVec2(thumb, thumb), ImVec2(0, 0), ImVec2(1, 1), focused ? 3 : 1,
+                                            ImVec4(0, 0, 0, 0), ImVec4(1, 1, 1, 1))
+                       : ImGui::Button("##thumb", ImVec2(thumb, thumb));
+    const bool shift = ImGui::GetIO().KeyShift;
+    app_record(app, id);
+    const float v = score(l, h);
+    if (ImGui::IsItemHovered()) ImGui::SetTooltip(tr(S_HS_TIP), l, h, name, double(v));
+    if (clicked && s.pretrained.on_screen && shift && !app->page.readonly) {
+      pretrained_toggle_ablate(app, l, h);
+    } else if (clicked) {
+      s.sel.layer = l;
+      s.sel.head = h;
+      s.sel.mean_heads = false;
+      s.sel.view = APP_VIEW_ATTENTION;
+    }
+    if (s.pretrained.on_screen && pretrained_ablated(s, l, h)) {
+      const ImVec2 a0 = ImGui::GetItemRectMin(), a1 = ImGui::GetItemRectMax();
+      ImGui::GetWindowDrawList()->AddLine(a0, a1, IM_COL32(230, 40, 40, 255), 3.0f);
+      ImGui::GetWindowDrawList()->AddLine(ImVec2(a0.x, a1.y), ImVec2(a1.x, a0.y), IM_COL32(230, 40, 40, 255), 3.0f);
+    }
+    ImGui::PopID();
+    ImGui::TextDisabled(tr(S_HS_RANK), int(r) + 1, l, h, double(std::isnan(v) ? 0.0f : v));
+    ImGui::EndGroup();
+  }
+}
+
 }  // namespace
 
 void view_model(App* app) {
@@ -109,7 +173,35 @@ void view_model(App* app) {
     heads = std::max(heads, int(band_layer(t, b, 0).heads.size()));
   }
   const float titles = seq2seq ? bands * font * 1.6f : 0.0f;
-  const float thumb = std::clamp(std::min((avail.x - font * 4) / heads, (avail.y - font * 2 - titles) / rows) - 6, 24.0f, 200.0f);
+  // The head finder (not for seq2seq's three bands): sort every head by a score of its weights.
+  int& sort = app->ui.model_sort;
+  if (!seq2seq && app_visible(*app, "head_finder")) {
+    ImGui::SetNextItemWidth(font * 11);
+    const char* shown = sort < 0 ? tr(S_HS_ORDER) : tr_named(std::string("score.") + kHeadScores[sort].name);
+    if (ImGui::BeginCombo(tr_id(S_HS_SORT, "head_sort").c_str(), shown)) {
+      if (ImGui::Selectable(tr(S_HS_ORDER), sort < 0)) sort = -1;
+      for (int k = 0; k < HEAD_SCORE_COUNT; ++k) {
+        if (ImGui::Selectable(tr_named(std::string("score.") + kHeadScores[k].name), sort == k)) sort = k;
+        app_record(app, std::string("head_sort_") + kHeadScores[k].name);
+      }
+      ImGui::EndCombo();
+    }
+    app_record(app, "head_sort");
+    std::string help = tr(S_HS_HELP);
+    for (int k = 0; k < HEAD_SCORE_COUNT; ++k)
+      help += std::string("\n") + tr_named(std::string("score.") + kHeadScores[k].name) + ": " + kHeadScores[k].formula;
+    ui_help_marker(help.c_str());
+  } else {
+    sort = -1;
+  }
+  const float label = sort >= 0 ? font * 1.4f : 0.0f;  // the ranked grid's lines under each thumbnail
+  const float thumb = std::clamp(std::min((avail.x - font * 4) / heads, (avail.y - font * 2 - titles) / rows - label) - 6, 24.0f, 200.0f);
+  if (sort >= 0) {
+    const std::vector<Mat>& sc = scores_on_screen(app);
+    ranked_thumbnails(app, t, sc[size_t(sort)], sort, thumb, std::max(1, int((avail.x - font) / (thumb + 10))));
+    ImGui::TextDisabled("%s", tr(S_MODEL_LEGEND));
+    return;
+  }
   static const StrId kTitles[TRACE_BAND_COUNT] = {S_BAND_ENCODER, S_BAND_DECODER_SELF, S_BAND_CROSS};
   for (int b = 0; b < bands; ++b) {
     if (seq2seq) {

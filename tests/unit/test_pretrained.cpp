@@ -3,6 +3,7 @@
 // refusals by name, the memory check, tied = untied with equal tensors, and the incremental path.
 #include "core/gemm.h"
 #include "model/pretrained.h"
+#include "model/head_scores.h"
 #include "model/pretrained_pack.h"
 #include "model/safetensors.h"
 #include "tiny_gpt2.h"
@@ -310,6 +311,17 @@ TEST(Pretrained, PackedComputeUnpacksToTheSameTrace) {
           << l << "/" << h;
     }
 
+  // The head finder's scores travel with it, from every head's full weights (also when the pack is lean).
+  const std::vector<Mat> want_scores = head_scores(want);
+  ASSERT_EQ(lean.head_scores.size(), size_t(HEAD_SCORE_COUNT));
+  for (int k = 0; k < HEAD_SCORE_COUNT; ++k)
+    for (int l = 0; l < g.layers; ++l)
+      for (int h = 0; h < g.heads; ++h) {
+        const float a = lean.head_scores[size_t(k)](l, h), b = want_scores[size_t(k)](l, h);
+        if (std::isnan(b)) EXPECT_TRUE(std::isnan(a));
+        else EXPECT_NEAR(a, b, 1e-6f) << kHeadScores[k].name << " " << l << "/" << h;
+      }
+
   // A damaged buffer is refused by what is wrong, never read past its end.
   PretrainedView bad;
   EXPECT_FALSE(pretrained_unpack(bytes.data(), bytes.size() / 2, &bad, &error));
@@ -319,6 +331,37 @@ TEST(Pretrained, PackedComputeUnpacksToTheSameTrace) {
   renamed[at + 17] = 'x';
   EXPECT_FALSE(pretrained_unpack(renamed.data(), renamed.size(), &bad, &error));
   EXPECT_NE(error.find("layers.0.heads.0.q is missing"), std::string::npos) << error;
+}
+
+// Each score on the pattern it names: 1 (or its extreme) there, lower elsewhere; the formulas as head_scores.h states.
+TEST(HeadScores, EachScoreFindsThePatternItNames) {
+  const int n = 6;
+  const std::vector<std::string> tok = {"a", "b", "c", "a", "b", "c"};
+  auto causal_rows = [&](auto weight) {  // row i over keys 0..i, normalised
+    Mat w = Mat::Zero(n, n);
+    for (int i = 0; i < n; ++i) {
+      for (int j = 0; j <= i; ++j) w(i, j) = weight(i, j);
+      w.row(i) /= w.row(i).sum();
+    }
+    return w;
+  };
+  const Mat prev = causal_rows([](int i, int j) { return (i == 0 || j == i - 1) ? 1.0f : 0.0f; });
+  const Mat first = causal_rows([](int, int j) { return j == 0 ? 1.0f : 0.0f; });
+  const Mat diag = causal_rows([](int i, int j) { return j == i ? 1.0f : 0.0f; });
+  const Mat uniform = causal_rows([](int, int) { return 1.0f; });
+  // Induction: row i attends to the token after the earlier copy of tok[i] (rows 3, 4, 5 -> keys 1, 2, 3).
+  const Mat induct = causal_rows([](int i, int j) { return (i >= 3 ? j == i - 2 : j == i) ? 1.0f : 0.0f; });
+  EXPECT_FLOAT_EQ(head_score(HEAD_SCORE_PREVIOUS, prev, tok), 1.0f);
+  EXPECT_FLOAT_EQ(head_score(HEAD_SCORE_PREVIOUS, first, tok), 1.0f / 5) << "only row 1's key 0 is also the previous one";
+  EXPECT_FLOAT_EQ(head_score(HEAD_SCORE_FIRST, first, tok), 1.0f);
+  EXPECT_FLOAT_EQ(head_score(HEAD_SCORE_DIAGONAL, diag, tok), 1.0f);
+  EXPECT_FLOAT_EQ(head_score(HEAD_SCORE_INDUCTION, induct, tok), 1.0f);
+  EXPECT_FLOAT_EQ(head_score(HEAD_SCORE_INDUCTION, prev, tok), 0.0f);
+  EXPECT_TRUE(std::isnan(head_score(HEAD_SCORE_INDUCTION, prev, {"a", "b", "c", "d", "e", "f"}))) << "no repeated token";
+  double want_h = 0;
+  for (int i = 0; i < n; ++i) want_h += std::log(double(i + 1));
+  EXPECT_NEAR(head_score(HEAD_SCORE_ENTROPY, uniform, tok), want_h / n, 1e-6);
+  EXPECT_FLOAT_EQ(head_score(HEAD_SCORE_ENTROPY, diag, tok), 0.0f);
 }
 
 }  // namespace

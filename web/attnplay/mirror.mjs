@@ -1,6 +1,6 @@
 // attnplay.mjs, the DOM mirror for screen readers: a visually hidden region (aria-live polite) with a one-line summary
 // of the config, the focused head's weights as a table with token headers (a summary beyond 64 tokens) and the
-// selected cell's walkthrough. Built with textContent only: tokens are text, never markup.
+// selected cell's walkthrough (and a real model's predictions). Built with textContent only: tokens are text, never markup.
 import { el } from './dom.mjs';
 
 export function a11yMirror(box, read) {  // read() -> the engine's a11y JSON text
@@ -59,6 +59,14 @@ export function a11yMirror(box, read) {  // read() -> the engine's a11y JSON tex
       if (data.weights) weightsTable(table, data);
       else strongestTable(table, data);
       root.appendChild(table);
+      if (data.predictions) {  // a real model's top tokens at the selected row
+        const list = el('ol', {}, { 'data-predictions': '' });
+        for (const p of data.predictions.top) {
+          const before = p.before === undefined ? '' : `${(100 * p.before).toFixed(1)}% -> `;
+          list.appendChild(cell('li', `${p.display} ${before}${(100 * p.prob).toFixed(1)}%`));
+        }
+        root.append(cell('p', data.predictions.caption), list);
+      }
       const walk = el('div', {}, { 'data-walkthrough': '' });
       for (const line of data.walkthrough) walk.appendChild(cell('p', line));
       root.append(walk, cell('p', data.hint));

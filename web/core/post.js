@@ -131,7 +131,8 @@ async function attnplayModelFiles(where) {
       try { r = await fetch(u); } catch (e) { attnplayFail(`model: ${u}: cannot fetch (${e && e.message})`); }
       if (r.status === 404) return undefined;
       if (!r.ok) attnplayFail(`model: ${u}: HTTP ${r.status}`);
-      const size = Number(r.headers.get('content-length'));
+      const length = r.headers.get('content-length');  // (none: a chunked response, read whole)
+      const size = length === null ? NaN : Number(length);
       if (small.includes(name) || !(size >= 0) || !r.body || r.headers.get('content-encoding'))
         return attnplayBytesSource(new Uint8Array(await r.arrayBuffer()));
       return attnplayStreamSource(r, size);

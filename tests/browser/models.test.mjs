@@ -1,0 +1,258 @@
+// attnplay browser tests: real checkpoints in the playground (issue 27; SPEC §9 and §6). Small random GPT-2, BERT and
+// Llama folders from tests/pretrained/make_models.py, served at the page's origin under models/, opened through
+// ?model=, the folder picker and a drop; result() against the CLI's, the predictions against the logits' softmax,
+// an ablation by a real shift-click, a refused folder, and the page staying live while the worker loads.
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { ROOT, SHOTS, WEB, env, frames, layout, open, rect, start, stop } from './helpers.mjs';
+
+const BIN = process.env.ATTNPLAY_BIN || path.join(ROOT, 'build/native/attnplay');
+let dir = '';
+let cases = null;
+
+before(async () => {
+  await start();
+  dir = fs.mkdtempSync(path.join(os.tmpdir(), 'attnplay-models-'));
+  const made = spawnSync('/usr/bin/python3', [path.join(ROOT, 'tests/pretrained/make_models.py'), dir], { encoding: 'utf8' });
+  assert.equal(made.status, 0, made.stderr);
+  cases = JSON.parse(fs.readFileSync(path.join(dir, 'cases.json'), 'utf8'));
+});
+after(async () => {
+  await stop();
+  fs.rmSync(dir, { recursive: true, force: true });
+});
+
+// The folders at models/<name>/ of the page's origin (what an author puts next to an article). delayMs slows each
+// response (a slow network).
+async function serveModels(page, { delayMs = 0 } = {}) {
+  await page.route('**/models/**', async (route) => {
+    const rel = decodeURIComponent(new URL(route.request().url()).pathname).replace(/^.*\/models\//, '');
+    const file = path.join(dir, rel);
+    if (delayMs) await new Promise((r) => setTimeout(r, delayMs));
+    if (!file.startsWith(dir) || !fs.existsSync(file) || fs.statSync(file).isDirectory()) return route.fulfill({ status: 404, body: 'not found' });
+    return route.fulfill({ status: 200, body: fs.readFileSync(file), headers: { 'Content-Type': 'application/octet-stream' } });
+  });
+}
+
+// The CLI's result for a config on a folder (the reference the page must equal).
+function cli(name, config) {
+  const cfg = path.join(dir, `cfg-${process.pid}.json`);
+  fs.writeFileSync(cfg, JSON.stringify({ mode: 'pretrained', ...config }));
+  const r = spawnSync(BIN, ['compute', cfg, '--model', path.join(dir, name)], { encoding: 'utf8', maxBuffer: 256 << 20 });
+  assert.equal(r.status, 0, r.stderr);
+  return JSON.parse(r.stdout);
+}
+
+// Every number of a against b: |a - b| <= 1e-5 · (the tensor's largest magnitude, at least 1); nulls where b has them.
+function assertClose(a, b, what) {
+  const flat = (x) => (Array.isArray(x) ? x.flat(Infinity) : [x]);
+  const compare = (x, y, where) => {
+    const fx = flat(x), fy = flat(y);
+    assert.equal(fx.length, fy.length, `${where}: sizes`);
+    const scale = Math.max(1, ...fy.filter((v) => v !== null).map(Math.abs));
+    fx.forEach((v, i) => {
+      if (fy[i] === null) assert.equal(v, null, `${where}[${i}]: masked`);
+      else assert.ok(Math.abs(v - fy[i]) <= 1e-5 * scale, `${where}[${i}]: ${v} vs ${fy[i]}`);
+    });
+  };
+  assert.deepEqual(a.tokens, b.tokens, `${what}: tokens`);
+  assert.deepEqual(a.token_ids, b.token_ids, `${what}: token_ids`);
+  assert.equal(a.layers.length, b.layers.length);
+  a.layers.forEach((l, li) => {
+    compare(l.output, b.layers[li].output, `${what} layers[${li}].output`);
+    l.heads.forEach((h, hi) => {
+      for (const k of ['scores', 'weights', 'context']) compare(h[k], b.layers[li].heads[hi][k], `${what} layers[${li}].heads[${hi}].${k}`);
+    });
+  });
+  if (b.logits) compare(a.logits, b.logits, `${what} logits`);
+}
+
+// Each row's top 10 from the logits, by softmax (ties: the lower id).
+function top10(row) {
+  const mx = Math.max(...row);
+  const e = row.map((v) => Math.exp(v - mx));
+  const z = e.reduce((x, y) => x + y, 0);
+  return e.map((v, id) => ({ id, p: v / z })).sort((a, b) => b.p - a.p || a.id - b.id).slice(0, 10);
+}
+
+// A page with the model folders served, opened at query (as helpers.mjs open(), the route set before the page loads).
+async function openWithModels(query = '', options = {}) {
+  const page = await env.context.newPage();
+  const errors = [];
+  page.on('console', (m) => { if (m.type() === 'error') errors.push(m.text()); });
+  page.on('pageerror', (e) => errors.push(e.message));
+  await serveModels(page, options);
+  await page.goto(`${env.base}index.html${query ? `${query}&` : '?'}autosave=0`);
+  await page.waitForFunction(() => window.attnplay && window.attnplay.stats().frame > 5, null, { timeout: 60000 });
+  return { page, errors };
+}
+
+const api = (page, fn, arg) => page.evaluate(fn, arg);
+const setConfig = (page, partial) => api(page, async (p) => {
+  try { return { ok: true, r: (await window.attnplay.setConfig(p)).toJSON() }; } catch (e) { return { ok: false, error: e.message }; }
+}, partial);
+
+describe('real checkpoints in the page', () => {
+  test('?model= opens GPT-2, BERT and Llama folders: result() equals the CLI, the card and the predictions are right', async () => {
+    for (const name of ['gpt2_f32', 'bert_mlm_f32', 'llama_gqa_f32']) {
+      const { page, errors } = await openWithModels(`?model=models/${name}/&text=${encodeURIComponent('The cat sat on the mat')}`);
+      await page.waitForFunction(() => window.attnplay && window.attnplay.getConfig().mode === 'pretrained', null, { timeout: 60000 });
+      await page.waitForFunction(() => window.attnplay.a11y().summary && window.attnplay.result().token_ids, null, { timeout: 60000 });
+      const r = await api(page, () => window.attnplay.result());
+      const want = cli(name, { text: 'The cat sat on the mat' });
+      assertClose(r, want, name);
+      // The card: the folder's figures.
+      const info = cases.folders[name].info;
+      const shot = await layout(page);
+      assert.ok(shot.model_card, 'the model card is drawn');
+      const a11y = await api(page, () => window.attnplay.a11y());
+      assert.match(a11y.summary, new RegExp(`${want.tokens.length} tokens, d_model ${info.hidden_size}, ${info.heads} heads`));
+      // The predictions at the selected row (the first: the app starts on cell 0,0), top 10 in order.
+      const row = a11y.predictions.row;
+      const expect = top10(want.logits[row]);
+      assert.deepEqual(a11y.predictions.top.map((p) => p.id), expect.map((p) => p.id), `${name}: the top 10 in order`);
+      a11y.predictions.top.forEach((p, k) => assert.ok(Math.abs(p.prob - expect[k].p) <= 1e-5, `${name}: p[${k}]`));
+      await page.screenshot({ path: path.join(SHOTS, `model-${name}-1280x720.png`) });
+      assert.deepEqual(errors, [], name);
+      await page.close();
+    }
+  });
+
+  test('a shift-click on the model view ablates that head: its context is 0 and the predictions move as the CLI says', async () => {
+    const { page, errors } = await openWithModels();
+    let out = await setConfig(page, { mode: 'pretrained', model: 'models/gpt2_f32/', text: 'a b a b a' });
+    assert.ok(out.ok, out.error);
+    await api(page, () => window.attnplay.setView('model'));
+    await frames(page, 3);
+    const p = rect(await layout(page), 'thumb_1_2');
+    await page.keyboard.down('Shift');
+    await page.mouse.click(p.x, p.y, { delay: 60 });
+    await page.keyboard.up('Shift');
+    await page.waitForFunction(() => JSON.stringify(window.attnplay.getConfig().ablate) === '[[1,2]]', null, { timeout: 30000 });
+    await page.waitForFunction(() => window.attnplay.a11y().predictions.top[0].before !== undefined, null, { timeout: 30000 });
+    const r = await api(page, () => window.attnplay.result());
+    assert.ok(r.layers[1].heads[2].context.flat().every((v) => v === 0), 'the ablated head\'s context is 0');
+    assert.ok(r.layers[1].heads[1].context.flat().some((v) => v !== 0));
+    const want = cli('gpt2_f32', { text: 'a b a b a', ablate: [[1, 2]] }), plain = cli('gpt2_f32', { text: 'a b a b a' });
+    assertClose(r, want, 'ablated');
+    // Before -> after at the selected row: the unablated and the ablated softmax.
+    await api(page, () => window.attnplay.highlight(4, 4));
+    await frames(page, 3);
+    const a11y = await api(page, () => window.attnplay.a11y());
+    const after = top10(want.logits[4]), before = top10(plain.logits[4]);
+    assert.deepEqual(a11y.predictions.top.map((q) => q.id), after.map((q) => q.id));
+    for (const q of a11y.predictions.top) {
+      const b = before.find((x) => x.id === q.id);
+      if (b) assert.ok(Math.abs(q.before - b.p) <= 1e-5, `before of ${q.id}`);
+    }
+    await page.screenshot({ path: path.join(SHOTS, 'model-ablated-1280x720.png') });
+    // A second shift-click restores the head.
+    await page.keyboard.down('Shift');
+    await page.mouse.click(p.x, p.y, { delay: 60 });
+    await page.keyboard.up('Shift');
+    await page.waitForFunction(() => JSON.stringify(window.attnplay.getConfig().ablate) === '[]', null, { timeout: 30000 });
+    assert.deepEqual(errors, []);
+    await page.close();
+  });
+
+  test('a folder with a missing tensor is refused by name and the model on screen still answers', async () => {
+    const { page, errors } = await openWithModels();
+    let out = await setConfig(page, { mode: 'pretrained', model: 'models/gpt2_f32/', text: 'hello world' });
+    assert.ok(out.ok, out.error);
+    const before = await api(page, () => window.attnplay.getConfig());
+    out = await setConfig(page, { model: 'models/bad_missing_tensor/' });
+    assert.equal(out.ok, false);
+    assert.match(out.error, /h\.0\.mlp\.c_proj\.weight/);
+    assert.deepEqual(await api(page, () => window.attnplay.getConfig()), before, 'the state is unchanged');
+    await frames(page, 2);
+    assert.ok((await layout(page)).model_refusal, 'the refusal is shown in the page');
+    await page.screenshot({ path: path.join(SHOTS, 'model-refused-1280x720.png') });
+    out = await setConfig(page, { text: 'hello there world' });
+    assert.ok(out.ok, out.error);
+    assertClose(out.r, cli('gpt2_f32', { text: 'hello there world' }), 'after the refusal');
+    assert.deepEqual(errors, []);
+    await page.close();
+  });
+
+  test('the folder picker and a drop open a folder from files; the share link then carries no model', async () => {
+    const { page, errors } = await open();
+    const name = 'llama_gqa_f32';
+    const folder = path.join(dir, name);
+    await page.locator('input[type=file][webkitdirectory]').setInputFiles(folder);
+    await page.waitForFunction(() => window.attnplay.getConfig().model === 'local:llama_gqa_f32' && window.attnplay.result().token_ids,
+                               null, { timeout: 60000 });
+    let out = await setConfig(page, { text: 'The cat sat on the mat' });
+    assert.ok(out.ok, out.error);
+    assertClose(out.r, cli(name, { text: 'The cat sat on the mat' }), 'picked');
+    const share = await api(page, () => window.attnplay.shareQuery());
+    const cfg = JSON.parse(Buffer.from(new URLSearchParams(share).get('cfg'), 'base64url').toString());
+    assert.equal(cfg.model, undefined, 'a model from files is not in the link');
+    // A drop of the files of another folder (a DataTransfer as a drag from the desktop makes it).
+    const drop = 'bert_mlm_f32';
+    const files = fs.readdirSync(path.join(dir, drop)).map((f) => ({ name: f, b64: fs.readFileSync(path.join(dir, drop, f)).toString('base64') }));
+    await api(page, (files) => {
+      const dt = new DataTransfer();
+      for (const f of files) dt.items.add(new File([Uint8Array.from(atob(f.b64), (c) => c.charCodeAt(0))], f.name));
+      document.getElementById('canvas').parentElement.dispatchEvent(new DragEvent('drop', { dataTransfer: dt, bubbles: true, cancelable: true }));
+    }, files);
+    await page.waitForFunction(() => window.attnplay.getConfig().model === 'local:model' && window.attnplay.a11y().predictions
+                               && window.attnplay.result().tokens[0] === '[CLS]', null, { timeout: 60000 });
+    out = await setConfig(page, { text: 'The cat sat on the mat' });
+    assert.ok(out.ok, out.error);
+    assertClose(out.r, cli(drop, { text: 'The cat sat on the mat' }), 'dropped');
+    assert.deepEqual(errors, []);
+    await page.close();
+  });
+
+  test('a 100 MB download on a slow network: the frames go on, the progress shows MB and MB/s, Cancel stops it', async () => {
+    // A GPT-2-shaped folder of zeros (the load is what is under test), served by the page's own server.
+    const big = path.join(WEB, `test-models-${process.pid}`, 'big');
+    fs.mkdirSync(big, { recursive: true });
+    const vocab = 50257, hidden = 512;
+    fs.writeFileSync(path.join(big, 'config.json'), JSON.stringify({ model_type: 'gpt2', vocab_size: vocab, n_embd: hidden, n_layer: 1, n_head: 8, n_positions: 64 }));
+    const shapes = { 'wte.weight': [vocab, hidden], 'wpe.weight': [64, hidden], 'h.0.ln_1.weight': [hidden], 'h.0.ln_1.bias': [hidden],
+                     'h.0.attn.c_attn.weight': [hidden, 3 * hidden], 'h.0.attn.c_attn.bias': [3 * hidden], 'h.0.attn.c_proj.weight': [hidden, hidden],
+                     'h.0.attn.c_proj.bias': [hidden], 'h.0.ln_2.weight': [hidden], 'h.0.ln_2.bias': [hidden], 'h.0.mlp.c_fc.weight': [hidden, 4 * hidden],
+                     'h.0.mlp.c_fc.bias': [4 * hidden], 'h.0.mlp.c_proj.weight': [4 * hidden, hidden], 'h.0.mlp.c_proj.bias': [hidden],
+                     'ln_f.weight': [hidden], 'ln_f.bias': [hidden] };
+    const header = {};
+    let off = 0;
+    for (const [k, sh] of Object.entries(shapes)) {
+      const n = sh.reduce((a, b) => a * b, 1) * 4;
+      header[k] = { dtype: 'F32', shape: sh, data_offsets: [off, off + n] };
+      off += n;
+    }
+    let h = JSON.stringify(header);
+    while ((8 + h.length) % 8) h += ' ';
+    const len = Buffer.alloc(8);
+    len.writeBigUInt64LE(BigInt(h.length));
+    fs.writeFileSync(path.join(big, 'model.safetensors'), Buffer.concat([len, Buffer.from(h), Buffer.alloc(off)]));
+    assert.ok(off > 100e6, `${off} bytes`);
+    const { page, errors } = await open();
+    const cdp = await page.context().newCDPSession(page);
+    await cdp.send('Network.enable');
+    await cdp.send('Network.emulateNetworkConditions', { offline: false, latency: 20, downloadThroughput: 8e6, uploadThroughput: 1e6 });
+    const before = await api(page, () => window.attnplay.getConfig());
+    const f0 = (await api(page, () => window.attnplay.stats())).frame;
+    const pending = setConfig(page, { mode: 'pretrained', model: `test-models-${process.pid}/big/`, text: 'hello' });
+    await page.waitForFunction(() => window.attnplay.layout().model_progress, null, { timeout: 60000 });
+    await page.waitForTimeout(1500);
+    const f1 = (await api(page, () => window.attnplay.stats())).frame;
+    assert.ok(f1 - f0 >= 15, `the frames went on while the model downloads (${f1 - f0})`);
+    await page.screenshot({ path: path.join(SHOTS, 'model-downloading-1280x720.png') });
+    const c = rect(await layout(page), 'model_cancel');
+    await page.mouse.click(c.x, c.y, { delay: 60 });
+    const out = await pending;
+    assert.equal(out.ok, false);
+    assert.match(out.error, /cancelled/);
+    assert.deepEqual(await api(page, () => window.attnplay.getConfig()), before, 'the state is as before');
+    await cdp.send('Network.emulateNetworkConditions', { offline: false, latency: 0, downloadThroughput: -1, uploadThroughput: -1 });
+    assert.deepEqual(errors, []);
+    await page.close();
+    fs.rmSync(path.dirname(big), { recursive: true, force: true });
+  });
+});
