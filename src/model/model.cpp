@@ -373,7 +373,59 @@ void put_strings(std::string* s, const std::vector<std::string>& v) {
   s->append(nlohmann::json(v).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
 }
 
+// One head's {"scores" (masked = null), "weights", "context"}.
+void put_head(std::string* s, const AttentionOutput& a, bool* saturated) {
+  MaskMat masked = (a.scores.array() == -std::numeric_limits<float>::infinity()).cast<uint8_t>();
+  s->append("{\"scores\":");
+  put_matrix(s, a.scores, &masked, saturated);
+  s->append(",\"weights\":");
+  put_matrix(s, a.weights, nullptr, saturated);
+  s->append(",\"context\":");
+  put_matrix(s, a.context, nullptr, saturated);
+  s->push_back('}');
+}
+
 }  // namespace
+
+const AttentionOutput& model_result_head(const Trace& t, int layer, int head, AttentionOutput* scratch) {
+  check_head(t, layer, head);
+  const HeadTrace& ht = t.layers[size_t(layer)].heads[size_t(head)];
+  if (trace_head_has_matrices(t, layer, head)) return ht.attn;
+  attention_forward(ht.q, ht.k, ht.v, trace_params(t, ht), t.attention.mask.size() ? &t.attention.mask : nullptr, scratch);
+  scratch->context = ht.attn.context;  // (the trace's: an ablated head's is 0, as the forward left it)
+  return *scratch;
+}
+
+std::string model_result_head_json(const Trace& t, int layer, int head) {
+  AttentionOutput scratch;
+  std::string s;
+  bool saturated = false;
+  put_head(&s, model_result_head(t, layer, head, &scratch), &saturated);
+  return s;
+}
+
+std::string model_result_matrix_json(const Mat& m) {
+  std::string s;
+  bool saturated = false;
+  put_matrix(&s, m, nullptr, &saturated);
+  return s;
+}
+
+bool model_result_saturated(const Trace& t) {
+  auto beyond = [](const Mat& m, bool scores) {
+    for (Eigen::Index i = 0; i < m.size(); ++i) {
+      const float v = m.data()[i];
+      if (!std::isfinite(v) && !(scores && v == -std::numeric_limits<float>::infinity())) return true;
+    }
+    return false;
+  };
+  for (const LayerTrace& l : t.layers) {
+    if (beyond(l.output, false)) return true;
+    for (const HeadTrace& h : l.heads)
+      if (beyond(h.attn.scores, true) || beyond(h.attn.weights, false) || beyond(h.attn.context, false)) return true;
+  }
+  return beyond(t.logits, false);
+}
 
 std::string model_result_json(const Trace& t) {
   std::string s;
@@ -383,20 +435,9 @@ std::string model_result_json(const Trace& t) {
   auto put_heads = [&](const std::vector<HeadTrace>& heads, int lean_layer) {
     s.append("{\"heads\":[");
     for (size_t h = 0; h < heads.size(); ++h) {
-      const HeadTrace& ht = heads[h];
-      const bool recompute = lean_layer >= 0 && !trace_head_has_matrices(t, lean_layer, int(h));
-      AttentionOutput full;
-      if (recompute) attention_forward(ht.q, ht.k, ht.v, trace_params(t, ht), t.attention.mask.size() ? &t.attention.mask : nullptr, &full);
-      const AttentionOutput& a = recompute ? full : ht.attn;
-      MaskMat masked = (a.scores.array() == -std::numeric_limits<float>::infinity()).cast<uint8_t>();
+      AttentionOutput scratch;
       if (h) s.push_back(',');
-      s.append("{\"scores\":");
-      put_matrix(&s, a.scores, &masked, &saturated);
-      s.append(",\"weights\":");
-      put_matrix(&s, a.weights, nullptr, &saturated);
-      s.append(",\"context\":");
-      put_matrix(&s, a.context, nullptr, &saturated);
-      s.push_back('}');
+      put_head(&s, lean_layer >= 0 ? model_result_head(t, lean_layer, int(h), &scratch) : heads[h].attn, &saturated);
     }
     s.append("]");
   };

@@ -8,6 +8,7 @@
 //   [Decode]    model_greedy_decode       seq2seq: the emitted tokens and each step's cross-attention row
 //   [Heads]     trace_head_*, trace_weight  a lean trace's heads: materialise, release, single weights
 //   [Result]    model_result_json         the result JSON of SPEC §3 (masked scores are null; lean heads recomputed one at a time)
+//               model_result_head_json / _matrix_json   its parts, one matrix at a time
 //               model_weights_for         the weights `attnplay weights` writes for a config
 #pragma once
 
@@ -107,6 +108,12 @@ AttentionParams trace_params(const Trace& t, const HeadTrace& h);     // the sam
 
 // [Result] ------------------------------------------------------------------------------------------------
 std::string  model_result_json(const Trace& t);
+// Its parts, the same text, for a reader that takes one matrix at a time (the page's lazy result()):
+const AttentionOutput& model_result_head(const Trace& t, int layer, int head, AttentionOutput* scratch);  // a lean
+                                                   // head's scores and weights made in scratch (its context the trace's)
+std::string  model_result_head_json(const Trace& t, int layer, int head);  // {"scores": [[..null..]], "weights", "context"}
+std::string  model_result_matrix_json(const Mat& m);  // [[...]] (non-finite values saturate at ±FLT_MAX)
+bool         model_result_saturated(const Trace& t);  // a stored value beyond float32 (the result's warning says so)
 ModelWeights model_weights_for(const Config& c);   // seeded weights (what `attnplay weights` writes)
 
 }  // namespace attnplay

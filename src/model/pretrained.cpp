@@ -6,7 +6,7 @@
 //   [Model]    pretrained_info_json
 //   [Request]  pretrained_request: the config against the model
 //   [Compute]  the forward pass over network.h's layers, the cache (a changed suffix, a changed ablation)
-//   [Result]   pretrained_result_json
+//   [Result]   pretrained_compute_json (pretrained_result_json: pretrained_unpack.cpp, which the page's app links alone)
 #include "model/pretrained.h"
 
 #include "core/assert.h"
@@ -960,14 +960,6 @@ bool pretrained_compute(const PretrainedModel& m, const PretrainedRequest& r, Pr
 }
 
 // [Result] ------------------------------------------------------------------------------------------------
-std::string pretrained_result_json(const Trace& t, const PretrainedRequest& r) {
-  std::string s = model_result_json(t);  // {"tokens":...,"layers":...,"logits"?...} (no vocab: the tokenizer has it)
-  const std::string key = "{\"tokens\":";
-  ATTNPLAY_ASSERT(s.compare(0, key.size(), key) == 0);
-  s.insert(1, "\"token_ids\":" + json(r.ids).dump() + ",");  // beside tokens (SPEC §9)
-  return s;
-}
-
 bool pretrained_compute_json(const Config& c, const PretrainedResolver& resolve, std::string* result, std::string* error) {
   PretrainedRef ref;
   if (c.pretrained.model.empty() && c.pretrained.model_handle < 0) {

@@ -169,6 +169,7 @@ int desktop_main(int argc, char** argv) {
   app->host = std::make_shared<PlatformGlHost>(&renderer, "desktop (SDL2 + OpenGL 3.3 core)");
   std::string error;
   app_init(app, config, &error);
+  app_use_local_models(app);  // File > Open model...: the folder computed natively, in this thread
   if (!error.empty()) std::fprintf(stderr, "attnplay: %s (using the defaults)\n", error.c_str());
   load_font(app);
   const std::string data_dir = workspace_dir(), workspace_path = data_dir.empty() ? "" : data_dir + "/workspace.attnplay";

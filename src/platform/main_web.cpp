@@ -5,6 +5,8 @@
 //   ap_app_set_config(json, len)  deep-merge a partial config (SPEC §6 setConfig); 1 ok, 0 refused (state unchanged)
 //   ap_app_load_url(query, len)   apply URL state (?cfg=... or plain parameters); 1 ok, 0 refused
 //   ap_app_config / ap_app_result / ap_app_layout / ap_app_stats   JSON of the state, the result, widget rects, timings
+//   ap_app_result_part(part, len, layer, head)   the result a part at a time (meta, head, output, logits)
+//   ap_app_result_matrix(part, len, layer, head) / ap_app_matrix_ptr()   one matrix as float32 ([rows, cols] answered)
 //   ap_app_take_changed()         1 once after each config change (drives on("change"))
 //   ap_app_set_font(bytes, len)   the CJK font, fetched by the page once ap_app_needs_cjk() returns 1
 //   ap_app_set_latin_font(b, len) the Latin cut of the same face, fetched in parallel with the wasm
@@ -282,6 +284,25 @@ EMSCRIPTEN_KEEPALIVE int ap_app_share_query() { return answer(true, attnplay::sh
 
 EMSCRIPTEN_KEEPALIVE int ap_app_config() { return answer(true, g_web->app.state.config.dump()); }
 EMSCRIPTEN_KEEPALIVE int ap_app_result() { return answer(true, attnplay::app_state_result_json(g_web->app.state)); }
+// The result a part at a time (app_state_result_part: the page's lazy result()), and one matrix as float32.
+EMSCRIPTEN_KEEPALIVE int ap_app_result_part(const char* part, int len, int layer, int head) {
+  std::string out;
+  const bool ok = attnplay::app_state_result_part(g_web->app.state, std::string(part, size_t(len)), layer, head, &out);
+  return answer(ok, std::move(out));
+}
+std::vector<float> g_matrix;
+int g_matrix_rows = 0, g_matrix_cols = 0;
+EMSCRIPTEN_KEEPALIVE int ap_app_result_matrix(const char* part, int len, int layer, int head) {
+  attnplay::Mat m;
+  std::string error;
+  if (!attnplay::app_state_result_matrix(g_web->app.state, std::string(part, size_t(len)), layer, head, &m, &error))
+    return answer(false, error);
+  g_matrix.assign(m.data(), m.data() + m.size());
+  g_matrix_rows = int(m.rows());
+  g_matrix_cols = int(m.cols());
+  return answer(true, "[" + std::to_string(g_matrix_rows) + "," + std::to_string(g_matrix_cols) + "]");
+}
+EMSCRIPTEN_KEEPALIVE const float* ap_app_matrix_ptr() { return g_matrix.data(); }
 EMSCRIPTEN_KEEPALIVE int ap_app_layout() { return answer(true, attnplay::app_layout_json(g_web->app)); }
 
 EMSCRIPTEN_KEEPALIVE int ap_app_stats() {

@@ -451,12 +451,15 @@ void app_frame(App* app) {
                                                    : H - top - pad;
       const ImVec2 at = ImGui::GetCursorScreenPos();
       const float view_w = ImGui::GetContentRegionAvail().x;
-      if (ImGui::BeginChild("views_child", ImVec2(0, view_h), false, ImGuiWindowFlags_NoScrollbar | ImGuiWindowFlags_NoScrollWithMouse)) {
+      const float slot_h = app->ui.view_need_h > 0 ? std::min(view_h, std::max(120 * s, app->ui.view_need_h)) : view_h;
+      app->ui.view_need_h_next = 0;
+      if (ImGui::BeginChild("views_child", ImVec2(0, slot_h), false, ImGuiWindowFlags_NoScrollbar | ImGuiWindowFlags_NoScrollWithMouse)) {
         ImGui::PushTextWrapPos(0.0f);  // a child window starts without the page's wrapping
-        views(at, ImVec2(view_w, view_h));
+        views(at, ImVec2(view_w, slot_h));
         ImGui::PopTextWrapPos();
       }
       ImGui::EndChild();
+      app->ui.view_need_h = app->ui.view_need_h_next;
       if (show_left && !app->page.readonly) panel_compact_bar(app);
       if (show_left && ImGui::CollapsingHeader(tr_id(S_CONTROLS, "h_controls").c_str())) controls();
       if (show_left) app_record(app, "h_controls");

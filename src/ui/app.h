@@ -98,8 +98,8 @@ struct AppTrainRemote {
 };
 
 // Where mode pretrained computes (AppPretrained in app_state.h). The page's host runs a Web Worker with an engine of
-// its own (src/platform/main_web.cpp, web/app/model_worker.mjs); without a host (desktop, headless) the app computes
-// in its own thread (app_pretrained.cpp: the model a folder path on disk, loaded once and kept). Either answers with
+// its own (src/platform/main_web.cpp, web/app/model_worker.mjs); the desktop and headless tests use the in-thread one
+// (app_use_local_models: the model a folder path on disk, loaded once and kept). Either answers with
 // app_pretrained_deliver, now or in a later frame.
 struct AppPretrainedHost {
   virtual ~AppPretrainedHost() = default;
@@ -156,6 +156,8 @@ struct AppUiLocal {
   bool show_about = false;
   float train_anchor_y = -1.0f;            // Play/Step's screen y at the click (-1: none): the next frame scrolls it back
   bool view_menu_open = false;             // the View menu's 中文 item needs the CJK glyphs while it is open
+  float view_need_h = 0, view_need_h_next = 0;  // the narrow layout's view slot: the height the view needs (0: all
+                                               //   it can have), as the view said last frame (view_model.cpp)
   int model_sort = -1;                     // model view: heads sorted by this head score (head_scores.h), -1 layer order
   std::string long_press_id;              // model view: the thumbnail a long press just ablated (its release is no click)
   int geo_drag = -1;                       // geometry view: the token being dragged (-1 none)
@@ -183,8 +185,8 @@ struct AppUiLocal {
 struct App {
   AppState state;
   AppTraining training;
-  AppPretrainedHost* pretrained_host = nullptr;  // the platform's (not owned); null: computed here (app_pretrained.cpp)
-  std::shared_ptr<void> pretrained_local;        // that in-thread host's loaded models
+  AppPretrainedHost* pretrained_host = nullptr;  // the platform's (not owned); null: real models are refused
+  std::shared_ptr<AppPretrainedHost> pretrained_owned;  // app_use_local_models's
   std::shared_ptr<AppHost> host = std::make_shared<AppHost>();  // the platform's (headless unless it sets one)
   AppPageOptions page;
   Lang lang = LANG_EN;
@@ -227,6 +229,7 @@ bool app_view_offered(const AppState& s, int view);
 
 void        app_init(App* app, const nlohmann::json& config, std::string* error);  // false config -> defaults + error
 void        app_pretrained_frame(App* app);       // hands the newest mode-pretrained request to the host (app_frame)
+void        app_use_local_models(App* app);       // the in-thread host (app_pretrained_local.cpp): desktop, headless
 bool        app_fonts_build_if_needed(App* app);  // (re)builds ImGui's font atlas when glyphs or scale changed
 void        app_frame(App* app);                  // all windows; reads io.DisplaySize
 void        app_shutdown(App* app);

@@ -25,8 +25,9 @@
 #include <cstdio>
 #include <cstring>
 #include <cstdlib>
-#include <filesystem>
 #include <fstream>
+
+#include <sys/stat.h>
 
 namespace attnplay {
 
@@ -190,8 +191,9 @@ void app_file_dialogs(App* app) {
     ImGui::SetNextItemWidth(ImGui::GetFontSize() * 30);
     ImGui::InputText("##import_path", &app->ui.import_path);
     if (ImGui::Button(tr_id(S_LOAD, "load").c_str())) {
-      std::error_code ec;
-      if (std::filesystem::is_directory(app->ui.import_path, ec)) {
+      struct stat st {};
+      if (stat(app->ui.import_path.c_str(), &st) == 0 && S_ISDIR(st.st_mode)) {  // (not <filesystem>: its code would
+                                                                                 //   weigh on the page's module)
         std::string error;  // a model folder (config.json, model.safetensors, tokenizer.json): mode pretrained on it
         if (!app_state_merge(&app->state, nlohmann::json{{"mode", "pretrained"}, {"model", app->ui.import_path}}, &error))
           app->notices.push_back(error);

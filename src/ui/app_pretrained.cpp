@@ -1,10 +1,10 @@
-// attnplay ui: mode pretrained in the playground (SPEC §9; issue 27): the requests' path to the host, the in-thread
-// host (desktop and headless: the model a folder on disk), and the panels a real checkpoint adds: its card and Open
+// attnplay ui: mode pretrained in the playground (SPEC §9; issue 27): the requests' path to the host (the in-thread
+// one, for the desktop and headless: app_pretrained_local.cpp), and the panels a real checkpoint adds: its card and Open
 // model, its tokens as its tokenizer made them, the download and compute status, the predictions before and after
 // an ablation. State and contracts: app_state.h (AppPretrained), app.h (AppPretrainedHost), panels.h.
 //
 // Index
-//   app_pretrained_frame       the newest request to the host, or computed here
+//   app_pretrained_frame       the newest request to the host
 //   section_pretrained         the model card, Open model, the refusal
 //   pretrained_token_chips     the tokens (tooltips: the vocabulary's string and id; a masked LM: click to mask)
 //   pretrained_status          download progress with Cancel, the computing line; pretrained_dim_views
@@ -12,11 +12,9 @@
 //   pretrained_ablated / _toggle_ablate   the config's "ablate" list
 #include "ui/panels.h"
 
-#include "model/pretrained.h"
 #include "model/pretrained_pack.h"
 #include "ui/i18n.h"
 
-#include <imgui_stdlib.h>
 
 #include <algorithm>
 #include <chrono>
@@ -28,39 +26,6 @@ namespace attnplay {
 using json = nlohmann::json;
 
 namespace {
-
-// The in-thread host's models: the last folder opened, loaded once (a new folder replaces it once it has loaded).
-struct LocalModels {
-  std::string path;
-  PretrainedRef ref;
-};
-
-void compute_here(App* app, uint64_t id, const json& config) {
-  if (!app->pretrained_local) app->pretrained_local = std::make_shared<LocalModels>();
-  LocalModels& lm = *static_cast<LocalModels*>(app->pretrained_local.get());
-  std::string error;
-  std::vector<uint8_t> bytes;
-  Config c;
-  bool ok = config_parse(config, &c, &error);
-  try {
-    if (ok && c.pretrained.model != lm.path) {
-      std::shared_ptr<PretrainedModel> m;
-      ok = pretrained_load_dir(c.pretrained.model, PretrainedLimits(), &m, &error);
-      if (ok) {
-        lm.path = c.pretrained.model;
-        lm.ref = PretrainedRef{m, pretrained_cache_new()};
-      }
-    }
-    PretrainedPackOptions o;
-    o.focus_layer = app->state.sel.layer;
-    o.focus_head = app->state.sel.head;
-    if (ok) ok = pretrained_compute_packed(c, lm.ref, o, &bytes, &error);
-  } catch (const std::bad_alloc&) {
-    ok = false;
-    error = "out of memory: this model or text needs more memory than is available";
-  }
-  app_pretrained_deliver(&app->state, id, ok, bytes.data(), bytes.size(), error);
-}
 
 const json& card(const AppState& s) {
   static const json none = json::object();
@@ -89,7 +54,7 @@ void app_pretrained_frame(App* app) {
   if (app->pretrained_host)
     app->pretrained_host->compute(p.wanted, p.wanted_config.dump(), app->state.sel.layer, app->state.sel.head);
   else
-    compute_here(app, p.wanted, p.wanted_config);
+    app_pretrained_deliver(&app->state, p.wanted, false, nullptr, 0, "model: this app has no engine for real models");
 }
 
 bool pretrained_ablated(const AppState& s, int layer, int head) {
@@ -140,22 +105,10 @@ void section_pretrained(App* app) {
     app_record(app, "model_card");
   }
   if (app->page.readonly) return;
-  const bool picker = app->pretrained_host != nullptr;
-  if (picker) {
-    if (ImGui::Button(tr_id(S_PT_OPEN, "open_model").c_str())) app->pretrained_host->open_model();
-    app_record(app, "open_model");
-  } else {  // desktop / headless: a folder path
-    static std::string path;
-    ImGui::SetNextItemWidth(-ImGui::GetFontSize() * 6);
-    const bool enter = ImGui::InputTextWithHint("##model_path", tr(S_PT_PATH), &path, ImGuiInputTextFlags_EnterReturnsTrue);
-    app_record(app, "model_path");
-    ImGui::SameLine();
-    if ((ImGui::Button(tr_id(S_PT_OPEN, "open_model").c_str()) || enter) && !path.empty()) {
-      std::string error;
-      if (!app_state_merge(&s, json{{"mode", "pretrained"}, {"model", path}}, &error)) app->notices.push_back(error);
-    }
-    app_record(app, "open_model");
-  }
+  // The page's folder picker; the desktop asks for the folder's path (File > Open model... shares the dialog).
+  if (ImGui::Button(tr_id(S_PT_OPEN, "open_model").c_str()) && (!app->pretrained_host || !app->pretrained_host->open_model()))
+    app->ui.import_dialog = true;
+  app_record(app, "open_model");
   ui_help_marker(tr(S_PT_OPEN_HELP));
   // Ablation: what is on, and a way back.
   const json& a = s.config.contains("ablate") ? s.config["ablate"] : json();
@@ -169,7 +122,7 @@ void section_pretrained(App* app) {
     }
     app_record(app, "clear_ablation");
   }
-  ImGui::TextWrapped("%s", tr(S_PT_ABLATE_HELP));
+  ui_text_wrapped(tr(S_PT_ABLATE_HELP));
 }
 
 void pretrained_token_chips(App* app) {
@@ -262,7 +215,7 @@ void pretrained_predictions(App* app) {
   const PretrainedView& v = s.pretrained.view;
   const Trace& t = s.trace;
   if (v.predictions.empty()) {
-    ImGui::TextWrapped("%s", tr(S_PT_NO_HEAD));
+    ui_text_wrapped(tr(S_PT_NO_HEAD));
     return;
   }
   const int n = int(v.predictions.size());

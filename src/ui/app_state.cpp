@@ -367,6 +367,77 @@ std::string app_state_result_json(const AppState& s) {
   return model_result_json(s.full.seq2seq ? s.full : s.trace);
 }
 
+static bool result_index(const AppState& s, const std::string& part, int layer, int head, std::string* error) {
+  const Trace& t = s.trace;
+  const bool per_layer = part != "logits" && part != "meta", per_head = per_layer && part != "output";
+  if (per_layer && (layer < 0 || layer >= int(t.layers.size())))
+    return *error = "result: layer " + std::to_string(layer) + " is out of range (" + std::to_string(t.layers.size()) + " layers)", false;
+  if (per_head && (head < 0 || head >= int(t.layers[size_t(layer)].heads.size())))
+    return *error = "result: head " + std::to_string(head) + " is out of range (" + std::to_string(t.layers[size_t(layer)].heads.size()) + " heads)", false;
+  if (part == "logits" && t.logits.size() == 0) return *error = "result: this result has no logits", false;
+  return true;
+}
+
+bool app_state_result_part(const AppState& s, const std::string& part, int layer, int head, std::string* out) {
+  const Trace& t = s.trace;
+  if (part == "meta") {
+    json m = json::object();
+    m["lazy"] = !s.full.seq2seq;
+    if (s.full.seq2seq) return *out = m.dump(), true;
+    json keys = json::array();
+    if (s.pretrained.on_screen) {
+      keys.push_back("token_ids");
+      m["token_ids"] = s.pretrained.view.ids;
+    }
+    keys.push_back("tokens");
+    m["tokens"] = s.pretrained.on_screen ? s.pretrained.view.tokens : t.tokens;
+    if (t.cross) {
+      keys.push_back("key_tokens");
+      m["key_tokens"] = t.key_tokens;
+    }
+    keys.push_back("layers");
+    m["layers"] = int(t.layers.size());
+    json heads = json::array();
+    for (const LayerTrace& l : t.layers) heads.push_back(int(l.heads.size()));
+    m["heads"] = heads;
+    m["logits"] = t.logits.size() > 0;
+    if (t.logits.size() > 0) keys.push_back("logits");
+    if (t.logits.size() > 0 && !t.vocab.empty()) {
+      keys.push_back("vocab");
+      m["vocab"] = t.vocab;
+    }
+    keys.push_back("fully_masked_rows");
+    m["fully_masked_rows"] = t.fully_masked_rows;
+    keys.push_back("warnings");
+    json warnings = t.warnings;
+    if (model_result_saturated(t)) warnings.push_back("some values were beyond float32 and are shown saturated at ±3.4e38");
+    m["warnings"] = warnings;
+    m["keys"] = keys;
+    *out = json(m).dump(-1, ' ', false, json::error_handler_t::replace);
+    return true;
+  }
+  if (part != "head" && part != "output" && part != "logits") return *out = "result: no part \"" + part + "\" (meta, head, output, logits)", false;
+  if (!result_index(s, part, layer, head, out)) return false;
+  if (part == "head") *out = model_result_head_json(t, layer, head);
+  else *out = model_result_matrix_json(part == "output" ? t.layers[size_t(layer)].output : t.logits);
+  return true;
+}
+
+bool app_state_result_matrix(const AppState& s, const std::string& part, int layer, int head, Mat* out, std::string* error) {
+  const bool head_part = part == "scores" || part == "weights" || part == "context";
+  if (!head_part && part != "output" && part != "logits")
+    return *error = "result: no matrix \"" + part + "\" (scores, weights, context, output, logits)", false;
+  if (!result_index(s, head_part ? "head" : part, layer, head, error)) return false;
+  if (part == "output") *out = s.trace.layers[size_t(layer)].output;
+  else if (part == "logits") *out = s.trace.logits;
+  else {
+    AttentionOutput scratch;
+    const AttentionOutput& a = model_result_head(s.trace, layer, head, &scratch);
+    *out = part == "scores" ? a.scores : part == "weights" ? a.weights : a.context;
+  }
+  return true;
+}
+
 // [Pretrained] ----------------------------------------------------------------------------------------------
 bool app_state_is_pretrained(const AppState& s) { return s.config.value("mode", std::string()) == "pretrained"; }
 

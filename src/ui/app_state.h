@@ -129,6 +129,14 @@ bool app_state_toggle_cell(AppState* s, int query, int key, bool masked);   // p
 bool app_state_toggle_padding(AppState* s, int key);
 const char* app_state_error_for(const AppState& s, const char* field);      // error text if it names field, else nullptr
 std::string app_state_result_json(const AppState& s);               // SPEC §3 result of the current trace
+// The same result a part at a time (the page's lazy result(): a 12 x 12 model at 1024 tokens is 450 M numbers):
+//   "meta"    {lazy, keys (the result's keys in order), tokens, token_ids?, key_tokens?, layers: L, heads: [H..],
+//              logits: bool, vocab?, fully_masked_rows, warnings}; lazy false (mode seq2seq): read the whole JSON
+//   "head"    layers[layer].heads[head] as {scores, weights, context}; "output" layers[layer].output; "logits"
+// false when the part or an index is out of range (*out names it).
+bool app_state_result_part(const AppState& s, const std::string& part, int layer, int head, std::string* out);
+// One matrix as float32, row-major: part "scores" (masked: -inf), "weights", "context", "output" or "logits".
+bool app_state_result_matrix(const AppState& s, const std::string& part, int layer, int head, Mat* out, std::string* error);
 // Use these weights (null: seeded again) for the current config and every later edit; recomputes now. False (and
 // nothing changed) when they do not fit the config: *error names the tensor or token.
 bool app_state_set_weights(AppState* s, std::shared_ptr<const ModelWeights> weights, std::string* error);

@@ -190,7 +190,7 @@ void panel_details(App* app) {
   if (const Preset* p = preset_find(s.preset_id); p && app_visible(*app, "preset_note")) {
     ImGui::Separator();
     ImGui::TextWrapped(tr(S_PRESET_NOTE), tr(p->title));
-    ImGui::TextWrapped("%s", tr(p->text));
+    ui_text_wrapped(tr(p->text));
     app_record(app, "preset_note");
     ImGui::Separator();
   }

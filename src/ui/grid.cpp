@@ -36,6 +36,54 @@ std::string clip_text(const std::string& s, float max_w) {
   return t + "…";
 }
 
+// Ideographs, kana, hangul and full-width forms: a line may break before or after any of them. Closing punctuation
+// (，。：、！？）」』) never starts a line.
+static bool wraps_around(unsigned c) {
+  return (c >= 0x2E80 && c <= 0x9FFF) || (c >= 0xAC00 && c <= 0xD7AF) || (c >= 0xF900 && c <= 0xFAFF) || (c >= 0xFF00 && c <= 0xFFEF);
+}
+static bool closing(unsigned c) {
+  return c == 0xFF0C || c == 0x3002 || c == 0xFF1A || c == 0x3001 || c == 0xFF01 || c == 0xFF1F || c == 0xFF09 || c == 0x300D ||
+         c == 0x300F || c == 0xFF1B || c == 0x201D;
+}
+
+void ui_text_wrapped(const char* text) {
+  const float width = std::max(ImGui::GetFontSize() * 4, ImGui::GetContentRegionAvail().x);
+  ImFont* font = ImGui::GetFont();
+  const float size = ImGui::GetFontSize();
+  auto measure = [&](const char* b, const char* e) { return font->CalcTextSizeA(size, FLT_MAX, 0.0f, b, e).x; };
+  const char* p = text;
+  while (true) {
+    const char* line = p;
+    const char* cut = nullptr;     // where the line may end (the last break opportunity seen)
+    const char* resume = nullptr;  // and where the next one then starts
+    const char* q = p;
+    bool broke = false;
+    while (*q && *q != '\n') {
+      unsigned c = 0;
+      const char* next = q + std::max(1, ImTextCharFromUtf8(&c, q, nullptr));
+      if (q > line && wraps_around(c) && !closing(c)) cut = resume = q;  // before an ideograph
+      if (measure(line, next) > width && cut && cut > line) {
+        ImGui::TextUnformatted(line, cut);
+        p = resume;
+        while (*p == ' ') ++p;
+        broke = true;
+        break;
+      }
+      if (c == ' ') {
+        cut = q;
+        resume = next;
+      } else if (wraps_around(c)) {
+        cut = resume = next;  // after an ideograph (or closing punctuation)
+      }
+      q = next;
+    }
+    if (broke) continue;
+    ImGui::TextUnformatted(line, q);
+    if (!*q) break;
+    p = q + 1;  // past the newline
+  }
+}
+
 const char* kind_label(AttentionKind k) { return tr_named(std::string("kind.") + attention_kind_info(k).name); }
 
 

@@ -227,7 +227,7 @@ void section_tokens(App* app) {
   AppState& s = app->state;
   json& c = s.config;
   if (c.contains("inputs")) {
-    ImGui::TextWrapped("%s", tr(S_INPUTS_LABELLED));
+    ui_text_wrapped(tr(S_INPUTS_LABELLED));
     token_chips(app, false);
     return;
   }

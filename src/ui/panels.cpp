@@ -41,7 +41,7 @@ void ui_gesture(App* app) {
 void ui_error_for(App* app, const char* field) {
   if (const char* e = app_state_error_for(app->state, field)) {
     ImGui::PushStyleColor(ImGuiCol_Text, IM_COL32(192, 32, 32, 255));
-    ImGui::TextWrapped("%s", e);
+    ui_text_wrapped(e);
     ImGui::PopStyleColor();
   }
 }

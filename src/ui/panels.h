@@ -48,6 +48,8 @@ void ui_item_tooltip(const char* text);                // text, wrapped, as the 
 std::string ui_chip_label(const std::string& token);   // a token as its chip shows it (white space made visible)
 void app_check_label(App* app, const std::string& name, const char* label);  // last item narrower than label -> app->clipped
 bool ui_small_button(const App& app, const char* label);  // SmallButton; a touch-sized Button in the narrow layout
+void ui_text_wrapped(const char* text);   // a paragraph wrapped at the available width: at spaces, and between CJK
+                                          //   characters too (Chinese has no spaces; ImGui wraps at spaces only)
 std::string clip_text(const std::string& s, float max_w);  // s, or its longest prefix + "…" that fits max_w pixels
 const char* kind_label(AttentionKind kind);                // the attention kind's name in the UI language
 

@@ -40,7 +40,7 @@ void view_compare(App* app) {
     if (cv.trace.layers.empty()) {
       ImGui::SetCursorScreenPos(ImVec2(at.x, at.y + font * 1.4f));
       ImGui::PushTextWrapPos(at.x + w);
-      ImGui::TextWrapped("%s", cv.error.c_str());
+      ui_text_wrapped(cv.error.c_str());
       ImGui::PopTextWrapPos();
       continue;
     }

@@ -20,7 +20,7 @@ void view_geometry(App* app) {
   const Trace& t = s.trace;
   const HeadTrace& h = app_state_focused_head(s);
   const float font = ImGui::GetFontSize();
-  ImGui::TextWrapped("%s", tr(S_GEO_HELP));
+  ui_text_wrapped(tr(S_GEO_HELP));
   if (h.q.size() == 0 || h.k.size() == 0) return;  // imported attention maps have no q or k
   const int n_q = std::min<int>(int(h.q.rows()), 1024), n_k = std::min<int>(int(h.k.rows()), 1024), d_k = int(h.q.cols());
   Mat all(n_q + n_k, d_k);

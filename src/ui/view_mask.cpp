@@ -60,7 +60,7 @@ void view_mask(App* app) {
   grid_view(app, "mask", g, tex, t.tokens, t.key_tokens, nullptr, app->page.readonly ? GRID_MODE_VIEW : GRID_MODE_PAINT,
             tr(S_MASK_TIP), GridAnnot(), true);
   ImGui::SetCursorScreenPos(ImVec2(p.x, g.clip_max.y + ImGui::GetFontSize() * 0.5f));
-  ImGui::TextWrapped("%s", tr(S_MASK_LEGEND));
+  ui_text_wrapped(tr(S_MASK_LEGEND));
 }
 
 }  // namespace attnplay

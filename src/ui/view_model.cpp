@@ -162,8 +162,8 @@ void view_model(App* app) {
   AppState& s = app->state;
   const bool seq2seq = s.full.seq2seq;
   const Trace& t = seq2seq ? s.full : s.trace;  // seq2seq: three bands, encoder self / decoder self / cross
-  ImGui::TextWrapped("%s", tr(S_MODEL_HELP));
-  if (s.pretrained.on_screen && !app->page.readonly) ImGui::TextWrapped("%s", tr(S_PT_ABLATE_HELP));
+  ui_text_wrapped(tr(S_MODEL_HELP));
+  if (s.pretrained.on_screen && !app->page.readonly) ui_text_wrapped(tr(S_PT_ABLATE_HELP));
   const ImVec2 avail = ImGui::GetContentRegionAvail();
   const float font = ImGui::GetFontSize();
   const int bands = seq2seq ? int(TRACE_BAND_COUNT) : 1;
@@ -195,7 +195,15 @@ void view_model(App* app) {
     sort = -1;
   }
   const float label = sort >= 0 ? font * 1.4f : 0.0f;  // the ranked grid's lines under each thumbnail
-  const float thumb = std::clamp(std::min((avail.x - font * 4) / heads, (avail.y - font * 2 - titles) / rows - label) - 6, 24.0f, 200.0f);
+  const float by_width = (avail.x - font * 4) / heads, by_height = (avail.y - font * 2 - titles) / rows - label;
+  const float thumb = std::clamp(std::min(by_width, by_height) - 6, 24.0f, 200.0f);
+  // A phone's one column: when the width bounds the thumbnails, the view's slot need not be taller than they are
+  // (a one-layer model would leave it half empty); app.cpp reads this next frame (two lines' margin keeps it stable).
+  struct NeedHeight {
+    App* app;
+    bool width_bound;
+    ~NeedHeight() { if (width_bound) app->ui.view_need_h_next = ImGui::GetCursorPosY() + ImGui::GetFontSize() * 2; }
+  } need{app, by_width <= by_height};
   if (sort >= 0) {
     const std::vector<Mat>& sc = scores_on_screen(app);
     ranked_thumbnails(app, t, sc[size_t(sort)], sort, thumb, std::max(1, int((avail.x - font) / (thumb + 10))));

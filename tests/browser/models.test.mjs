@@ -130,7 +130,7 @@ describe('real checkpoints in the page', () => {
     await frames(page, 3);
     const p = rect(await layout(page), 'thumb_1_2');
     await page.keyboard.down('Shift');
-    await page.mouse.click(p.x, p.y, { delay: 60 });
+    await page.mouse.click(p.x, p.y, { delay: 200 });  // (held over a few frames: ImGui 1.86 sees a press and a release in one frame as none)
     await page.keyboard.up('Shift');
     await page.waitForFunction(() => JSON.stringify(window.attnplay.getConfig().ablate) === '[[1,2]]', null, { timeout: 30000 });
     await page.waitForFunction(() => window.attnplay.a11y().predictions.top[0].before !== undefined, null, { timeout: 30000 });
@@ -152,7 +152,7 @@ describe('real checkpoints in the page', () => {
     await page.screenshot({ path: path.join(SHOTS, 'model-ablated-1280x720.png') });
     // A second shift-click restores the head.
     await page.keyboard.down('Shift');
-    await page.mouse.click(p.x, p.y, { delay: 60 });
+    await page.mouse.click(p.x, p.y, { delay: 200 });  // (held over a few frames: ImGui 1.86 sees a press and a release in one frame as none)
     await page.keyboard.up('Shift');
     await page.waitForFunction(() => JSON.stringify(window.attnplay.getConfig().ablate) === '[]', null, { timeout: 30000 });
     assert.deepEqual(errors, []);
@@ -254,5 +254,65 @@ describe('real checkpoints in the page', () => {
     assert.deepEqual(errors, []);
     await page.close();
     fs.rmSync(path.dirname(big), { recursive: true, force: true });
+  });
+});
+
+describe('real checkpoints as people see them', () => {
+  // A 6-layer GPT-2 (byte-level BPE: the Ġ tokens) made with the goldens' generator.
+  const make6 = () => {
+    const py = `import sys; sys.path.insert(0, ${JSON.stringify(path.join(ROOT, 'tests/pretrained'))})
+import make_models as m, hf_files as hf
+tok, v = hf.byte_level_bpe(160)
+m.write_folder(${JSON.stringify(dir)}, 'gpt2_6layer', m.gpt2_config(96, 6, 4, 128, v, 'F32'), m.gpt2_weights(7, 96, 6, 4, 128, v, 'F32'), tok)`;
+    const r = spawnSync('/usr/bin/python3', ['-c', py], { encoding: 'utf8' });
+    assert.equal(r.status, 0, r.stderr);
+  };
+
+  test('screenshots: a phone (touch), a 720x440 embed and 1280x720, in English and Chinese; the phone\'s model view fits its slot', async () => {
+    make6();
+    const text = encodeURIComponent('The cat sat on the mat. The cat sat on the mat.');
+    const shots = [];
+    const phone = await (await import('./helpers.mjs')).launch({ viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true, deviceScaleFactor: 2 });
+    for (const [ctx, size, pagePath] of [[env.context, { width: 1280, height: 720 }, 'index.html'], [env.context, { width: 720, height: 440 }, 'embed.html'],
+                                         [phone, null, 'index.html']]) {
+      for (const lang of ['en', 'zh']) {
+        for (const view of ['model', 'attention']) {
+          const page = await ctx.newPage();
+          if (size) await page.setViewportSize(size);
+          const errors = [];
+          page.on('console', (m) => { if (m.type() === 'error') errors.push(m.text()); });
+          page.on('pageerror', (e) => errors.push(e.message));
+          await serveModels(page);
+          const embedView = pagePath === 'embed.html' ? `&view=${view}` : '';
+          await page.goto(`${env.base}${pagePath}?model=models/gpt2_6layer/&text=${text}&lang=${lang}&autosave=0${embedView}`);
+          await page.waitForFunction(() => window.attnplay && window.attnplay.result && window.attnplay.a11y().predictions, null, { timeout: 60000 });
+          if (!embedView) await page.evaluate((v) => window.attnplay.setView(v), view);
+          await page.evaluate(() => window.attnplay.highlight(6, 6));
+          await frames(page, 8);
+          const stats = await page.evaluate(() => window.attnplay.stats());
+          assert.deepEqual(stats.clipped ?? [], [], `${pagePath} ${lang} ${view}: no label is cut`);
+          const r = await page.evaluate(() => window.attnplay.result().tokens);
+          assert.ok(r.some((t) => t.startsWith('Ġ')), 'the tokens are GPT-2\'s (Ġ for a space)');
+          const name = `model6-${size ? `${size.width}x${size.height}` : 'phone-390x844'}-${pagePath.replace('.html', '')}-${view}-${lang}.png`;
+          await page.screenshot({ path: path.join(SHOTS, name) });
+          shots.push(name);
+          assert.deepEqual(errors, [], name);
+          await page.close();
+        }
+      }
+    }
+    // The issue's phone case: the one-layer Chinese preset's model view leaves no empty half screen under its thumbnails.
+    const page = await phone.newPage();
+    await page.goto(`${env.base}index.html?preset=chinese&view=model&lang=zh&autosave=0`);
+    await page.waitForFunction(() => window.attnplay && window.attnplay.stats().frame > 10, null, { timeout: 60000 });
+    await frames(page, 6);
+    const views = (await page.evaluate(() => window.attnplay.layout())).views_panel;
+    const thumbs = Object.entries(await page.evaluate(() => window.attnplay.layout())).filter(([k]) => k.startsWith('thumb_'));
+    const bottom = Math.max(...thumbs.map(([, r]) => r[1] + r[3]));
+    assert.ok(views[1] + views[3] - bottom < 120, `the slot ends near its thumbnails (${Math.round(views[1] + views[3] - bottom)} px below them)`);
+    await page.screenshot({ path: path.join(SHOTS, 'phone-chinese-model-zh.png') });
+    await page.close();
+    await phone.close();
+    console.log(`  screenshots: ${shots.join(', ')}`);
   });
 });

@@ -134,6 +134,7 @@ class HeadlessApp : public ::testing::Test {
     io.DeltaTime = 1.0f / 60.0f;
     for (int k = 0; k < ImGuiKey_COUNT; ++k) io.KeyMap[k] = k;  // key index == ImGuiKey_*
     app_init(&app, json::object(), nullptr);
+    app_use_local_models(&app);  // real checkpoints computed in this thread, as the desktop does
     frames(2);
   }
   void TearDown() override {
@@ -1075,6 +1076,50 @@ TEST_F(HeadlessApp, RealModelOpensAblatesByShiftClickAndARefusalKeepsIt) {
   ASSERT_TRUE(app_state_set(&app.state, app_default_config(), &error)) << error;
   EXPECT_FALSE(app.state.pretrained.on_screen);
   frames(2);
+}
+
+// result() a part at a time (the page's lazy result): every part is the whole JSON's, in its key order, for the
+// playground's model (with logits and vocab), a lean trace and a real checkpoint (token_ids first); typed matrices are
+// the trace's floats.
+TEST_F(HeadlessApp, ResultPartsAreTheWholeResultsParts) {
+  std::string error;
+  const std::string dir = tiny_gpt2_folder("attnplay_ui_tiny_gpt2_parts");
+  for (const json& cfg : {json{{"mode", "transformer"}, {"heads", 4}}, json{{"mode", "pretrained"}, {"model", dir}, {"token_ids", {3, 1, 4}}}}) {
+    ASSERT_TRUE(app_state_set(&app.state, app_default_config(), &error)) << error;
+    ASSERT_TRUE(app_state_merge(&app.state, cfg, &error)) << error;
+    frames(2);
+    const json whole = json::parse(app_state_result_json(app.state));
+    std::string text;
+    ASSERT_TRUE(app_state_result_part(app.state, "meta", 0, 0, &text)) << text;
+    const json meta = json::parse(text);
+    EXPECT_TRUE(meta["lazy"].get<bool>());
+    std::vector<std::string> keys;
+    for (const auto& [k, v] : whole.items()) keys.push_back(k);
+    std::vector<std::string> meta_keys = meta["keys"].get<std::vector<std::string>>(), sorted = meta_keys;
+    std::sort(sorted.begin(), sorted.end());
+    EXPECT_EQ(sorted, keys) << "the same keys (nlohmann sorts an object's)";
+    for (const std::string& k : meta_keys)
+      if (k != "layers" && k != "logits") EXPECT_EQ(meta[k], whole[k]) << k;
+    EXPECT_EQ(meta["layers"], int(whole["layers"].size()));
+    for (size_t l = 0; l < whole["layers"].size(); ++l) {
+      ASSERT_TRUE(app_state_result_part(app.state, "output", int(l), 0, &text)) << text;
+      EXPECT_EQ(json::parse(text), whole["layers"][l]["output"]);
+      for (size_t h = 0; h < whole["layers"][l]["heads"].size(); ++h) {
+        ASSERT_TRUE(app_state_result_part(app.state, "head", int(l), int(h), &text)) << text;
+        EXPECT_EQ(json::parse(text), whole["layers"][l]["heads"][h]) << l << "/" << h;
+      }
+    }
+    ASSERT_TRUE(app_state_result_part(app.state, "logits", 0, 0, &text)) << text;
+    EXPECT_EQ(json::parse(text), whole["logits"]);
+    Mat m;
+    ASSERT_TRUE(app_state_result_matrix(app.state, "weights", 1, 1, &m, &error)) << error;
+    EXPECT_EQ(m.rows(), int(whole["tokens"].size()));
+    EXPECT_FLOAT_EQ(m(1, 0), whole["layers"][1]["heads"][1]["weights"][1][0].get<float>());
+    EXPECT_FALSE(app_state_result_part(app.state, "head", 0, 99, &text));
+    EXPECT_NE(text.find("head 99 is out of range"), std::string::npos) << text;
+    EXPECT_FALSE(app_state_result_matrix(app.state, "nope", 0, 0, &m, &error));
+    EXPECT_NE(error.find("scores, weights, context, output, logits"), std::string::npos) << error;
+  }
 }
 
 // 2048 tokens x 2 layers x 4 heads is 256 MB of matrices, over kAppMatrixBytes: the trace is lean. Every view

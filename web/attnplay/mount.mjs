@@ -93,15 +93,56 @@ export async function mount(target, options = {}) {
   const pending = [], listeners = new Set();
   let lastFrame = 0;
   const result = () => JSON.parse(M.attnplayCall(() => M._ap_app_result()));
-  // Fields are read from the engine on first access: an edit at thousands of tokens does not pay for a JSON nobody reads.
+  // result() is lazy (README "result() at real sizes"): the engine's parts are read on first access, a head's matrices
+  // when that head is read, so a 12 x 12 model at 1024 tokens costs nothing until someone looks. Every matrix has a
+  // typed-array twin (layers[l].heads[h].weightsArray(), .scoresArray() with -Infinity where masked, .contextArray(),
+  // layers[l].outputArray(), logitsArray()); toJSON() is the whole SPEC §3 / §9 JSON. Reads see the state at the time
+  // of the read.
+  const part = (name, l = 0, h = 0) => M.attnplayWithText(name, (p, n) => M.attnplayCall(() => M._ap_app_result_part(p, n, l, h)));
+  const matrix = (name, l = 0, h = 0) => {
+    const [rows, cols] = JSON.parse(M.attnplayWithText(name, (p, n) => M.attnplayCall(() => M._ap_app_result_matrix(p, n, l, h))));
+    const at = M._ap_app_matrix_ptr() >>> 2;
+    return Object.freeze({ data: M.HEAPF32.slice(at, at + rows * cols), rows, cols });
+  };
+  const hidden = (o, k, value) => Object.defineProperty(o, k, { value });
+  const cached = (o, k, make) => {
+    let v, done = false;
+    Object.defineProperty(o, k, { enumerable: true, get: () => (done ? v : ((done = true), (v = make()))) });
+  };
   const lazyResult = () => {
-    let full = null;
-    const get = () => (full ??= result());
-    const out = {};
-    for (const key of ['tokens', 'key_tokens', 'layers', 'logits', 'vocab', 'fully_masked_rows', 'warnings']) {
-      Object.defineProperty(out, key, { enumerable: true, get: () => get()[key] });
+    const meta = JSON.parse(part('meta'));
+    if (!meta.lazy) {  // mode seq2seq: small by construction, read whole
+      const whole = result();
+      hidden(whole, 'toJSON', () => result());
+      return whole;
     }
-    Object.defineProperty(out, 'toJSON', { value: () => get() });
+    const out = {};
+    for (const key of meta.keys) {
+      if (key === 'layers') {
+        out.layers = Array.from({ length: meta.layers }, (_, l) => {
+          const heads = Array.from({ length: meta.heads[l] }, (_, h) => {
+            const head = {};
+            let got = null;
+            for (const m of ['scores', 'weights', 'context']) {
+              Object.defineProperty(head, m, { enumerable: true, get: () => (got ??= JSON.parse(part('head', l, h)))[m] });
+              hidden(head, `${m}Array`, () => matrix(m, l, h).data);
+            }
+            return head;
+          });
+          const layer = { heads };
+          cached(layer, 'output', () => JSON.parse(part('output', l)));
+          hidden(layer, 'outputArray', () => matrix('output', l).data);
+          return layer;
+        });
+      } else if (key === 'logits') {
+        cached(out, 'logits', () => JSON.parse(part('logits')));
+        hidden(out, 'logitsArray', () => matrix('logits').data);
+      } else {
+        out[key] = meta[key];
+      }
+    }
+    hidden(out, 'matrix', (name, l = 0, h = 0) => matrix(name, l, h));
+    hidden(out, 'toJSON', () => result());
     return out;
   };
   const onFrameDrawn = (frame) => {
@@ -154,7 +195,7 @@ export async function mount(target, options = {}) {
   if (options.autosave) {
     await startAutosave(M, box, String(options.autosaveKey ?? (options.embed ? 'embed' : 'index')), options.restore !== false);
   }
-  const api = publicApi(M, { result, lazyResult, files, pending, listeners, lastFrame: () => lastFrame });
+  const api = publicApi(M, { result: lazyResult, lazyResult, files, pending, listeners, lastFrame: () => lastFrame });
   api.ready = Promise.resolve(api);
   return Object.freeze(api);
 }
