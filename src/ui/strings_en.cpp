@@ -307,7 +307,6 @@ extern const StrEntry kStrings_en[] = {
     {S_PT_ABLATED, "%d head(s) ablated"},
     {S_PT_CLEAR_ABLATION, "Clear ablation"},
     {S_PT_ABLATED_TIP, "layer %d, head %d: ablated (shift-click or long-press to restore)"},
-    {S_PT_REOPEN, "Reopen %s to continue: a model opened from files is not kept by the page."},
     {S_PT_KIND_FIXED, "scaled dot-product, divided by the square root of head_dim: the model fixes these"},
     {S_HS_SORT, "sort heads by"},
     {S_HS_ORDER, "layer order"},

@@ -307,7 +307,6 @@ extern const StrEntry kStrings_zh[] = {
     {S_PT_ABLATED, "已消融 %d 个头"},
     {S_PT_CLEAR_ABLATION, "清除消融"},
     {S_PT_ABLATED_TIP, "第 %d 层，第 %d 个头：已消融（按住 Shift 单击或长按以恢复）"},
-    {S_PT_REOPEN, "请重新打开 %s 以继续：页面不会保存从文件打开的模型。"},
     {S_PT_KIND_FIXED, "缩放点积，除以 head_dim 的平方根：由模型固定"},
     {S_HS_SORT, "头的排序"},
     {S_HS_ORDER, "按层顺序"},

@@ -164,15 +164,7 @@ void view_model(App* app) {
   const Trace& t = seq2seq ? s.full : s.trace;  // seq2seq: three bands, encoder self / decoder self / cross
   ui_text_wrapped(tr(S_MODEL_HELP));
   if (s.pretrained.on_screen && !app->page.readonly) ui_text_wrapped(tr(S_PT_ABLATE_HELP));
-  const ImVec2 avail = ImGui::GetContentRegionAvail();
   const float font = ImGui::GetFontSize();
-  const int bands = seq2seq ? int(TRACE_BAND_COUNT) : 1;
-  int rows = 0, heads = 1;
-  for (int b = 0; b < bands; ++b) {
-    rows += band_layers(t, b);
-    heads = std::max(heads, int(band_layer(t, b, 0).heads.size()));
-  }
-  const float titles = seq2seq ? bands * font * 1.6f : 0.0f;
   // The head finder (not for seq2seq's three bands): sort every head by a score of its weights.
   int& sort = app->ui.model_sort;
   if (!seq2seq && app_visible(*app, "head_finder")) {
@@ -194,16 +186,25 @@ void view_model(App* app) {
   } else {
     sort = -1;
   }
+  const ImVec2 avail = ImGui::GetContentRegionAvail();
+  const int bands = seq2seq ? int(TRACE_BAND_COUNT) : 1;
+  int rows = 0, heads = 1;
+  for (int b = 0; b < bands; ++b) {
+    rows += band_layers(t, b);
+    heads = std::max(heads, int(band_layer(t, b, 0).heads.size()));
+  }
+  const float titles = seq2seq ? bands * font * 1.6f : 0.0f;
   const float label = sort >= 0 ? font * 1.4f : 0.0f;  // the ranked grid's lines under each thumbnail
   const float by_width = (avail.x - font * 4) / heads, by_height = (avail.y - font * 2 - titles) / rows - label;
-  const float thumb = std::clamp(std::min(by_width, by_height) - 6, 24.0f, 200.0f);
+  const float row_gap = ImGui::GetStyle().ItemSpacing.y + 6;  // (the image button's frame and the spacing to the next row)
+  const float thumb = std::clamp(std::min(by_width - 6, by_height - row_gap), 24.0f, 200.0f);
   // A phone's one column: when the width bounds the thumbnails, the view's slot need not be taller than they are
   // (a one-layer model would leave it half empty); app.cpp reads this next frame (two lines' margin keeps it stable).
   struct NeedHeight {
     App* app;
     bool width_bound;
     ~NeedHeight() { if (width_bound) app->ui.view_need_h_next = ImGui::GetCursorPosY() + ImGui::GetFontSize() * 2; }
-  } need{app, by_width <= by_height};
+  } need{app, by_width - 6 <= by_height - row_gap};
   if (sort >= 0) {
     const std::vector<Mat>& sc = scores_on_screen(app);
     ranked_thumbnails(app, t, sc[size_t(sort)], sort, thumb, std::max(1, int((avail.x - font) / (thumb + 10))));

@@ -96,6 +96,18 @@ const setConfig = (page, partial) => api(page, async (p) => {
   try { return { ok: true, r: (await window.attnplay.setConfig(p)).toJSON() }; } catch (e) { return { ok: false, error: e.message }; }
 }, partial);
 
+// A 6-layer GPT-2 (byte-level BPE: the Ġ tokens) made with the goldens' generator.
+const make6 = () => {
+  if (fs.existsSync(path.join(dir, 'gpt2_6layer', 'config.json'))) return;
+  const py = `import sys; sys.path.insert(0, ${JSON.stringify(path.join(ROOT, 'tests/pretrained'))})
+import make_models as m, hf_files as hf
+tok, v = hf.byte_level_bpe(160)
+m.write_folder(${JSON.stringify(dir)}, 'gpt2_6layer', m.gpt2_config(96, 6, 4, 128, v, 'F32'), m.gpt2_weights(7, 96, 6, 4, 128, v, 'F32'), tok)`;
+  const r = spawnSync('/usr/bin/python3', ['-c', py], { encoding: 'utf8' });
+  assert.equal(r.status, 0, r.stderr);
+};
+
+
 describe('real checkpoints in the page', () => {
   test('?model= opens GPT-2, BERT and Llama folders: result() equals the CLI, the card and the predictions are right', async () => {
     for (const name of ['gpt2_f32', 'bert_mlm_f32', 'llama_gqa_f32']) {
@@ -258,16 +270,6 @@ describe('real checkpoints in the page', () => {
 });
 
 describe('real checkpoints as people see them', () => {
-  // A 6-layer GPT-2 (byte-level BPE: the Ġ tokens) made with the goldens' generator.
-  const make6 = () => {
-    const py = `import sys; sys.path.insert(0, ${JSON.stringify(path.join(ROOT, 'tests/pretrained'))})
-import make_models as m, hf_files as hf
-tok, v = hf.byte_level_bpe(160)
-m.write_folder(${JSON.stringify(dir)}, 'gpt2_6layer', m.gpt2_config(96, 6, 4, 128, v, 'F32'), m.gpt2_weights(7, 96, 6, 4, 128, v, 'F32'), tok)`;
-    const r = spawnSync('/usr/bin/python3', ['-c', py], { encoding: 'utf8' });
-    assert.equal(r.status, 0, r.stderr);
-  };
-
   test('screenshots: a phone (touch), a 720x440 embed and 1280x720, in English and Chinese; the phone\'s model view fits its slot', async () => {
     make6();
     const text = encodeURIComponent('The cat sat on the mat. The cat sat on the mat.');
@@ -314,5 +316,36 @@ m.write_folder(${JSON.stringify(dir)}, 'gpt2_6layer', m.gpt2_config(96, 6, 4, 12
     await page.close();
     await phone.close();
     console.log(`  screenshots: ${shots.join(', ')}`);
+  });
+});
+
+describe('the real-model tutorial page (web/examples/real-model.html)', () => {
+  test('its two figures open the folder beside it, and a sentence ablates a head', async () => {
+    const page = await env.context.newPage();
+    const errors = [];
+    page.on('pageerror', (e) => errors.push(e.message));
+    page.on('console', (m) => { if (m.type() === 'error') errors.push(m.text()); });
+    // The folder an author puts at examples/models/distilgpt2/ (here the 6-layer random GPT-2 of the test above).
+    make6();
+    await page.route('**/examples/models/distilgpt2/**', (route) => {
+      const file = path.join(dir, 'gpt2_6layer', path.basename(new URL(route.request().url()).pathname));
+      if (!fs.existsSync(file)) return route.fulfill({ status: 404, body: 'not found' });
+      return route.fulfill({ status: 200, body: fs.readFileSync(file), headers: { 'Content-Type': 'application/octet-stream' } });
+    });
+    await page.setViewportSize({ width: 1100, height: 900 });
+    await page.goto(env.base + 'examples/real-model.html');
+    const figs = page.frames().filter((f) => f.url().includes('embed.html'));
+    assert.equal(figs.length, 2);
+    for (const f of figs) await f.waitForFunction(() => window.attnplay && window.attnplay.result && window.attnplay.a11y().predictions, null, { timeout: 60000 });
+    assert.equal(await figs[1].evaluate(() => window.attnplay.result().layers.length), 6);
+    await page.click('text=Ablate layer 1, head 2');
+    await figs[1].waitForFunction(() => JSON.stringify(window.attnplay.getConfig().ablate) === '[[1,2]]', null, { timeout: 30000 });
+    await figs[1].waitForFunction(() => window.attnplay.a11y().predictions.top[0].before !== undefined, null, { timeout: 30000 });
+    await page.waitForFunction(() => document.querySelector('[data-caption="fig2"]').textContent.includes('tokens'), null, { timeout: 30000 });
+    await page.click('text=Each row of a previous-token head');
+    await figs[0].waitForFunction(() => window.attnplay.shareQuery().includes('cell=8,7'), null, { timeout: 5000 });
+    await page.screenshot({ path: path.join(SHOTS, 'tutorial-real-model.png'), fullPage: true });
+    assert.deepEqual(errors, []);
+    await page.close();
   });
 });

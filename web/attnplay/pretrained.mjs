@@ -96,6 +96,10 @@ export function workerModelHost(base, module, box) {
         }
         const cfg = JSON.parse(config);
         const key = String(cfg.model);
+        if (key.startsWith('local:') && !local.has(key)) {  // a reload, or a workspace from another visit
+          answer(id, false, null, `model: reopen ${key.slice(6)} to continue (File > Open model...): a model opened from files is not kept by the page`);
+          return;
+        }
         const source = key.startsWith('local:') ? { key, files: local.get(key) } : { key: new URL(key, location.href).href };
         if (!key.startsWith('local:')) source.url = source.key;
         start().postMessage({ type: 'compute', id, config: cfg, focus: [focusLayer, focusHead], source });
