@@ -239,11 +239,10 @@ build_packages() {
   cp "$ROOT"/build/web/fonts/*.ttf "$out/npm/fonts/"
   (cd "$out" && npm pack ./npm --silent >/dev/null) || die "npm pack failed"
   # The Python package carries the same web files (attnplay/web), so a notebook cell needs nothing else.
-  cp -r "$ROOT/python/attnplay" "$ROOT/python/pyproject.toml" "$ROOT/python/README.md" "$out/python/"
-  rm -rf "$out/python/attnplay/__pycache__" "$out/python/attnplay/web" && mkdir -p "$out/python/attnplay/web/fonts"
-  for f in attnplay.mjs attnplay-app.js attnplay-app.wasm views.json; do cp "$ROOT/build/web/$f" "$out/python/attnplay/web/"; done
-  cp "$ROOT"/build/web/fonts/*.ttf "$out/python/attnplay/web/fonts/"
-  (cd "$out/python" && /usr/bin/python3 -c "
+  # (python/setup.py copies them from ATTNPLAY_WEB: the list is python/attnplay/_html.py's _FILES.)
+  cp -r "$ROOT/python/attnplay" "$ROOT/python/pyproject.toml" "$ROOT/python/setup.py" "$ROOT/python/README.md" "$out/python/"
+  rm -rf "$out/python/attnplay/__pycache__" "$out/python/attnplay/web"
+  (cd "$out/python" && ATTNPLAY_WEB="$ROOT/build/web" /usr/bin/python3 -c "
 import setuptools.build_meta as b
 b.build_sdist('$out'); b.build_wheel('$out')" > "$out/python-build.log" 2>&1) || { tail -n 20 "$out/python-build.log" >&2; die "the Python package did not build"; }
   rm -rf "$out/python/build" "$out/python/attnplay.egg-info"

@@ -18,7 +18,8 @@ from pathlib import Path
 
 from ._arrays import AttnplayError
 
-_FILES = ("attnplay-app.js", "attnplay-app.wasm", "attnplay.mjs", "fonts/attnplay-latin.ttf", "fonts/attnplay-cjk.ttf")
+# The web build a package carries (python/setup.py copies these into attnplay/web when it is built).
+_FILES = ("attnplay-app.js", "attnplay-app.wasm", "attnplay.mjs", "views.json", "fonts/attnplay-latin.ttf", "fonts/attnplay-cjk.ttf")
 _cache = {}
 
 

@@ -285,6 +285,37 @@ def hf_state_dict(folder):
                     for name, t in sd.items()}
 
 
+class Install(unittest.TestCase):
+    """`pip install ./python` after `./build.sh web` carries the checkout's web build, as the wheel does (setup.py)."""
+
+    def test_a_wheel_built_from_the_checkout_carries_the_web_build(self):
+        try:
+            web = attnplay.web_dir()
+        except AttnplayError:
+            self.skipTest("no web build here")
+        import zipfile
+        with tempfile.TemporaryDirectory() as tmp:
+            # A checkout's layout: python/ beside build/web (a link to this machine's web build), no attnplay/web yet.
+            shutil.copytree(ROOT / "python", Path(tmp) / "python", ignore=shutil.ignore_patterns("web", "__pycache__", "build", "*.egg-info"))
+            (Path(tmp) / "build").mkdir()
+            os.symlink(web, Path(tmp) / "build" / "web")
+            env = {k: v for k, v in os.environ.items() if k != "ATTNPLAY_WEB"}
+            out = Path(tmp) / "dist"
+            r = subprocess.run([sys.executable, "-c", f"import setuptools.build_meta as b; b.build_wheel({str(out)!r})"],
+                               cwd=Path(tmp) / "python", env=env, capture_output=True, text=True)
+            self.assertEqual(r.returncode, 0, r.stderr[-2000:])
+            names = zipfile.ZipFile(next(out.glob("*.whl"))).namelist()
+            for f in attnplay._html._FILES:
+                self.assertIn(f"attnplay/web/{f}", names)
+            # Without a web build the build says what to do, naming the place it looked.
+            shutil.rmtree(Path(tmp) / "python" / "attnplay" / "web")
+            os.unlink(Path(tmp) / "build" / "web")
+            r = subprocess.run([sys.executable, "-c", f"import setuptools.build_meta as b; b.build_wheel({str(out)!r})"],
+                               cwd=Path(tmp) / "python", env=env, capture_output=True, text=True)
+            self.assertNotEqual(r.returncode, 0)
+            self.assertIn("run ./build.sh web", r.stderr + r.stdout)
+
+
 class FakeConfig:
     """transformers' PretrainedConfig as far as attnplay looks: .model_type and .to_dict() (config.json's content)."""
 
