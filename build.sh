@@ -437,6 +437,11 @@ case "$cmd" in
     [ -f "$ROOT/build/bench-pretrained/gpt2-small.onnx" ] || /usr/bin/python3 "$ROOT/bench/make_pretrained_onnx.py" \
       "$ROOT/build/bench-pretrained/gpt2-small-f16" "$ROOT/build/bench-pretrained/gpt2-small.onnx" >/dev/null
     ATTNPLAY_BENCH_JSON="$ROOT/build/bench-pretrained.json" node "$ROOT/bench/bench_pretrained.mjs" "$ROOT/build" 5
+    log "real checkpoints in the page: GPT-2 small from ?model= (first drawn attention, edit-to-redraw, frames while the worker computes)"
+    ensure_packages "${PKGS_TEST[@]}"
+    (cd "$ROOT/tests/browser" && npm ci --no-audit --no-fund --loglevel=error >/dev/null)
+    ATTNPLAY_WEB="$ROOT/build/web" ATTNPLAY_BENCH_JSON="$ROOT/build/bench-page-model.json" \
+      node "$ROOT/bench/bench_page_model.mjs" "$ROOT/build/bench-pretrained" 5
     log "in the browser: headless Chromium, first frame, edit-to-redraw, heap (Playwright)"
     ensure_packages "${PKGS_TEST[@]}"
     (cd "$ROOT/tests/browser" && npm ci --no-audit --no-fund --loglevel=error >/dev/null)

@@ -456,8 +456,15 @@ bool app_pretrained_deliver(AppState* s, uint64_t id, bool ok, const uint8_t* by
     if (err.empty()) err = "model: the compute was refused";
     while (p.outcomes.size() > 256) p.outcomes.erase(p.outcomes.begin());
     p.outcomes[id] = err;
-    p.refusal = err;
     p.wanted_config = nullptr;
+    // Files that were opened in an earlier visit (a restored workspace, a reload): the page does not keep them. The
+    // config stays, marked stale, so that everything else is restored and opening the folder again continues it.
+    if (err.rfind("model: reopen ", 0) == 0) {
+      s->stale = true;
+      s->error = err;
+      return true;
+    }
+    p.refusal = err;
     // The state as it was before the refused edit: the config on screen (the edit's undo step goes with it).
     if (!p.shown_config.is_null() && s->config != p.shown_config) {
       if (!s->undo.empty() && s->undo.back() == p.shown_config) s->undo.pop_back();

@@ -152,7 +152,9 @@ void app_state_show_imported(AppState* s, Trace trace, const std::string& name);
 
 // [Pretrained] The host's answer to request id: bytes of pretrained_pack.h (ok), or the refusal text. An answer to an
 // older request than the newest is dropped (a newer one is on its way). Returns false when the bytes are malformed
-// (then it counts as a refusal naming what is wrong).
+// (then it counts as a refusal naming what is wrong). A refusal returns the config to the one on screen, except
+// "model: reopen …" (files of an earlier visit, which the page does not keep): that config stays, stale, until the
+// folder is opened again.
 bool app_pretrained_deliver(AppState* s, uint64_t id, bool ok, const uint8_t* bytes, size_t size, const std::string& error);
 // The outcome of request id as the page's setConfig waits on it: 0 not yet, 1 shown, 2 refused (*error says why).
 // A request a newer one replaced before it was computed takes the newer one's outcome.

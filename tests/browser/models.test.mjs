@@ -349,3 +349,45 @@ describe('the real-model tutorial page (web/examples/real-model.html)', () => {
     await page.close();
   });
 });
+
+describe('a real model across a reload', () => {
+  test('from a URL everything comes back; from files the page asks to reopen them and keeps the rest', async () => {
+    const ctx = await (await import('./helpers.mjs')).launch();
+    const page = await ctx.newPage();
+    const errors = [];
+    page.on('pageerror', (e) => errors.push(e.message));
+    await serveModels(page);
+    await page.goto(`${env.base}index.html?model=models/gpt2_f32/&text=${encodeURIComponent('hello world')}`);  // autosave on
+    await page.waitForFunction(() => window.attnplay && window.attnplay.a11y && window.attnplay.a11y().predictions, null, { timeout: 60000 });
+    const saved = () => api(page, () => window.attnplay.stats().autosave.writes);
+    let writes = await saved();
+    let out = await setConfig(page, { ablate: [[1, 2]], text: 'hello there world' });
+    assert.ok(out.ok, out.error);
+    await page.waitForFunction((n) => window.attnplay.stats().autosave.writes > n, writes, { timeout: 30000 });  // a second after the edit
+    await page.waitForTimeout(700);  // the address bar follows every half second
+    await page.reload();
+    await page.waitForFunction(() => window.attnplay && window.attnplay.a11y && window.attnplay.a11y().predictions, null, { timeout: 60000 });
+    let cfg = await api(page, () => window.attnplay.getConfig());
+    assert.equal(cfg.model, 'models/gpt2_f32/');
+    assert.equal(cfg.text, 'hello there world');
+    assert.deepEqual(cfg.ablate, [[1, 2]]);
+    assert.ok((await api(page, () => window.attnplay.result())).layers[1].heads[2].context.flat().every((v) => v === 0));
+    // From files: after a reload the page asks for the folder again, and the text and ablation are still there.
+    writes = await saved();
+    await page.locator('input[type=file][webkitdirectory]').setInputFiles(path.join(dir, 'gpt2_f32'));
+    await page.waitForFunction(() => window.attnplay.getConfig().model === 'local:gpt2_f32', null, { timeout: 60000 });
+    await page.waitForFunction((n) => window.attnplay.stats().autosave.writes > n, writes, { timeout: 30000 });
+    await page.waitForTimeout(700);
+    await page.reload();
+    await page.waitForFunction(() => window.attnplay && window.attnplay.layout && window.attnplay.layout().error_banner, null, { timeout: 60000 });
+    cfg = await api(page, () => window.attnplay.getConfig());
+    assert.equal(cfg.model, 'local:gpt2_f32');
+    assert.equal(cfg.text, 'hello there world');
+    await page.screenshot({ path: path.join(SHOTS, 'model-reopen-notice.png') });
+    await page.locator('input[type=file][webkitdirectory]').setInputFiles(path.join(dir, 'gpt2_f32'));
+    await page.waitForFunction(() => window.attnplay.a11y().predictions && !window.attnplay.layout().error_banner, null, { timeout: 60000 });
+    assert.deepEqual((await api(page, () => window.attnplay.getConfig())).ablate, [[1, 2]]);
+    assert.deepEqual(errors, []);
+    await ctx.close();
+  });
+});
