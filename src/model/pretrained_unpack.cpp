@@ -88,6 +88,9 @@ bool pretrained_unpack(const uint8_t* bytes, size_t size, PretrainedView* out, s
     if (n == 0 || int(v.ids.size()) != n || int(v.tokens.size()) != n) return rd.fail("tokens, display and ids differ in length (or are empty)");
     const int layers = info.at("layers").get<int>(), heads = info.at("heads").get<int>();
     const int head_dim = info.at("head_dim").get<int>(), hidden = info.at("hidden_size").get<int>();
+    // (every head has its tensors: the counts are bounded by the buffer before anything is sized by them)
+    if (layers <= 0 || heads <= 0 || head_dim <= 0 || hidden <= 0 || double(layers) * heads * 4 > double(rd.h.tensors.size()))
+      return rd.fail("info's layers and heads do not match the tensors");
     t.lean = meta["lean"].get<bool>();
     const json& a = meta["attention"];
     t.attention.spec.kind = ATTENTION_KIND_SCALED_DOT;

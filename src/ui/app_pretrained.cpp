@@ -132,18 +132,11 @@ void pretrained_token_chips(App* app) {
   const PretrainedView& v = s.pretrained.view;
   const bool can_mask = v.mask_token_id >= 0 && !app->page.readonly;
   const float avail = ImGui::GetContentRegionAvail().x;
-  const ImGuiStyle& st = ImGui::GetStyle();
   float x = 0;
   const size_t shown = std::min<size_t>(t.tokens.size(), 512);
   for (size_t i = 0; i < shown; ++i) {
     const std::string& label = t.tokens[i];
-    const float w = ImGui::CalcTextSize(label.c_str()).x + st.FramePadding.x * 2;
-    if (i > 0 && x + st.ItemSpacing.x + w <= avail) {
-      ImGui::SameLine();
-      x += st.ItemSpacing.x + w;
-    } else {
-      x = w;
-    }
+    ui_chip_flow(label.empty() ? " " : label, i == 0, avail, &x);
     ImGui::PushID(int(i));
     const bool hl = s.sel.hover_query == int(i) || s.sel.query == int(i);
     if (hl) ImGui::PushStyleColor(ImGuiCol_Button, IM_COL32(255, 196, 64, 255));

@@ -60,6 +60,17 @@ std::string ui_chip_label(const std::string& t) {
   return out;
 }
 
+void ui_chip_flow(const std::string& label, bool first, float avail, float* x) {
+  const ImGuiStyle& st = ImGui::GetStyle();
+  const float w = ImGui::CalcTextSize(label.c_str()).x + st.FramePadding.x * 2;
+  if (!first && *x + st.ItemSpacing.x + w <= avail) {
+    ImGui::SameLine();
+    *x += st.ItemSpacing.x + w;
+  } else {
+    *x = w;
+  }
+}
+
 // Replaces the query tokens (pruning stranded mask entries) or the key tokens of the config.
 static void apply_tokens(App* app, bool keys, std::vector<std::string> tokens) {
   if (tokens.empty()) tokens.push_back("?");  // the tokens field must not be empty
@@ -78,20 +89,13 @@ static void token_chips(App* app, bool keys) {
   std::vector<std::string> tokens = keys ? app_state_key_tokens(s) : app_state_tokens(s);
   const bool editable = !s.config.contains("inputs");
   const float avail = ImGui::GetContentRegionAvail().x;
-  const ImGuiStyle& st = ImGui::GetStyle();
   float x = 0;
   const int hover = keys ? s.sel.hover_key : s.sel.hover_query;
   int& hover_next = keys ? s.sel.hover_key_next : s.sel.hover_query_next;
   const size_t shown = std::min<size_t>(tokens.size(), 512);  // beyond this, the text box is the editor
   for (size_t i = 0; i < shown; ++i) {
     const std::string label = ui_chip_label(tokens[i]);
-    const float w = ImGui::CalcTextSize(label.c_str()).x + st.FramePadding.x * 2;
-    if (i > 0 && x + st.ItemSpacing.x + w <= avail) {
-      ImGui::SameLine();
-      x += st.ItemSpacing.x + w;
-    } else {
-      x = w;
-    }
+    ui_chip_flow(label, i == 0, avail, &x);
     ImGui::PushID(int(i) + (keys ? 100000 : 0));
     const bool hl = hover == int(i);
     if (hl) ImGui::PushStyleColor(ImGuiCol_Button, IM_COL32(255, 196, 64, 255));

@@ -46,6 +46,8 @@ void ui_about(App* app);                               // version, SIMD, GL, Eig
 void ui_help_marker(const char* text);                 // "(?)" on the same line, text as its tooltip
 void ui_item_tooltip(const char* text);                // text, wrapped, as the last item's tooltip while hovered
 std::string ui_chip_label(const std::string& token);   // a token as its chip shows it (white space made visible)
+void ui_chip_flow(const std::string& label, bool first, float avail, float* x);  // before a chip's button: on this
+                                                       //   line if it fits in avail (x: the line's width so far), else the next
 void app_check_label(App* app, const std::string& name, const char* label);  // last item narrower than label -> app->clipped
 bool ui_small_button(const App& app, const char* label);  // SmallButton; a touch-sized Button in the narrow layout
 void ui_text_wrapped(const char* text);   // a paragraph wrapped at the available width: at spaces, and between CJK
