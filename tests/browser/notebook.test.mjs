@@ -147,7 +147,11 @@ describe('notebook (python/attnplay): the nbconvert export from file://', () => 
     const page = await browser.newPage();
     await page.addInitScript(() => { delete globalThis.DecompressionStream; });
     await page.goto(`file://${path.join(OUT, 'hostile.html')}`);
-    const frame = await (await page.$('iframe.attnplay')).contentFrame();
+    // The figure's srcdoc frame loaded once more, now that the init script is surely in place (on the first load it
+    // can arrive after the frame's own module has run: a race of the persistent context, not of the page).
+    const handle = await page.$('iframe.attnplay');
+    await handle.evaluate((f) => new Promise((res) => { f.addEventListener('load', res, { once: true }); f.srcdoc = f.srcdoc; }));
+    const frame = await handle.contentFrame();
     await frame.waitForFunction(() => document.getElementById('app').textContent.includes('DecompressionStream'), null, { timeout: 20000 });
     assert.match(await frame.textContent('#app'), /cannot unpack the figure .* Firefox 113\+/);
     await page.close();
