@@ -9,8 +9,10 @@
 
 #include <nlohmann/json.hpp>
 
+#include <cmath>
 #include <cstring>
 #include <limits>
+#include <new>
 
 namespace attnplay {
 
@@ -25,6 +27,30 @@ std::string pretrained_result_json(const Trace& t, const PretrainedRequest& r) {
 }
 
 namespace {
+
+// A field out of its range (any number a buffer could hold: never cast where C++ leaves the result undefined).
+struct BadField {
+  std::string what;
+};
+int int_of(const json& j, const std::string& what, long long lo, long long hi) {
+  if (!j.is_number_integer()) throw BadField{what + " is not an integer"};
+  const bool big = j.is_number_unsigned() && j.get<unsigned long long>() > 0x7fffffffffffffffull;
+  const long long x = big ? hi + 1 : j.get<long long>();
+  if (x < lo || x > hi) throw BadField{what + " is out of range"};
+  return int(x);
+}
+std::vector<int> ints_of(const json& j, const std::string& what, long long lo, long long hi) {
+  if (!j.is_array()) throw BadField{what + " is not a list"};
+  std::vector<int> out;
+  for (const json& e : j) out.push_back(int_of(e, what, lo, hi));
+  return out;
+}
+float float_of(const json& j, const std::string& what) {
+  if (!j.is_number()) throw BadField{what + " is not a number"};
+  const double x = j.get<double>();
+  if (!(std::fabs(x) <= double(std::numeric_limits<float>::max()))) throw BadField{what + " is not a finite float32"};
+  return float(x);
+}
 
 struct Reader {
   const uint8_t* bytes;
@@ -51,13 +77,20 @@ struct Reader {
   }
 };
 
-bool top_rows(Reader* rd, const json& meta, const std::string& prefix, const char* tokens_key, int n, PretrainedTopRows* out) {
+bool top_rows(Reader* rd, const json& meta, const std::string& prefix, const char* tokens_key, int n, int vocab,
+              PretrainedTopRows* out) {
   if (!rd->h.tensors.count(prefix + ".ids")) return true;
   Mat ids, probs;
-  const int64_t top = rd->h.tensors.at(prefix + ".ids").shape.back();
+  const std::vector<int64_t>& shape = rd->h.tensors.at(prefix + ".ids").shape;
+  if (shape.size() != 2) return rd->fail(prefix + ".ids has another shape than the trace's");
+  const int64_t top = shape[1];
   if (!rd->mat(prefix + ".ids", n, top, &ids) || !rd->mat(prefix + ".probs", n, top, &probs)) return false;
   if (!meta.contains(tokens_key) || !meta[tokens_key].is_array() || int(meta[tokens_key].size()) != n)
     return rd->fail(std::string(tokens_key) + " is missing or not one row per token");
+  for (Eigen::Index i = 0; i < ids.size(); ++i) {
+    const float id = ids.data()[i];
+    if (!(id >= 0 && id < float(vocab) && id == std::floor(id))) return rd->fail(prefix + ".ids holds a value that is not a token id");
+  }
   out->assign(size_t(n), {});
   for (int i = 0; i < n; ++i)
     for (int64_t j = 0; j < top; ++j)
@@ -81,27 +114,32 @@ bool pretrained_unpack(const uint8_t* bytes, size_t size, PretrainedView* out, s
     v.tokens = meta["tokens"].get<std::vector<std::string>>();
     t.tokens = meta["display"].get<std::vector<std::string>>();
     t.key_tokens = t.tokens;
-    v.ids = meta["ids"].get<std::vector<int>>();
+    v.ids = ints_of(meta["ids"], "ids", 0, std::numeric_limits<int>::max());
     v.info_json = meta["info"].get<std::string>();
     const json info = json::parse(v.info_json);
     const int n = int(t.tokens.size());
     if (n == 0 || int(v.ids.size()) != n || int(v.tokens.size()) != n) return rd.fail("tokens, display and ids differ in length (or are empty)");
-    const int layers = info.at("layers").get<int>(), heads = info.at("heads").get<int>();
-    const int head_dim = info.at("head_dim").get<int>(), hidden = info.at("hidden_size").get<int>();
+    const int layers = int_of(info.at("layers"), "info.layers", 1, 1 << 20), heads = int_of(info.at("heads"), "info.heads", 1, 1 << 20);
+    const int head_dim = int_of(info.at("head_dim"), "info.head_dim", 1, 1 << 20);
+    const int hidden = int_of(info.at("hidden_size"), "info.hidden_size", 1, 1 << 24);
+    const int vocab = int_of(info.at("vocab_size"), "info.vocab_size", 1, 1 << 24);
+    for (int id : v.ids)
+      if (id >= vocab) return rd.fail("ids holds an id past vocab_size");
     // (every head has its tensors: the counts are bounded by the buffer before anything is sized by them)
     if (layers <= 0 || heads <= 0 || head_dim <= 0 || hidden <= 0 || double(layers) * heads * 4 > double(rd.h.tensors.size()))
       return rd.fail("info's layers and heads do not match the tensors");
     t.lean = meta["lean"].get<bool>();
     const json& a = meta["attention"];
     t.attention.spec.kind = ATTENTION_KIND_SCALED_DOT;
-    t.attention.spec.temperature = a.at("temperature").get<float>();
-    t.attention.scale_divisor = a.at("scale_divisor").get<float>();
+    t.attention.spec.temperature = float_of(a.at("temperature"), "attention.temperature");
+    t.attention.scale_divisor = float_of(a.at("scale_divisor"), "attention.scale_divisor");
     MaskSpec& ms = t.attention.spec.mask;
     ms.causal = a.at("causal").get<bool>();
-    ms.window = a.at("window").get<int>();
-    ms.padding = a.at("padding").get<std::vector<int>>();
-    for (const json& c : a.at("cells")) ms.cells.push_back({c.at(0).get<int>(), c.at(1).get<int>()});
-    t.fully_masked_rows = meta["fully_masked_rows"].get<std::vector<int>>();
+    ms.window = a.at("window").is_null() ? -1 : int_of(a.at("window"), "attention.window", -1, 1 << 24);
+    ms.padding = ints_of(a.at("padding"), "attention.padding", 0, n - 1);
+    for (const json& c : a.at("cells"))
+      ms.cells.push_back({int_of(c.at(0), "attention.cells", 0, n - 1), int_of(c.at(1), "attention.cells", 0, n - 1)});
+    t.fully_masked_rows = ints_of(meta["fully_masked_rows"], "fully_masked_rows", 0, n - 1);
     t.warnings = meta["warnings"].get<std::vector<std::string>>();
     if (meta.contains("head_scores") && meta["head_scores"].is_object()) {
       for (int k = 0; k < HEAD_SCORE_COUNT; ++k) {
@@ -109,15 +147,16 @@ bool pretrained_unpack(const uint8_t* bytes, size_t size, PretrainedView* out, s
         const json& rows = meta["head_scores"].at(kHeadScores[k].name);
         for (int l = 0; l < layers; ++l)
           for (int h = 0; h < heads; ++h)
-            if (!rows.at(size_t(l)).at(size_t(h)).is_null()) m(l, h) = rows[size_t(l)][size_t(h)].get<float>();
+            if (!rows.at(size_t(l)).at(size_t(h)).is_null()) m(l, h) = float_of(rows[size_t(l)][size_t(h)], "head_scores");
         v.head_scores.push_back(std::move(m));
       }
     }
     if (meta.contains("mask_token") && meta["mask_token"].is_array()) {
-      v.mask_token_id = meta["mask_token"].at(0).get<int>();
+      v.mask_token_id = int_of(meta["mask_token"].at(0), "mask_token", 0, vocab - 1);
       v.mask_token = meta["mask_token"].at(1).get<std::string>();
     }
-    v.stats = {meta["stats"].at("recomputed_from_layer").get<int>(), meta["stats"].at("rows_computed").get<int>()};
+    v.stats = {int_of(meta["stats"].at("recomputed_from_layer"), "stats", 0, layers),
+               int_of(meta["stats"].at("rows_computed"), "stats", 0, n)};
     std::vector<uint8_t> fully(size_t(n), 0);
     for (int r : t.fully_masked_rows) {
       if (r < 0 || r >= n) return rd.fail("fully_masked_rows holds a row out of range");
@@ -147,12 +186,16 @@ bool pretrained_unpack(const uint8_t* bytes, size_t size, PretrainedView* out, s
       }
     }
     if (!rd.mat("logits", n, -1, &t.logits, true)) return false;
-    if (t.logits.size() && t.logits.cols() != info.at("vocab_size").get<int>()) return rd.fail("logits has another width than vocab_size");
-    if (!top_rows(&rd, meta, "predictions", "prediction_tokens", n, &v.predictions) ||
-        !top_rows(&rd, meta, "baseline", "baseline_tokens", n, &v.baseline))
+    if (t.logits.size() && t.logits.cols() != vocab) return rd.fail("logits has another width than vocab_size");
+    if (!top_rows(&rd, meta, "predictions", "prediction_tokens", n, vocab, &v.predictions) ||
+        !top_rows(&rd, meta, "baseline", "baseline_tokens", n, vocab, &v.baseline))
       return false;
   } catch (const json::exception& e) {
     return rd.fail(std::string("malformed metadata (") + e.what() + ")");
+  } catch (const BadField& b) {
+    return rd.fail(b.what);
+  } catch (const std::bad_alloc&) {  // (a shape whose product overflows, or more than this heap holds)
+    return rd.fail("a tensor is larger than this heap can hold");
   }
   *out = std::move(v);
   return true;
