@@ -12,6 +12,8 @@
 //   pretrained_ablated / _toggle_ablate   the config's "ablate" list
 #include "ui/panels.h"
 
+#include "ui/grid.h"
+
 #include "model/pretrained_pack.h"
 #include "ui/i18n.h"
 
@@ -27,17 +29,18 @@ using json = nlohmann::json;
 
 namespace {
 
-const json& card(const AppState& s) {
+// The model card of the trace on screen, parsed once per trace (grid.h generation_cache).
+const json& card(const App* app) {
   static const json none = json::object();
-  static std::string parsed_for;
-  static json parsed;
+  const AppState& s = app->state;
   if (!s.pretrained.on_screen) return none;
-  if (parsed_for != s.pretrained.view.info_json) {
-    parsed = json::parse(s.pretrained.view.info_json, nullptr, false);
-    if (!parsed.is_object()) parsed = json::object();
-    parsed_for = s.pretrained.view.info_json;
+  std::map<std::string, json>& cache = generation_cache<json>(app, s.generation);
+  auto it = cache.find("card");
+  if (it == cache.end()) {
+    json parsed = json::parse(s.pretrained.view.info_json, nullptr, false);
+    it = cache.emplace("card", parsed.is_object() ? parsed : json::object()).first;
   }
-  return parsed;
+  return it->second;
 }
 
 std::string model_source(const AppState& s) {
@@ -89,7 +92,7 @@ void section_pretrained(App* app) {
     ImGui::TextDisabled("%s", tr(S_PT_KEPT));
     app_record(app, "model_refusal");
   }
-  const json& info = card(s);
+  const json& info = card(app);
   if (!info.empty()) {
     ImGui::Text(tr(S_PT_TYPE), info.value("model_type", std::string("?")).c_str());
     const double params = info.value("parameters", 0.0);

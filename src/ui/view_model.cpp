@@ -94,17 +94,15 @@ void band_thumbnails(App* app, const Trace& t, int band, float thumb) {
 }
 
 // The head finder's scores of the trace on screen: a real model's come with it (from every head's full weights, in the
-// worker); the playground's own are computed here once per trace (NaN for a lean trace's heads without weights).
+// worker); the playground's own are computed here once per trace (grid.h generation_cache; NaN for a lean trace's
+// heads without weights).
 const std::vector<Mat>& scores_on_screen(App* app) {
   AppState& s = app->state;
   if (s.pretrained.on_screen && !s.pretrained.view.head_scores.empty()) return s.pretrained.view.head_scores;
-  static uint64_t made_for = ~0ull;
-  static std::vector<Mat> made;
-  if (made_for != s.generation) {
-    made = head_scores(s.trace);
-    made_for = s.generation;
-  }
-  return made;
+  std::map<std::string, std::vector<Mat>>& cache = generation_cache<std::vector<Mat>>(app, s.generation);
+  auto it = cache.find("head_scores");
+  if (it == cache.end()) it = cache.emplace("head_scores", head_scores(s.trace)).first;
+  return it->second;
 }
 
 // Every head ranked by the chosen score, highest first (undefined scores last), in rows of `per_row`; a click focuses.
