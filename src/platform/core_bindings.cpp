@@ -32,6 +32,7 @@
 #include "model/model.h"
 #include "model/pretrained.h"
 #include "model/pretrained_pack.h"
+#include "model/pretrained_sweep.h"
 #include "model/train_session.h"
 
 #include <emscripten/emscripten.h>
@@ -54,6 +55,9 @@ std::map<int64_t, attnplay::PretrainedRef> g_models;
 int64_t g_next_model = 1;
 attnplay::PretrainedSource g_source;
 std::unique_ptr<attnplay::PretrainedLoader> g_loader;
+// The ablation sweep under way (core.sweep; one at a time: a new one replaces it) and the model it runs on.
+attnplay::PretrainedSweep g_sweep;
+attnplay::PretrainedRef g_sweep_ref;
 
 // The heap this module may still grow to (4 GB, the wasm32 ceiling) and the bytes it holds: a model must fit between.
 double heap_room_bytes() {
@@ -129,6 +133,41 @@ EMSCRIPTEN_KEEPALIVE int ap_compute_packed(const char* cfg, int cfg_len, int foc
   }
   g_result = error;
   return 0;
+}
+
+// The ablation sweep (pretrained_sweep.h): begin computes the baseline; step computes up to `count` more heads. Both
+// leave the sweep's JSON (pretrained_sweep_json) as the result, or the refusal.
+EMSCRIPTEN_KEEPALIVE int ap_sweep_begin(const char* cfg, int cfg_len, int position, int token) {
+  std::string error;
+  g_sweep_ref = attnplay::PretrainedRef();
+  try {
+    attnplay::Config c;
+    attnplay::PretrainedRef ref;
+    if (!attnplay::config_parse_text(std::string(cfg, size_t(cfg_len)), &c, &error)) {
+    } else if (c.mode != attnplay::MODEL_MODE_PRETRAINED) {
+      error = "mode: sweep is for mode \"pretrained\"";
+    } else if (resolve_model(c.pretrained, &ref, &error) && attnplay::pretrained_sweep_begin(c, ref, position, token, &g_sweep, &error)) {
+      g_sweep_ref = ref;
+      g_result = attnplay::pretrained_sweep_json(g_sweep);
+      return 1;
+    }
+  } catch (const std::bad_alloc&) {
+    error = "out of memory: this text needs more than the WebAssembly heap can give (4 GB); use fewer tokens";
+  }
+  g_result = error;
+  return 0;
+}
+
+EMSCRIPTEN_KEEPALIVE int ap_sweep_step(int count) {
+  std::string error;
+  if (!g_sweep_ref.model) return g_result = "sweep: no sweep under way (begin one with core.sweep)", 0;
+  for (int i = 0; i < count && !g_sweep.finished(); ++i)
+    if (!attnplay::pretrained_sweep_step(g_sweep_ref, &g_sweep, &error)) {
+      g_sweep_ref = attnplay::PretrainedRef();
+      return g_result = error, 0;
+    }
+  g_result = attnplay::pretrained_sweep_json(g_sweep);
+  return 1;
 }
 
 // Attention maps from a file (.npy / .npz / .safetensors / JSON; the name picks nothing but .safetensors).

@@ -118,6 +118,11 @@ EM_JS(void, model_worker_compute, (double id, const char* config, int layer, int
   else Module._ap_app_pretrained_update(id, 0, 0, 0);
 });
 EM_JS(void, model_worker_cancel, (), { if (Module.attnplayModel) Module.attnplayModel.cancel(); });
+EM_JS(void, model_worker_sweep, (double id, const char* config, int position, int token), {
+  if (Module.attnplayModel) Module.attnplayModel.sweep(id, UTF8ToString(config), position, token);
+  else Module._ap_app_pretrained_sweep(id, 0, 1, 0, 0);
+});
+EM_JS(void, model_worker_cancel_sweep, (), { if (Module.attnplayModel) Module.attnplayModel.cancelSweep(); });
 EM_JS(int, model_picker_open, (), { if (!Module.attnplayModel) return 0; Module.attnplayModel.openModel(); return 1; });
 
 struct WebPretrainedHost : attnplay::AppPretrainedHost {
@@ -126,6 +131,10 @@ struct WebPretrainedHost : attnplay::AppPretrainedHost {
   }
   void cancel() override { model_worker_cancel(); }
   bool open_model() override { return model_picker_open() == 1; }
+  void sweep(uint64_t id, const std::string& config_json, int position, int token) override {
+    model_worker_sweep(double(id), config_json.c_str(), position, token);
+  }
+  void cancel_sweep() override { model_worker_cancel_sweep(); }
 };
 WebPretrainedHost g_pretrained_host;
 
@@ -367,6 +376,24 @@ EMSCRIPTEN_KEEPALIVE void ap_app_pretrained_update(double id, int ok, const uint
     attnplay::app_pretrained_deliver(&g_web->app.state, uint64_t(id), false, nullptr, 0,
                                      "out of memory: the page cannot hold this result; use fewer tokens");
   }
+}
+// The worker's sweep answers (ok: pretrained_sweep_json so far; finished: the last for this id), else the refusal.
+EMSCRIPTEN_KEEPALIVE void ap_app_pretrained_sweep(double id, int ok, int finished, const char* text, int len) {
+  const std::string t = text ? std::string(text, size_t(std::max(len, 0))) : std::string("sweep: no model worker in this page");
+  attnplay::app_pretrained_sweep_update(&g_web->app.state, uint64_t(id), ok != 0, finished != 0, t);
+}
+// The sweep as the page's api.sweep() reads it: null when none was asked; else pretrained_sweep_json so far with
+// running, stopped, error and current (it answers the config on screen).
+EMSCRIPTEN_KEEPALIVE int ap_app_sweep() {
+  const attnplay::AppState& s = g_web->app.state;
+  const attnplay::AppSweep& w = s.pretrained.sweep;
+  if (!w.id) return answer(true, "null");
+  nlohmann::json j = w.state.is_object() ? w.state : nlohmann::json::object();
+  j["running"] = w.running;
+  j["stopped"] = w.stopped;
+  j["error"] = w.error;
+  j["current"] = attnplay::app_pretrained_sweep_current(s);
+  return answer(true, j.dump());
 }
 EMSCRIPTEN_KEEPALIVE void ap_app_pretrained_progress(double id, double done, double total) {
   attnplay::AppPretrained& p = g_web->app.state.pretrained;

@@ -108,6 +108,11 @@ struct AppPretrainedHost {
   virtual void compute(uint64_t id, const std::string& config_json, int focus_layer, int focus_head) = 0;
   virtual void cancel() {}         // stop a model download under way (its request is then refused "cancelled")
   virtual bool open_model() { return false; }  // the page's folder picker; false: the app asks for a path
+  // The ablation sweep (model/pretrained_sweep.h) of config_json at position for token (-1: the most probable):
+  // answered with app_pretrained_sweep_update, progress then the whole (or the refusal). A newer one replaces it.
+  virtual void sweep(uint64_t id, const std::string& config_json, int position, int token) = 0;
+  virtual void cancel_sweep() {}   // stop the sweep under way (no more updates come for it)
+  virtual void frame() {}          // once a frame: the in-thread host steps its sweep here (the page's runs in its worker)
 };
 
 struct AppTraining {
@@ -158,7 +163,8 @@ struct AppUiLocal {
   bool view_menu_open = false;             // the View menu's 中文 item needs the CJK glyphs while it is open
   float view_need_h = 0, view_need_h_next = 0;  // the narrow layout's view slot: the height the view needs (0: all
                                                //   it can have), as the view said last frame (view_model.cpp)
-  int model_sort = -1;                     // model view: heads sorted by this head score (head_scores.h), -1 layer order
+  int model_sort = -1;                     // model view: heads sorted by this head score (head_scores.h), -1 layer order,
+                                           //   HEAD_SORT_SWEEP (panels.h) by the ablation sweep's change
   std::string long_press_id;              // model view: the thumbnail a long press just ablated (its release is no click)
   int geo_drag = -1;                       // geometry view: the token being dragged (-1 none)
   bool geo_drag_key = false;               //   a key point (else a query point)

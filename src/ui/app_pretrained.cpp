@@ -10,6 +10,7 @@
 //   pretrained_status          download progress with Cancel, the computing line; pretrained_dim_views
 //   pretrained_predictions     top tokens at the selected row; with an ablation, before -> after
 //   pretrained_ablated / _toggle_ablate   the config's "ablate" list
+//   pretrained_request_sweep / _sweep_status   the ablation sweep: asked of the host, its progress and what it follows
 #include "ui/panels.h"
 
 #include "ui/grid.h"
@@ -20,6 +21,8 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cstdarg>
+#include <cstdio>
 #include <cmath>
 #include <map>
 
@@ -43,6 +46,16 @@ const json& card(const App* app) {
   return it->second;
 }
 
+// printf into a string (the translated formats of strings_*.cpp).
+std::string fmt(const char* f, ...) {
+  char buf[512];
+  va_list ap;
+  va_start(ap, f);
+  std::vsnprintf(buf, sizeof buf, f, ap);
+  va_end(ap);
+  return buf;
+}
+
 std::string model_source(const AppState& s) {
   const json& c = s.pretrained.shown_config;
   return c.is_object() && c.contains("model") && c["model"].is_string() ? c["model"].get<std::string>() : std::string();
@@ -52,12 +65,77 @@ std::string model_source(const AppState& s) {
 
 void app_pretrained_frame(App* app) {
   AppPretrained& p = app->state.pretrained;
-  if (p.wanted_config.is_null() || p.sent >= p.wanted) return;
-  p.sent = p.wanted;
+  if (!p.wanted_config.is_null() && p.sent < p.wanted) {
+    p.sent = p.wanted;
+    // A sweep answers for its text, masks and model: an edit of those stops it (toggling heads does not: it leaves
+    // the config's ablation out).
+    if (p.sweep.running && app_pretrained_sweep_key(p.wanted_config) != p.sweep.config) {
+      if (app->pretrained_host) app->pretrained_host->cancel_sweep();
+      p.sweep.running = false;
+      p.sweep.stopped = true;
+    }
+    if (app->pretrained_host)
+      app->pretrained_host->compute(p.wanted, p.wanted_config.dump(), app->state.sel.layer, app->state.sel.head);
+    else
+      app_pretrained_deliver(&app->state, p.wanted, false, nullptr, 0, "model: this app has no engine for real models");
+  }
+  if (app->pretrained_host) app->pretrained_host->frame();  // (after the request: an edit stops a sweep first)
+}
+
+void pretrained_request_sweep(App* app, int position, int token) {
+  AppPretrained& p = app->state.pretrained;
+  if (!p.on_screen) return;
+  if (p.sweep.running && app->pretrained_host) app->pretrained_host->cancel_sweep();
+  static uint64_t next_id = 0;  // (ids only tell this App's sweeps apart: any increasing number does)
+  p.sweep = AppSweep();
+  p.sweep.id = ++next_id;
+  p.sweep.config = app_pretrained_sweep_key(p.shown_config);
+  p.sweep.running = true;
   if (app->pretrained_host)
-    app->pretrained_host->compute(p.wanted, p.wanted_config.dump(), app->state.sel.layer, app->state.sel.head);
+    app->pretrained_host->sweep(p.sweep.id, p.shown_config.dump(), position, token);
   else
-    app_pretrained_deliver(&app->state, p.wanted, false, nullptr, 0, "model: this app has no engine for real models");
+    app_pretrained_sweep_update(&app->state, p.sweep.id, false, true, "sweep: this app has no engine for real models");
+}
+
+void pretrained_sweep_status(App* app) {
+  AppState& s = app->state;
+  AppSweep& w = s.pretrained.sweep;
+  const int q = std::clamp(s.sel.query, 0, std::max(0, int(s.trace.tokens.size()) - 1));
+  const bool current = app_pretrained_sweep_current(s);
+  if (w.state.is_object() && current) {
+    const int pos = std::clamp(w.state.value("position", 0), 0, std::max(0, int(s.trace.tokens.size()) - 1));
+    const std::string pos_token = s.trace.tokens.empty() ? "" : s.trace.tokens[size_t(pos)];
+    ui_text_wrapped(fmt(tr(S_SW_FOLLOWS), w.state.value("display", std::string()).c_str(), pos_token.c_str(), pos,
+                        100.0 * w.state.value("baseline", 0.0)).c_str());
+  }
+  if (w.running) {
+    const int total = w.state.is_object() ? w.state.value("layers", 0) * w.state.value("heads", 0) : 0;
+    const int done = w.state.is_object() ? w.state.value("done", 0) : 0;
+    char line[96];
+    std::snprintf(line, sizeof line, tr(S_SW_PROGRESS), done, total);
+    ImGui::ProgressBar(total ? float(done) / float(total) : 0.0f, ImVec2(-ImGui::GetFontSize() * 6, 0), line);
+    app_record(app, "sweep_progress");
+    ImGui::SameLine();
+    if (ImGui::Button(tr_id(S_PT_CANCEL, "sweep_cancel").c_str())) {
+      if (app->pretrained_host) app->pretrained_host->cancel_sweep();
+      w.running = false;
+      w.stopped = true;
+    }
+    app_record(app, "sweep_cancel");
+    return;
+  }
+  if (!w.error.empty()) {
+    ImGui::PushStyleColor(ImGuiCol_Text, IM_COL32(192, 32, 32, 255));
+    ui_text_wrapped(w.error.c_str());
+    ImGui::PopStyleColor();
+  } else if (w.stopped || (w.id && !current)) {
+    ImGui::TextDisabled("%s", tr(S_SW_STALE));
+  }
+  if (app->page.readonly || s.pretrained.view.predictions.empty()) return;
+  if (ImGui::Button(tr_id(w.id ? S_SW_AGAIN : S_SW_RUN, "sweep_run").c_str()))
+    pretrained_request_sweep(app, q, s.pretrained.sweep_token);
+  app_record(app, "sweep_run");
+  ui_help_marker(tr(S_SW_HELP));
 }
 
 bool pretrained_ablated(const AppState& s, int layer, int head) {
@@ -237,9 +315,33 @@ void pretrained_predictions(App* app) {
     } else {
       ImGui::Text("%5.1f%%  %s", 100.0 * p.prob, p.display.c_str());
     }
-    if (ImGui::IsItemHovered()) ImGui::SetTooltip(tr(S_PT_CHIP_TIP), p.token.c_str(), p.id);
+    if (ImGui::IsItemHovered()) ImGui::SetTooltip(tr(S_PT_SWEEP_TIP), p.token.c_str(), p.id);
+    if (ImGui::IsItemClicked() && !app->page.readonly)  // the token the next sweep follows (again: the most probable)
+      s.pretrained.sweep_token = s.pretrained.sweep_token == p.id ? -1 : p.id;
+    if (s.pretrained.sweep_token == p.id) {
+      const ImVec2 a0 = ImGui::GetItemRectMin(), a1 = ImGui::GetItemRectMax();
+      ImGui::GetWindowDrawList()->AddRect(ImVec2(a0.x - 2, a0.y), ImVec2(a1.x + 2, a1.y), ImGui::GetColorU32(ImGuiCol_PlotHistogram));
+    }
     if (k < 10) app_record(app, "prediction_" + std::to_string(k));
   }
+  if (app->page.readonly) return;
+  // The ablation sweep: which heads this prediction depends on (ranked in the model view).
+  const PretrainedTokenProb& followed = [&]() -> const PretrainedTokenProb& {
+    for (const PretrainedTokenProb& p : v.predictions[size_t(q)])
+      if (p.id == s.pretrained.sweep_token) return p;
+    return v.predictions[size_t(q)][0];
+  }();
+  // (a long token would not fit the column: the button then names it in its tooltip only)
+  std::string label = fmt(tr(S_SW_BUTTON), followed.display.c_str());
+  if (ImGui::CalcTextSize(label.c_str()).x + ImGui::GetStyle().FramePadding.x * 2 > ImGui::GetContentRegionAvail().x)
+    label = tr(S_SW_BUTTON_SHORT);
+  if (ImGui::Button((label + "##sweep_button").c_str())) {
+    pretrained_request_sweep(app, q, s.pretrained.sweep_token == followed.id ? followed.id : -1);
+    app->ui.model_sort = HEAD_SORT_SWEEP;
+    s.sel.view = APP_VIEW_MODEL;
+  }
+  app_record(app, "sweep_button");
+  ui_help_marker(tr(S_SW_HELP));
 }
 
 }  // namespace attnplay

@@ -6,6 +6,9 @@
 
 #include "model/pretrained.h"
 #include "model/pretrained_pack.h"
+#include "model/pretrained_sweep.h"
+
+#include <chrono>
 
 namespace attnplay {
 
@@ -19,12 +22,52 @@ struct LocalModels {
   PretrainedRef ref;
 };
 
+// The sweep under way: begun (its baseline) on the first frame after the request, then heads for ~20 ms a frame.
+struct LocalSweep {
+  uint64_t id = 0;
+  bool active = false, begun = false;
+  std::string config_json;
+  int position = -1, token = -1;
+  PretrainedSweep sweep;
+};
+
 struct LocalHost : AppPretrainedHost {
   App* app;
   LocalModels lm;
+  LocalSweep ls;
   explicit LocalHost(App* a) : app(a) {}
   void compute(uint64_t id, const std::string& config_json, int focus_layer, int focus_head) override;
+  void sweep(uint64_t id, const std::string& config_json, int position, int token) override {
+    ls = LocalSweep{id, true, false, config_json, position, token, PretrainedSweep()};
+  }
+  void cancel_sweep() override { ls.active = false; }
+  void frame() override;
 };
+
+void LocalHost::frame() {
+  if (!ls.active) return;
+  using clock = std::chrono::steady_clock;
+  const auto deadline = clock::now() + std::chrono::milliseconds(20);
+  std::string error;
+  bool ok = true;
+  try {
+    if (!ls.begun) {
+      Config c;
+      ok = config_parse(json::parse(ls.config_json, nullptr, false), &c, &error);
+      if (ok && (c.pretrained.model != lm.path || !lm.ref.model))
+        ok = false, error = "sweep: the model on screen is not loaded (compute it first)";
+      if (ok) ok = pretrained_sweep_begin(c, lm.ref, ls.position, ls.token, &ls.sweep, &error);
+      ls.begun = true;
+    }
+    while (ok && !ls.sweep.finished() && clock::now() < deadline) ok = pretrained_sweep_step(lm.ref, &ls.sweep, &error);
+  } catch (const std::bad_alloc&) {
+    ok = false;
+    error = "out of memory: this model or text needs more memory than is available";
+  }
+  const bool finished = !ok || ls.sweep.finished();
+  if (finished) ls.active = false;
+  app_pretrained_sweep_update(&app->state, ls.id, ok, finished, ok ? pretrained_sweep_json(ls.sweep) : error);
+}
 
 void LocalHost::compute(uint64_t id, const std::string& config_json, int focus_layer, int focus_head) {
   const json config = json::parse(config_json);

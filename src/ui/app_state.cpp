@@ -17,6 +17,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cstring>
+#include <limits>
 
 namespace attnplay {
 
@@ -500,6 +501,47 @@ bool app_pretrained_deliver(AppState* s, uint64_t id, bool ok, const uint8_t* by
   if (s->sel.hover_query >= int(s->trace.tokens.size())) s->sel.hover_query = -1;
   if (s->sel.hover_key >= int(s->trace.key_tokens.size())) s->sel.hover_key = -1;
   return true;
+}
+
+nlohmann::json app_pretrained_sweep_key(const nlohmann::json& config) {
+  nlohmann::json k = config;
+  if (k.is_object()) k.erase("ablate");
+  return k;
+}
+
+bool app_pretrained_sweep_current(const AppState& s) {
+  const AppSweep& w = s.pretrained.sweep;
+  return w.id != 0 && s.pretrained.on_screen && w.config == app_pretrained_sweep_key(s.pretrained.shown_config);
+}
+
+void app_pretrained_sweep_update(AppState* s, uint64_t id, bool ok, bool finished, const std::string& json_or_error) {
+  AppSweep& w = s->pretrained.sweep;
+  if (id != w.id || !w.running) return;  // another sweep's, or a late answer to one that stopped
+  if (!ok) {
+    w.running = false;
+    w.error = json_or_error.empty() ? "sweep: refused" : json_or_error;
+    return;
+  }
+  nlohmann::json j = nlohmann::json::parse(json_or_error, nullptr, false);
+  const bool shaped = j.is_object() && j.value("layers", 0) > 0 && j.value("heads", 0) > 0 && j.contains("probs") &&
+                      j["probs"].is_array() && int(j["probs"].size()) == j.value("layers", 0) && j.contains("baseline") &&
+                      j["baseline"].is_number();
+  if (!shaped) {
+    w.running = false;
+    w.error = "sweep: the host's answer is malformed";
+    return;
+  }
+  const int L = j["layers"].get<int>(), H = j["heads"].get<int>();
+  const float base = j["baseline"].get<float>();
+  w.change = Mat::Constant(L, H, std::numeric_limits<float>::quiet_NaN());
+  for (int l = 0; l < L; ++l) {
+    const nlohmann::json& row = j["probs"][size_t(l)];
+    for (int h = 0; h < H && row.is_array() && h < int(row.size()); ++h)
+      if (row[size_t(h)].is_number()) w.change(l, h) = row[size_t(h)].get<float>() - base;
+  }
+  w.state = std::move(j);
+  w.error.clear();
+  if (finished) w.running = false;
 }
 
 int app_pretrained_outcome(const AppState& s, uint64_t id, std::string* error) {

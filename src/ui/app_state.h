@@ -76,6 +76,18 @@ struct AppAb {
 // elsewhere (the page: a Web Worker with an engine of its own; natively: app_pretrained.cpp, in the frame's thread)
 // and answers with app_pretrained_deliver. Until then the views keep the last trace, dimmed. Only the newest request
 // is shown: an older answer is dropped. A refusal returns the config to the one on screen.
+// The ablation sweep on screen or under way (model/pretrained_sweep.h, run by the host): it answers for the config it
+// was asked on, less its "ablate" (the sweep leaves the config's ablation out), so toggling heads keeps it.
+struct AppSweep {
+  uint64_t id = 0;                 // the newest sweep asked for (0: none)
+  nlohmann::json config;           // its config without "ablate"
+  bool running = false;
+  bool stopped = false;            // an edit of the text, masks or model stopped it (run it again)
+  std::string error;               // its refusal ("" none)
+  nlohmann::json state;            // pretrained_sweep_json so far (null before the baseline): baseline, probs, ranking
+  Mat change;                      // [layers, heads] probs - baseline (NaN: not computed yet), read by the model view
+};
+
 struct AppPretrained {
   uint64_t wanted = 0;             // the newest request (0: none yet)
   uint64_t sent = 0;               // the newest request handed to the host
@@ -89,6 +101,8 @@ struct AppPretrained {
   double requested_at = 0, last_ms = 0;          // ms: the newest request's time; the last answer's round trip
   std::array<int, 4> after{-1, -1, -1, -1};      // a link's layer, head, cell query and key: applied (clamped) with
                                                  //   the answer, whose sizes the link's are (-1: not given)
+  AppSweep sweep;
+  int sweep_token = -1;            // the prediction the next sweep follows (a click on it; -1: the most probable)
   bool busy() const { return !wanted_config.is_null(); }
 };
 
@@ -160,6 +174,10 @@ bool app_pretrained_deliver(AppState* s, uint64_t id, bool ok, const uint8_t* by
 // A request a newer one replaced before it was computed takes the newer one's outcome.
 int  app_pretrained_outcome(const AppState& s, uint64_t id, std::string* error);
 bool app_state_is_pretrained(const AppState& s);   // the edited config's mode is "pretrained"
+// The sweep's answers: ok with pretrained_sweep_json (finished: no more come), or the refusal. Another id's are dropped.
+void app_pretrained_sweep_update(AppState* s, uint64_t id, bool ok, bool finished, const std::string& json_or_error);
+nlohmann::json app_pretrained_sweep_key(const nlohmann::json& config);  // the config less "ablate": what a sweep answers for
+bool app_pretrained_sweep_current(const AppState& s);  // the sweep (done or under way) answers the config on screen
 
 // [Focus] Beyond kAppMatrixBytes of attention matrices the trace is lean (model.h TraceOptions): only the focused
 // head keeps its n² scores and weights. Read the focused head through app_state_focused_head, which brings it back

@@ -1,6 +1,7 @@
 // attnplay ui (private): the three columns app_frame lays out, and helpers they share.
 #pragma once
 
+#include "model/head_scores.h"
 #include "ui/app.h"
 
 namespace attnplay {
@@ -30,6 +31,11 @@ void pretrained_dim_views(App* app, ImVec2 min, ImVec2 max);  // the last result
 void pretrained_predictions(App* app);   // Details: the top tokens at the selected row (before -> after an ablation)
 bool pretrained_ablated(const AppState& s, int layer, int head);  // in the config's "ablate"
 void pretrained_toggle_ablate(App* app, int layer, int head);     // add or remove it (one edit)
+// The ablation sweep (model/pretrained_sweep.h; the host runs it): what the model view ranks heads by when
+// App::ui.model_sort is HEAD_SORT_SWEEP (after the head scores of head_scores.h).
+constexpr int HEAD_SORT_SWEEP = HEAD_SCORE_COUNT;
+void pretrained_request_sweep(App* app, int position, int token);  // on the trace on screen (token -1: the most probable)
+void pretrained_sweep_status(App* app);  // what it follows, its progress with Cancel, Run (again)
 
 void section_tokens(App* app);   // panel_tokens.cpp: the text box, tokenizer and token chips
 void ui_text_box(App* app);      //   the text box alone (the narrow layout's compact bar)

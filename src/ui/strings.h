@@ -315,6 +315,17 @@ enum StrId {
   S_HS_HELP,
   S_HS_TIP,
   S_HS_RANK,
+  S_PT_SWEEP_TIP,
+  S_SW_BUTTON,
+  S_SW_SORT,
+  S_SW_FOLLOWS,
+  S_SW_PROGRESS,
+  S_SW_STALE,
+  S_SW_RUN,
+  S_SW_AGAIN,
+  S_SW_HELP,
+  S_SW_RANK,
+  S_SW_BUTTON_SHORT,
   S_COUNT,
 };
 

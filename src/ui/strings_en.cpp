@@ -313,6 +313,17 @@ extern const StrEntry kStrings_en[] = {
     {S_HS_HELP, "Each score is computed from a head's weights w[i, j] (query i, key j; each row sums to 1) and sorts the heads, highest first. Induction heads show on a repeated text: type a sentence twice."},
     {S_HS_TIP, "layer %d, head %d: %s %.3f"},
     {S_HS_RANK, "#%d  L%d H%d  %.2f"},
+    {S_PT_SWEEP_TIP, "%s (id %d): click to follow it in the ablation sweep"},
+    {S_SW_BUTTON, "Rank the heads for %s"},
+    {S_SW_SORT, "ablation sweep"},
+    {S_SW_FOLLOWS, "Each head ablated alone: the change in the probability of %s at \"%s\" (position %d), %.1f%% with none ablated."},
+    {S_SW_PROGRESS, "ablating head %d of %d"},
+    {S_SW_STALE, "The sweep was for another text, mask or model: run it again."},
+    {S_SW_RUN, "Run the ablation sweep"},
+    {S_SW_AGAIN, "Run the sweep again"},
+    {S_SW_HELP, "The sweep ablates each head alone (its context set to 0; the heads you ablated are left out of it) and measures how the probability of the followed token at the selected position changes: change = p(token | head ablated) - p(token). Heads are ranked by |change|, largest first. Click a prediction to follow that token instead of the most probable one."},
+    {S_SW_RANK, "#%d  L%d H%d  %+.1f%%"},
+    {S_SW_BUTTON_SHORT, "Rank the heads (sweep)"},
     {S_COUNT, nullptr},
 };
 

@@ -34,6 +34,37 @@ int band_layers(const Trace& t, int band) {
   return !t.seq2seq || band == TRACE_BAND_ENCODER ? int(t.layers.size()) : int(t.decoder.size());
 }
 
+// The thumbnail just drawn (the last item) at layer l, head h: on a real model a shift-click or a long press ablates
+// the head (a second one restores it). true: a plain click, which opens the head.
+bool thumb_gesture(App* app, const std::string& id, bool clicked, int l, int h) {
+  const bool pretrained = app->state.pretrained.on_screen && !app->page.readonly;
+  const bool long_press = pretrained && ImGui::IsItemActive() && ImGui::GetIO().MouseDownDuration[0] >= 0.5f &&
+                          app->ui.long_press_id != id;
+  if (long_press) app->ui.long_press_id = id;
+  if (pretrained && ((clicked && ImGui::GetIO().KeyShift) || long_press)) {
+    pretrained_toggle_ablate(app, l, h);
+    return false;
+  }
+  if (clicked && app->ui.long_press_id == id) {
+    app->ui.long_press_id.clear();  // the release of a long press: not also a click
+    return false;
+  }
+  return clicked;
+}
+
+// A red cross over the last item when head (l, h) is ablated; returns whether it is.
+bool thumb_ablated_cross(App* app, int l, int h) {
+  const bool ablated = app->state.pretrained.on_screen && pretrained_ablated(app->state, l, h);
+  if (ablated) {
+    const ImVec2 a0 = ImGui::GetItemRectMin(), a1 = ImGui::GetItemRectMax();
+    ImDrawList* dl = ImGui::GetWindowDrawList();
+    dl->AddRectFilled(a0, a1, IM_COL32(0, 0, 0, 110));
+    dl->AddLine(a0, a1, IM_COL32(230, 40, 40, 255), 3.0f);
+    dl->AddLine(ImVec2(a0.x, a1.y), ImVec2(a1.x, a0.y), IM_COL32(230, 40, 40, 255), 3.0f);
+  }
+  return ablated;
+}
+
 // One row of thumbnails per layer of the band; a click focuses that head of that band in the Attention view.
 void band_thumbnails(App* app, const Trace& t, int band, float thumb) {
   AppState& s = app->state;
@@ -62,16 +93,7 @@ void band_thumbnails(App* app, const Trace& t, int band, float thumb) {
                                      ImVec4(0, 0, 0, 0), ImVec4(1, 1, 1, 1));
       else
         clicked = ImGui::Button("##thumb", size);
-      // A real model: shift-click or a long press ablates the head (a second one restores it).
-      const bool pretrained = s.pretrained.on_screen && !app->page.readonly;
-      const bool long_press = pretrained && ImGui::IsItemActive() && ImGui::GetIO().MouseDownDuration[0] >= 0.5f &&
-                              app->ui.long_press_id != id;
-      if (long_press) app->ui.long_press_id = id;
-      if (pretrained && ((clicked && ImGui::GetIO().KeyShift) || long_press)) {
-        pretrained_toggle_ablate(app, l, h);
-      } else if (clicked && app->ui.long_press_id == id) {
-        app->ui.long_press_id.clear();  // the release of a long press: not also a click
-      } else if (clicked) {
+      if (thumb_gesture(app, id, clicked, l, h)) {
         if (t.seq2seq) app_state_set_band(&s, TraceBand(band));
         s.sel.layer = l;
         s.sel.head = h;
@@ -79,14 +101,7 @@ void band_thumbnails(App* app, const Trace& t, int band, float thumb) {
         s.sel.view = APP_VIEW_ATTENTION;
       }
       app_record(app, id);
-      const bool ablated = s.pretrained.on_screen && pretrained_ablated(s, l, h);
-      if (ablated) {  // a red cross over the thumbnail
-        const ImVec2 a0 = ImGui::GetItemRectMin(), a1 = ImGui::GetItemRectMax();
-        ImDrawList* dl = ImGui::GetWindowDrawList();
-        dl->AddRectFilled(a0, a1, IM_COL32(0, 0, 0, 110));
-        dl->AddLine(a0, a1, IM_COL32(230, 40, 40, 255), 3.0f);
-        dl->AddLine(ImVec2(a0.x, a1.y), ImVec2(a1.x, a0.y), IM_COL32(230, 40, 40, 255), 3.0f);
-      }
+      const bool ablated = thumb_ablated_cross(app, l, h);
       if (ImGui::IsItemHovered()) ImGui::SetTooltip(tr(ablated ? S_PT_ABLATED_TIP : S_THUMB_TIP), l, h);
       ImGui::PopID();
     }
@@ -105,8 +120,12 @@ const std::vector<Mat>& scores_on_screen(App* app) {
   return it->second;
 }
 
-// Every head ranked by the chosen score, highest first (undefined scores last), in rows of `per_row`; a click focuses.
-void ranked_thumbnails(App* app, const Trace& t, const Mat& score, int kind, float thumb, int per_row) {
+// Every head ranked by score, highest first (undefined scores last), in as many columns as fit `width`; a click
+// focuses. Each is labelled with its score, or with change (the sweep's signed change in percent) when given; a
+// column is as wide as the widest label, and the thumbnails grow to it (a 6 x 4 model's layer grid would make them
+// 24 px on a phone).
+void ranked_thumbnails(App* app, const Trace& t, const Mat& score, const char* name, const Mat* change, float thumb,
+                       float width) {
   AppState& s = app->state;
   std::vector<std::pair<int, int>> order;
   for (int l = 0; l < int(score.rows()); ++l)
@@ -116,10 +135,18 @@ void ranked_thumbnails(App* app, const Trace& t, const Mat& score, int kind, flo
     if (std::isnan(x) != std::isnan(y)) return std::isnan(y);
     return x > y;
   });
-  const char* name = tr_named(std::string("score.") + kHeadScores[kind].name);
+  char widest[64];
+  std::snprintf(widest, sizeof widest, tr(change ? S_SW_RANK : S_HS_RANK), int(order.size()), int(score.rows()) - 1,
+                int(score.cols()) - 1, -99.9);
+  const float spacing = ImGui::GetStyle().ItemSpacing.x + 6;
+  const float label_w = ImGui::CalcTextSize(widest).x;
+  thumb = std::min(std::max(thumb, label_w - 6), std::max(24.0f, width - spacing));
+  const float cell = std::max(thumb + 6, label_w) + spacing;
+  const int per_row = std::max(1, int(width / cell));
+  const float x0 = ImGui::GetCursorPosX();
   for (size_t r = 0; r < order.size(); ++r) {
     const auto [l, h] = order[r];
-    if (r % size_t(per_row)) ImGui::SameLine();
+    if (r % size_t(per_row)) ImGui::SameLine(x0 + float(r % size_t(per_row)) * cell);
     ImGui::BeginGroup();
     const AttentionOutput& a = t.layers[size_t(l)].heads[size_t(h)].attn;
     const Mat& w = t.lean ? a.thumb : a.weights;
@@ -131,25 +158,18 @@ void ranked_thumbnails(App* app, const Trace& t, const Mat& score, int kind, flo
     bool clicked = tex ? ImGui::ImageButton(ImTextureID(uintptr_t(tex)), ImVec2(thumb, thumb), ImVec2(0, 0), ImVec2(1, 1), focused ? 3 : 1,
                                             ImVec4(0, 0, 0, 0), ImVec4(1, 1, 1, 1))
                        : ImGui::Button("##thumb", ImVec2(thumb, thumb));
-    const bool shift = ImGui::GetIO().KeyShift;
     app_record(app, id);
-    const float v = score(l, h);
+    const float v = change ? 100.0f * (*change)(l, h) : score(l, h);
     if (ImGui::IsItemHovered()) ImGui::SetTooltip(tr(S_HS_TIP), l, h, name, double(v));
-    if (clicked && s.pretrained.on_screen && shift && !app->page.readonly) {
-      pretrained_toggle_ablate(app, l, h);
-    } else if (clicked) {
+    if (thumb_gesture(app, id, clicked, l, h)) {
       s.sel.layer = l;
       s.sel.head = h;
       s.sel.mean_heads = false;
       s.sel.view = APP_VIEW_ATTENTION;
     }
-    if (s.pretrained.on_screen && pretrained_ablated(s, l, h)) {
-      const ImVec2 a0 = ImGui::GetItemRectMin(), a1 = ImGui::GetItemRectMax();
-      ImGui::GetWindowDrawList()->AddLine(a0, a1, IM_COL32(230, 40, 40, 255), 3.0f);
-      ImGui::GetWindowDrawList()->AddLine(ImVec2(a0.x, a1.y), ImVec2(a1.x, a0.y), IM_COL32(230, 40, 40, 255), 3.0f);
-    }
+    thumb_ablated_cross(app, l, h);
     ImGui::PopID();
-    ImGui::TextDisabled(tr(S_HS_RANK), int(r) + 1, l, h, double(std::isnan(v) ? 0.0f : v));
+    ImGui::TextDisabled(tr(change ? S_SW_RANK : S_HS_RANK), int(r) + 1, l, h, double(std::isnan(v) ? 0.0f : v));
     ImGui::EndGroup();
   }
 }
@@ -167,12 +187,19 @@ void view_model(App* app) {
   int& sort = app->ui.model_sort;
   if (!seq2seq && app_visible(*app, "head_finder")) {
     ImGui::SetNextItemWidth(font * 11);
-    const char* shown = sort < 0 ? tr(S_HS_ORDER) : tr_named(std::string("score.") + kHeadScores[sort].name);
+    const bool real = s.pretrained.on_screen && !s.pretrained.view.predictions.empty();  // the sweep needs an LM head
+    if (sort == HEAD_SORT_SWEEP && !real) sort = -1;
+    const char* shown = sort < 0 ? tr(S_HS_ORDER) : sort == HEAD_SORT_SWEEP ? tr(S_SW_SORT)
+                                                                             : tr_named(std::string("score.") + kHeadScores[sort].name);
     if (ImGui::BeginCombo(tr_id(S_HS_SORT, "head_sort").c_str(), shown)) {
       if (ImGui::Selectable(tr(S_HS_ORDER), sort < 0)) sort = -1;
       for (int k = 0; k < HEAD_SCORE_COUNT; ++k) {
         if (ImGui::Selectable(tr_named(std::string("score.") + kHeadScores[k].name), sort == k)) sort = k;
         app_record(app, std::string("head_sort_") + kHeadScores[k].name);
+      }
+      if (real) {
+        if (ImGui::Selectable(tr(S_SW_SORT), sort == HEAD_SORT_SWEEP)) sort = HEAD_SORT_SWEEP;
+        app_record(app, "head_sort_sweep");
       }
       ImGui::EndCombo();
     }
@@ -203,9 +230,20 @@ void view_model(App* app) {
     bool width_bound;
     ~NeedHeight() { if (width_bound) app->ui.view_need_h_next = ImGui::GetCursorPosY() + ImGui::GetFontSize() * 2; }
   } need{app, by_width - 6 <= by_height - row_gap};
+  const float ranked_w = avail.x - font;
+  if (sort == HEAD_SORT_SWEEP) {  // the ablation sweep's ranking: |change| of the followed prediction
+    pretrained_sweep_status(app);
+    const AppSweep& w = s.pretrained.sweep;
+    if (app_pretrained_sweep_current(s) && w.change.rows() == int(t.layers.size()) && w.change.size()) {
+      const Mat magnitude = w.change.cwiseAbs();
+      ranked_thumbnails(app, t, magnitude, tr(S_SW_SORT), &w.change, thumb, ranked_w);
+    }
+    ImGui::TextDisabled("%s", tr(S_MODEL_LEGEND));
+    return;
+  }
   if (sort >= 0) {
     const std::vector<Mat>& sc = scores_on_screen(app);
-    ranked_thumbnails(app, t, sc[size_t(sort)], sort, thumb, std::max(1, int((avail.x - font) / (thumb + 10))));
+    ranked_thumbnails(app, t, sc[size_t(sort)], tr_named(std::string("score.") + kHeadScores[sort].name), nullptr, thumb, ranked_w);
     ImGui::TextDisabled("%s", tr(S_MODEL_LEGEND));
     return;
   }

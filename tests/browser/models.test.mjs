@@ -171,6 +171,101 @@ describe('real checkpoints in the page', () => {
     await page.close();
   });
 
+  test('the ablation sweep: a real click runs it in the worker, and its ranking is one ablation at a time through the CLI', async () => {
+    for (const [name, text, row] of [['gpt2_f32', 'a b a b a', 4], ['bert_mlm_f32', 'the cat sat on the mat', 3]]) {
+      const { page, errors } = await openWithModels();
+      const out = await setConfig(page, { mode: 'pretrained', model: `models/${name}/`, text, ablate: [[0, 1]] });
+      assert.ok(out.ok, out.error);
+      await api(page, (r) => window.attnplay.highlight(r, r), row);
+      await frames(page, 3);
+      // Follow the second most probable token (a click on it), then the predictions' sweep button.
+      const second = (await api(page, () => window.attnplay.a11y())).predictions.top[1].id;
+      let shot = await layout(page);
+      await page.mouse.click(...Object.values(rect(shot, 'prediction_1')), { delay: 200 });  // (held: ImGui 1.86 drops a press and release in one frame)
+      await frames(page, 2);
+      await page.mouse.click(...Object.values(rect(await layout(page), 'sweep_button')), { delay: 200 });
+      const frame0 = (await api(page, () => window.attnplay.stats())).frame;
+      await page.waitForFunction(() => { const s = window.attnplay.sweep(); return s && !s.running; }, null, { timeout: 60000 });
+      const sw = await api(page, () => window.attnplay.sweep());
+      assert.equal(sw.error, '', sw.error);
+      assert.ok(sw.current && !sw.stopped);
+      assert.equal(sw.position, row);
+      assert.equal(sw.token_id, second, 'the clicked prediction is the one followed');
+      assert.ok((await api(page, () => window.attnplay.stats())).frame > frame0, 'frames went on while the worker swept');
+      // Each head ablated alone through the CLI (the config's own [[0, 1]] is left out of the sweep).
+      const prob = (logits) => {
+        const mx = Math.max(...logits[row]);
+        const z = logits[row].reduce((a, v) => a + Math.exp(v - mx), 0);
+        return Math.exp(logits[row][second] - mx) / z;
+      };
+      const base = prob(cli(name, { text }).logits);
+      assert.ok(Math.abs(sw.baseline - base) <= 1e-5, `${name}: baseline ${sw.baseline} vs ${base}`);
+      const info = cases.folders[name].info;
+      const want = [];
+      for (let l = 0; l < info.layers; l++) {
+        for (let h = 0; h < info.heads; h++) {
+          const p = prob(cli(name, { text, ablate: [[l, h]] }).logits);
+          assert.ok(Math.abs(sw.probs[l][h] - p) <= 1e-5, `${name}: head ${l}/${h}: ${sw.probs[l][h]} vs the CLI's ${p}`);
+          want.push([l, h, p - base]);
+        }
+      }
+      // The ranking: every head once, by |change| as the CLI's numbers order them (near-ties within rounding aside).
+      assert.equal(sw.ranking.length, want.length);
+      want.sort((a, b) => Math.abs(b[2]) - Math.abs(a[2]));
+      sw.ranking.forEach(([l, h, d], i) => {
+        const w = want.find((x) => x[0] === l && x[1] === h);
+        assert.ok(Math.abs(d - w[2]) <= 1e-5, `${name}: change of ${l}/${h}`);
+        assert.ok(Math.abs(Math.abs(d) - Math.abs(want[i][2])) <= 2e-5, `${name}: rank ${i}: ${l}/${h} where the CLI ranks ${want[i][0]}/${want[i][1]}`);
+      });
+      // The model view shows the ranking: the first-ranked head's thumbnail comes first.
+      shot = await layout(page);
+      const [l0, h0] = sw.ranking[0];
+      const first = shot[`thumb_${l0}_${h0}`];
+      assert.ok(first, 'the model view draws the ranked heads');
+      for (const [k, r] of Object.entries(shot).filter(([k]) => /^thumb_\d+_\d+$/.test(k))) {
+        assert.ok(r[1] > first[1] + 1 || (Math.abs(r[1] - first[1]) <= 1 && r[0] >= first[0]), `${k} comes after the first-ranked ${l0}/${h0}`);
+      }
+      await page.screenshot({ path: path.join(SHOTS, `model-sweep-${name}-1280x720.png`) });
+      // An edit of the text marks it stale; a new sweep answers the new text.
+      assert.ok((await setConfig(page, { text: `${text} a` })).ok);
+      await frames(page, 3);
+      assert.equal((await api(page, () => window.attnplay.sweep())).current, false);
+      assert.deepEqual(errors, [], name);
+      await page.close();
+    }
+  });
+
+  test('a long press on a thumbnail (touch) ablates that head; another restores it', async () => {
+    const phone = await (await import('./helpers.mjs')).launch({ viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true, deviceScaleFactor: 2 });
+    const page = await phone.newPage();
+    const errors = [];
+    page.on('pageerror', (e) => errors.push(e.message));
+    await serveModels(page);
+    await page.goto(`${env.base}index.html?model=models/gpt2_f32/&text=${encodeURIComponent('a b a b a')}&autosave=0`);
+    await page.waitForFunction(() => window.attnplay && window.attnplay.a11y().predictions, null, { timeout: 60000 });
+    await api(page, () => window.attnplay.setView('model'));
+    await frames(page, 4);
+    const cdp = await phone.newCDPSession(page);
+    const press = async () => {
+      const shot = await layout(page);
+      const p = rect(shot, 'thumb_2_1');
+      await cdp.send('Input.dispatchTouchEvent', { type: 'touchStart', touchPoints: [{ x: p.x, y: p.y }] });
+      await page.waitForTimeout(900);
+      await cdp.send('Input.dispatchTouchEvent', { type: 'touchEnd', touchPoints: [] });
+      await frames(page, 3);
+    };
+    await press();
+    await page.waitForFunction(() => JSON.stringify(window.attnplay.getConfig().ablate) === '[[2,1]]', null, { timeout: 30000 });
+    assert.equal((await api(page, () => window.attnplay.stats())).sel.view, (await api(page, () => window.attnplay.views())).findIndex((v) => v.name === 'model'),
+                 'a long press ablates; its release does not open the head');
+    await page.waitForFunction(() => window.attnplay.a11y().predictions.top[0].before !== undefined, null, { timeout: 30000 });
+    await page.screenshot({ path: path.join(SHOTS, 'model-longpress-phone-390x844.png') });
+    await press();
+    await page.waitForFunction(() => JSON.stringify(window.attnplay.getConfig().ablate) === '[]', null, { timeout: 30000 });
+    assert.deepEqual(errors, []);
+    await phone.close();
+  });
+
   test('a folder with a missing tensor is refused by name and the model on screen still answers', async () => {
     const { page, errors } = await openWithModels();
     let out = await setConfig(page, { mode: 'pretrained', model: 'models/gpt2_f32/', text: 'hello world' });
@@ -278,19 +373,34 @@ describe('real checkpoints as people see them', () => {
     for (const [ctx, size, pagePath] of [[env.context, { width: 1280, height: 720 }, 'index.html'], [env.context, { width: 720, height: 440 }, 'embed.html'],
                                          [phone, null, 'index.html']]) {
       for (const lang of ['en', 'zh']) {
-        for (const view of ['model', 'attention']) {
+        for (const view of ['model', 'attention', 'sweep']) {
           const page = await ctx.newPage();
           if (size) await page.setViewportSize(size);
           const errors = [];
           page.on('console', (m) => { if (m.type() === 'error') errors.push(m.text()); });
           page.on('pageerror', (e) => errors.push(e.message));
           await serveModels(page);
-          const embedView = pagePath === 'embed.html' ? `&view=${view}` : '';
+          const embedView = pagePath === 'embed.html' ? `&view=${view === 'sweep' ? 'model' : view}` : '';
           await page.goto(`${env.base}${pagePath}?model=models/gpt2_6layer/&text=${text}&lang=${lang}&autosave=0${embedView}`);
           await page.waitForFunction(() => window.attnplay && window.attnplay.result && window.attnplay.a11y().predictions, null, { timeout: 60000 });
-          if (!embedView) await page.evaluate((v) => window.attnplay.setView(v), view);
+          if (!embedView) await page.evaluate((v) => window.attnplay.setView(v === 'sweep' ? 'model' : v), view);
           await page.evaluate(() => window.attnplay.highlight(6, 6));
           await frames(page, 8);
+          if (view === 'sweep') {  // the model view's sort, then its Run button (a tap on the phone)
+            const tap = async (name) => {
+              const p = rect(await layout(page), name);
+              if (size) await page.mouse.click(p.x, p.y, { delay: 200 });
+              else await page.touchscreen.tap(p.x, p.y);
+              await frames(page, 4);
+            };
+            await tap('head_sort');
+            await tap('head_sort_sweep');
+            await tap('sweep_run');
+            await page.waitForFunction(() => { const s = window.attnplay.sweep(); return s && !s.running; }, null, { timeout: 60000 });
+            const sw = await page.evaluate(() => window.attnplay.sweep());
+            assert.ok(sw.current && sw.error === '' && sw.done === 24, `${pagePath} ${lang}: the sweep ran (${JSON.stringify(sw).slice(0, 200)})`);
+            await frames(page, 4);
+          }
           const stats = await page.evaluate(() => window.attnplay.stats());
           assert.deepEqual(stats.clipped ?? [], [], `${pagePath} ${lang} ${view}: no label is cut`);
           const r = await page.evaluate(() => window.attnplay.result().tokens);

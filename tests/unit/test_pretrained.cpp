@@ -7,6 +7,7 @@
 #include "model/pretrained_pack.h"
 #include "model/safetensors.h"
 #include "tiny_gpt2.h"
+#include "model/pretrained_sweep.h"
 
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
@@ -331,6 +332,77 @@ TEST(Pretrained, PackedComputeUnpacksToTheSameTrace) {
   renamed[at + 17] = 'x';
   EXPECT_FALSE(pretrained_unpack(renamed.data(), renamed.size(), &bad, &error));
   EXPECT_NE(error.find("layers.0.heads.0.q is missing"), std::string::npos) << error;
+}
+
+
+// The ablation sweep (pretrained_sweep.h) equals one ablation at a time computed afresh: every head's probability of
+// the followed token, the baseline, the ranking by |change|; it leaves the config's own ablation out, a causal model's
+// later tokens cannot change it, and the model's cache still answers the next compute as a fresh one would.
+TEST(PretrainedSweep, EqualsEachHeadAblatedAloneAndLeavesTheCacheCorrect) {
+  TinyGpt2 g;
+  g.layers = 3;
+  std::shared_ptr<PretrainedModel> m;
+  std::string error;
+  ASSERT_TRUE(load(g.source(7), g.file, 0, &m, &error)) << error;
+  const std::vector<int> ids = {3, 1, 4, 1, 5, 9, 2};
+  const auto prob_at = [&](const std::vector<std::pair<int, int>>& ablate, int row, int token) {
+    PretrainedRequest r;
+    r.ids = ids;
+    for (int id : ids) r.tokens.push_back(std::to_string(id));
+    r.mask.causal = true;
+    r.ablate = ablate;
+    Trace t;
+    std::string e;
+    EXPECT_TRUE(pretrained_compute(*m, r, nullptr, &t, &e)) << e;
+    const auto lr = t.logits.row(row).cast<double>();
+    if (token < 0) lr.maxCoeff(&token);
+    return std::make_pair(token, float(std::exp(lr(token) - lr.maxCoeff()) / (lr.array() - lr.maxCoeff()).exp().sum()));
+  };
+  for (const int position : {4, -1}) {
+    Config c;
+    ASSERT_TRUE(config_parse(json{{"mode", "pretrained"}, {"model", "tiny"}, {"token_ids", ids}, {"ablate", {{1, 0}}}}, &c, &error)) << error;
+    PretrainedRef ref{m, pretrained_cache_new()};
+    PretrainedRequest user;
+    ASSERT_TRUE(pretrained_request(c, *m, &user, &error)) << error;
+    ASSERT_TRUE(pretrained_compute(*m, user, ref.cache.get(), nullptr, &error)) << error;  // the cache as the app left it
+    PretrainedSweep s;
+    ASSERT_TRUE(pretrained_sweep_begin(c, ref, position, -1, &s, &error)) << error;
+    const int row = position < 0 ? int(ids.size()) - 1 : position;
+    const auto [token, base] = prob_at({}, row, -1);
+    EXPECT_EQ(s.position, row);
+    EXPECT_EQ(s.token, token);
+    EXPECT_NEAR(s.baseline, base, 1e-5f);
+    EXPECT_EQ(s.total, g.layers * g.heads);
+    while (!s.finished()) ASSERT_TRUE(pretrained_sweep_step(ref, &s, &error)) << error;
+    for (int l = 0; l < g.layers; ++l)
+      for (int h = 0; h < g.heads; ++h)
+        EXPECT_NEAR(s.probs(l, h), prob_at({{l, h}}, row, token).second, 1e-5f) << "position " << position << " head " << l << "/" << h;
+    const json j = json::parse(pretrained_sweep_json(s));
+    ASSERT_EQ(j["ranking"].size(), size_t(g.layers * g.heads));
+    for (size_t i = 1; i < j["ranking"].size(); ++i)
+      EXPECT_GE(std::fabs(j["ranking"][i - 1][2].get<float>()), std::fabs(j["ranking"][i][2].get<float>())) << i;
+    const json& top = j["ranking"][0];
+    EXPECT_NEAR(top[2].get<float>(), s.probs(top[0].get<int>(), top[1].get<int>()) - s.baseline, 1e-7f);
+    EXPECT_EQ(j["done"], g.layers * g.heads);
+    // The next compute through the same cache (the user's ablation again) equals a fresh one.
+    Trace after, fresh;
+    ASSERT_TRUE(pretrained_compute(*m, user, ref.cache.get(), &after, &error)) << error;
+    ASSERT_TRUE(pretrained_compute(*m, user, nullptr, &fresh, &error)) << error;
+    EXPECT_LE(max_diff(after.logits, fresh.logits), 1e-5f * std::max(1.0f, fresh.logits.cwiseAbs().maxCoeff()));
+  }
+  // Another token than the most probable; refusals name what is out of range.
+  Config c;
+  ASSERT_TRUE(config_parse(json{{"mode", "pretrained"}, {"model", "tiny"}, {"token_ids", ids}}, &c, &error)) << error;
+  PretrainedRef ref{m, pretrained_cache_new()};
+  PretrainedSweep s;
+  ASSERT_TRUE(pretrained_sweep_begin(c, ref, 2, 7, &s, &error)) << error;
+  EXPECT_NEAR(s.baseline, prob_at({}, 2, 7).second, 1e-5f);
+  ASSERT_TRUE(pretrained_sweep_step(ref, &s, &error)) << error;
+  EXPECT_NEAR(s.probs(0, 0), prob_at({{0, 0}}, 2, 7).second, 1e-5f);
+  EXPECT_FALSE(pretrained_sweep_begin(c, ref, 7, -1, &s, &error));
+  EXPECT_NE(error.find("sweep: position 7"), std::string::npos) << error;
+  EXPECT_FALSE(pretrained_sweep_begin(c, ref, 0, g.vocab, &s, &error));
+  EXPECT_NE(error.find("sweep: token 11"), std::string::npos) << error;
 }
 
 // Each score on the pattern it names: 1 (or its extreme) there, lower elsewhere; the formulas as head_scores.h states.

@@ -1078,6 +1078,82 @@ TEST_F(HeadlessApp, RealModelOpensAblatesByShiftClickAndARefusalKeepsIt) {
   frames(2);
 }
 
+// The ablation sweep in the app: the predictions' button runs it (here in the frame's thread, a slice a frame) and
+// opens the model view ranked by it; every head's change is one ablation alone computed afresh; a prediction clicked
+// is the token followed; toggling heads keeps the sweep, an edit of the tokens stops it and marks it stale.
+TEST_F(HeadlessApp, RealModelSweepRanksHeadsAsOneAblationAtATime) {
+  TinyGpt2 g;
+  g.layers = 3;
+  const std::string dir = tiny_gpt2_folder("attnplay_ui_tiny_gpt2_sweep", g);
+  std::string error;
+  const std::vector<int> ids = {3, 1, 4, 1, 5};
+  ASSERT_TRUE(app_state_merge(&app.state, json{{"mode", "pretrained"}, {"model", dir}, {"token_ids", ids}, {"ablate", {{2, 1}}}}, &error)) << error;
+  frames(2);
+  ASSERT_TRUE(app.state.pretrained.on_screen) << app.state.pretrained.refusal;
+  app.state.sel.query = 3;
+  frames(2);
+  // Follow the second most probable token: click it, then the sweep's button.
+  const int second = app.state.pretrained.view.predictions[3][1].id;
+  click(centre("prediction_1"));
+  EXPECT_EQ(app.state.pretrained.sweep_token, second);
+  click(centre("sweep_button"));
+  for (int i = 0; i < 100 && app.state.pretrained.sweep.running; ++i) frames(1);
+  const AppSweep& w = app.state.pretrained.sweep;
+  ASSERT_FALSE(w.running);
+  ASSERT_TRUE(w.error.empty()) << w.error;
+  EXPECT_EQ(app.state.sel.view, APP_VIEW_MODEL);
+  EXPECT_EQ(app.ui.model_sort, HEAD_SORT_SWEEP);
+  EXPECT_EQ(w.state["position"], 3);
+  EXPECT_EQ(w.state["token_id"], second);
+  // Each head ablated alone (the config's own ablation left out), computed afresh.
+  std::shared_ptr<PretrainedModel> m;
+  ASSERT_TRUE(pretrained_load_dir(dir, PretrainedLimits(), &m, &error)) << error;
+  const auto prob = [&](std::vector<std::pair<int, int>> ablate) {
+    PretrainedRequest r;
+    r.ids = ids;
+    r.tokens.assign(ids.size(), "t");
+    r.mask.causal = true;
+    r.ablate = ablate;
+    Trace t;
+    std::string e;
+    EXPECT_TRUE(pretrained_compute(*m, r, nullptr, &t, &e)) << e;
+    const Eigen::VectorXd row = t.logits.row(3).cast<double>().transpose();
+    return (row.array() - row.maxCoeff()).exp()(second) / (row.array() - row.maxCoeff()).exp().sum();
+  };
+  const double base = prob({});
+  EXPECT_NEAR(w.state["baseline"].get<double>(), base, 1e-5);
+  ASSERT_EQ(w.change.rows(), 3);
+  std::pair<int, int> top{0, 0};
+  for (int l = 0; l < 3; ++l)
+    for (int h = 0; h < 2; ++h) {
+      EXPECT_NEAR(w.change(l, h), prob({{l, h}}) - base, 1e-5) << l << "/" << h;
+      if (std::fabs(w.change(l, h)) > std::fabs(w.change(top.first, top.second))) top = {l, h};
+    }
+  // The model view ranks by it: the largest |change| comes first (top left).
+  frames(2);
+  const std::string first = "thumb_" + std::to_string(top.first) + "_" + std::to_string(top.second);
+  ASSERT_TRUE(app.layout.count(first));
+  for (int l = 0; l < 3; ++l)
+    for (int h = 0; h < 2; ++h) {
+      const auto r = app.layout["thumb_" + std::to_string(l) + "_" + std::to_string(h)];
+      EXPECT_TRUE(r[1] > app.layout[first][1] || (r[1] == app.layout[first][1] && r[0] >= app.layout[first][0])) << l << "/" << h;
+    }
+  EXPECT_TRUE(app.layout.count("sweep_run"));
+  // Toggling a head keeps it; an edit of the tokens marks it stale, and stops one under way.
+  pretrained_toggle_ablate(&app, 0, 0);
+  frames(2);
+  EXPECT_TRUE(app_pretrained_sweep_current(app.state));
+  click(centre("sweep_run"));
+  EXPECT_TRUE(app.state.pretrained.sweep.running);
+  ASSERT_TRUE(app_state_merge(&app.state, json{{"token_ids", {3, 1, 4}}}, &error)) << error;
+  frames(3);
+  EXPECT_FALSE(app.state.pretrained.sweep.running);
+  EXPECT_TRUE(app.state.pretrained.sweep.stopped);
+  EXPECT_FALSE(app_pretrained_sweep_current(app.state));
+  ASSERT_TRUE(app_state_set(&app.state, app_default_config(), &error)) << error;
+  frames(2);
+}
+
 // result() a part at a time (the page's lazy result): every part is the whole JSON's, in its key order, for the
 // playground's model (with logits and vocab), a lean trace and a real checkpoint (token_ids first); typed matrices are
 // the trace's floats.

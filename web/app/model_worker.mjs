@@ -4,10 +4,15 @@
 //       config: SPEC §9's, "model" as the page names it (a URL relative to the page, or "local:<folder>");
 //       source: {key, url} or {key, files: {name: File}}: where that model's files are
 //   {type: 'cancel'}   stop the model download under way (its compute is refused "loading was cancelled")
+//   {type: 'sweep', id, config, position, token, source}   the ablation sweep (core.sweep) on that model
+//   {type: 'cancel_sweep'}                       stop it (no more answers come for it)
 // and gets
 //   {type: 'progress', id, done, total}          bytes of tensors read, while a model loads
 //   {type: 'result', id, bytes}                  pretrained_pack.h's bytes (transferred), or
 //   {type: 'result', id, error}                  the refusal, naming the file, tensor or field
+//   {type: 'sweep', id, json, finished}          the sweep so far (pretrained_sweep_json), a few a second; or
+//   {type: 'sweep', id, error, finished: true}   its refusal
+// A compute that arrives during a sweep runs between two of its heads (the model's cache follows whichever ran last).
 // One model is kept: a new one replaces it once it has loaded (a refused folder leaves it). Only the newest compute
 // runs: one queued behind another is dropped when a newer one arrives (the app shows only the newest answer).
 import { createCore } from './attnplay-core.mjs';
@@ -16,6 +21,8 @@ let core = null, failed = null;
 let model = null, modelKey = null;  // the loaded model and what it was loaded from
 let next = null, running = false;   // the newest compute not started yet; a compute (or load) under way
 let abort = null;                   // the load under way's AbortController
+let sweepNext = null;               // the sweep asked for and not begun
+let sweepStop = false;              // the sweep under way is to stop
 
 self.onmessage = (e) => {
   const m = e.data;
@@ -29,6 +36,15 @@ self.onmessage = (e) => {
     next = m;
     pump();
   }
+  if (m.type === 'sweep') {
+    sweepStop = true;  // (the one under way, if any: this one replaces it)
+    sweepNext = m;
+    pump();
+  }
+  if (m.type === 'cancel_sweep') {
+    sweepStop = true;
+    sweepNext = null;
+  }
 };
 const ready = createCore().then((c) => { core = c; }, (e) => { failed = String((e && e.message) || e); });
 
@@ -37,10 +53,16 @@ async function pump() {
   running = true;
   try {
     await ready;
-    while (next) {
-      const m = next;
-      next = null;
-      await run(m);
+    while (next || sweepNext) {
+      if (next) {
+        const m = next;
+        next = null;
+        await run(m);
+      } else {
+        const m = sweepNext;
+        sweepNext = null;
+        await sweep(m);
+      }
     }
   } finally {
     running = false;
@@ -82,5 +104,33 @@ async function run(m) {
     self.postMessage({ type: 'result', id: m.id, bytes }, [bytes.buffer]);
   } catch (e) {
     self.postMessage({ type: 'result', id: m.id, error: String((e && e.message) || e) });
+  }
+}
+
+// The sweep, ~30 ms of heads at a time; between them the messages that came meanwhile are taken (an edit's compute
+// runs first; a newer sweep or a cancel stops this one).
+async function sweep(m) {
+  sweepStop = false;
+  const say = (s) => self.postMessage({ type: 'sweep', id: m.id, json: JSON.stringify(s.state), finished: s.finished });
+  try {
+    if (failed) throw new Error(`model: the engine did not load in the worker (${failed})`);
+    const loaded = await load(m);
+    const s = core.sweep({ ...m.config, model: loaded }, { position: m.position, token: m.token });
+    say(s);
+    while (!s.finished) {
+      await new Promise((r) => setTimeout(r, 0));
+      if (sweepStop) return;
+      if (next) {
+        const c = next;
+        next = null;
+        await run(c);
+        if (sweepStop) return;
+      }
+      const until = performance.now() + 30;
+      do s.step(1); while (!s.finished && performance.now() < until);
+      say(s);
+    }
+  } catch (e) {
+    self.postMessage({ type: 'sweep', id: m.id, error: String((e && e.message) || e), finished: true });
   }
 }

@@ -249,6 +249,10 @@ function publicApi(M, app) {
     stats: () => JSON.parse(call(() => M._ap_app_stats())),
     // What the DOM mirror holds: {summary, caption, rows, cols, weights | top, walkthrough, cell, layer, head}.
     a11y: () => JSON.parse(call(() => M._ap_app_a11y())),
+    // The ablation sweep of a real model (the predictions' "Which heads matter" button, or the model view's sort):
+    // null before one is asked; else {position, token_id, token, display, baseline, layers, heads, done, probs
+    // [layers][heads], ranking [[layer, head, change], ...] largest |change| first, running, stopped, error, current}.
+    sweep: () => JSON.parse(call(() => M._ap_app_sweep())),
     // The table of views (view_table.h): [{name, needs_qkv, caption_en, caption_zh, offered}], offered: for this state.
     views: () => JSON.parse(call(() => M._ap_app_views())),
     // Show one view by its name (as the URL's view=); an unknown name throws an Error listing the names.

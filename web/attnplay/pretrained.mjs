@@ -56,6 +56,9 @@ export function workerModelHost(base, module, box) {
       if (!d) return;
       if (d.type === 'progress') M()._ap_app_pretrained_progress(d.id, d.done, d.total);
       else if (d.type === 'result') answer(d.id, !d.error, d.bytes, d.error);
+      else if (d.type === 'sweep' && M()) {
+        M().attnplayWithText(d.error ?? d.json, (p, n) => M()._ap_app_pretrained_sweep(d.id, d.error ? 0 : 1, d.finished ? 1 : 0, p, n));
+      }
     };
     worker.onerror = (e) => {
       e.preventDefault();
@@ -87,6 +90,13 @@ export function workerModelHost(base, module, box) {
     if (picker.files && picker.files.length) open([...picker.files]);
     picker.value = '';
   });
+  // Where a config's model is: its files (opened in this page) or its URL; null when the page does not have it.
+  const sourceOf = (cfg) => {
+    const key = String(cfg.model);
+    if (key.startsWith('local:')) return local.has(key) ? { key, files: local.get(key) } : null;
+    const url = new URL(key, location.href).href;
+    return { key: url, url };
+  };
   return {
     host: {
       compute(id, config, focusLayer, focusHead) {
@@ -95,16 +105,24 @@ export function workerModelHost(base, module, box) {
           return;
         }
         const cfg = JSON.parse(config);
-        const key = String(cfg.model);
-        if (key.startsWith('local:') && !local.has(key)) {  // a reload, or a workspace from another visit
-          answer(id, false, null, `model: reopen ${key.slice(6)} to continue (File > Open model...): a model opened from files is not kept by the page`);
+        const source = sourceOf(cfg);
+        if (!source) {  // a reload, or a workspace from another visit
+          answer(id, false, null, `model: reopen ${String(cfg.model).slice(6)} to continue (File > Open model...): a model opened from files is not kept by the page`);
           return;
         }
-        const source = key.startsWith('local:') ? { key, files: local.get(key) } : { key: new URL(key, location.href).href };
-        if (!key.startsWith('local:')) source.url = source.key;
         start().postMessage({ type: 'compute', id, config: cfg, focus: [focusLayer, focusHead], source });
       },
       cancel() { if (worker) worker.postMessage({ type: 'cancel' }); },
+      sweep(id, config, position, token) {
+        const cfg = JSON.parse(config);
+        const source = base ? sourceOf(cfg) : null;
+        if (!source) {
+          M().attnplayWithText('sweep: the model is not open in this page', (p, n) => M()._ap_app_pretrained_sweep(id, 0, 1, p, n));
+          return;
+        }
+        start().postMessage({ type: 'sweep', id, config: cfg, position, token, source });
+      },
+      cancelSweep() { if (worker) worker.postMessage({ type: 'cancel_sweep' }); },
       openModel() { picker.click(); },
     },
     // A drop: a folder (its entries walked) or several files. Returns true when it held model files.

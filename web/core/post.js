@@ -20,6 +20,10 @@
 //   appends tokens computes the new rows only)
 //   core.computeTrace(config, {focusLayer, focusHead, budgetMB}) -> Uint8Array   the same compute as the page's app
 //                                        reads it (src/model/pretrained_pack.h: tensors + metadata, predictions)
+//   core.sweep(config, {position, token}) -> sweep       the ablation sweep of mode pretrained: every head ablated
+//                                        alone, the probability of one token at one position; sweep.step(count) -> the
+//                                        sweep so far ({baseline, probs [layers][heads], ranking, done, ...}),
+//                                        sweep.run() -> the whole; one sweep at a time (pretrained_sweep.h)
 //   core.kernels                                         the matrix kernels in use: 'relaxed-simd' or 'simd128'
 //   core.createTrainer(config, spec) -> trainer          the Train panel's session (one per core; a new one replaces it)
 //     spec: {task: 'copy'|'reverse'|'sort'|'induction'|'date'|'numbers'|'numbers_zh'|'sov', length, vocab, batch,
@@ -286,6 +290,27 @@ export async function createCore(options = {}) {
       const text = M.attnplayJson(config, 'config');
       M.attnplayWithText(text, (p, n) => answer(M._ap_compute_packed(p, n, focusLayer | 0, focusHead | 0, Number(budgetMB))));
       return M.attnplayAnswerBytes();
+    },
+
+    // The ablation sweep (pretrained_sweep.h): every head ablated alone, the probability of one token at one position
+    // (position -1: the last token; token -1: the most probable one there). Stepped, so a caller (the page's worker)
+    // can report progress and stop: step(count) computes count more heads and returns the sweep so far,
+    // {position, token_id, token, display, baseline, layers, heads, done, probs [layers][heads], ranking
+    // [[layer, head, change], ...] largest |change| first}; done === layers * heads when finished. One sweep at a time.
+    sweep(config, { position = -1, token = -1 } = {}) {
+      if (config && typeof config === 'object' && config.model && typeof config.model === 'object')
+        config = { ...config, model: modelHandle(config.model) };
+      const text = M.attnplayJson(config, 'config');
+      let state = JSON.parse(M.attnplayWithText(text, (p, n) => answer(M._ap_sweep_begin(p, n, position | 0, token | 0))));
+      return {
+        get state() { return state; },
+        get finished() { return state.done >= state.layers * state.heads; },
+        step(count = 1) {
+          state = JSON.parse(answer(M._ap_sweep_step(Math.max(1, count | 0))));
+          return state;
+        },
+        run() { while (!this.finished) this.step(64); return state; },
+      };
     },
 
     loadModel(where, opts = {}) {

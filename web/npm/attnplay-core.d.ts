@@ -117,6 +117,34 @@ export interface Model {
 /** A folder's files by name (paths as a directory picker gives them are fine): bytes, a File/Blob, or text. */
 export type ModelFiles = Record<string, ArrayBuffer | ArrayBufferView | Blob | string>;
 
+/** The ablation sweep so far (core.sweep): the probability of `token` at `position` with each head ablated alone. */
+export interface SweepState {
+  position: number;
+  token_id: number;
+  /** The vocabulary's string ("Ġcat") and as displayed ("·cat"). */
+  token: string;
+  display: string;
+  /** Its probability with nothing ablated. */
+  baseline: number;
+  layers: number;
+  heads: number;
+  /** Heads computed so far (layer-major); layers * heads when finished. */
+  done: number;
+  /** [layers][heads], null until computed. */
+  probs: (number | null)[][];
+  /** [layer, head, probs - baseline] of the heads done, the largest |change| first. */
+  ranking: [number, number, number][];
+}
+
+export interface Sweep {
+  readonly state: SweepState;
+  readonly finished: boolean;
+  /** Computes up to count more heads. */
+  step(count?: number): SweepState;
+  /** Every head that is left. */
+  run(): SweepState;
+}
+
 export interface Core {
   /** A Hugging Face folder (config.json, model.safetensors or its shards, tokenizer.json): its files, or its URL (in
    *  Node also a folder path). maxMB: refuse a model whose float32 weights need more. One load at a time. */
@@ -125,6 +153,9 @@ export interface Core {
   /** Mode pretrained as the page's app reads it (src/model/pretrained_pack.h): a safetensors buffer of the trace,
    *  every head's matrices within budgetMB (default 128), else the focused head's and thumbnails. */
   computeTrace(config: object, options?: { focusLayer?: number; focusHead?: number; budgetMB?: number }): Uint8Array;
+  /** The ablation sweep of a mode-pretrained config (its own ablate is left out): position -1 is the last token, token
+   *  -1 the most probable one there. One sweep at a time: a new one replaces the last. */
+  sweep(config: object, options?: { position?: number; token?: number }): Sweep;
   /** config object or JSON text; weights: a safetensors file (SPEC section 5). Mode 'pretrained': the config's
    *  model is a Model from loadModel (SPEC section 9; the result adds token_ids). */
   compute(config: Config | string, weightsBytes?: Uint8Array): Result;
