@@ -230,6 +230,37 @@ describe('WASM: core.loadModel and core.compute', async () => {
     });
   }
 
+  test('core.sweep: each head ablated alone, as core.compute with that ablate says (GPT-2, BERT, Llama GQA)', async () => {
+    for (const [name, row] of [['gpt2_f32', 3], ['bert_mlm_f32', 2], ['llama_gqa_f32', -1]]) {
+      const m = await model(name);
+      const config = { mode: 'pretrained', model: m, text: 'the cat sat on the mat', ablate: [[0, 0]] };
+      const probOf = (logits, r, token) => {
+        const x = logits[r], mx = Math.max(...x);
+        return Math.exp(x[token] - mx) / x.reduce((a, v) => a + Math.exp(v - mx), 0);
+      };
+      const plain = core.compute({ ...config, ablate: [] });
+      const r = row < 0 ? plain.token_ids.length - 1 : row;
+      const sw = core.sweep(config, { position: row });
+      assert.equal(sw.state.done, 0);
+      const s = sw.run();
+      assert.equal(s.position, r);
+      assert.equal(s.token_id, plain.logits[r].indexOf(Math.max(...plain.logits[r])), `${name}: the most probable token`);
+      assert.ok(Math.abs(s.baseline - probOf(plain.logits, r, s.token_id)) <= 1e-5, `${name}: baseline`);
+      assert.equal(s.done, m.info.layers * m.info.heads);
+      for (let l = 0; l < m.info.layers; l++) {
+        for (let h = 0; h < m.info.heads; h++) {
+          const want = probOf(core.compute({ ...config, ablate: [[l, h]] }).logits, r, s.token_id);
+          assert.ok(Math.abs(s.probs[l][h] - want) <= 1e-5, `${name} ${l}/${h}: ${s.probs[l][h]} vs ${want}`);
+        }
+      }
+      assert.deepEqual(s.ranking.map(([, , d]) => Math.abs(d)), s.ranking.map(([, , d]) => Math.abs(d)).sort((a, b) => b - a));
+      // And the model's next compute (through the cache the sweep used) is the plain one's.
+      assert.deepEqual(compareResult(core.compute({ ...config, ablate: [] }), plain), []);
+    }
+    const g = await model('gpt2_f32');
+    assert.throws(() => core.sweep({ mode: 'pretrained', model: g, text: 'a b' }, { position: 9 }), /sweep: position 9 is past the last token/);
+  });
+
   test('a model freed is refused by name; a config without a loaded model too', async () => {
     const m = await core.loadModel(folder('llama_gqa_f32'));
     m.free();
