@@ -159,6 +159,7 @@ std::vector<uint8_t> workspace_encode(const Workspace& ws) {
   SafeTensorsFile f;
   json j = {{"a", put_side(&f, "a", ws.a)}, {"ab_on", ws.ab_on}, {"ab_editing_b", ws.ab_editing_b},
             {"preset_id", ws.preset_id}, {"view", ws.view}, {"training", nullptr}};
+  if (!ws.model.is_null()) j["model"] = ws.model;
   if (ws.ab_on) j["b"] = put_side(&f, "b", ws.b);
   if (ws.training.present) {
     const WorkspaceTraining& t = ws.training;
@@ -224,6 +225,23 @@ bool workspace_decode(const uint8_t* bytes, size_t size, Workspace* out, std::st
   }
   if (j.contains("training") && !j["training"].is_null() && !get_training(f, j["training"], &ws.training, error))
     return false;
+  if (j.contains("model") && !j["model"].is_null()) {
+    const json& m = j["model"];
+    if (!m.is_object() || !m.contains("source") || !m["source"].is_string()) return fail(error, "model.source");
+    if (m.contains("files")) {
+      if (!m["files"].is_array()) return fail(error, "model.files");
+      for (const json& e : m["files"]) {
+        const bool hex = e.is_object() && e.contains("sha256") && e["sha256"].is_string() &&
+                         (e["sha256"].get<std::string>().empty() ||
+                          (e["sha256"].get<std::string>().size() == 64 &&
+                           e["sha256"].get<std::string>().find_first_not_of("0123456789abcdef") == std::string::npos));
+        if (!hex || !e.contains("name") || !e["name"].is_string() || !e.contains("size") || !e["size"].is_number() ||
+            e["size"].get<double>() < 0)
+          return fail(error, "model.files");
+      }
+    }
+    ws.model = m;
+  }
   *out = std::move(ws);
   return true;
 }

@@ -60,6 +60,10 @@ struct Workspace {
   WorkspaceSide b;
   std::string preset_id;                         // the preset the config came from ("" none)
   nlohmann::json view = nlohmann::json::object();  // the UI's selection and view (opaque here; ui/ reads it)
+  // Which real model the config names (mode pretrained), beyond the config's name for it: {"source": the config's
+  // "model", "files": [{"name", "size" (bytes), "sha256" (64 hex digits, "" not hashed yet)}]}; files for a folder
+  // opened from files or disk (a URL names itself). null: none. decode checks its shape.
+  nlohmann::json model = nullptr;
   WorkspaceTraining training;
 };
 

@@ -33,6 +33,7 @@
 #include "model/pretrained.h"
 #include "model/pretrained_pack.h"
 #include "model/pretrained_sweep.h"
+#include "model/sha256.h"
 #include "model/train_session.h"
 
 #include <emscripten/emscripten.h>
@@ -58,6 +59,7 @@ std::unique_ptr<attnplay::PretrainedLoader> g_loader;
 // The ablation sweep under way (core.sweep; one at a time: a new one replaces it) and the model it runs on.
 attnplay::PretrainedSweep g_sweep;
 attnplay::PretrainedRef g_sweep_ref;
+attnplay::Sha256 g_sha;  // core.sha256's digest under way (one at a time: post.js queues them)
 
 // The heap this module may still grow to (4 GB, the wasm32 ceiling) and the bytes it holds: a model must fit between.
 double heap_room_bytes() {
@@ -167,6 +169,14 @@ EMSCRIPTEN_KEEPALIVE int ap_sweep_step(int count) {
       return g_result = error, 0;
     }
   g_result = attnplay::pretrained_sweep_json(g_sweep);
+  return 1;
+}
+
+// SHA-256 a chunk at a time (core.sha256): begin, update with every chunk in order, end -> the result is the hex digest.
+EMSCRIPTEN_KEEPALIVE void ap_sha256_begin() { g_sha = attnplay::Sha256(); }
+EMSCRIPTEN_KEEPALIVE void ap_sha256_update(const uint8_t* bytes, int len) { g_sha.update(bytes, size_t(std::max(len, 0))); }
+EMSCRIPTEN_KEEPALIVE int ap_sha256_end() {
+  g_result = g_sha.hex();
   return 1;
 }
 

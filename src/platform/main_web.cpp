@@ -123,6 +123,9 @@ EM_JS(void, model_worker_sweep, (double id, const char* config, int position, in
   else Module._ap_app_pretrained_sweep(id, 0, 1, 0, 0);
 });
 EM_JS(void, model_worker_cancel_sweep, (), { if (Module.attnplayModel) Module.attnplayModel.cancelSweep(); });
+EM_JS(void, model_keep, (const char* key, int keep), {
+  if (Module.attnplayModel) Module.attnplayModel.keepModel(UTF8ToString(key), keep !== 0);
+});
 EM_JS(int, model_picker_open, (), { if (!Module.attnplayModel) return 0; Module.attnplayModel.openModel(); return 1; });
 
 struct WebPretrainedHost : attnplay::AppPretrainedHost {
@@ -135,6 +138,7 @@ struct WebPretrainedHost : attnplay::AppPretrainedHost {
     model_worker_sweep(double(id), config_json.c_str(), position, token);
   }
   void cancel_sweep() override { model_worker_cancel_sweep(); }
+  void keep_model(const std::string& key, bool keep) override { model_keep(key.c_str(), keep ? 1 : 0); }
 };
 WebPretrainedHost g_pretrained_host;
 
@@ -326,6 +330,15 @@ EMSCRIPTEN_KEEPALIVE int ap_app_stats() {
                       {"touch", g_web->app.touch}, {"gl_lost", g_web->gl_lost}, {"gl_restores", g_web->gl_restores},
                       {"autosave", {{"on", g_web->autosave_on}, {"writes", g_web->autosaves}, {"busy", g_web->autosave_busy},
                                     {"error", g_web->autosave_error}}},
+                      {"model_record", attnplay::app_pretrained_model_record(s)},
+                      {"model_local", [&]() {
+                         const nlohmann::json rec = attnplay::app_pretrained_model_record(s);
+                         const auto it = rec.is_null() ? s.pretrained.local.end() : s.pretrained.local.find(rec["source"].get<std::string>());
+                         if (it == s.pretrained.local.end()) return nlohmann::json(nullptr);
+                         return nlohmann::json{{"bytes", it->second.bytes}, {"can_keep", it->second.can_keep}, {"kept", it->second.kept},
+                                               {"storing", it->second.storing}, {"error", it->second.error}};
+                       }()},
+                      {"files_differ", s.pretrained.files_differ},
                       {"gpu_bytes", g_web->renderer.bytes}, {"gpu_budget", g_web->renderer.budget_bytes}, {"zoom", g_web->app.zoom.scale}, {"cjk_font", !g_web->app.cjk_font.empty()},
                       {"sel", {{"query", s.sel.query}, {"key", s.sel.key}, {"layer", s.sel.layer}, {"head", s.sel.head},
                                {"view", int(s.sel.view)}, {"hover_query", s.sel.hover_query}, {"hover_key", s.sel.hover_key}}},
@@ -418,6 +431,10 @@ EMSCRIPTEN_KEEPALIVE int ap_app_open_model(const char* key, int len) {
     return answer(true, "");
   g_web->app.notices.push_back(error);
   return answer(false, error);
+}
+// The page's news of a model opened from files (app_pretrained_local_update): {key, bytes, files, can_keep, kept, ...}.
+EMSCRIPTEN_KEEPALIVE void ap_app_model_local(const char* text, int len) {
+  attnplay::app_pretrained_local_update(&g_web->app.state, nlohmann::json::parse(std::string(text, size_t(std::max(len, 0))), nullptr, false));
 }
 EMSCRIPTEN_KEEPALIVE void ap_app_notice(const char* text, int len) { g_web->app.notices.push_back(std::string(text, size_t(len))); }
 

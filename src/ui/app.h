@@ -113,6 +113,9 @@ struct AppPretrainedHost {
   virtual void sweep(uint64_t id, const std::string& config_json, int position, int token) = 0;
   virtual void cancel_sweep() {}   // stop the sweep under way (no more updates come for it)
   virtual void frame() {}          // once a frame: the in-thread host steps its sweep here (the page's runs in its worker)
+  // Keep (true) or forget (false) a model opened from files in the browser's storage, so that a reload reopens it;
+  // answered with app_pretrained_local_update ({key, kept, storing: false, error?}).
+  virtual void keep_model(const std::string& key, bool keep) { (void)key, (void)keep; }
 };
 
 struct AppTraining {

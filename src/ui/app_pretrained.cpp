@@ -160,6 +160,58 @@ void pretrained_toggle_ablate(App* app, int layer, int head) {
   ui_edit(app, next);
 }
 
+// A model from local files: the offer to keep it in the browser (or that it is kept, with Forget); after a restore,
+// the files the workspace used (names, sizes, digests) and whether those opened again differ.
+static void pretrained_local_files(App* app) {
+  AppState& s = app->state;
+  AppPretrained& p = s.pretrained;
+  const std::string src = s.config.contains("model") && s.config["model"].is_string() ? s.config["model"].get<std::string>() : "";
+  const std::string name = src.rfind("local:", 0) == 0 ? src.substr(6) : src;
+  const nlohmann::json& r = p.restored_model;
+  const auto it = p.local.find(src);
+  const bool open_here = it != p.local.end() && !it->second.files.empty();
+  if (!open_here && r.is_object() && r.value("source", std::string()) == src && r.contains("files") && !r["files"].empty()) {
+    ImGui::TextDisabled("%s", tr(S_PT_USED_FILES));
+    for (const nlohmann::json& f : r["files"])
+      ImGui::TextDisabled(tr(S_PT_FILE_LINE), f.value("name", std::string()).c_str(), f.value("size", 0.0) / 1048576.0,
+                          f.value("sha256", std::string("-")).c_str());
+    app_record(app, "model_files");
+  }
+  if (!p.files_differ.empty() && open_here) {
+    ImGui::PushStyleColor(ImGuiCol_Text, IM_COL32(192, 96, 0, 255));
+    ui_text_wrapped(fmt(tr(S_PT_FILES_DIFFER), p.files_differ.c_str()).c_str());
+    ImGui::PopStyleColor();
+    app_record(app, "model_files_differ");
+  }
+  if (!open_here || app->page.readonly) return;
+  AppLocalModel& m = it->second;
+  if (m.storing) {
+    ImGui::TextDisabled(tr(S_PT_STORING), name.c_str());
+  } else if (m.kept) {
+    ui_text_wrapped(fmt(tr(S_PT_KEPT_HERE), name.c_str()).c_str());
+    if (ui_small_button(*app, tr_id(S_PT_FORGET, "model_forget").c_str()) && app->pretrained_host) {
+      m.storing = true;
+      app->pretrained_host->keep_model(src, false);
+    }
+    app_record(app, "model_forget");
+  } else if (m.can_keep && !m.declined) {
+    ui_text_wrapped(fmt(tr(S_PT_KEEP_ASK), name.c_str(), m.bytes / 1048576.0).c_str());
+    if (ui_small_button(*app, tr_id(S_PT_KEEP, "model_keep").c_str()) && app->pretrained_host) {
+      m.storing = true;
+      m.error.clear();
+      app->pretrained_host->keep_model(src, true);
+    }
+    app_record(app, "model_keep");
+    ImGui::SameLine();
+    if (ui_small_button(*app, tr_id(S_PT_NOT_NOW, "model_keep_no").c_str())) m.declined = true;
+  }
+  if (!m.error.empty()) {
+    ImGui::PushStyleColor(ImGuiCol_Text, IM_COL32(192, 32, 32, 255));
+    ui_text_wrapped(fmt(tr(S_PT_KEEP_FAILED), m.error.c_str()).c_str());
+    ImGui::PopStyleColor();
+  }
+}
+
 void section_pretrained(App* app) {
   AppState& s = app->state;
   const AppPretrained& p = s.pretrained;
@@ -185,6 +237,7 @@ void section_pretrained(App* app) {
     ImGui::TextWrapped(tr(S_PT_SOURCE), (src.rfind("local:", 0) == 0 ? src.substr(6) : src).c_str());
     app_record(app, "model_card");
   }
+  pretrained_local_files(app);
   if (app->page.readonly) return;
   // The page's folder picker; the desktop asks for the folder's path (File > Open model... shares the dialog).
   if (ImGui::Button(tr_id(S_PT_OPEN, "open_model").c_str()) && (!app->pretrained_host || !app->pretrained_host->open_model()))

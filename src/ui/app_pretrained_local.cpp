@@ -7,8 +7,12 @@
 #include "model/pretrained.h"
 #include "model/pretrained_pack.h"
 #include "model/pretrained_sweep.h"
+#include "model/sha256.h"
 
+#include <algorithm>
 #include <chrono>
+#include <cstdio>
+#include <filesystem>
 
 namespace attnplay {
 
@@ -31,10 +35,24 @@ struct LocalSweep {
   PretrainedSweep sweep;
 };
 
+// The digests of a folder just loaded, for the workspace's record: its model files one after another, 1 MB reads for
+// ~15 ms a frame (a 500 MB checkpoint hashes over a few seconds of frames, never in one).
+struct LocalHashing {
+  std::string key;                 // the folder (the config's "model")
+  nlohmann::json files = nlohmann::json::array();  // [{name, size, sha256}]
+  size_t next = 0;                 // the file being hashed
+  FILE* f = nullptr;
+  Sha256 sha;
+  ~LocalHashing() { if (f) std::fclose(f); }
+};
+
 struct LocalHost : AppPretrainedHost {
   App* app;
   LocalModels lm;
   LocalSweep ls;
+  std::unique_ptr<LocalHashing> hashing;
+  void start_hashing(const std::string& dir);
+  void step_hashing();
   explicit LocalHost(App* a) : app(a) {}
   void compute(uint64_t id, const std::string& config_json, int focus_layer, int focus_head) override;
   void sweep(uint64_t id, const std::string& config_json, int position, int token) override {
@@ -44,7 +62,61 @@ struct LocalHost : AppPretrainedHost {
   void frame() override;
 };
 
+void LocalHost::start_hashing(const std::string& dir) {
+  namespace fs = std::filesystem;
+  auto h = std::make_unique<LocalHashing>();
+  h->key = dir;
+  std::vector<std::string> names;
+  std::error_code ec;
+  for (const fs::directory_entry& e : fs::directory_iterator(dir, ec)) {
+    const std::string n = e.path().filename().string();
+    const bool model_file = n == "config.json" || n == "tokenizer.json" || n == "tokenizer_config.json" ||
+                            (n.size() > 12 && n.compare(n.size() - 12, 12, ".safetensors") == 0) ||
+                            n == "model.safetensors.index.json";
+    if (model_file && e.is_regular_file(ec)) names.push_back(n);
+  }
+  std::sort(names.begin(), names.end());
+  double bytes = 0;
+  for (const std::string& n : names) {
+    const double size = double(fs::file_size(fs::path(dir) / n, ec));
+    bytes += size;
+    h->files.push_back({{"name", n}, {"size", size}, {"sha256", ""}});
+  }
+  app_pretrained_local_update(&app->state, {{"key", dir}, {"bytes", bytes}, {"files", h->files}, {"can_keep", false}});
+  hashing = std::move(h);
+}
+
+void LocalHost::step_hashing() {
+  if (!hashing) return;
+  LocalHashing& h = *hashing;
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(15);
+  std::vector<uint8_t> buf(1 << 20);
+  while (h.next < h.files.size() && std::chrono::steady_clock::now() < deadline) {
+    if (!h.f) {
+      h.f = std::fopen((std::filesystem::path(h.key) / h.files[h.next]["name"].get<std::string>()).string().c_str(), "rb");
+      h.sha = Sha256();
+      if (!h.f) {  // gone since it loaded: no digest
+        ++h.next;
+        continue;
+      }
+    }
+    const size_t n = std::fread(buf.data(), 1, buf.size(), h.f);
+    if (n > 0) h.sha.update(buf.data(), n);
+    if (n < buf.size()) {
+      if (!std::ferror(h.f)) h.files[h.next]["sha256"] = h.sha.hex();
+      std::fclose(h.f);
+      h.f = nullptr;
+      ++h.next;
+    }
+  }
+  if (h.next >= h.files.size()) {
+    app_pretrained_local_update(&app->state, {{"key", h.key}, {"files", h.files}});
+    hashing.reset();
+  }
+}
+
 void LocalHost::frame() {
+  step_hashing();
   if (!ls.active) return;
   using clock = std::chrono::steady_clock;
   const auto deadline = clock::now() + std::chrono::milliseconds(20);
@@ -82,6 +154,7 @@ void LocalHost::compute(uint64_t id, const std::string& config_json, int focus_l
       if (ok) {
         lm.path = c.pretrained.model;
         lm.ref = PretrainedRef{m, pretrained_cache_new()};
+        start_hashing(lm.path);
       }
     }
     PretrainedPackOptions o;

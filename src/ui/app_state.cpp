@@ -503,6 +503,50 @@ bool app_pretrained_deliver(AppState* s, uint64_t id, bool ok, const uint8_t* by
   return true;
 }
 
+namespace {
+// Every file of the record opened again with the same size and digest (only once both are hashed); "" when they
+// agree (or cannot be told yet), else the first file that differs or is missing.
+std::string first_differing(const nlohmann::json& want, const nlohmann::json& got) {
+  for (const nlohmann::json& w : want) {
+    const std::string name = w.value("name", std::string());
+    const nlohmann::json* g = nullptr;
+    for (const nlohmann::json& e : got)
+      if (e.value("name", std::string()) == name) g = &e;
+    if (!g) return name + " (not among the files opened)";
+    if (g->value("size", -1.0) != w.value("size", -2.0)) return name + " (another size)";
+    const std::string a = w.value("sha256", std::string()), b = g->value("sha256", std::string());
+    if (!a.empty() && !b.empty() && a != b) return name + " (another SHA-256)";
+  }
+  return "";
+}
+}  // namespace
+
+void app_pretrained_local_update(AppState* s, const nlohmann::json& u) {
+  if (!u.is_object() || !u.contains("key") || !u["key"].is_string()) return;
+  const std::string key = u["key"].get<std::string>();
+  AppLocalModel& m = s->pretrained.local[key];
+  if (u.contains("bytes") && u["bytes"].is_number()) m.bytes = u["bytes"].get<double>();
+  if (u.contains("files") && u["files"].is_array()) m.files = u["files"];
+  for (const auto& [name, flag] : {std::pair<const char*, bool*>{"can_keep", &m.can_keep}, {"kept", &m.kept}, {"storing", &m.storing}})
+    if (u.contains(name) && u[name].is_boolean()) *flag = u[name].get<bool>();
+  if (u.contains("error") && u["error"].is_string()) m.error = u["error"].get<std::string>();
+  const nlohmann::json& r = s->pretrained.restored_model;
+  if (r.is_object() && r.value("source", std::string()) == key && r.contains("files") && r["files"].is_array())
+    s->pretrained.files_differ = first_differing(r["files"], m.files);
+}
+
+nlohmann::json app_pretrained_model_record(const AppState& s) {
+  if (!app_state_is_pretrained(s) || !s.config.contains("model") || !s.config["model"].is_string()) return nullptr;
+  const std::string source = s.config["model"].get<std::string>();
+  nlohmann::json rec = {{"source", source}};
+  const auto it = s.pretrained.local.find(source);
+  if (it != s.pretrained.local.end() && !it->second.files.empty()) rec["files"] = it->second.files;
+  else if (s.pretrained.restored_model.is_object() && s.pretrained.restored_model.value("source", std::string()) == source &&
+           s.pretrained.restored_model.contains("files"))
+    rec["files"] = s.pretrained.restored_model["files"];  // not opened again yet: the record stays what it was
+  return rec;
+}
+
 nlohmann::json app_pretrained_sweep_key(const nlohmann::json& config) {
   nlohmann::json k = config;
   if (k.is_object()) k.erase("ablate");

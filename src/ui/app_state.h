@@ -88,6 +88,18 @@ struct AppSweep {
   Mat change;                      // [layers, heads] probs - baseline (NaN: not computed yet), read by the model view
 };
 
+// A model folder opened from files (the page) or from disk (the desktop): what the workspace records of it (names,
+// sizes, SHA-256) and whether the browser keeps it for the next visit. The host fills it (app_pretrained_local_update).
+struct AppLocalModel {
+  double bytes = 0;                        // its files' total size
+  nlohmann::json files = nlohmann::json::array();  // [{name, size, sha256}] (sha256 "" until hashed)
+  bool can_keep = false;                   // the page can store it (IndexedDB, with room for it)
+  bool kept = false;                       // stored: a reload reopens it without asking
+  bool storing = false;                    // being stored
+  bool declined = false;                   // "Not now": not offered again in this visit
+  std::string error;                       // storing it failed (why)
+};
+
 struct AppPretrained {
   uint64_t wanted = 0;             // the newest request (0: none yet)
   uint64_t sent = 0;               // the newest request handed to the host
@@ -102,6 +114,10 @@ struct AppPretrained {
   std::array<int, 4> after{-1, -1, -1, -1};      // a link's layer, head, cell query and key: applied (clamped) with
                                                  //   the answer, whose sizes the link's are (-1: not given)
   AppSweep sweep;
+  std::map<std::string, AppLocalModel> local;  // by the config's "model" ("local:<folder>", the desktop's path)
+  nlohmann::json restored_model;   // a restored workspace's record of its model (Workspace::model; null: none): the
+                                   //   reopen notice lists its files; files opened again are checked against it
+  std::string files_differ;        // those files, opened again, differ from the record (names the first that does)
   int sweep_token = -1;            // the prediction the next sweep follows (a click on it; -1: the most probable)
   bool busy() const { return !wanted_config.is_null(); }
 };
@@ -176,6 +192,10 @@ int  app_pretrained_outcome(const AppState& s, uint64_t id, std::string* error);
 bool app_state_is_pretrained(const AppState& s);   // the edited config's mode is "pretrained"
 // The sweep's answers: ok with pretrained_sweep_json (finished: no more come), or the refusal. Another id's are dropped.
 void app_pretrained_sweep_update(AppState* s, uint64_t id, bool ok, bool finished, const std::string& json_or_error);
+// The host's news of a local model: {key, bytes?, files?, can_keep?, kept?, storing?, error?} merged into local[key].
+void app_pretrained_local_update(AppState* s, const nlohmann::json& update);
+// Workspace::model for the config on screen: {source, files?} (null when the mode is not pretrained).
+nlohmann::json app_pretrained_model_record(const AppState& s);
 nlohmann::json app_pretrained_sweep_key(const nlohmann::json& config);  // the config less "ablate": what a sweep answers for
 bool app_pretrained_sweep_current(const AppState& s);  // the sweep (done or under way) answers the config on screen
 

@@ -38,6 +38,7 @@ Workspace app_workspace_capture(const App& app) {
   if (s.ab.on) ws.b = side_of(s.ab.other);
   ws.preset_id = s.preset_id;
   ws.view = {{"query", share_query(app)}};
+  ws.model = app_pretrained_model_record(s);
   const AppTraining& t = app.training;
   if (t.started && t.session_config.is_object()) {
     WorkspaceTraining& w = ws.training;
@@ -115,6 +116,8 @@ bool app_workspace_apply(App* app, const Workspace& ws, std::string* error) {
     }
   }
   s.preset_id = ws.preset_id;
+  s.pretrained.restored_model = ws.model;
+  s.pretrained.files_differ.clear();
   s.undo.clear();
   s.redo.clear();
   AppTraining& t = app->training;
@@ -156,6 +159,8 @@ uint64_t app_workspace_signature(const App& app) {
   for (bool b : s.sel.heads_shown) mix(b);
   mix(uint64_t(t.started) | uint64_t(t.session.state.step) << 1);
   mix(std::hash<std::string>()(s.preset_id));
+  const nlohmann::json model = app_pretrained_model_record(s);  // (a local model's digests arrive after it opened)
+  if (!model.is_null()) mix(std::hash<std::string>()(model.dump()));
   return h;
 }
 

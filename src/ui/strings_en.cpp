@@ -324,6 +324,16 @@ extern const StrEntry kStrings_en[] = {
     {S_SW_HELP, "The sweep ablates each head alone (its context set to 0; the heads you ablated are left out of it) and measures how the probability of the followed token at the selected position changes: change = p(token | head ablated) - p(token). Heads are ranked by |change|, largest first. Click a prediction to follow that token instead of the most probable one."},
     {S_SW_RANK, "#%d  L%d H%d  %+.1f%%"},
     {S_SW_BUTTON_SHORT, "Rank the heads (sweep)"},
+    {S_PT_KEEP_ASK, "Keep %s in this browser (%.1f MB) so that a reload reopens it?"},
+    {S_PT_KEEP, "Keep it"},
+    {S_PT_NOT_NOW, "Not now"},
+    {S_PT_STORING, "Storing %s in this browser..."},
+    {S_PT_KEPT_HERE, "%s is kept in this browser: a reload reopens it."},
+    {S_PT_FORGET, "Forget it"},
+    {S_PT_KEEP_FAILED, "Could not keep it: %s"},
+    {S_PT_USED_FILES, "The workspace used these files:"},
+    {S_PT_FILE_LINE, "%s  %.1f MB  SHA-256 %.12s..."},
+    {S_PT_FILES_DIFFER, "These files differ from the ones the workspace used: %s"},
     {S_COUNT, nullptr},
 };
 

@@ -324,6 +324,16 @@ extern const StrEntry kStrings_zh[] = {
     {S_SW_HELP, "扫描会单独消融每个头（其上下文置为 0；你已消融的头不计入），并测量所跟踪词元在选中位置上的概率变化：变化 = p(词元 | 消融该头) - p(词元)。头按 |变化| 从大到小排序。单击某个预测，可改为跟踪该词元，而不是概率最高的那个。"},
     {S_SW_RANK, "#%d  L%d H%d  %+.1f%%"},
     {S_SW_BUTTON_SHORT, "给头排序（消融扫描）"},
+    {S_PT_KEEP_ASK, "把 %s 保存在此浏览器中（%.1f MB），以便重新加载时自动打开？"},
+    {S_PT_KEEP, "保存"},
+    {S_PT_NOT_NOW, "暂不"},
+    {S_PT_STORING, "正在把 %s 保存到此浏览器……"},
+    {S_PT_KEPT_HERE, "%s 已保存在此浏览器中：重新加载时会自动打开。"},
+    {S_PT_FORGET, "删除"},
+    {S_PT_KEEP_FAILED, "无法保存：%s"},
+    {S_PT_USED_FILES, "此工作区使用了这些文件："},
+    {S_PT_FILE_LINE, "%s  %.1f MB  SHA-256 %.12s…"},
+    {S_PT_FILES_DIFFER, "这些文件与工作区当时使用的不同：%s"},
     {S_COUNT, nullptr},
 };
 

@@ -4,6 +4,7 @@
 // an ablation by a real shift-click, a refused folder, and the page staying live while the worker loads.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
+import crypto from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -461,7 +462,7 @@ describe('the real-model tutorial page (web/examples/real-model.html)', () => {
 });
 
 describe('a real model across a reload', () => {
-  test('from a URL everything comes back; from files the page asks to reopen them and keeps the rest', async () => {
+  test('from a URL everything comes back; from files the page asks to reopen them (listing the recorded files) and keeps the rest, or with the user\'s consent keeps the model', async () => {
     const ctx = await (await import('./helpers.mjs')).launch();
     const page = await ctx.newPage();
     const errors = [];
@@ -493,10 +494,37 @@ describe('a real model across a reload', () => {
     cfg = await api(page, () => window.attnplay.getConfig());
     assert.equal(cfg.model, 'local:gpt2_f32');
     assert.equal(cfg.text, 'hello there world');
+    // The workspace recorded which files they were: names, sizes and SHA-256 (as node's crypto computes them).
+    const want = fs.readdirSync(path.join(dir, 'gpt2_f32')).sort().map((name) => {
+      const b = fs.readFileSync(path.join(dir, 'gpt2_f32', name));
+      return { name, size: b.length, sha256: crypto.createHash('sha256').update(b).digest('hex') };
+    });
+    assert.deepEqual((await api(page, () => window.attnplay.stats())).model_record, { source: 'local:gpt2_f32', files: want });
+    await page.waitForFunction(() => window.attnplay.layout().model_files, null, { timeout: 30000 });
     await page.screenshot({ path: path.join(SHOTS, 'model-reopen-notice.png') });
     await page.locator('input[type=file][webkitdirectory]').setInputFiles(path.join(dir, 'gpt2_f32'));
     await page.waitForFunction(() => window.attnplay.a11y().predictions && !window.attnplay.layout().error_banner, null, { timeout: 60000 });
     assert.deepEqual((await api(page, () => window.attnplay.getConfig())).ablate, [[1, 2]]);
+    assert.equal((await api(page, () => window.attnplay.stats())).files_differ, '', 'the same files as the record\'s');
+    // Kept in the browser (the user agrees): a reload brings the model back by itself; Forget asks again.
+    await page.waitForFunction(() => window.attnplay.layout().model_keep, null, { timeout: 30000 });
+    await page.mouse.click(...Object.values(rect(await layout(page), 'model_keep')), { delay: 200 });
+    await page.waitForFunction(() => (window.attnplay.stats().model_local || {}).kept, null, { timeout: 30000 });
+    await page.screenshot({ path: path.join(SHOTS, 'model-kept.png') });
+    writes = await saved();
+    assert.ok((await setConfig(page, { text: 'kept in the browser' })).ok);
+    await page.waitForFunction((n) => window.attnplay.stats().autosave.writes > n, writes, { timeout: 30000 });
+    await page.waitForTimeout(700);
+    await page.reload();
+    await page.waitForFunction(() => window.attnplay && window.attnplay.a11y && window.attnplay.a11y().predictions && window.attnplay.result().token_ids, null, { timeout: 60000 });
+    assert.equal((await api(page, () => window.attnplay.layout())).error_banner, undefined, 'no reopen notice');
+    assert.deepEqual(await api(page, () => window.attnplay.result().tokens), cli('gpt2_f32', { text: 'kept in the browser' }).tokens);
+    assert.deepEqual((await api(page, () => window.attnplay.getConfig())).ablate, [[1, 2]]);
+    await frames(page, 3);
+    await page.mouse.click(...Object.values(rect(await layout(page), 'model_forget')), { delay: 200 });
+    await page.waitForFunction(() => !(window.attnplay.stats().model_local || {}).kept && !(window.attnplay.stats().model_local || {}).storing, null, { timeout: 30000 });
+    await page.reload();
+    await page.waitForFunction(() => window.attnplay && window.attnplay.layout && window.attnplay.layout().error_banner, null, { timeout: 60000 });
     assert.deepEqual(errors, []);
     await ctx.close();
   });

@@ -8,12 +8,15 @@
 #include "model/safetensors.h"
 #include "tiny_gpt2.h"
 #include "model/pretrained_sweep.h"
+#include "model/sha256.h"
 
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
 #include <cmath>
 #include <cstring>
+#include <filesystem>
+#include <fstream>
 #include <random>
 
 namespace attnplay {
@@ -403,6 +406,45 @@ TEST(PretrainedSweep, EqualsEachHeadAblatedAloneAndLeavesTheCacheCorrect) {
   EXPECT_NE(error.find("sweep: position 7"), std::string::npos) << error;
   EXPECT_FALSE(pretrained_sweep_begin(c, ref, 0, g.vocab, &s, &error));
   EXPECT_NE(error.find("sweep: token 11"), std::string::npos) << error;
+}
+
+
+// SHA-256 (the workspace's record of a model's files): FIPS 180-4's examples and the one-million-'a' vector, any
+// chunking of the input, and a file read from disk.
+TEST(Sha256, KnownVectorsAnyChunkingAndAFile) {
+  const auto hex = [](const std::string& m) { return sha256_hex(reinterpret_cast<const uint8_t*>(m.data()), m.size()); };
+  EXPECT_EQ(hex(""), "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+  EXPECT_EQ(hex("abc"), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+  EXPECT_EQ(hex("abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq"),
+            "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1");
+  EXPECT_EQ(hex(std::string(1000000, 'a')), "cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0");
+  std::mt19937 rng(3);
+  std::vector<uint8_t> data(5000);
+  for (uint8_t& b : data) b = uint8_t(rng());
+  const std::string whole = sha256_hex(data.data(), data.size());
+  for (int trial = 0; trial < 20; ++trial) {
+    Sha256 s;
+    for (size_t at = 0; at < data.size();) {
+      const size_t k = std::min<size_t>(data.size() - at, rng() % 130);
+      s.update(data.data() + at, k);
+      at += k;
+    }
+    EXPECT_EQ(s.hex(), whole) << trial;
+  }
+  for (size_t n : {55u, 56u, 63u, 64u, 65u, 119u, 120u}) {  // the padding's edges
+    Sha256 a;
+    a.update(data.data(), n);
+    Sha256 b;
+    for (size_t i = 0; i < n; ++i) b.update(data.data() + i, 1);
+    EXPECT_EQ(a.hex(), b.hex()) << n;
+  }
+  const std::string path = (std::filesystem::temp_directory_path() / "attnplay_sha256_test.bin").string();
+  std::vector<uint8_t> big(3u << 20);
+  for (uint8_t& b : big) b = uint8_t(rng());
+  std::ofstream(path, std::ios::binary).write(reinterpret_cast<const char*>(big.data()), std::streamsize(big.size()));
+  EXPECT_EQ(sha256_file_hex(path), sha256_hex(big.data(), big.size()));
+  std::filesystem::remove(path);
+  EXPECT_EQ(sha256_file_hex(path), "");
 }
 
 // Each score on the pattern it names: 1 (or its extreme) there, lower elsewhere; the formulas as head_scores.h states.

@@ -9,6 +9,8 @@
 #include "ui/share.h"
 #include "model/tokenizer.h"
 #include "tiny_gpt2.h"
+#include "model/sha256.h"
+#include "model/workspace.h"
 
 #include <gtest/gtest.h>
 #include <imgui_internal.h>
@@ -1150,6 +1152,44 @@ TEST_F(HeadlessApp, RealModelSweepRanksHeadsAsOneAblationAtATime) {
   EXPECT_FALSE(app.state.pretrained.sweep.running);
   EXPECT_TRUE(app.state.pretrained.sweep.stopped);
   EXPECT_FALSE(app_pretrained_sweep_current(app.state));
+  ASSERT_TRUE(app_state_set(&app.state, app_default_config(), &error)) << error;
+  frames(2);
+}
+
+// The workspace records which files a local model was (names, sizes, SHA-256, hashed a slice a frame after it
+// loads); restored, files opened again that differ are named (the page's reopen notice lists them: models.test.mjs).
+TEST_F(HeadlessApp, RealModelWorkspaceRecordsItsFilesAndNamesOnesThatDiffer) {
+  const std::string dir = tiny_gpt2_folder("attnplay_ui_tiny_gpt2_files");
+  std::string error;
+  ASSERT_TRUE(app_state_merge(&app.state, json{{"mode", "pretrained"}, {"model", dir}, {"token_ids", {3, 1, 4}}}, &error)) << error;
+  frames(4);
+  ASSERT_TRUE(app.state.pretrained.on_screen) << app.state.pretrained.refusal;
+  const json files = app.state.pretrained.local[dir].files;
+  ASSERT_EQ(files.size(), 2u) << files.dump();
+  for (const json& f : files) {
+    const std::string path = dir + "/" + f["name"].get<std::string>();
+    EXPECT_EQ(f["sha256"], sha256_file_hex(path)) << f.dump();
+    EXPECT_EQ(f["size"].get<double>(), double(std::filesystem::file_size(path)));
+  }
+  Workspace ws;
+  const std::vector<uint8_t> record = workspace_encode(app_workspace_capture(app));
+  ASSERT_TRUE(workspace_decode(record.data(), record.size(), &ws, &error)) << error;
+  EXPECT_EQ(ws.model, json({{"source", dir}, {"files", files}}));
+  // A later visit: the folder's weights have changed since.
+  ASSERT_TRUE(app_state_set(&app.state, app_default_config(), &error)) << error;
+  frames(2);
+  app.state.pretrained.local.clear();
+  app_use_local_models(&app);  // (a new process: nothing loaded yet)
+  TinyGpt2 other;
+  other.source(99);
+  std::ofstream(dir + "/model.safetensors", std::ios::binary).write(reinterpret_cast<const char*>(other.file.data()), std::streamsize(other.file.size()));
+  ASSERT_TRUE(app_workspace_apply(&app, ws, &error)) << error;
+  EXPECT_EQ(app.state.pretrained.restored_model, ws.model);
+  frames(4);
+  EXPECT_NE(app.state.pretrained.files_differ.find("model.safetensors (another SHA-256)"), std::string::npos)
+      << app.state.pretrained.files_differ;
+  frames(1);
+  EXPECT_TRUE(app.layout.count("model_files_differ"));
   ASSERT_TRUE(app_state_set(&app.state, app_default_config(), &error)) << error;
   frames(2);
 }

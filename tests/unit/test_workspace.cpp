@@ -170,6 +170,24 @@ TEST(Workspace, WellFormedButWrongContentIsRefusedByField) {
   r = workspace_encode(s.ws);
   EXPECT_FALSE(workspace_decode(r.data(), r.size(), &out, &error));
   EXPECT_NE(error.find("tensor train/params"), std::string::npos) << error;
+  // The model's record: kept as written; a malformed one is refused by its field.
+  s = trained(1);
+  const nlohmann::json model = {{"source", "local:distilgpt2"},
+                                {"files", {{{"name", "model.safetensors"}, {"size", 1234}, {"sha256", std::string(64, 'a')}},
+                                           {{"name", "config.json"}, {"size", 5}, {"sha256", ""}}}}};
+  s.ws.model = model;
+  r = workspace_encode(s.ws);
+  ASSERT_TRUE(workspace_decode(r.data(), r.size(), &out, &error)) << error;
+  EXPECT_EQ(out.model, model);
+  for (const nlohmann::json& bad : {nlohmann::json{{"files", nlohmann::json::array()}},
+                                    nlohmann::json{{"source", "x"}, {"files", {{{"name", "a"}, {"size", 1}, {"sha256", "XYZ"}}}}},
+                                    nlohmann::json{{"source", "x"}, {"files", {{{"name", "a"}, {"size", -1}, {"sha256", ""}}}}},
+                                    nlohmann::json{{"source", "x"}, {"files", "model.safetensors"}}}) {
+    s.ws.model = bad;
+    r = workspace_encode(s.ws);
+    EXPECT_FALSE(workspace_decode(r.data(), r.size(), &out, &error)) << bad.dump();
+    EXPECT_NE(error.find("saved state is corrupt (model."), std::string::npos) << error;
+  }
 }
 
 #if !defined(__EMSCRIPTEN__)

@@ -6,12 +6,14 @@
 //   {type: 'cancel'}   stop the model download under way (its compute is refused "loading was cancelled")
 //   {type: 'sweep', id, config, position, token, source}   the ablation sweep (core.sweep) on that model
 //   {type: 'cancel_sweep'}                       stop it (no more answers come for it)
+//   {type: 'hash', key, files: {name: File}}     the files' SHA-256 (for the workspace's record of the model)
 // and gets
 //   {type: 'progress', id, done, total}          bytes of tensors read, while a model loads
 //   {type: 'result', id, bytes}                  pretrained_pack.h's bytes (transferred), or
 //   {type: 'result', id, error}                  the refusal, naming the file, tensor or field
 //   {type: 'sweep', id, json, finished}          the sweep so far (pretrained_sweep_json), a few a second; or
 //   {type: 'sweep', id, error, finished: true}   its refusal
+//   {type: 'hashed', key, files: [{name, size, sha256}]}
 // A compute that arrives during a sweep runs between two of its heads (the model's cache follows whichever ran last).
 // One model is kept: a new one replaces it once it has loaded (a refused folder leaves it). Only the newest compute
 // runs: one queued behind another is dropped when a newer one arrives (the app shows only the newest answer).
@@ -40,6 +42,17 @@ self.onmessage = (e) => {
     sweepStop = true;  // (the one under way, if any: this one replaces it)
     sweepNext = m;
     pump();
+  }
+  if (m.type === 'hash') {  // (between computes: each 4 MB read yields to them)
+    ready.then(async () => {
+      if (!core) return;
+      const files = [];
+      for (const [name, f] of Object.entries(m.files).sort(([a], [b]) => (a < b ? -1 : 1))) {
+        files.push({ name, size: f.size, sha256: await core.sha256(f).catch(() => '') });
+      }
+      self.postMessage({ type: 'hashed', key: m.key, files });
+    });
+    return;
   }
   if (m.type === 'cancel_sweep') {
     sweepStop = true;

@@ -13,7 +13,9 @@ export function storageError(e) {
   return `the browser refused to store it (${name || (e && e.message) || e})`;
 }
 
-export function autosaveStore() {
+// One IndexedDB database of the page's own with one object store of records by key: get / put / delete, each in one
+// transaction (a killed page leaves the last complete record). Failures reject with storageError's sentence.
+function openStore(name) {
   return new Promise((resolve, reject) => {
     if (typeof indexedDB === 'undefined' || !indexedDB) {
       reject(new Error('this browser keeps no storage for pages (IndexedDB is unavailable)'));
@@ -21,7 +23,7 @@ export function autosaveStore() {
     }
     let req;
     try {
-      req = indexedDB.open('attnplay-autosave', 1);
+      req = indexedDB.open(name, 1);
     } catch (e) {
       reject(new Error(storageError(e)));
       return;
@@ -44,12 +46,25 @@ export function autosaveStore() {
         t.onabort = t.onerror = () => fail(new Error(storageError(t.error)));
       });
       resolve({
-        read: (key) => tx('readonly', (s) => s.get(key)).then((v) => (v && v.bytes instanceof Uint8Array ? v.bytes : null)),
-        write: (key, bytes) => tx('readwrite', (s) => s.put({ bytes, saved: Date.now() }, key)),
+        get: (key) => tx('readonly', (s) => s.get(key)),
+        put: (key, value) => tx('readwrite', (s) => s.put(value, key)),
+        delete: (key) => tx('readwrite', (s) => s.delete(key)),
       });
     };
   });
 }
+
+export async function autosaveStore() {
+  const s = await openStore('attnplay-autosave');
+  return {
+    read: (key) => s.get(key).then((v) => (v && v.bytes instanceof Uint8Array ? v.bytes : null)),
+    write: (key, bytes) => s.put(key, { bytes, saved: Date.now() }),
+  };
+}
+
+// Models the user chose to keep (pretrained.mjs): by "local:<folder>", {files: {name: File}, meta: {bytes, files:
+// [{name, size, sha256}]}, saved}. The browser stores the Files' bytes itself.
+export const modelStore = () => openStore('attnplay-models');
 
 // Autosave for the app in box: key names the record (index.html and embeds keep different ones); restore: put the saved
 // workspace back first.

@@ -5,6 +5,7 @@
 // buffers (src/model/pretrained_pack.h) that the app reads. Files the user opened are named in the config as
 // "local:<folder>" (their bytes never leave the page); a URL stays a URL (resolved against the page).
 import { el } from './dom.mjs';
+import { modelStore, storageError } from './persistence.mjs';
 
 // The files of a model folder (as transformers saves it) the engine reads; the rest of a folder is left alone.
 const MODEL_FILE = /^(config\.json|tokenizer\.json|tokenizer_config\.json|model\.safetensors|model\.safetensors\.index\.json|model-\d+-of-\d+\.safetensors|.*\.safetensors)$/;
@@ -34,10 +35,38 @@ async function entryFiles(entry, prefix = '') {
   return out;
 }
 
+// Whether the browser can keep `bytes` more for this page (its storage estimate leaves room, with a 10% margin).
+async function roomFor(bytes) {
+  try {
+    if (!navigator.storage || !navigator.storage.estimate || typeof indexedDB === 'undefined') return false;
+    const { quota = 0, usage = 0 } = await navigator.storage.estimate();
+    return quota - usage > bytes * 1.1;
+  } catch (e) {
+    return false;
+  }
+}
+
 export function workerModelHost(base, module, box) {
   const local = new Map();  // "local:<folder>" -> {name: File}
+  const meta = new Map();   // "local:<folder>" -> {bytes, files: [{name, size, sha256}]}
   let worker = null;
   const M = () => module();
+  const tell = (news) => { const m = M(); if (m) m.attnplayWithText(JSON.stringify(news), (p, n) => m._ap_app_model_local(p, n)); };
+  let store = null;
+  const models = () => (store ??= modelStore().catch((e) => { store = null; throw e; }));
+  // A model kept in an earlier visit, back from the browser's storage (null: not kept, or the storage refused).
+  const fromStore = async (key) => {
+    try {
+      const v = await (await models()).get(key);
+      if (!v || !v.files || typeof v.files !== 'object') return null;
+      local.set(key, v.files);
+      meta.set(key, v.meta);
+      tell({ key, ...v.meta, kept: true, can_keep: true });
+      return v.files;
+    } catch (e) {
+      return null;
+    }
+  };
   const answer = (id, ok, bytes, error) => {
     const m = M();
     if (!m) return;
@@ -56,7 +85,13 @@ export function workerModelHost(base, module, box) {
       if (!d) return;
       if (d.type === 'progress') M()._ap_app_pretrained_progress(d.id, d.done, d.total);
       else if (d.type === 'result') answer(d.id, !d.error, d.bytes, d.error);
-      else if (d.type === 'sweep' && M()) {
+      else if (d.type === 'hashed') {
+        const m = meta.get(d.key);
+        if (m) m.files = d.files;
+        tell({ key: d.key, files: d.files });
+        // A kept model's record gets the digests too.
+        if (m && m.kept) models().then((st) => st.get(d.key).then((v) => v && st.put(d.key, { ...v, meta: m }))).catch(() => {});
+      } else if (d.type === 'sweep' && M()) {
         M().attnplayWithText(d.error ?? d.json, (p, n) => M()._ap_app_pretrained_sweep(d.id, d.error ? 0 : 1, d.finished ? 1 : 0, p, n));
       }
     };
@@ -81,7 +116,32 @@ export function workerModelHost(base, module, box) {
     }
     const key = `local:${folderName(files)}`;
     local.set(key, picked);
+    const bytes = Object.values(picked).reduce((a, f) => a + f.size, 0);
+    const names = Object.keys(picked).sort();
+    meta.set(key, { bytes, files: names.map((name) => ({ name, size: picked[name].size, sha256: '' })) });
+    tell({ key, ...meta.get(key), kept: false });
+    roomFor(bytes).then((can) => tell({ key, can_keep: can }));
+    if (base) start().postMessage({ type: 'hash', key, files: picked });
     return m.attnplayWithText(key, (p, n) => m._ap_app_open_model(p, n));
+  };
+  // Keep (or forget) a model opened from files in the browser's storage, after the user said so.
+  const keepModel = async (key, keep) => {
+    try {
+      const st = await models();
+      if (keep) {
+        if (!local.has(key)) throw new Error('its files are not open in this page');
+        const m = { ...meta.get(key), kept: true };
+        if (navigator.storage && navigator.storage.persist) await navigator.storage.persist().catch(() => false);
+        await st.put(key, { files: local.get(key), meta: m, saved: Date.now() });
+        meta.set(key, m);
+      } else {
+        await st.delete(key);
+        if (meta.has(key)) meta.get(key).kept = false;
+      }
+      tell({ key, kept: keep, storing: false, error: '' });
+    } catch (e) {
+      tell({ key, kept: false, storing: false, error: e && e.name ? storageError(e) : String((e && e.message) || e) });
+    }
   };
   const picker = el('input', { display: 'none' }, { type: 'file', multiple: '' });
   picker.webkitdirectory = true;  // a folder (Chrome, Edge, Firefox, Safari); files picked together also work
@@ -106,11 +166,16 @@ export function workerModelHost(base, module, box) {
         }
         const cfg = JSON.parse(config);
         const source = sourceOf(cfg);
-        if (!source) {  // a reload, or a workspace from another visit
-          answer(id, false, null, `model: reopen ${String(cfg.model).slice(6)} to continue (File > Open model...): a model opened from files is not kept by the page`);
+        if (source) {
+          start().postMessage({ type: 'compute', id, config: cfg, focus: [focusLayer, focusHead], source });
           return;
         }
-        start().postMessage({ type: 'compute', id, config: cfg, focus: [focusLayer, focusHead], source });
+        // A reload, or a workspace from another visit: the browser may keep the files (the user said so), else ask.
+        const key = String(cfg.model);
+        fromStore(key).then((files) => {
+          if (files) start().postMessage({ type: 'compute', id, config: cfg, focus: [focusLayer, focusHead], source: { key, files } });
+          else answer(id, false, null, `model: reopen ${key.slice(6)} to continue (File > Open model...): the page keeps a model opened from files only when you ask it to`);
+        });
       },
       cancel() { if (worker) worker.postMessage({ type: 'cancel' }); },
       sweep(id, config, position, token) {
@@ -123,6 +188,7 @@ export function workerModelHost(base, module, box) {
         start().postMessage({ type: 'sweep', id, config: cfg, position, token, source });
       },
       cancelSweep() { if (worker) worker.postMessage({ type: 'cancel_sweep' }); },
+      keepModel,
       openModel() { picker.click(); },
     },
     // A drop: a folder (its entries walked) or several files. Returns true when it held model files.

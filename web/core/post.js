@@ -24,6 +24,7 @@
 //                                        alone, the probability of one token at one position; sweep.step(count) -> the
 //                                        sweep so far ({baseline, probs [layers][heads], ranking, done, ...}),
 //                                        sweep.run() -> the whole; one sweep at a time (pretrained_sweep.h)
+//   core.sha256(blob | bytes) -> Promise<hex>           a file's SHA-256, read 4 MB at a time (the workspace's record)
 //   core.kernels                                         the matrix kernels in use: 'relaxed-simd' or 'simd128'
 //   core.createTrainer(config, spec) -> trainer          the Train panel's session (one per core; a new one replaces it)
 //     spec: {task: 'copy'|'reverse'|'sort'|'induction'|'date'|'numbers'|'numbers_zh'|'sov', length, vocab, batch,
@@ -262,6 +263,7 @@ export async function createCore(options = {}) {
 
   // [Models] One load at a time (the engine plans one load); each model a handle into the engine's table.
   let modelQueue = Promise.resolve();
+  let shaQueue = Promise.resolve();
   const modelHandle = (m) => {
     if (m && typeof m === 'object' && typeof m.handle === 'number') return m.handle;
     attnplayFail('model must be a model core.loadModel returned');
@@ -311,6 +313,21 @@ export async function createCore(options = {}) {
         },
         run() { while (!this.finished) this.step(64); return state; },
       };
+    },
+
+    // SHA-256 of a Blob/File (or bytes), read 4 MB at a time: resolves with the hex digest. Queued: one at a time.
+    sha256(data) {
+      const run = shaQueue.then(async () => {
+        const blob = data instanceof Blob ? data : new Blob([data]);
+        M._ap_sha256_begin();
+        for (let at = 0; at < blob.size; at += 4 << 20) {
+          const chunk = new Uint8Array(await blob.slice(at, Math.min(blob.size, at + (4 << 20))).arrayBuffer());
+          M.attnplayWithBytes(chunk, (p, n) => M._ap_sha256_update(p, n));
+        }
+        return answer(M._ap_sha256_end());
+      });
+      shaQueue = run.catch(() => {});
+      return run;
     },
 
     loadModel(where, opts = {}) {

@@ -156,6 +156,8 @@ export interface Core {
   /** The ablation sweep of a mode-pretrained config (its own ablate is left out): position -1 is the last token, token
    *  -1 the most probable one there. One sweep at a time: a new one replaces the last. */
   sweep(config: object, options?: { position?: number; token?: number }): Sweep;
+  /** A file's SHA-256 as 64 hex digits, read 4 MB at a time. */
+  sha256(data: Blob | Uint8Array): Promise<string>;
   /** config object or JSON text; weights: a safetensors file (SPEC section 5). Mode 'pretrained': the config's
    *  model is a Model from loadModel (SPEC section 9; the result adds token_ids). */
   compute(config: Config | string, weightsBytes?: Uint8Array): Result;
