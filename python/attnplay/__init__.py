@@ -205,12 +205,27 @@ def show_model(module, inputs=None, tokens=None, *, vocab=None, key_tokens=None,
                 height=height, title=title or f"attention of {type(module).__name__}")
 
 
-def playground(config=None, preset=None, *, weights=None, vocab=None, workspace=None, view=None, layer=None, head=None,
-               lang=None, readonly=False, height=640, title="attention playground"):
+def playground(config=None, preset=None, *, weights=None, vocab=None, workspace=None, model=None, text=None,
+               token_ids=None, tokenizer=None, cap_mb=64, view=None, layer=None, head=None, lang=None, readonly=False,
+               height=640, title="attention playground"):
     """The whole playground in the cell, live and editable, starting from a config (a dict, SPEC section 2), a
     preset's name, weights (Weights from load(), or a state_dict or nn.Module with vocab, the embedding rows' tokens;
-    with a config that fits them), or a workspace (Workspace or .attnplay path). Edits stay in the cell; File -> Export takes them out."""
+    with a config that fits them), or a workspace (Workspace or .attnplay path). Edits stay in the cell; File -> Export takes them out.
+
+    model   a real GPT-2, BERT, Llama or Qwen2 (SPEC section 9): a Hugging Face folder, a PretrainedModel from
+            load(folder), or a transformers model. The cell carries its weights as F16 (F32 where a value would
+            overflow F16) with its config.json and tokenizer.json, and the page computes it in a worker, live: edit
+            the text, mask and ablate heads, run the ablation sweep. Up to cap_mb MB of weights (default 64): past the
+            cap an error names it; show_model computes in Python for any size. text= or token_ids= is the start
+            (a transformers model's text needs tokenizer=, a fast tokenizer); config= may add SPEC section 9's
+            fields (attention, ablate, add_special_tokens)."""
     q = _common(view, layer, head, lang, readonly)
+    if model is not None:
+        return _playground_model(model, config, preset, weights, workspace, text, token_ids, tokenizer, cap_mb, q,
+                                 lang, height, title)
+    for name, v in (("text", text), ("token_ids", token_ids), ("tokenizer", tokenizer)):
+        if v is not None:
+            raise AttnplayError(f"{name}: goes with model= (a real model in the cell); a playground config holds its own text")
     if config is not None and preset is not None:
         raise AttnplayError("config: give a config or a preset, not both")
     texts = []
@@ -244,6 +259,52 @@ def playground(config=None, preset=None, *, weights=None, vocab=None, workspace=
     # A playground is for typing: the Chinese font comes along (1 MB) unless everything shown is Latin and lang=en.
     cjk = lang != "en" or _needs_cjk(texts)
     return Figure(payload, cjk, title, height)
+
+
+def _playground_model(model, config, preset, weights, workspace, text, token_ids, tokenizer, cap_mb, q, lang, height,
+                      title):
+    for name, v in (("preset", preset), ("weights", weights), ("workspace", workspace)):
+        if v is not None:
+            raise AttnplayError(f"{name}: not with model= (the cell opens the model itself)")
+    m = _pretrained.resolve(model)
+    if m is None:
+        raise AttnplayError(f"model: expected a Hugging Face folder, a PretrainedModel or a transformers "
+                            f"{'/'.join(_pretrained.SUPPORTED)} model, got {type(model).__name__}")
+    cfg = dict(config or {})
+    if not isinstance(config, (dict, type(None))):
+        raise AttnplayError(f"config: expected a dict of SPEC section 9's fields, got {type(config).__name__}")
+    for k in ("mode", "model"):
+        if k in cfg:
+            raise AttnplayError(f"config: {k!r} is set by model= (the model the cell carries)")
+    if text is not None and token_ids is not None:
+        raise AttnplayError("text: give text or token_ids, not both")
+    name, files, _ = _pretrained.cell_files(m, tokenizer, cap_mb)
+    has_tokenizer = "tokenizer.json" in files
+    if token_ids is not None:
+        cfg["token_ids"] = [int(i) for i in _pretrained._row(token_ids, "token_ids", 0)]
+    elif text is not None:
+        if not isinstance(text, str) or not text:
+            raise AttnplayError(f"text: expected a non-empty str, got {text!r}")
+        if not has_tokenizer:
+            raise AttnplayError("text: this model comes without tokenizer.json; give tokenizer= (a transformers fast "
+                                "tokenizer) or token_ids=")
+        cfg["text"] = text
+    elif "text" not in cfg and "token_ids" not in cfg:
+        if not has_tokenizer:
+            raise AttnplayError("token_ids: needed (this model comes without tokenizer.json; or give tokenizer=)")
+        cfg["text"] = "The cat sat on the mat. The cat sat on the mat."
+    try:
+        json.dumps(cfg, allow_nan=False)
+    except (TypeError, ValueError) as e:
+        raise AttnplayError(f"config: {e}") from None
+    payload = {"query": _query({k: v for k, v in q.items() if k in ("lang", "readonly")}), "file": None,
+               "file_name": None,
+               "model": {"name": name, "files": {k: base64.b64encode(v).decode("ascii") for k, v in files.items()},
+                         "config": cfg},
+               "view_query": _query({k: v for k, v in q.items() if k in ("layer", "head")}), "view": q.get("view")}
+    cjk = lang == "zh" or _needs_cjk([cfg.get("text", "")])
+    return Figure(payload, cjk, title if title != "attention playground" else f"{name} in the attention playground",
+                  height)
 
 
 def _weights_of(obj, vocab):

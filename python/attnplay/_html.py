@@ -14,12 +14,14 @@ import hashlib
 import html
 import json
 import os
+import re
 from pathlib import Path
 
 from ._arrays import AttnplayError
 
 # The web build a package carries (python/setup.py copies these into attnplay/web when it is built).
-_FILES = ("attnplay-app.js", "attnplay-app.wasm", "attnplay.mjs", "views.json", "fonts/attnplay-latin.ttf", "fonts/attnplay-cjk.ttf")
+_FILES = ("attnplay-app.js", "attnplay-app.wasm", "attnplay.mjs", "views.json", "fonts/attnplay-latin.ttf", "fonts/attnplay-cjk.ttf",
+          "attnplay-core.mjs", "attnplay-core.wasm", "model_worker.mjs")
 _cache = {}
 
 
@@ -62,6 +64,24 @@ def _sha256(text):
     return "'sha256-" + base64.b64encode(hashlib.sha256(text.encode("utf-8")).digest()).decode("ascii") + "'"
 
 
+def worker_script():
+    """The page's model worker (model_worker.mjs over attnplay-core.mjs) as one classic script, for a cell that
+    carries a model: a sandboxed frame (an opaque origin) cannot start module workers, but runs a classic one from a
+    blob. The two modules become two scopes of one async function: the engine's returns createCore, which the
+    worker's code then uses; import.meta.url (the engine's own URL, never fetched once its bytes are given) becomes
+    a fixed file: URL (a blob: URL is no base for another URL)."""
+    core, worker = _asset("attnplay-core.mjs", False), _asset("model_worker.mjs", False)
+    core = (core.replace("import.meta.url", "'file:///attnplay/'").replace("export default attnplayCoreModule;", "")
+            .replace("export async function createCore", "async function createCore"))
+    worker = worker.replace("import { createCore } from './attnplay-core.mjs';", "")
+    for name, text in (("attnplay-core.mjs", core), ("model_worker.mjs", worker)):
+        if (re.search(r"(^|[;}\s])(export\s+(default|async|function|const|let|var|class|\{)|import\s+(\{|\*|[\w$]+\s+from|['\"]))",
+                      text) or "import.meta" in text):
+            raise AttnplayError(f"attnplay: {name} has an import or export this build cannot run as a classic worker")
+    return ("self.attnplayInline = true;\n(async () => {\nconst createCore = await (async () => {\n" + core +
+            "\nreturn createCore;\n})();\n" + worker + "\n})();\n")
+
+
 def document(payload, cjk, title):
     """The iframe's whole HTML document."""
     app_js = _asset("attnplay-app.js", False)
@@ -72,7 +92,15 @@ def document(payload, cjk, title):
     style = "html,body{margin:0;height:100%;overflow:hidden;background:#f0f0f0}#app{width:100%;height:100%}"
     assets = {"wasm": _asset("attnplay-app.wasm", True), "latin": _asset("fonts/attnplay-latin.ttf", True),
               "cjk": _asset("fonts/attnplay-cjk.ttf", True) if cjk else None}
-    csp = ("default-src 'none'; script-src " + _sha256(app_js) + " " + _sha256(module) + " 'wasm-unsafe-eval'; "
+    workers = ""
+    if payload.get("model"):  # the model worker and its engine (mountInline starts it from a blob)
+        key = ("worker_script", str(web_dir()), (web_dir() / "attnplay-core.mjs").stat().st_mtime_ns,
+               (web_dir() / "model_worker.mjs").stat().st_mtime_ns)
+        if key not in _cache:
+            _cache[key] = base64.b64encode(gzip.compress(worker_script().encode("utf-8"), 9, mtime=0)).decode("ascii")
+        assets["worker"], assets["core_wasm"] = _cache[key], _asset("attnplay-core.wasm", True)
+        workers = "worker-src blob:; "
+    csp = ("default-src 'none'; " + workers + "script-src " + _sha256(app_js) + " " + _sha256(module) + " 'wasm-unsafe-eval'; "
            "style-src " + _sha256(style) + "; img-src data: blob:; object-src 'none'; base-uri 'none'; form-action 'none'")
     return ("<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\">"
             f"<meta http-equiv=\"Content-Security-Policy\" content=\"{csp}\">"

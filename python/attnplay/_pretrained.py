@@ -35,7 +35,7 @@ from pathlib import Path
 import numpy as np
 
 from ._arrays import AttnplayError, check_size, indices, need_torch, to_numpy
-from ._files import decode, safetensors_entries
+from ._files import decode, safetensors_entries, safetensors_write
 
 SUPPORTED = ("gpt2", "bert", "llama", "qwen2")
 _ACTIVATIONS = ("gelu_new", "gelu", "gelu_pytorch_tanh", "silu", "swish", "relu")
@@ -792,3 +792,57 @@ def run_for_show(model, inputs, text, tokenizer, batch, temperature, mask, ablat
     check_size(n_layers, n_heads, n, n)
     maps = model.attention(ids, temperature=temperature, mask=mask, ablate=ablate, layers=layers)
     return maps, labels(model, ids, tokenizer)
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# A model carried in a notebook cell (playground(model=...))
+# ----------------------------------------------------------------------------------------------------------------
+F16_MAX = 65504.0
+
+
+def cell_files(model, tokenizer, cap_mb):
+    """The folder a playground cell carries for model (a PretrainedModel): {file name: bytes} with config.json,
+    model.safetensors (every float tensor as F16, or F32 where F16 would overflow) and tokenizer.json (the folder's,
+    or a transformers fast tokenizer's), and the weights' size in bytes. Over cap_mb MB: refused, naming the cap."""
+    if isinstance(cap_mb, bool) or not isinstance(cap_mb, (int, float)) or not cap_mb > 0:
+        raise AttnplayError(f"cap_mb: expected a positive number of MB, got {cap_mb!r}")
+    name = model_name(model)
+    sizes = {}
+    for k, a in model.state_dict().items():
+        if np.issubdtype(a.dtype, np.floating):
+            sizes[k] = a.size * 2
+    total = sum(sizes.values())
+    cap = float(cap_mb) * 1048576
+    if total > cap:
+        raise AttnplayError(f"model: {name}'s weights are {total / 1048576:.1f} MB as F16, over the cell's cap of "
+                            f"{cap_mb:g} MB (cap_mb=): raise cap_mb to carry them in the notebook, or use "
+                            f"attnplay.show_model(model, ...), which computes in Python for any size")
+    tensors = {}
+    for k, a in model.state_dict().items():
+        if not np.issubdtype(a.dtype, np.floating):
+            continue  # integer and bool buffers (position_ids, attn.bias): the engine never reads them
+        a32 = np.asarray(a, dtype=np.float32)
+        tensors[k] = a32.astype(np.float16) if not np.any(np.abs(a32) > F16_MAX) else a32  # (F32 where F16 overflows)
+    files = {"config.json": json.dumps(model.config, ensure_ascii=False).encode("utf-8"),
+             "model.safetensors": safetensors_write(tensors)}
+    tok = None
+    if tokenizer is not None:
+        backend = getattr(tokenizer, "backend_tokenizer", None)
+        if backend is None or not callable(getattr(backend, "to_str", None)):
+            raise AttnplayError("tokenizer: expected a transformers fast tokenizer (its backend_tokenizer.to_str() is "
+                                "tokenizer.json)")
+        tok = backend.to_str().encode("utf-8")
+    elif model.path is not None:
+        for f in ("tokenizer.json", "tokenizer_config.json"):
+            if (Path(model.path) / f).is_file():
+                files[f] = (Path(model.path) / f).read_bytes()
+    if tok is not None:
+        files["tokenizer.json"] = tok
+    return name, files, total
+
+
+def model_name(model):
+    if model.path is not None:
+        return Path(model.path).name
+    n = model.config.get("_name_or_path") or model.model_type
+    return Path(str(n)).name or model.model_type

@@ -477,6 +477,46 @@ class Pretrained(unittest.TestCase):
                 info = _pretrained.from_module(hf).info
                 self.assertEqual(info, {k: self.goldens["folders"][case["model"]]["info"][k] for k in info})
 
+    def test_playground_carries_a_model_up_to_its_cap(self):
+        """playground(model=...): the cell carries config.json, F16 weights (F32 where F16 would overflow) and
+        tokenizer.json, and the text; past cap_mb it refuses, naming the cap and show_model; the worker runs as a
+        classic script (a sandboxed frame cannot start a module worker), and the CSP lets only blob: workers in."""
+        folder = self.dir / "gpt2_f32"
+        fig = attnplay.playground(model=folder, text="the cat", view="model", layer=1, head=2)
+        p = payload_of(fig)
+        self.assertEqual(p["model"]["name"], "gpt2_f32")
+        self.assertEqual(sorted(p["model"]["files"]), ["config.json", "model.safetensors", "tokenizer.json"])
+        self.assertEqual(p["model"]["config"], {"text": "the cat"})
+        self.assertEqual((p["view"], p["view_query"]), ("model", "?layer=1&head=2"))
+        entries, _ = attnplay._files.safetensors_entries(base64.b64decode(p["model"]["files"]["model.safetensors"]))
+        self.assertTrue(entries and all(e[1] == "F16" for e in entries), [(e[0], e[1]) for e in entries])
+        self.assertEqual(json.loads(base64.b64decode(p["model"]["files"]["config.json"])),
+                         json.loads((folder / "config.json").read_text()))
+        csp = lambda f: re.search(r'Content-Security-Policy" content="([^"]*)"', document_of(f)).group(1)  # noqa: E731
+        self.assertIn("worker-src blob:", csp(fig))
+        self.assertNotIn("worker-src", csp(attnplay.playground(preset="chinese")))
+        script = attnplay._html.worker_script()
+        self.assertNotIn("import.meta", script)
+        self.assertIsNone(re.search(r"^\s*(import|export)\s", script, re.M))
+        # The cap, named with the model's size and the way out.
+        size = sum(a.size * 2 for a in attnplay.load(folder).state_dict().values() if a.dtype.kind == "f") / 2**20
+        with self.assertRaises(attnplay.AttnplayError) as e:
+            attnplay.playground(model=folder, cap_mb=size / 2)
+        print(e.exception)
+        self.assertIn(f"{size:.1f} MB as F16, over the cell's cap of {size / 2:g} MB (cap_mb=)", str(e.exception))
+        self.assertIn("attnplay.show_model", str(e.exception))
+        attnplay.playground(model=folder, cap_mb=size * 1.01)
+        # A transformers model: its state_dict; text needs its tokenizer (none here), token_ids do not.
+        hf = fake_transformers_model(folder)
+        p = payload_of(attnplay.playground(model=hf, token_ids=[1, 2, 3]))
+        self.assertEqual((p["model"]["config"], sorted(p["model"]["files"])), ({"token_ids": [1, 2, 3]}, ["config.json", "model.safetensors"]))
+        for kwargs, names in ((dict(model=hf, text="the cat"), "tokenizer="), (dict(model=folder, config={"mode": "pretrained"}), "'mode'"),
+                              (dict(model=folder, preset="chinese"), "preset"), (dict(model=folder, cap_mb=0), "cap_mb"),
+                              (dict(text="the cat"), "model="), (dict(model=42), "model")):
+            with self.subTest(kwargs=sorted(kwargs)), self.assertRaises(attnplay.AttnplayError) as e:
+                attnplay.playground(**kwargs)
+            self.assertIn(names, str(e.exception))
+
     def test_interventions_change_the_maps_as_the_goldens_say(self):
         plain = self.golden_weights(self.cases["gpt2_f32/ids"])
         folder = self.dir / "gpt2_f32"

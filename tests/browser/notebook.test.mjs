@@ -2,8 +2,9 @@
 // run headless and exported by nbconvert (tests/notebook/run_notebook.py, which ./build.sh test runs first), opened
 // from file:// with every request other than file:, data: and blob: refused. Each figure must draw the tokens and the
 // focused head's weights the notebook passed (to 1e-6), with no console error and nothing fetched; hostile tokens
-// must render as text.
+// must render as text. The real model of section 5 (playground(model=...)) must equal the CLI on the files it carries.
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -52,7 +53,17 @@ async function figures(page) {
   return out;
 }
 
-function assertClose(actual, expected, what) {
+// The CLI's result for a mode-pretrained config on a folder.
+function cli(folder, config) {
+  const cfg = path.join(OUT, `cli-${process.pid}.json`);
+  fs.writeFileSync(cfg, JSON.stringify({ mode: 'pretrained', ...config }));
+  const r = spawnSync(process.env.ATTNPLAY_BIN || path.join(ROOT, 'build/native/attnplay'), ['compute', cfg, '--model', folder],
+                      { encoding: 'utf8', maxBuffer: 256 << 20 });
+  assert.equal(r.status, 0, r.stderr);
+  return JSON.parse(r.stdout);
+}
+
+function assertClose(actual, expected, what, tol = 1e-6) {
   assert.equal(actual.length, expected.length, `${what}: rows`);
   let worst = 0, at = null;
   for (let i = 0; i < expected.length; i++) {
@@ -62,7 +73,7 @@ function assertClose(actual, expected, what) {
       if (d > worst) { worst = d; at = [i, j, actual[i][j], expected[i][j]]; }
     }
   }
-  assert.ok(worst <= 1e-6, `${what}: worst difference ${worst} at row ${at?.[0]}, column ${at?.[1]} (page ${at?.[2]}, notebook ${at?.[3]})`);
+  assert.ok(worst <= tol, `${what}: worst difference ${worst} at row ${at?.[0]}, column ${at?.[1]} (page ${at?.[2]}, notebook ${at?.[3]})`);
 }
 
 describe('notebook (python/attnplay): the nbconvert export from file://', () => {
@@ -70,7 +81,7 @@ describe('notebook (python/attnplay): the nbconvert export from file://', () => 
     const expected = JSON.parse(fs.readFileSync(path.join(OUT, 'expected.json'), 'utf8'));
     const { page, errors, fetched, dialogs } = await openFile(path.join(OUT, 'attention_in_a_notebook.html'));
     const figs = await figures(page);
-    assert.equal(figs.length, expected.length + 1, 'three figures of maps and one playground');
+    assert.equal(figs.length, expected.length + 2, 'three figures of maps, the playground and a real model');
     for (const [i, want] of expected.entries()) {
       const got = await figs[i].frame.evaluate(() => {
         const r = window.attnplay.result(), s = window.attnplay.stats();
@@ -84,10 +95,29 @@ describe('notebook (python/attnplay): the nbconvert export from file://', () => 
     }
     // The playground: a preset, then a live edit computed in the cell.
     const play = figs[expected.length].frame;
+    await figs[expected.length].handle.scrollIntoViewIfNeeded();  // (a frame off screen draws no frame: setConfig would wait)
     assert.equal(await play.evaluate(() => window.attnplay.stats().preset), 'chinese');
     const tokens = await play.evaluate(() => window.attnplay.setConfig({ text: 'the cat sat', tokenizer: 'words' })
       .then(() => window.attnplay.result().tokens));
     assert.deepEqual(tokens, ['the', 'cat', 'sat']);
+    // The real model the cell carries (section 5), computed in the cell's worker: result() is the CLI's on the same
+    // files (the F16 the cell holds), the predictions come with it, and an edit recomputes. (1e-5: the page's WASM
+    // kernels fuse multiply-adds and the native CLI's sum in another order, through four layers: 1e-6 apart here.)
+    const real = figs[expected.length + 1];
+    await real.handle.scrollIntoViewIfNeeded();
+    await real.frame.waitForFunction(() => window.attnplay.a11y().predictions && window.attnplay.result().token_ids, null, { timeout: 90000 });
+    const text = 'The cat sat on the mat. The cat sat on the mat.';
+    const want = cli(path.join(OUT, 'cell-model'), { text });
+    const r = await real.frame.evaluate(() => window.attnplay.result().toJSON());
+    assert.deepEqual(r.tokens, want.tokens);
+    assert.equal(await real.frame.evaluate(() => window.attnplay.stats().sel.view), VIEW_INDEX.model, 'view="model"');
+    for (const [l, layer] of want.layers.entries()) {
+      for (const [h, head] of layer.heads.entries()) assertClose(r.layers[l].heads[h].weights, head.weights, `real model layer ${l}, head ${h}`, 1e-5);
+    }
+    const edited = await real.frame.evaluate(() => window.attnplay.setConfig({ text: 'the mat' }).then((x) => x.tokens));
+    assert.deepEqual(edited, cli(path.join(OUT, 'cell-model'), { text: 'the mat' }).tokens);
+    await frames(real.frame, 3);
+    await page.screenshot({ path: path.join(SHOTS, 'notebook-export-real-model.png') });
     await figs[0].handle.scrollIntoViewIfNeeded();
     await frames(figs[0].frame, 3);  // drawn and composited before the screenshot
     await page.screenshot({ path: path.join(SHOTS, 'notebook-export-laptop.png') });

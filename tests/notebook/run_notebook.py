@@ -8,6 +8,7 @@ nbconvert (--to html, the default template) and writes what the browser test (no
   OUT/hostile.html                    a figure whose tokens are script tags, quotes and U+2028 (must render as text)
   OUT/extras.html, extras.json        playground(config, weights=load(...)) over a PyTorch golden case, and
                                       playground(workspace=...) of a saved training session, with what they must show
+  OUT/models/tiny-gpt2, cell-model/   the folder the notebook's section 5 opens, and the files its cell carries (F16)
 
 usage: run_notebook.py OUT   (PYTHONPATH must reach the attnplay package, with its web files or $ATTNPLAY_WEB)
 """
@@ -35,9 +36,28 @@ with open(%r, "w", encoding="utf-8") as _f:
 """
 
 
+def tiny_gpt2(out):
+    """models/tiny-gpt2 beside the notebook (its section 5 opens it): a 4-layer GPT-2 with random weights and a byte-level
+    BPE tokenizer, from the pretrained goldens' generator. Also cell-model/: the files the cell carries (F16), which
+    the browser test runs the CLI on."""
+    sys.path.insert(0, str(ROOT / "tests/pretrained"))
+    import hf_files as hf
+    import make_models as m
+    tok, v = hf.byte_level_bpe(160)
+    m.write_folder(str(out / "models"), "tiny-gpt2", m.gpt2_config(64, 4, 4, 128, v, "F32"),
+                   m.gpt2_weights(11, 64, 4, 4, 128, v, "F32"), tok)
+    import attnplay
+    from attnplay import _pretrained
+    _, files, _ = _pretrained.cell_files(attnplay.load(out / "models" / "tiny-gpt2"), None, 64)
+    (out / "cell-model").mkdir(exist_ok=True)
+    for name, data in files.items():
+        (out / "cell-model" / name).write_bytes(data)
+
+
 def main(out):
     out = Path(out).resolve()
     out.mkdir(parents=True, exist_ok=True)
+    tiny_gpt2(out)
     nb = nbformat.read(ROOT / "examples/attention_in_a_notebook.ipynb", as_version=4)
     nb.cells.append(nbformat.v4.new_code_cell(EXPECTED_CELL % str(out / "expected.json")))
     NotebookClient(nb, timeout=300, kernel_name="python3", resources={"metadata": {"path": str(out)}}).execute()
@@ -72,8 +92,8 @@ def main(out):
     size = (out / "attention_in_a_notebook.ipynb").stat().st_size
     print(f"run_notebook: {figures} figures, executed notebook {size / 2**20:.1f} MB, HTML export "
           f"{(out / 'attention_in_a_notebook.html').stat().st_size / 2**20:.1f} MB -> {out}")
-    if figures != 4:
-        sys.exit(f"run_notebook: expected 4 figure outputs, found {figures}")
+    if figures != 5:
+        sys.exit(f"run_notebook: expected 5 figure outputs, found {figures}")
 
 
 if __name__ == "__main__":

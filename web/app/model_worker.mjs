@@ -3,6 +3,7 @@
 //   {type: 'compute', id, config, focus: [layer, head], source}
 //       config: SPEC §9's, "model" as the page names it (a URL relative to the page, or "local:<folder>");
 //       source: {key, url} or {key, files: {name: File}}: where that model's files are
+//   {type: 'init', wasm}   an inline page's first message (see self.attnplayInline below): the engine's bytes
 //   {type: 'cancel'}   stop the model download under way (its compute is refused "loading was cancelled")
 //   {type: 'sweep', id, config, position, token, source}   the ablation sweep (core.sweep) on that model
 //   {type: 'cancel_sweep'}                       stop it (no more answers come for it)
@@ -29,6 +30,10 @@ let sweepStop = false;              // the sweep under way is to stop
 self.onmessage = (e) => {
   const m = e.data;
   if (!m || typeof m !== 'object') return;
+  if (m.type === 'init') {  // (an inline page's first message)
+    if (initResolve) initResolve({ wasmBinary: m.wasm });
+    return;
+  }
   if (m.type === 'cancel') {
     if (abort) abort.abort();
     return;
@@ -59,7 +64,11 @@ self.onmessage = (e) => {
     sweepNext = null;
   }
 };
-const ready = createCore().then((c) => { core = c; }, (e) => { failed = String((e && e.message) || e); });
+// A notebook cell's page (python/attnplay/_html.py) runs this file as a classic script from a blob (a sandboxed
+// frame has no URL to fetch from): self.attnplayInline is set, and its first message brings the engine's bytes.
+let initResolve = null;
+const options = self.attnplayInline ? new Promise((res) => { initResolve = res; }) : Promise.resolve({});
+const ready = options.then((o) => createCore(o)).then((c) => { core = c; }, (e) => { failed = String((e && e.message) || e); });
 
 async function pump() {
   if (running) return;

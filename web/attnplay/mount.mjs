@@ -10,6 +10,8 @@
 //   options.query   URL state to start from ('?preset=..&cfg=..&view=..', as docs/embedding.md lists)
 //   options.embed   true: page options of embed.html (view= shows one view alone)
 //   options.base    where the build's files are (default: beside this module)
+//   options.modelWorker  () -> Worker: the model worker where the page cannot fetch it (a notebook cell's blob)
+//   options.modelFiles   File[] of a model folder to open at once (each with relativePath "<folder>/<name>")
 //   options.assets  the build's files as bytes, for a page that cannot fetch them (a notebook cell's self-contained
 //                   HTML, mountInline below): {wasm: attnplay-app.wasm, fonts: {'attnplay-latin.ttf', 'attnplay-cjk.ttf'}}
 //                   (ArrayBuffer or Uint8Array; a font left out draws with the built-in one). attnplay-app.js must
@@ -78,7 +80,7 @@ export async function mount(target, options = {}) {
   const module = () => M;
   const text = textInput(box, canvas, module);
   const status = statusOverlay(box, options.loadingText ?? 'Loading the attention playground…');
-  const models = workerModelHost(base, module, box);
+  const models = workerModelHost(base, module, box, options.modelWorker ?? null);
   const files = fileImport(box, module, models.drop);
   const mirror = a11yMirror(box, () => M && M.attnplayCall(() => M._ap_app_a11y()));
   const missing = missingFeature();
@@ -195,6 +197,8 @@ export async function mount(target, options = {}) {
   if (options.autosave) {
     await startAutosave(M, box, String(options.autosaveKey ?? (options.embed ? 'embed' : 'index')), options.restore !== false);
   }
+  // A model folder handed over as files (a notebook cell's playground(model=...)): opened as the picker would.
+  if (options.modelFiles) models.open(options.modelFiles);
   const api = publicApi(M, { result: lazyResult, lazyResult, files, pending, listeners, lastFrame: () => lastFrame });
   api.ready = Promise.resolve(api);
   return Object.freeze(api);
@@ -265,7 +269,9 @@ function publicApi(M, app) {
 // script text):
 //   #attnplay-assets   {wasm, latin, cjk}: gzip'd files in base64 (cjk may be null)
 //   #attnplay-payload  {query, file (a file in base64, or null), file_name, view_query (applied after the file),
-//                       view (shown first, tabs kept)}
+//                       view (shown first, tabs kept), model ({name, files: {name: base64}} or absent)}
+//   with a model, assets also hold worker (the model worker as one classic script: _html.py's worker_script) and
+//   core_wasm: the worker runs from a blob (a sandboxed frame's module workers cannot start), sent the engine first.
 // The app mounts on #app as an embed; window.attnplay is its API (SPEC §6), as in embed.html.
 export async function mountInline(doc = document) {
   const data = (id) => JSON.parse(doc.getElementById(id).textContent);
@@ -285,7 +291,22 @@ export async function mountInline(doc = document) {
   const files = data('attnplay-assets');
   const payload = data('attnplay-payload');
   const [wasm, latin, cjk] = await Promise.all([gunzip(files.wasm), gunzip(files.latin), gunzip(files.cjk)]);
-  const api = await mount(target, { query: payload.query || '', embed: true, autosave: false,
+  const model = {};
+  if (payload.model) {
+    const [text, coreWasm] = await Promise.all([gunzip(files.worker), gunzip(files.core_wasm)]);
+    const url = URL.createObjectURL(new Blob([text], { type: 'text/javascript' }));
+    model.modelWorker = () => {
+      const w = new Worker(url);
+      w.postMessage({ type: 'init', wasm: coreWasm });
+      return w;
+    };
+    model.modelFiles = Object.entries(payload.model.files).map(([name, b64]) => {
+      const f = new File([bytes(b64)], name);
+      f.relativePath = `${payload.model.name}/${name}`;
+      return f;
+    });
+  }
+  const api = await mount(target, { query: payload.query || '', embed: true, autosave: false, ...model,
                                     assets: { wasm, fonts: { 'attnplay-latin.ttf': latin, 'attnplay-cjk.ttf': cjk } } });
   window.attnplay = api;
   // A file to open as the picker would (attention maps, weights or a workspace; a refusal shows in the app), then the
@@ -294,6 +315,13 @@ export async function mountInline(doc = document) {
     api.importFile(bytes(payload.file), payload.file_name);
     if (payload.view_query) api.applyQuery(payload.view_query);
   }
-  if (payload.view) api.setView(payload.view);  // with the tabs (a view= query would show that view alone)
+  if (payload.model) {  // the model opened above: its text and settings, then the view over its answer
+    api.setConfig(payload.model.config ?? {}).then(() => {
+      if (payload.view_query) api.applyQuery(payload.view_query);
+      if (payload.view) api.setView(payload.view);
+    }, (e) => console.error(`attnplay: ${e.message}`));
+  } else if (payload.view) {
+    api.setView(payload.view);  // with the tabs (a view= query would show that view alone)
+  }
   return api;
 }

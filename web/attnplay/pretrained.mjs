@@ -46,7 +46,8 @@ async function roomFor(bytes) {
   }
 }
 
-export function workerModelHost(base, module, box) {
+// makeWorker (optional): starts the model worker where the page has no URL for it (a notebook cell's blob worker).
+export function workerModelHost(base, module, box, makeWorker = null) {
   const local = new Map();  // "local:<folder>" -> {name: File}
   const meta = new Map();   // "local:<folder>" -> {bytes, files: [{name, size, sha256}]}
   let worker = null;
@@ -79,7 +80,7 @@ export function workerModelHost(base, module, box) {
   };
   const start = () => {
     if (worker) return worker;
-    worker = new Worker(new URL('model_worker.mjs', base), { type: 'module' });
+    worker = makeWorker ? makeWorker() : new Worker(new URL('model_worker.mjs', base), { type: 'module' });
     worker.onmessage = (e) => {
       const d = e.data;
       if (!d) return;
@@ -121,7 +122,7 @@ export function workerModelHost(base, module, box) {
     meta.set(key, { bytes, files: names.map((name) => ({ name, size: picked[name].size, sha256: '' })) });
     tell({ key, ...meta.get(key), kept: false });
     roomFor(bytes).then((can) => tell({ key, can_keep: can }));
-    if (base) start().postMessage({ type: 'hash', key, files: picked });
+    if (base || makeWorker) start().postMessage({ type: 'hash', key, files: picked });
     return m.attnplayWithText(key, (p, n) => m._ap_app_open_model(p, n));
   };
   // Keep (or forget) a model opened from files in the browser's storage, after the user said so.
@@ -160,8 +161,8 @@ export function workerModelHost(base, module, box) {
   return {
     host: {
       compute(id, config, focusLayer, focusHead) {
-        if (!base) {
-          answer(id, false, null, 'model: real models need the page\'s files (a notebook cell computes them in Python: attnplay.show_model)');
+        if (!base && !makeWorker) {
+          answer(id, false, null, 'model: real models need the page\'s files (in a notebook: attnplay.playground(model=...), or attnplay.show_model, which computes in Python)');
           return;
         }
         const cfg = JSON.parse(config);
@@ -180,7 +181,7 @@ export function workerModelHost(base, module, box) {
       cancel() { if (worker) worker.postMessage({ type: 'cancel' }); },
       sweep(id, config, position, token) {
         const cfg = JSON.parse(config);
-        const source = base ? sourceOf(cfg) : null;
+        const source = base || makeWorker ? sourceOf(cfg) : null;
         if (!source) {
           M().attnplayWithText('sweep: the model is not open in this page', (p, n) => M()._ap_app_pretrained_sweep(id, 0, 1, p, n));
           return;
