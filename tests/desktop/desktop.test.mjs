@@ -1,7 +1,8 @@
 // attnplay desktop smoke test: the native app under Xvfb starts, draws (its own screenshot of the GL frame has
 // content), and quits cleanly on a close event (SIGTERM, which SDL turns into SDL_QUIT, like the close button).
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
+import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { test } from 'node:test';
@@ -174,5 +175,49 @@ test('the workspace is restored at start; a damaged one is refused by name and m
     fs.rmSync(home, { recursive: true, force: true });
   } finally {
     x.proc.kill();
+  }
+});
+
+// A real checkpoint on the desktop (issue 27): the config names a Hugging Face folder on disk, the native build computes
+// it in the app's thread (the same host File > Open model... uses), the frame shows its card, and the workspace saved
+// at quit records the folder's files with their SHA-256 (hashed a slice a frame after it loaded).
+test('a model folder opens natively: drawn, and the saved workspace records its files and digests', async () => {
+  const x = await startXvfb();
+  const home = fs.mkdtempSync(path.join(ROOT, 'build/desktop-data-'));
+  const py = `import sys; sys.path.insert(0, ${JSON.stringify(path.join(ROOT, 'tests/pretrained'))})
+import make_models as m, hf_files as hf
+tok, v = hf.byte_level_bpe(160)
+m.write_folder(${JSON.stringify(home)}, 'tiny-gpt2', m.gpt2_config(64, 4, 4, 128, v, 'F32'), m.gpt2_weights(11, 64, 4, 4, 128, v, 'F32'), tok)`;
+  const made = spawnSync('/usr/bin/python3', ['-c', py], { encoding: 'utf8' });
+  assert.equal(made.status, 0, made.stderr);
+  const folder = path.join(home, 'tiny-gpt2');
+  const cfg = path.join(home, 'config.json');
+  fs.writeFileSync(cfg, JSON.stringify({ mode: 'pretrained', model: folder, text: 'The cat sat on the mat.' }));
+  const shot = path.join(SHOTS, 'desktop-real-model.png');
+  fs.rmSync(shot, { force: true });
+  try {
+    const r = await new Promise((res) => {
+      const p = spawn(BIN, ['--config', cfg, '--fresh', '--screenshot', shot, '--screenshot-frame', '30', '--frames', '60'],
+                      { env: { ...process.env, XDG_DATA_HOME: home, DISPLAY: x.display } });
+      let out = '';
+      p.stdout.on('data', (d) => { out += d; });
+      p.stderr.on('data', (d) => { out += d; });
+      p.on('exit', (code) => res({ code, out }));
+    });
+    assert.equal(r.code, 0, r.out);
+    assert.ok(pngColours(shot).colours > 50, 'the frame has content');
+    const saved = fs.readFileSync(path.join(home, 'attnplay', 'workspace.attnplay'));
+    const payload = saved.subarray(32);
+    const n = Number(payload.readBigUInt64LE(0));
+    const meta = JSON.parse(JSON.parse(payload.subarray(8, 8 + n).toString('utf8')).__metadata__['attnplay.workspace']);
+    assert.equal(meta.a.config.mode, 'pretrained');
+    const want = fs.readdirSync(folder).sort().map((name) => {
+      const b = fs.readFileSync(path.join(folder, name));
+      return { name, size: b.length, sha256: crypto.createHash('sha256').update(b).digest('hex') };
+    });
+    assert.deepEqual(meta.model, { source: folder, files: want });
+  } finally {
+    x.proc.kill();
+    fs.rmSync(home, { recursive: true, force: true });
   }
 });
