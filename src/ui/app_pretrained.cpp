@@ -82,6 +82,16 @@ void app_pretrained_frame(App* app) {
   if (app->pretrained_host) app->pretrained_host->frame();  // (after the request: an edit stops a sweep first)
 }
 
+// The token the next sweep at row q follows: the clicked prediction while it is among that row's, else -1 (the most
+// probable).
+static int followed_token(const AppState& s, int q) {
+  const PretrainedTopRows& rows = s.pretrained.view.predictions;
+  if (q < 0 || q >= int(rows.size())) return -1;
+  for (const PretrainedTokenProb& p : rows[size_t(q)])
+    if (p.id == s.pretrained.sweep_token) return p.id;
+  return -1;
+}
+
 void pretrained_request_sweep(App* app, int position, int token) {
   AppPretrained& p = app->state.pretrained;
   if (!p.on_screen) return;
@@ -133,7 +143,7 @@ void pretrained_sweep_status(App* app) {
   }
   if (app->page.readonly || s.pretrained.view.predictions.empty()) return;
   if (ImGui::Button(tr_id(w.id ? S_SW_AGAIN : S_SW_RUN, "sweep_run").c_str()))
-    pretrained_request_sweep(app, q, s.pretrained.sweep_token);
+    pretrained_request_sweep(app, q, followed_token(s, q));
   app_record(app, "sweep_run");
   ui_help_marker(tr(S_SW_HELP));
 }
@@ -389,7 +399,7 @@ void pretrained_predictions(App* app) {
   if (ImGui::CalcTextSize(label.c_str()).x + ImGui::GetStyle().FramePadding.x * 2 > ImGui::GetContentRegionAvail().x)
     label = tr(S_SW_BUTTON_SHORT);
   if (ImGui::Button((label + "##sweep_button").c_str())) {
-    pretrained_request_sweep(app, q, s.pretrained.sweep_token == followed.id ? followed.id : -1);
+    pretrained_request_sweep(app, q, followed_token(s, q));
     app->ui.model_sort = HEAD_SORT_SWEEP;
     s.sel.view = APP_VIEW_MODEL;
   }

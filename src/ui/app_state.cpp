@@ -567,15 +567,18 @@ void app_pretrained_sweep_update(AppState* s, uint64_t id, bool ok, bool finishe
     return;
   }
   nlohmann::json j = nlohmann::json::parse(json_or_error, nullptr, false);
-  const bool shaped = j.is_object() && j.value("layers", 0) > 0 && j.value("heads", 0) > 0 && j.contains("probs") &&
-                      j["probs"].is_array() && int(j["probs"].size()) == j.value("layers", 0) && j.contains("baseline") &&
-                      j["baseline"].is_number();
+  const auto dim = [&](const char* k) {  // a layer or head count within 1..4096 (the answer is the host's), else 0
+    return j.is_object() && j.contains(k) && j[k].is_number_integer() && j[k].get<int64_t>() >= 1 && j[k].get<int64_t>() <= 4096
+               ? int(j[k].get<int64_t>()) : 0;
+  };
+  const bool shaped = dim("layers") > 0 && dim("heads") > 0 && j.contains("probs") && j["probs"].is_array() &&
+                      int(j["probs"].size()) == dim("layers") && j.contains("baseline") && j["baseline"].is_number();
   if (!shaped) {
     w.running = false;
     w.error = "sweep: the host's answer is malformed";
     return;
   }
-  const int L = j["layers"].get<int>(), H = j["heads"].get<int>();
+  const int L = dim("layers"), H = dim("heads");
   const float base = j["baseline"].get<float>();
   w.change = Mat::Constant(L, H, std::numeric_limits<float>::quiet_NaN());
   for (int l = 0; l < L; ++l) {
