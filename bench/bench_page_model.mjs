@@ -3,7 +3,9 @@
 // and opened with ?model=. Printed (and written to $ATTNPLAY_BENCH_JSON), never asserted:
 //   first drawn attention  navigation -> the first frame drawn with the model's result (download, parse, forward)
 //   edit-to-redraw         a word appended to 64 tokens -> setConfig resolved (computed in the worker and drawn)
-//   frame time             the page's frames (requestAnimationFrame intervals) idle, and while the worker computes
+//   frame time             the page's frames (requestAnimationFrame intervals) idle, and while the worker computes;
+//                          the main thread's own work per frame and its long tasks, idle and while computing
+//   ablation sweep         the predictions' button -> every head ranked (at the last of the 64 tokens)
 // node bench/bench_page_model.mjs BENCH_DIR [ROUNDS]   (BENCH_DIR holds gpt2-small-f16/; needs build/web)
 import fs from 'node:fs';
 import path from 'node:path';
@@ -29,10 +31,20 @@ async function openPage() {
 }
 
 // Frame intervals over ms of wall time, while `during` (a function run in the page) keeps the worker busy, or idle.
+// Also the main thread's own work per frame (stats().frame_ms: the app's frame, from input to the last GL call) and
+// its long tasks (over 50 ms, PerformanceObserver), which tell the page's own work from the CPU the worker takes.
 const frameTimes = (page, ms, busy) => page.evaluate(async ({ ms, busy }) => {
-  const gaps = [];
+  const gaps = [], work = [];
+  let longTasks = 0;
+  const obs = new PerformanceObserver((l) => { longTasks += l.getEntries().length; });
+  try { obs.observe({ entryTypes: ['longtask'] }); } catch { /* not in this browser */ }
   let last = performance.now(), stop = false;
-  const tick = (t) => { gaps.push(t - last); last = t; if (!stop) requestAnimationFrame(tick); };
+  const tick = (t) => {
+    gaps.push(t - last);
+    work.push(window.attnplay.stats().frame_ms);
+    last = t;
+    if (!stop) requestAnimationFrame(tick);
+  };
   requestAnimationFrame((t) => { last = t; requestAnimationFrame(tick); });
   const until = performance.now() + ms;
   let computes = 0;
@@ -45,7 +57,8 @@ const frameTimes = (page, ms, busy) => page.evaluate(async ({ ms, busy }) => {
     await new Promise((r) => setTimeout(r, ms));
   }
   stop = true;
-  return { gaps: gaps.slice(1), computes };
+  obs.disconnect();
+  return { gaps: gaps.slice(1), work: work.slice(1), longTasks, computes };
 }, { ms, busy });
 
 // The folder beside the page, served by the test server as a static host would (a link under build/web/models/).
@@ -70,8 +83,20 @@ try {
         out.edit_ms.push(ms);
       }
       const idle = await frameTimes(page, 3000, false), busy = await frameTimes(page, 3000, true);
-      out.frame_idle = { median: median(idle.gaps), p90: p90(idle.gaps), frames: idle.gaps.length };
-      out.frame_busy = { median: median(busy.gaps), p90: p90(busy.gaps), frames: busy.gaps.length, computes: busy.computes };
+      const sum = (x) => ({ median: median(x.gaps), p90: p90(x.gaps), frames: x.gaps.length, work_median: median(x.work),
+                            work_p90: p90(x.work), long_tasks: x.longTasks });
+      out.frame_idle = sum(idle);
+      out.frame_busy = { ...sum(busy), computes: busy.computes };
+      // The ablation sweep at the last token (144 heads, each recomputed from its layer on through the model's cache),
+      // started as a learner starts it: the predictions' button.
+      await page.evaluate((n) => window.attnplay.highlight(n - 1, n - 1), out.tokens);
+      await page.evaluate(() => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r))));
+      const [x, y, w, h] = (await page.evaluate(() => window.attnplay.layout())).sweep_button;
+      const t0 = Date.now();
+      await page.mouse.click(x + w / 2, y + h / 2, { delay: 200 });
+      await page.waitForFunction(() => { const s = window.attnplay.sweep(); return s && !s.running; }, null, { timeout: 600000, polling: 50 });
+      out.sweep_ms = Date.now() - t0;
+      out.sweep_heads = (await page.evaluate(() => window.attnplay.sweep())).done;
     }
     await page.close();
   }
@@ -86,4 +111,8 @@ console.log(`  edit at the end -> redraw: ${f(median(out.edit_ms))} ms median of
 console.log(`  frame interval idle: median ${f(out.frame_idle.median)} ms, p90 ${f(out.frame_idle.p90)} ms (${out.frame_idle.frames} frames)`);
 console.log(`  frame interval while the worker computes: median ${f(out.frame_busy.median)} ms, p90 ${f(out.frame_busy.p90)} ms ` +
             `(${out.frame_busy.frames} frames, ${out.frame_busy.computes} computes)`);
+console.log(`  main-thread work per frame: idle median ${f(out.frame_idle.work_median)} ms, p90 ${f(out.frame_idle.work_p90)} ms; ` +
+            `while computing median ${f(out.frame_busy.work_median)} ms, p90 ${f(out.frame_busy.work_p90)} ms`);
+console.log(`  main-thread long tasks (> 50 ms): idle ${out.frame_idle.long_tasks}, while computing ${out.frame_busy.long_tasks}`);
+console.log(`  ablation sweep at the last token: ${out.sweep_heads} heads in ${f(out.sweep_ms)} ms (click to the ranking)`);
 if (process.env.ATTNPLAY_BENCH_JSON) fs.writeFileSync(process.env.ATTNPLAY_BENCH_JSON, JSON.stringify(out, null, 1));

@@ -438,7 +438,8 @@ TEST(Sha256, KnownVectorsAnyChunkingAndAFile) {
     for (size_t i = 0; i < n; ++i) b.update(data.data() + i, 1);
     EXPECT_EQ(a.hex(), b.hex()) << n;
   }
-  const std::string path = (std::filesystem::temp_directory_path() / "attnplay_sha256_test.bin").string();
+  // (a file of this run's own: the WASM suites run side by side under ctest -j2)
+  const std::string path = (std::filesystem::temp_directory_path() / ("attnplay_sha256_test_" + std::to_string(std::random_device{}()) + ".bin")).string();
   std::vector<uint8_t> big(3u << 20);
   for (uint8_t& b : big) b = uint8_t(rng());
   std::ofstream(path, std::ios::binary).write(reinterpret_cast<const char*>(big.data()), std::streamsize(big.size()));

@@ -1159,7 +1159,8 @@ TEST_F(HeadlessApp, RealModelSweepRanksHeadsAsOneAblationAtATime) {
 // The workspace records which files a local model was (names, sizes, SHA-256, hashed a slice a frame after it
 // loads); restored, files opened again that differ are named (the page's reopen notice lists them: models.test.mjs).
 TEST_F(HeadlessApp, RealModelWorkspaceRecordsItsFilesAndNamesOnesThatDiffer) {
-  const std::string dir = tiny_gpt2_folder("attnplay_ui_tiny_gpt2_files");
+  // (a folder of this run's own: this test rewrites it, and the WASM suites run side by side under ctest -j2)
+  const std::string dir = tiny_gpt2_folder("attnplay_ui_tiny_gpt2_files_" + std::to_string(std::random_device{}()));
   std::string error;
   ASSERT_TRUE(app_state_merge(&app.state, json{{"mode", "pretrained"}, {"model", dir}, {"token_ids", {3, 1, 4}}}, &error)) << error;
   frames(4);
@@ -1192,6 +1193,7 @@ TEST_F(HeadlessApp, RealModelWorkspaceRecordsItsFilesAndNamesOnesThatDiffer) {
   EXPECT_TRUE(app.layout.count("model_files_differ"));
   ASSERT_TRUE(app_state_set(&app.state, app_default_config(), &error)) << error;
   frames(2);
+  std::filesystem::remove_all(dir);
 }
 
 // result() a part at a time (the page's lazy result): every part is the whole JSON's, in its key order, for the
