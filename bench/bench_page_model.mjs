@@ -91,12 +91,15 @@ try {
       // started as a learner starts it: the predictions' button.
       await page.evaluate((n) => window.attnplay.highlight(n - 1, n - 1), out.tokens);
       await page.evaluate(() => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r))));
-      const [x, y, w, h] = (await page.evaluate(() => window.attnplay.layout())).sweep_button;
-      const t0 = Date.now();
-      await page.mouse.click(x + w / 2, y + h / 2, { delay: 200 });
-      await page.waitForFunction(() => { const s = window.attnplay.sweep(); return s && !s.running; }, null, { timeout: 600000, polling: 50 });
-      out.sweep_ms = Date.now() - t0;
-      out.sweep_heads = (await page.evaluate(() => window.attnplay.sweep())).done;
+      const button = (await page.evaluate(() => window.attnplay.layout())).sweep_button;
+      if (button && !process.env.ATTNPLAY_BENCH_NO_SWEEP) {  // (a build before the sweep has no button)
+        const [x, y, w, h] = button;
+        const t0 = Date.now();
+        await page.mouse.click(x + w / 2, y + h / 2, { delay: 200 });
+        await page.waitForFunction(() => { const s = window.attnplay.sweep(); return s && !s.running; }, null, { timeout: 600000, polling: 50 });
+        out.sweep_ms = Date.now() - t0;
+        out.sweep_heads = (await page.evaluate(() => window.attnplay.sweep())).done;
+      }
     }
     await page.close();
   }
@@ -114,5 +117,5 @@ console.log(`  frame interval while the worker computes: median ${f(out.frame_bu
 console.log(`  main-thread work per frame: idle median ${f(out.frame_idle.work_median)} ms, p90 ${f(out.frame_idle.work_p90)} ms; ` +
             `while computing median ${f(out.frame_busy.work_median)} ms, p90 ${f(out.frame_busy.work_p90)} ms`);
 console.log(`  main-thread long tasks (> 50 ms): idle ${out.frame_idle.long_tasks}, while computing ${out.frame_busy.long_tasks}`);
-console.log(`  ablation sweep at the last token: ${out.sweep_heads} heads in ${f(out.sweep_ms)} ms (click to the ranking)`);
+if (out.sweep_ms) console.log(`  ablation sweep at the last token: ${out.sweep_heads} heads in ${f(out.sweep_ms)} ms (click to the ranking)`);
 if (process.env.ATTNPLAY_BENCH_JSON) fs.writeFileSync(process.env.ATTNPLAY_BENCH_JSON, JSON.stringify(out, null, 1));
