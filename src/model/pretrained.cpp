@@ -459,6 +459,9 @@ bool PretrainedLoader::begin(const PretrainedSource& src, const PretrainedLimits
       throw LoadFail{buf};
     }
     state->plan = plan_reads(*arch, found, model.get());
+    for (const auto& [name, text] : src.files) model->files.push_back(name);
+    for (const auto& [name, size] : src.sizes) model->files.push_back(name);
+    std::sort(model->files.begin(), model->files.end());
 
     // Allocated for real now, and each planned tensor pointed at its place.
     pretrained_alloc(d, &model->weights, true);

@@ -129,6 +129,8 @@ struct PretrainedModel {
   int64_t parameters = 0;          // values of every tensor the model uses (the tied head counted once)
   double bytes = 0;                // float32 bytes held
   double limit_bytes = 0;          // the limit it was loaded under (PretrainedLimits): a compute must fit beside it
+  std::vector<std::string> files;  // the folder's files it was read from (config.json, tokenizer files, the index, each
+                                   //   safetensors shard), in name order: what a workspace records of it
 };
 std::string pretrained_info_json(const PretrainedModel& m);  // {model_type, layers, heads, kv_heads, hidden_size, ...}
 

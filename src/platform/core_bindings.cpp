@@ -77,6 +77,15 @@ bool resolve_model(const attnplay::ConfigPretrained& p, attnplay::PretrainedRef*
   *out = it->second;
   return true;
 }
+
+// A mode-pretrained config's text -> the config and its loaded model; false: *error names the field, the model, or
+// (wrong_mode: the refusal of another mode) the mode.
+bool pretrained_config(const char* cfg, int cfg_len, const char* wrong_mode, attnplay::Config* c, attnplay::PretrainedRef* ref,
+                       std::string* error) {
+  if (!attnplay::config_parse_text(std::string(cfg, size_t(cfg_len)), c, error)) return false;
+  if (c->mode != attnplay::MODEL_MODE_PRETRAINED) return *error = wrong_mode, false;
+  return resolve_model(c->pretrained, ref, error);
+}
 }
 
 extern "C" {
@@ -123,10 +132,7 @@ EMSCRIPTEN_KEEPALIVE int ap_compute_packed(const char* cfg, int cfg_len, int foc
     o.focus_layer = focus_layer;
     o.focus_head = focus_head;
     if (budget_mb >= 0) o.max_matrix_bytes = budget_mb * 1048576.0;
-    if (!attnplay::config_parse_text(std::string(cfg, size_t(cfg_len)), &c, &error)) {
-    } else if (c.mode != attnplay::MODEL_MODE_PRETRAINED) {
-      error = "mode: computeTrace is for mode \"pretrained\" (use compute)";
-    } else if (resolve_model(c.pretrained, &ref, &error) && attnplay::pretrained_compute_packed(c, ref, o, &bytes, &error)) {
+    if (pretrained_config(cfg, cfg_len, "mode: computeTrace is for mode \"pretrained\" (use compute)", &c, &ref, &error) && attnplay::pretrained_compute_packed(c, ref, o, &bytes, &error)) {
       g_result.assign(reinterpret_cast<const char*>(bytes.data()), bytes.size());
       return 1;
     }
@@ -145,10 +151,7 @@ EMSCRIPTEN_KEEPALIVE int ap_sweep_begin(const char* cfg, int cfg_len, int positi
   try {
     attnplay::Config c;
     attnplay::PretrainedRef ref;
-    if (!attnplay::config_parse_text(std::string(cfg, size_t(cfg_len)), &c, &error)) {
-    } else if (c.mode != attnplay::MODEL_MODE_PRETRAINED) {
-      error = "mode: sweep is for mode \"pretrained\"";
-    } else if (resolve_model(c.pretrained, &ref, &error) && attnplay::pretrained_sweep_begin(c, ref, position, token, &g_sweep, &error)) {
+    if (pretrained_config(cfg, cfg_len, "mode: sweep is for mode \"pretrained\"", &c, &ref, &error) && attnplay::pretrained_sweep_begin(c, ref, position, token, &g_sweep, &error)) {
       g_sweep_ref = ref;
       g_result = attnplay::pretrained_sweep_json(g_sweep);
       return 1;

@@ -56,6 +56,9 @@ std::string fmt(const char* f, ...) {
   return buf;
 }
 
+// A config's "model" as the card names it: a folder opened from files by its name ("local:gpt2" -> "gpt2").
+std::string model_name(const std::string& source) { return source.rfind("local:", 0) == 0 ? source.substr(6) : source; }
+
 std::string model_source(const AppState& s) {
   const json& c = s.pretrained.shown_config;
   return c.is_object() && c.contains("model") && c["model"].is_string() ? c["model"].get<std::string>() : std::string();
@@ -176,7 +179,7 @@ static void pretrained_local_files(App* app) {
   AppState& s = app->state;
   AppPretrained& p = s.pretrained;
   const std::string src = s.config.contains("model") && s.config["model"].is_string() ? s.config["model"].get<std::string>() : "";
-  const std::string name = src.rfind("local:", 0) == 0 ? src.substr(6) : src;
+  const std::string name = model_name(src);
   const nlohmann::json& r = p.restored_model;
   const auto it = p.local.find(src);
   const bool open_here = it != p.local.end() && !it->second.files.empty();
@@ -244,7 +247,7 @@ void section_pretrained(App* app) {
     ImGui::Text(tr(S_PT_VOCAB), info.value("vocab_size", 0));
     ImGui::TextWrapped(tr(S_PT_DTYPE), info.value("dtype", std::string("?")).c_str(), info.value("bytes", 0.0) / 1048576.0);
     const std::string src = model_source(s);
-    ImGui::TextWrapped(tr(S_PT_SOURCE), (src.rfind("local:", 0) == 0 ? src.substr(6) : src).c_str());
+    ImGui::TextWrapped(tr(S_PT_SOURCE), model_name(src).c_str());
     app_record(app, "model_card");
   }
   pretrained_local_files(app);

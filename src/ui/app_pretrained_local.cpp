@@ -51,7 +51,7 @@ struct LocalHost : AppPretrainedHost {
   LocalModels lm;
   LocalSweep ls;
   std::unique_ptr<LocalHashing> hashing;
-  void start_hashing(const std::string& dir);
+  void start_hashing(const std::string& dir, const PretrainedModel& m);
   void step_hashing();
   explicit LocalHost(App* a) : app(a) {}
   void compute(uint64_t id, const std::string& config_json, int focus_layer, int focus_head) override;
@@ -62,23 +62,14 @@ struct LocalHost : AppPretrainedHost {
   void frame() override;
 };
 
-void LocalHost::start_hashing(const std::string& dir) {
-  namespace fs = std::filesystem;
+void LocalHost::start_hashing(const std::string& dir, const PretrainedModel& m) {
   auto h = std::make_unique<LocalHashing>();
   h->key = dir;
-  std::vector<std::string> names;
-  std::error_code ec;
-  for (const fs::directory_entry& e : fs::directory_iterator(dir, ec)) {
-    const std::string n = e.path().filename().string();
-    const bool model_file = n == "config.json" || n == "tokenizer.json" || n == "tokenizer_config.json" ||
-                            (n.size() > 12 && n.compare(n.size() - 12, 12, ".safetensors") == 0) ||
-                            n == "model.safetensors.index.json";
-    if (model_file && e.is_regular_file(ec)) names.push_back(n);
-  }
-  std::sort(names.begin(), names.end());
   double bytes = 0;
-  for (const std::string& n : names) {
-    const double size = double(fs::file_size(fs::path(dir) / n, ec));
+  std::error_code ec;
+  for (const std::string& n : m.files) {  // the files the load read (PretrainedModel::files)
+    const auto on_disk = std::filesystem::file_size(std::filesystem::path(dir) / n, ec);
+    const double size = ec ? 0.0 : double(on_disk);
     bytes += size;
     h->files.push_back({{"name", n}, {"size", size}, {"sha256", ""}});
   }
@@ -154,7 +145,7 @@ void LocalHost::compute(uint64_t id, const std::string& config_json, int focus_l
       if (ok) {
         lm.path = c.pretrained.model;
         lm.ref = PretrainedRef{m, pretrained_cache_new()};
-        start_hashing(lm.path);
+        start_hashing(lm.path, *m);
       }
     }
     PretrainedPackOptions o;

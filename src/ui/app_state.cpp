@@ -525,6 +525,7 @@ void app_pretrained_local_update(AppState* s, const nlohmann::json& u) {
   if (!u.is_object() || !u.contains("key") || !u["key"].is_string()) return;
   const std::string key = u["key"].get<std::string>();
   AppLocalModel& m = s->pretrained.local[key];
+  ++s->pretrained.local_generation;
   if (u.contains("bytes") && u["bytes"].is_number()) m.bytes = u["bytes"].get<double>();
   if (u.contains("files") && u["files"].is_array()) m.files = u["files"];
   for (const auto& [name, flag] : {std::pair<const char*, bool*>{"can_keep", &m.can_keep}, {"kept", &m.kept}, {"storing", &m.storing}})

@@ -118,6 +118,7 @@ struct AppPretrained {
   nlohmann::json restored_model;   // a restored workspace's record of its model (Workspace::model; null: none): the
                                    //   reopen notice lists its files; files opened again are checked against it
   std::string files_differ;        // those files, opened again, differ from the record (names the first that does)
+  uint64_t local_generation = 0;   // bumps with every news of a local model (the autosave's signature reads it)
   int sweep_token = -1;            // the prediction the next sweep follows (a click on it; -1: the most probable)
   bool busy() const { return !wanted_config.is_null(); }
 };

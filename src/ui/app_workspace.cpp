@@ -159,8 +159,7 @@ uint64_t app_workspace_signature(const App& app) {
   for (bool b : s.sel.heads_shown) mix(b);
   mix(uint64_t(t.started) | uint64_t(t.session.state.step) << 1);
   mix(std::hash<std::string>()(s.preset_id));
-  const nlohmann::json model = app_pretrained_model_record(s);  // (a local model's digests arrive after it opened)
-  if (!model.is_null()) mix(std::hash<std::string>()(model.dump()));
+  mix(s.pretrained.local_generation);  // (a local model's digests arrive after it opened)
   return h;
 }
 
